@@ -1,0 +1,1 @@
+"""The GitOps renderer: Kubernetes manifests from the resolved model, as files."""

@@ -1,0 +1,157 @@
+"""``platform.yaml``: the plan-wide decisions."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import DnsLabel, KubernetesVersion, PlanModel
+
+Component = Literal["ingress-nginx", "cert-manager", "external-secrets", "kube-prometheus-stack"]
+
+
+class IacTools(PlanModel):
+    terraform: Literal["cdktf"] = "cdktf"
+    cluster_bootstrap: Literal["pulumi", "gitops-only"] = "pulumi"
+
+
+class KubernetesDecision(PlanModel):
+    flavour: Literal["eks"] = "eks"
+    version: KubernetesVersion
+
+
+class GitOpsDecision(PlanModel):
+    tool: Literal["argocd", "none"] = "argocd"
+    repo_url: str = Field(description="The Git repository ArgoCD syncs from.")
+    target_revision: str = "main"
+    path: str = Field("kubernetes", description="Folder of the GitOps tree inside the repository.")
+    argocd_version: str | None = Field(None, description="Override of the catalog's ArgoCD chart version.")
+
+    @field_validator("repo_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not (v.startswith("https://") or v.startswith("ssh://") or v.startswith("git@")):
+            raise ValueError(f"'{v}' is not a Git URL (https://, ssh:// or git@)")
+        return v
+
+
+class StateBackendDecision(PlanModel):
+    type: Literal["s3"] = "s3"
+    bucket_prefix: DnsLabel = Field(description="State bucket name is '<prefix>-<env>-<account id>'.")
+    lock: Literal["dynamodb+lockfile", "lockfile", "dynamodb"] = "dynamodb+lockfile"
+
+
+class SecretsDecision(PlanModel):
+    manager: Literal["aws-secrets-manager"] = "aws-secrets-manager"
+    operator: Literal["external-secrets", "none"] = "external-secrets"
+    path_prefix: str = Field("infraplan", pattern=r"^[A-Za-z0-9/_+=.@-]+$")
+
+
+class PerformanceGoals(PlanModel):
+    uptime_percent: float = Field(ge=90, le=99.999)
+    rto_minutes: int = Field(gt=0)
+    rpo_minutes: int = Field(gt=0)
+
+
+class Constraints(PlanModel):
+    compliance: list[Literal["SOC2", "HIPAA", "PCI-DSS", "ISO27001", "GDPR"]] = []
+    data_residency: str | None = Field(None, description="Region prefix all regions must start with, e.g. 'eu-'.")
+    monthly_budget_usd: int | None = Field(None, gt=0)
+
+
+class Scale(PlanModel):
+    tenants: int = Field(gt=0)
+    namespaces_per_tenant: int = Field(gt=0)
+    max_nodes: int = Field(gt=0)
+
+
+class Gate(PlanModel):
+    id: DnsLabel
+    description: str
+    required: bool = True
+
+
+class ComplexityJustification(PlanModel):
+    decision: str
+    justification: str
+    simpler_alternative_rejected: str | None = None
+
+
+class PlatformAdmins(PlanModel):
+    principal_arns: list[str] = Field(default_factory=list, description="IAM roles given cluster-admin.")
+    groups: list[str] = Field(default_factory=list, description="Identity groups for ArgoCD's platform project.")
+
+    @field_validator("principal_arns")
+    @classmethod
+    def _arns(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if not v.startswith("arn:aws:iam::"):
+                raise ValueError(f"'{v}' is not an IAM principal ARN (arn:aws:iam::<account>:role/<name>)")
+        return values
+
+
+class ClusterDefaults(PlanModel):
+    endpoint_public_access: bool = False
+    public_access_cidrs: list[str] = []
+
+
+class Certificates(PlanModel):
+    acme_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Contact for Let's Encrypt.")
+    challenge: Literal["http-01", "dns-01"] = "http-01"
+    hosted_zone_id: str | None = Field(None, pattern=r"^Z[A-Z0-9]+$", description="Route 53 zone for DNS-01.")
+
+    @model_validator(mode="after")
+    def _zone(self) -> "Certificates":
+        if self.challenge == "dns-01" and not self.hosted_zone_id:
+            raise ValueError("challenge dns-01 needs hosted_zone_id (the Route 53 zone cert-manager may edit)")
+        return self
+
+
+class DatabaseDefaults(PlanModel):
+    engine_version: str = Field("16.4", pattern=r"^\d+(\.\d+)?$")
+
+
+class PlatformPlan(PlanModel):
+    name: DnsLabel
+    cloud: str = "aws"
+    iac: IacTools = IacTools()
+    kubernetes: KubernetesDecision
+    gitops: GitOpsDecision
+    deployment_strategy: Literal["helm-first", "kustomize-only", "raw-manifests"] = "helm-first"
+    state_backend: StateBackendDecision
+    secrets: SecretsDecision = SecretsDecision()
+    validation: list[Literal["terraform-validate", "kubernetes-validate", "argocd-schema", "checkov", "kustomize-build"]] = [
+        "terraform-validate",
+        "kubernetes-validate",
+    ]
+    deployment_type: Literal["single-region", "multi-region"] = "single-region"
+    performance: PerformanceGoals
+    constraints: Constraints = Constraints()
+    scale: Scale
+    components: list[Component] = []
+    constitution: list[Gate] = []
+    complexity_tracking: list[ComplexityJustification] = []
+    platform_admins: PlatformAdmins = PlatformAdmins()
+    cluster: ClusterDefaults = ClusterDefaults()
+    certificates: Certificates | None = None
+    database: DatabaseDefaults = DatabaseDefaults()
+    tags: dict[str, str] = {}
+
+    @field_validator("cloud")
+    @classmethod
+    def _aws_only(cls, v: str) -> str:
+        if v.lower() != "aws":
+            raise ValueError(f"cloud '{v}' is not supported yet; infraplan synthesizes for 'aws' only")
+        return "aws"
+
+    @model_validator(mode="after")
+    def _unique(self) -> "PlatformPlan":
+        if len(set(self.components)) != len(self.components):
+            raise ValueError("components: each component may be listed once")
+        if "cert-manager" in self.components and self.certificates is None:
+            raise ValueError("cert-manager is a component, so certificates (acme_email, challenge) must be set")
+        ids = [g.id for g in self.constitution]
+        if len(set(ids)) != len(ids):
+            raise ValueError("constitution: gate ids must be unique")
+        return self

@@ -1,0 +1,104 @@
+"""EKS cluster resolution: version, endpoint access, node groups, access, IRSA roles."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from ..plan.environment import EnvironmentPlan
+from ..plan.platform import PlatformPlan
+from .model import IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess
+from .network import retention_days
+from .trace import Trace, default, environment, plan, rule
+
+CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
+@cache
+def eks_addon_versions(kubernetes_version: str) -> dict[str, str]:
+    data = yaml.safe_load(resources.files("constructs_lib.data").joinpath("eks_addons.yaml").read_text())
+    if kubernetes_version not in data:
+        raise ValueError(f"no pinned EKS add-on versions for Kubernetes {kubernetes_version}; known: {', '.join(sorted(data))}")
+    return dict(sorted(data[kubernetes_version].items()))
+
+
+def irsa_role(account_id: str, cluster: str, component: str, namespace: str, service_account: str) -> IrsaRole:
+    name = f"{cluster}-irsa-{component}"
+    return IrsaRole(component, name, f"arn:aws:iam::{account_id}:role/{name}", namespace, service_account)
+
+
+def irsa_roles(platform: PlatformPlan, account_id: str, cluster: str) -> tuple[IrsaRole, ...]:
+    roles = [irsa_role(account_id, cluster, "ebs-csi", "kube-system", "ebs-csi-controller-sa")]
+    if "external-secrets" in platform.components and platform.secrets.operator == "external-secrets":
+        roles.append(irsa_role(account_id, cluster, "external-secrets", "external-secrets", "external-secrets"))
+    if "cert-manager" in platform.components and platform.certificates and platform.certificates.challenge == "dns-01":
+        roles.append(irsa_role(account_id, cluster, "cert-manager", "cert-manager", "cert-manager"))
+    return tuple(sorted(roles, key=lambda r: r.component))
+
+
+def resolve_cluster(
+    trace: Trace,
+    *,
+    name: str,
+    key: str,
+    platform: PlatformPlan,
+    env: EnvironmentPlan,
+    env_file: str,
+    access: tuple[TenantAccess, ...],
+    instance_types_override: list[str] | None = None,
+    override_source: str = "",
+) -> ResolvedCluster:
+    t = trace.child("cluster.")
+    t.record("name", name, rule("names.cluster_name", "<platform>-<env>[-<tenant>]"))
+    version = t.record("version", platform.kubernetes.version, plan("platform.yaml: kubernetes.version"))
+    eks_addon_versions(version)  # fails early for an unpinned version
+    public = t.pick(
+        "endpoint_public_access",
+        [
+            (env.cluster.endpoint_public_access, environment(f"{env_file}: cluster.endpoint_public_access")),
+            (platform.cluster.endpoint_public_access, plan("platform.yaml: cluster.endpoint_public_access")),
+        ],
+    )
+    cidrs = env.cluster.public_access_cidrs if env.cluster.public_access_cidrs is not None else platform.cluster.public_access_cidrs
+    cidrs = tuple(cidrs) if public else ()
+    t.record("public_access_cidrs", list(cidrs), default("empty: the API endpoint is private") if not public else plan("public_access_cidrs"))
+    groups = []
+    for i, ng in enumerate(env.cluster.node_groups):
+        types = tuple(instance_types_override) if instance_types_override else tuple(ng.instance_types)
+        src = environment(override_source) if instance_types_override else environment(f"{env_file}: cluster.node_groups[{i}]")
+        desired = ng.desired_size if ng.desired_size is not None else ng.min_size
+        t.record(f"node_groups.{ng.name}", {"instance_types": list(types), "capacity_type": ng.capacity_type, "min": ng.min_size, "max": ng.max_size, "desired": desired}, src)
+        groups.append(
+            ResolvedNodeGroup(
+                name=ng.name,
+                instance_types=types,
+                capacity_type=ng.capacity_type,
+                min_size=ng.min_size,
+                max_size=ng.max_size,
+                desired_size=desired,
+                disk_size_gb=ng.disk_size_gb,
+                labels=tuple(sorted(ng.labels.items())),
+                taints=tuple(Taint(x["key"], x.get("value", ""), x["effect"]) for x in ng.taints),
+            )
+        )
+    days, why = retention_days(env.tier, platform.constraints.compliance)
+    t.record("log_types", list(CONTROL_PLANE_LOGS), default("all control-plane log types"))
+    t.record("log_retention_days", days, why)
+    roles = irsa_roles(platform, env.account_id, name)
+    t.record("irsa_roles", [r.role_name for r in roles], rule("irsa-by-component", "one least-privilege role per controller the plan enables"))
+    t.record("admin_principal_arns", list(platform.platform_admins.principal_arns), plan("platform.yaml: platform_admins.principal_arns"))
+    return ResolvedCluster(
+        name=name,
+        key=key,
+        version=version,
+        endpoint_public_access=public,
+        public_access_cidrs=cidrs,
+        node_groups=tuple(groups),
+        log_types=CONTROL_PLANE_LOGS,
+        log_retention_days=days,
+        admin_principal_arns=tuple(platform.platform_admins.principal_arns),
+        tenant_access=access,
+        irsa_roles=roles,
+    )

@@ -1,0 +1,91 @@
+"""RDS PostgreSQL resolution: class, HA, backups, protection."""
+
+from __future__ import annotations
+
+from ..plan.environment import DatabasePlan
+from ..plan.platform import PlatformPlan
+from .model import ResolvedDatabase
+from .trace import Trace, default, environment, plan, rule
+
+CLASS_BY_TIER = {"development": "db.t4g.micro", "staging": "db.t4g.medium", "production": "db.r6g.large"}
+
+
+def _multi_az(tier: str, uptime: float) -> tuple[bool, str]:
+    if tier == "production" and uptime >= 99.9:
+        return True, f"production with uptime {uptime}% needs a standby in a second AZ"
+    if tier == "production":
+        return False, f"uptime {uptime}% is met by a single-AZ instance"
+    return False, f"{tier} accepts an AZ outage"
+
+
+def _backup_days(tier: str, rpo_minutes: int, rto_minutes: int, compliance: list[str]) -> tuple[int, str]:
+    # Automated backups give point-in-time recovery to about 5 minutes; the RPO decides
+    # that backups are on, the tier and compliance decide how far back we can go.
+    if tier == "production":
+        if compliance:
+            return 35, f"production under {', '.join(compliance)}: the longest window RDS keeps (35 days)"
+        return 14, f"production, RPO {rpo_minutes} min: two weeks of point-in-time recovery"
+    if tier == "staging":
+        return 7, f"staging, RPO {rpo_minutes} min: a week of point-in-time recovery"
+    return 1, "development: one day keeps backups on at the lowest cost"
+
+
+def resolve_database(
+    trace: Trace,
+    *,
+    identifier: str,
+    tier: str,
+    platform: PlatformPlan,
+    db: DatabasePlan,
+    env_file: str,
+    database_name: str,
+) -> ResolvedDatabase:
+    t = trace.child("database.")
+    t.record("identifier", identifier, rule("names.db_identifier", "<platform>-<env>[-<tenant>]-pg"))
+    engine = t.pick(
+        "engine_version",
+        [(db.engine_version, environment(f"{env_file}: database.engine_version")), (platform.database.engine_version, plan("platform.yaml: database.engine_version"))],
+    )
+    klass = t.pick(
+        "instance_class",
+        [(db.instance_class, environment(f"{env_file}: database.instance_class")), (CLASS_BY_TIER[tier], rule("db-class-by-tier", f"{tier} default class"))],
+    )
+    multi, why = _multi_az(tier, platform.performance.uptime_percent)
+    multi_az = t.pick("multi_az", [(db.multi_az, environment(f"{env_file}: database.multi_az")), (multi, rule("multi-az-from-uptime", why))])
+    days, why = _backup_days(tier, platform.performance.rpo_minutes, platform.performance.rto_minutes, platform.constraints.compliance)
+    backup = t.pick(
+        "backup_retention_days",
+        [(db.backup_retention_days, environment(f"{env_file}: database.backup_retention_days")), (days, rule("backup-from-rpo", why))],
+    )
+    protect = tier != "development"
+    deletion = t.pick(
+        "deletion_protection",
+        [(db.deletion_protection, environment(f"{env_file}: database.deletion_protection")), (protect, rule("protect-by-tier", f"{tier}: deletion protection {'on' if protect else 'off so dev can be torn down'}"))],
+    )
+    skip = t.record("skip_final_snapshot", tier == "development", rule("final-snapshot-by-tier", "a final snapshot is taken everywhere but development"))
+    small = klass.endswith((".micro", ".small"))
+    pi = t.record(
+        "performance_insights",
+        not small,
+        rule("performance-insights", "not available on micro/small classes" if small else "on, 7 days (no extra cost)"),
+    )
+    storage = t.record("allocated_storage_gb", db.allocated_storage_gb, environment(f"{env_file}: database.allocated_storage_gb") if "allocated_storage_gb" in db.model_fields_set else default("20 GiB gp3"))
+    max_storage = t.pick(
+        "max_allocated_storage_gb",
+        [(db.max_allocated_storage_gb, environment(f"{env_file}: database.max_allocated_storage_gb")), (storage * 2, rule("storage-autoscaling", "grow up to twice the allocated storage"))],
+    )
+    return ResolvedDatabase(
+        identifier=identifier,
+        engine_version=engine,
+        instance_class=klass,
+        allocated_storage_gb=storage,
+        max_allocated_storage_gb=max(max_storage, storage),
+        multi_az=multi_az,
+        backup_retention_days=backup,
+        deletion_protection=deletion,
+        skip_final_snapshot=skip,
+        performance_insights=pi,
+        master_username="infraplan_admin",
+        database_name=database_name,
+        port=5432,
+    )

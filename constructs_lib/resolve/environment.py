@@ -1,0 +1,258 @@
+"""Resolve one environment of the plan, with its tenants. Pure: no I/O."""
+
+from __future__ import annotations
+
+from ..plan.loader import Plan
+from ..plan.tenant import TenantPlan
+from . import names
+from .cluster import resolve_cluster
+from .database import resolve_database
+from .model import (
+    Quota,
+    ResolvedApp,
+    ResolvedEnvironment,
+    ResolvedStateBackend,
+    ResolvedTenant,
+    ResolvedTenantDatabase,
+    TenantAccess,
+)
+from .network import resolve_network
+from .trace import Trace, default, environment, plan, rule, tenant as tenant_src
+
+
+def _tags(*layers: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    merged: dict[str, str] = {}
+    for layer in layers:
+        merged.update(layer)
+    return tuple(sorted(merged.items()))
+
+
+def _state(plan_: Plan, env_name: str, account_id: str, region: str, stack: str) -> ResolvedStateBackend:
+    sb = plan_.platform.state_backend
+    return ResolvedStateBackend(
+        bucket=names.state_bucket(sb.bucket_prefix, env_name, account_id),
+        lock_table=names.lock_table(sb.bucket_prefix, env_name) if "dynamodb" in sb.lock else None,
+        use_lockfile="lockfile" in sb.lock,
+        region=region,
+        key=names.state_key(stack),
+    )
+
+
+def _access(t: TenantPlan) -> TenantAccess:
+    return TenantAccess(t.name, tuple(t.namespaces), tuple(t.groups.admins), tuple(t.groups.developers), tuple(t.groups.viewers))
+
+
+def _isolation(t: TenantPlan, env_name: str) -> tuple[str, str]:
+    override = t.environments.get(env_name)
+    if override and override.isolation:
+        return override.isolation, f"environments.{env_name}.isolation"
+    return t.isolation, "isolation"
+
+
+def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
+    env = plan_.environment(env_name)
+    p = plan_.platform
+    env_file = f"{env_name}.yaml"
+    trace = Trace()
+    region = trace.record("region", env.regions[0], environment(f"{env_file}: regions[0]", "the primary region"))
+    base_tags = {"managed-by": "infraplan", "infraplan:platform": p.name, "infraplan:environment": env_name}
+    tags = _tags(p.tags, env.tags, base_tags)
+    trace.record("tags", dict(tags), rule("tags-merge", "platform.yaml tags, then the environment's, then infraplan's own"))
+
+    cluster_name = names.cluster_name(p.name, env_name)
+    network = resolve_network(
+        trace,
+        name=cluster_name,
+        cidr=env.vpc_cidr,
+        cidr_source=environment(f"{env_file}: vpc_cidr"),
+        region=region,
+        az_count=env.availability_zones,
+        az_source=environment(f"{env_file}: availability_zones") if "availability_zones" in env.model_fields_set else default("two AZs"),
+        tier=env.tier,
+        nat=env.nat,
+        nat_source=environment(f"{env_file}: nat"),
+        compliance=p.constraints.compliance,
+        flow_logs_retention_days=env.flow_logs_retention_days,
+        flow_logs_source=environment(f"{env_file}: flow_logs_retention_days"),
+    )
+    shared_tenants = [t for t in plan_.tenants.values() if _isolation(t, env_name)[0] == "shared"]
+    cluster = resolve_cluster(
+        trace,
+        name=cluster_name,
+        key=names.cluster_key(env_name),
+        platform=p,
+        env=env,
+        env_file=env_file,
+        access=tuple(_access(t) for t in shared_tenants),
+    )
+    database = resolve_database(
+        trace,
+        identifier=names.db_identifier(p.name, env_name),
+        tier=env.tier,
+        platform=p,
+        db=env.database,
+        env_file=env_file,
+        database_name="platform",
+    )
+    stack = names.environment_stack(env_name)
+    state_stack = names.state_stack(env_name)
+    state = _state(plan_, env_name, env.account_id, region, stack)
+    trace.record("state.bucket", state.bucket, rule("names.state_bucket", "<bucket_prefix>-<env>-<account id>: globally unique"))
+    trace.record("state.lock", {"dynamodb_table": state.lock_table, "use_lockfile": state.use_lockfile}, plan("platform.yaml: state_backend.lock"))
+    secrets = names.secrets_path(p.secrets.path_prefix, env_name)
+    trace.record("secrets_path", secrets, rule("names.secrets_path", "<path_prefix>/<env>: external-secrets may read only below it"))
+
+    tenants = tuple(resolve_tenant(plan_, env_name, t.name, env_tags=tags, region=region, shared_db=database.identifier) for t in plan_.tenants.values())
+    return ResolvedEnvironment(
+        platform=p.name,
+        name=env_name,
+        tier=env.tier,
+        account_id=env.account_id,
+        region=region,
+        stack_name=stack,
+        state_stack_name=state_stack,
+        tags=tags,
+        network=network,
+        cluster=cluster,
+        database=database,
+        state=state,
+        secrets_path=secrets,
+        tenants=tenants,
+        decisions=tuple(trace.decisions),
+    )
+
+
+def resolve_tenant(
+    plan_: Plan,
+    env_name: str,
+    tenant_name: str,
+    *,
+    env_tags: tuple[tuple[str, str], ...] | None = None,
+    region: str | None = None,
+    shared_db: str | None = None,
+) -> ResolvedTenant:
+    p = plan_.platform
+    env = plan_.environment(env_name)
+    t = plan_.tenant(tenant_name)
+    tfile = f"tenants/{tenant_name}.yaml"
+    env_file = f"{env_name}.yaml"
+    override = t.environments.get(env_name)
+    region = region or env.regions[0]
+    trace = Trace(prefix=f"tenant.{tenant_name}.")
+    isolation, iso_field = _isolation(t, env_name)
+    trace.record("isolation", isolation, tenant_src(f"{tfile}: {iso_field}"))
+    dedicated = isolation == "dedicated"
+    cluster_name = names.cluster_name(p.name, env_name, tenant_name if dedicated else None)
+    cluster_key = names.cluster_key(env_name, tenant_name if dedicated else None)
+    trace.record("cluster_name", cluster_name, rule("tenant-cluster", "its own cluster" if dedicated else "the environment's shared cluster"))
+    quotas = override.quotas if override and override.quotas else t.quotas
+    trace.record("quota", quotas.model_dump(), tenant_src(f"{tfile}: environments.{env_name}.quotas" if override and override.quotas else f"{tfile}: quotas"))
+    tags = _tags(dict(env_tags) if env_tags else {**p.tags, **env.tags, "managed-by": "infraplan", "infraplan:platform": p.name, "infraplan:environment": env_name}, {"infraplan:tenant": tenant_name})
+    secrets = names.secrets_path(p.secrets.path_prefix, env_name, tenant_name)
+
+    db_plan = override.database if override and override.database else t.database
+    db: ResolvedTenantDatabase | None = None
+    dedicated_db = None
+    if db_plan.mode != "none":
+        db_name = db_plan.name or tenant_name.replace("-", "_")
+        if db_plan.mode == "dedicated":
+            instance = names.db_identifier(p.name, env_name, tenant_name)
+        else:
+            instance = shared_db or names.db_identifier(p.name, env_name)
+        db = ResolvedTenantDatabase(db_plan.mode, db_name, instance, f"{secrets}/database")
+        trace.record("database", {"mode": db.mode, "instance": instance, "database": db_name, "secret": db.secret_name}, tenant_src(f"{tfile}: database"))
+
+    network = cluster = None
+    if dedicated:
+        cidr = (override.vpc_cidr if override and override.vpc_cidr else None) or t.vpc_cidr
+        assert cidr is not None, "checked when the plan was loaded"
+        network = resolve_network(
+            trace,
+            name=cluster_name,
+            cidr=cidr,
+            cidr_source=tenant_src(f"{tfile}: vpc_cidr"),
+            region=region,
+            az_count=env.availability_zones,
+            az_source=environment(f"{env_file}: availability_zones", "same AZ count as its environment"),
+            tier=env.tier,
+            nat=env.nat,
+            nat_source=environment(f"{env_file}: nat"),
+            compliance=p.constraints.compliance,
+            flow_logs_retention_days=env.flow_logs_retention_days,
+            flow_logs_source=environment(f"{env_file}: flow_logs_retention_days"),
+        )
+        cluster = resolve_cluster(
+            trace,
+            name=cluster_name,
+            key=cluster_key,
+            platform=p,
+            env=env,
+            env_file=env_file,
+            access=(_access(t),),
+            instance_types_override=override.node_instance_types if override else None,
+            override_source=f"{tfile}: environments.{env_name}.node_instance_types",
+        )
+    if db is not None and db.mode == "dedicated":
+        dedicated_db = resolve_database(
+            trace,
+            identifier=db.instance_identifier,
+            tier=env.tier,
+            platform=p,
+            db=env.database,
+            env_file=env_file,
+            database_name=db.database_name,
+        )
+
+    apps = []
+    tags_override = override.image_tags if override else {}
+    for app in t.apps:
+        tag = tags_override.get(app.name, app.tag)
+        trace.record(
+            f"apps.{app.name}.tag",
+            tag,
+            tenant_src(f"{tfile}: environments.{env_name}.image_tags.{app.name}") if app.name in tags_override else tenant_src(f"{tfile}: apps[].tag"),
+        )
+        apps.append(
+            ResolvedApp(
+                name=app.name,
+                namespace=app.namespace,
+                image=app.image,
+                tag=tag,
+                port=app.port,
+                replicas=app.replicas,
+                host=app.host,
+                health_path=app.health_path,
+                cpu=app.cpu,
+                memory=app.memory,
+                database_secret=db.secret_name if (db and app.uses_database) else None,
+            )
+        )
+    stack = names.tenant_stack(tenant_name, env_name)
+    trace.record("secrets_path", secrets, rule("names.secrets_path", "<path_prefix>/<env>/<tenant>"))
+    return ResolvedTenant(
+        name=tenant_name,
+        display_name=t.display_name,
+        environment=env_name,
+        isolation=isolation,
+        cluster_name=cluster_name,
+        cluster_key=cluster_key,
+        stack_name=stack,
+        namespaces=tuple(t.namespaces),
+        quota=Quota(quotas.cpu, quotas.memory, quotas.pods, quotas.services_loadbalancers, quotas.persistentvolumeclaims),
+        access=_access(t),
+        source_repos=tuple(t.source_repos),
+        apps=tuple(apps),
+        database=db,
+        secrets_path=secrets,
+        tags=tags,
+        network=network,
+        cluster=cluster,
+        dedicated_database=dedicated_db,
+        state=_state(plan_, env_name, env.account_id, region, stack),
+        decisions=tuple(trace.decisions),
+    )
+
+
+def resolve_plan(plan_: Plan, env_names: list[str] | None = None) -> tuple[ResolvedEnvironment, ...]:
+    selected = env_names or list(plan_.environments)
+    return tuple(resolve_environment(plan_, e) for e in selected)

@@ -1,0 +1,211 @@
+"""The resolved model: concrete settings that every renderer reads.
+
+Nothing here is optional or "to be derived": each value is what will be
+written, and ``decisions`` says why. Renderers must not make policy of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .trace import Decision
+
+
+@dataclass(frozen=True)
+class Subnet:
+    name: str
+    az: str
+    cidr: str
+
+
+@dataclass(frozen=True)
+class ResolvedNetwork:
+    name: str
+    cidr: str
+    azs: tuple[str, ...]
+    public_subnets: tuple[Subnet, ...]
+    private_subnets: tuple[Subnet, ...]
+    database_subnets: tuple[Subnet, ...]
+    nat: str  # none | single | one-per-az
+    flow_logs_retention_days: int
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str
+
+
+@dataclass(frozen=True)
+class ResolvedNodeGroup:
+    name: str
+    instance_types: tuple[str, ...]
+    capacity_type: str
+    min_size: int
+    max_size: int
+    desired_size: int
+    disk_size_gb: int
+    labels: tuple[tuple[str, str], ...]
+    taints: tuple[Taint, ...]
+
+
+@dataclass(frozen=True)
+class IrsaRole:
+    """An IAM role for a Kubernetes service account (IRSA)."""
+
+    component: str
+    role_name: str
+    role_arn: str
+    namespace: str
+    service_account: str
+
+
+@dataclass(frozen=True)
+class TenantAccess:
+    tenant: str
+    namespaces: tuple[str, ...]
+    admin_groups: tuple[str, ...]
+    developer_groups: tuple[str, ...]
+    viewer_groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResolvedCluster:
+    name: str
+    key: str  # folder in the GitOps tree
+    version: str
+    endpoint_public_access: bool
+    public_access_cidrs: tuple[str, ...]
+    node_groups: tuple[ResolvedNodeGroup, ...]
+    log_types: tuple[str, ...]
+    log_retention_days: int
+    admin_principal_arns: tuple[str, ...]
+    tenant_access: tuple[TenantAccess, ...]
+    irsa_roles: tuple[IrsaRole, ...]
+
+
+@dataclass(frozen=True)
+class ResolvedDatabase:
+    identifier: str
+    engine_version: str
+    instance_class: str
+    allocated_storage_gb: int
+    max_allocated_storage_gb: int
+    multi_az: bool
+    backup_retention_days: int
+    deletion_protection: bool
+    skip_final_snapshot: bool
+    performance_insights: bool
+    master_username: str
+    database_name: str
+    port: int
+
+
+@dataclass(frozen=True)
+class ResolvedStateBackend:
+    bucket: str
+    lock_table: str | None
+    use_lockfile: bool
+    region: str
+    key: str  # the state key of the stack that owns this record
+
+
+@dataclass(frozen=True)
+class Quota:
+    cpu: str
+    memory: str
+    pods: int
+    services_loadbalancers: int
+    persistentvolumeclaims: int
+
+
+@dataclass(frozen=True)
+class ResolvedApp:
+    name: str
+    namespace: str
+    image: str
+    tag: str
+    port: int
+    replicas: int
+    host: str | None
+    health_path: str
+    cpu: str
+    memory: str
+    database_secret: str | None  # Secrets Manager name of its DB credentials
+
+
+@dataclass(frozen=True)
+class ResolvedTenantDatabase:
+    mode: str  # shared | dedicated
+    database_name: str
+    instance_identifier: str
+    secret_name: str
+
+
+@dataclass(frozen=True)
+class ResolvedTenant:
+    name: str
+    display_name: str
+    environment: str
+    isolation: str
+    cluster_name: str
+    cluster_key: str
+    stack_name: str
+    namespaces: tuple[str, ...]
+    quota: Quota
+    access: TenantAccess
+    source_repos: tuple[str, ...]
+    apps: tuple[ResolvedApp, ...]
+    database: ResolvedTenantDatabase | None
+    secrets_path: str
+    tags: tuple[tuple[str, str], ...]
+    # Only for a dedicated cluster:
+    network: ResolvedNetwork | None
+    cluster: ResolvedCluster | None
+    dedicated_database: ResolvedDatabase | None
+    state: ResolvedStateBackend
+    decisions: tuple[Decision, ...]
+
+    @property
+    def tag_map(self) -> dict[str, str]:
+        return dict(self.tags)
+
+
+@dataclass(frozen=True)
+class ResolvedEnvironment:
+    platform: str
+    name: str
+    tier: str
+    account_id: str
+    region: str
+    stack_name: str
+    state_stack_name: str
+    tags: tuple[tuple[str, str], ...]
+    network: ResolvedNetwork
+    cluster: ResolvedCluster
+    database: ResolvedDatabase
+    state: ResolvedStateBackend
+    secrets_path: str
+    tenants: tuple[ResolvedTenant, ...]
+    decisions: tuple[Decision, ...]
+
+    @property
+    def tag_map(self) -> dict[str, str]:
+        return dict(self.tags)
+
+    def tenant(self, name: str) -> ResolvedTenant:
+        for t in self.tenants:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    @property
+    def clusters(self) -> tuple[tuple[ResolvedCluster, tuple[ResolvedTenant, ...]], ...]:
+        """Every cluster of the environment with the tenants it hosts: the shared one first."""
+        shared = tuple(t for t in self.tenants if t.isolation == "shared")
+        out = [(self.cluster, shared)]
+        for t in self.tenants:
+            if t.cluster is not None:
+                out.append((t.cluster, (t,)))
+        return tuple(out)

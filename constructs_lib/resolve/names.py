@@ -1,0 +1,67 @@
+"""Every name infraplan gives to a cloud or Kubernetes object, in one place.
+
+Both renderers (Terraform and Kubernetes/Pulumi) call these, so they never
+disagree about a name. Pure functions of plain strings.
+"""
+
+from __future__ import annotations
+
+import re
+
+EKS_CLUSTER_NAME_MAX = 100
+RDS_IDENTIFIER_MAX = 63
+S3_BUCKET_MAX = 63
+IAM_ROLE_NAME_MAX = 64
+IAM_ROLE_SUFFIXES = ("-cluster", "-nodes", "-irsa-external-secrets", "-irsa-cert-manager", "-irsa-ebs-csi")
+
+
+def cluster_name(platform: str, env: str, tenant: str | None = None) -> str:
+    return f"{platform}-{env}" if tenant is None else f"{platform}-{env}-{tenant}"
+
+
+def cluster_key(env: str, tenant: str | None = None) -> str:
+    """The folder of a cluster in the GitOps tree (``kubernetes/<cluster_key>/``)."""
+    return env if tenant is None else f"{env}-{tenant}"
+
+
+def db_identifier(platform: str, env: str, tenant: str | None = None) -> str:
+    base = cluster_name(platform, env, tenant)
+    return f"{base}-pg"
+
+
+def state_bucket(prefix: str, env: str, account_id: str) -> str:
+    return f"{prefix}-{env}-{account_id}"
+
+
+def lock_table(prefix: str, env: str) -> str:
+    return f"{prefix}-{env}-locks"
+
+
+def environment_stack(env: str) -> str:
+    return f"{env}-platform"
+
+
+def state_stack(env: str) -> str:
+    return f"{env}-state"
+
+
+def tenant_stack(tenant: str, env: str) -> str:
+    return f"{env}-tenant-{tenant}"
+
+
+def state_key(stack: str) -> str:
+    return f"{stack}/terraform.tfstate"
+
+
+def secrets_path(prefix: str, env: str, tenant: str | None = None) -> str:
+    base = f"{prefix.strip('/')}/{env}"
+    return base if tenant is None else f"{base}/{tenant}"
+
+
+def rds_identifier_problem(identifier: str) -> str | None:
+    """Why ``identifier`` is not a valid RDS DB instance identifier, or None."""
+    if len(identifier) > RDS_IDENTIFIER_MAX:
+        return f"'{identifier}' is {len(identifier)} characters; RDS identifiers have at most {RDS_IDENTIFIER_MAX}"
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", identifier) or "--" in identifier or identifier.endswith("-"):
+        return f"'{identifier}' is not a valid RDS identifier (a letter, then letters, digits and single hyphens)"
+    return None

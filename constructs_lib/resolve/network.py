@@ -1,0 +1,81 @@
+"""Network resolution: AZs, subnet tiers, NAT strategy."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .model import ResolvedNetwork, Subnet
+from .trace import Source, Trace, default, rule
+
+# Subnet layout inside a /16../20 VPC (n = prefix length of the VPC):
+#   private   /n+4  at indexes 0..azs-1     (large: pods get VPC IPs with the VPC CNI)
+#   public    /n+8  at indexes 128..        (load balancers and NAT gateways only)
+#   database  /n+8  at indexes 144..
+PRIVATE_NEWBITS, EDGE_NEWBITS = 4, 8
+PUBLIC_START, DATABASE_START = 128, 144
+
+NAT_BY_TIER = {"development": "single", "staging": "single", "production": "one-per-az"}
+
+
+def subnet_layout(cidr: str, azs: tuple[str, ...], prefix: str) -> tuple[tuple[Subnet, ...], tuple[Subnet, ...], tuple[Subnet, ...]]:
+    vpc = ipaddress.ip_network(cidr)
+    private = list(vpc.subnets(new_prefix=vpc.prefixlen + PRIVATE_NEWBITS))
+    edge = list(vpc.subnets(new_prefix=vpc.prefixlen + EDGE_NEWBITS))
+    pub = tuple(Subnet(f"{prefix}-public-{az}", az, str(edge[PUBLIC_START + i])) for i, az in enumerate(azs))
+    prv = tuple(Subnet(f"{prefix}-private-{az}", az, str(private[i])) for i, az in enumerate(azs))
+    db = tuple(Subnet(f"{prefix}-database-{az}", az, str(edge[DATABASE_START + i])) for i, az in enumerate(azs))
+    return pub, prv, db
+
+
+def retention_days(tier: str, compliance: list[str]) -> tuple[int, Source]:
+    if tier == "production" and compliance:
+        return 365, rule("log-retention-compliance", f"production under {', '.join(compliance)} keeps audit logs a year")
+    if tier == "production":
+        return 90, rule("log-retention-tier", "production keeps logs 90 days")
+    return 30, rule("log-retention-tier", f"{tier} keeps logs 30 days")
+
+
+def resolve_network(
+    trace: Trace,
+    *,
+    name: str,
+    cidr: str,
+    cidr_source: Source,
+    region: str,
+    az_count: int,
+    az_source: Source,
+    tier: str,
+    nat: str | None,
+    nat_source: Source,
+    compliance: list[str],
+    flow_logs_retention_days: int | None = None,
+    flow_logs_source: Source | None = None,
+) -> ResolvedNetwork:
+    t = trace.child("network.")
+    t.record("cidr", cidr, cidr_source)
+    azs = tuple(f"{region}{chr(ord('a') + i)}" for i in range(az_count))
+    t.record("azs", list(azs), az_source)
+    pub, prv, db = subnet_layout(cidr, azs, name)
+    layout = rule("subnet-layout", "private /+4 from the start; public and database /+8 from the upper half, one per AZ")
+    t.record("private_subnets", [s.cidr for s in prv], layout)
+    t.record("public_subnets", [s.cidr for s in pub], layout)
+    t.record("database_subnets", [s.cidr for s in db], layout)
+    nat_value = t.pick(
+        "nat",
+        [
+            (nat, nat_source),
+            (NAT_BY_TIER[tier], rule("nat-by-tier", f"{tier}: {NAT_BY_TIER[tier]} NAT gateway" + (" (an AZ outage must not cut egress)" if tier == "production" else " (cost over AZ-resilience)"))),
+        ],
+    )
+    days, why = retention_days(tier, compliance)
+    retention = t.pick("flow_logs_retention_days", [(flow_logs_retention_days, flow_logs_source or default("")), (days, why)])
+    return ResolvedNetwork(
+        name=name,
+        cidr=cidr,
+        azs=azs,
+        public_subnets=pub,
+        private_subnets=prv,
+        database_subnets=db,
+        nat=nat_value,
+        flow_logs_retention_days=retention,
+    )

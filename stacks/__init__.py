@@ -1,0 +1,1 @@
+"""Composition: the stacks of a plan, the cdktf and Pulumi entry points, the CLI."""

@@ -1,0 +1,144 @@
+"""``infraplan``: synthesize, explain and validate a platform plan."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from constructs_lib.plan import PlanError, load_plan
+
+DEFAULT_PLAN = Path("environments")
+DEFAULT_OUT = Path("dist")
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+def _jsii_env() -> None:
+    # cdktf runs on Node through jsii; keep it quiet and offline.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+
+
+def _report_plan_error(exc: PlanError) -> int:
+    count = len(exc.issues)
+    errors.print(f"[bold red]The plan has {count} problem{'s' if count != 1 else ''}; nothing was written.[/]")
+    for issue in exc.issues:
+        errors.print(issue.render(), markup=False)
+    return 2
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    plan = load_plan(args.plan)
+    took = time.perf_counter() - started
+    console.print(
+        f"[green]✓[/] plan [bold]{plan.platform.name}[/] is valid: {len(plan.files)} files, "
+        f"{len(plan.environments)} environments ({', '.join(plan.environments)}), "
+        f"{len(plan.tenants)} tenants ({', '.join(plan.tenants)}) [dim]in {took:.2f} s[/]"
+    )
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    _jsii_env()
+    from constructs_lib.terraform.target import AwsTarget
+
+    from .synth import OutputDirError, synthesize
+
+    console.print(f"Reading the plan in [bold]{args.plan}[/] …")
+    try:
+        result = synthesize(args.plan, args.out, args.env, args.tenant, AwsTarget(args.aws_endpoint))
+    except OutputDirError as exc:
+        errors.print(f"[bold red]{exc}[/]")
+        return 2
+    console.print(f"  read {len(result.plan.files)} plan files; environments: {', '.join(e.name for e in result.environments)}")
+    if args.aws_endpoint:
+        console.print(f"  [yellow]local AWS target:[/] every provider and backend points at {args.aws_endpoint}")
+    console.print(f"[green]✓[/] {len(result.stacks)} Terraform stacks → {result.out / 'terraform'}/stacks/")
+    for name in result.stacks:
+        console.print(f"    {name}", style="dim")
+    console.print(f"[green]✓[/] {len(result.manifests)} Kubernetes files → {result.out / 'kubernetes'}/")
+    console.print(f"Done in {result.seconds:.1f} s.")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from constructs_lib.resolve.environment import resolve_environment
+
+    plan = load_plan(args.plan)
+    env = resolve_environment(plan, args.env)
+    if args.tenant:
+        plan.tenant(args.tenant)
+        decisions = env.tenant(args.tenant).decisions
+        title = f"{plan.platform.name} · {args.env} · tenant {args.tenant}"
+    else:
+        decisions = env.decisions
+        title = f"{plan.platform.name} · {args.env}"
+    table = Table(title=title, show_lines=False)
+    table.add_column("setting", style="bold")
+    table.add_column("value")
+    table.add_column("source")
+    table.add_column("why", style="dim")
+    for d in decisions:
+        source = d.source.kind if d.source.kind in ("default",) else f"{d.source.kind}: {d.source.ref}"
+        table.add_row(d.path, _short(d.value), source, d.source.reason)
+    console.print(table)
+    return 0
+
+
+def _short(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return str(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="infraplan", description="Turn a platform plan into Terraform (cdktf), GitOps manifests and a Pulumi bootstrap.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_plan(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--plan", type=Path, default=DEFAULT_PLAN, help="the plan folder (default: environments)")
+
+    p = sub.add_parser("synth", help="write Terraform JSON and the GitOps tree")
+    with_plan(p)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder, replaced as a whole (default: dist)")
+    p.add_argument("--env", action="append", help="only this environment (repeatable)")
+    p.add_argument("--tenant", action="append", help="only this tenant's stacks and namespaces (repeatable)")
+    p.add_argument("--aws-endpoint", metavar="URL", help="point every AWS provider and the S3 backend at a local AWS API (e.g. a moto server) for a dry run")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("explain", help="show the resolved settings of an environment (or tenant) and why")
+    with_plan(p)
+    p.add_argument("--env", required=True)
+    p.add_argument("--tenant")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("validate", help="check the plan files only (fast)")
+    with_plan(p)
+    p.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PlanError as exc:
+        return _report_plan_error(exc)
+    except KeyboardInterrupt:
+        errors.print("interrupted; nothing was written")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

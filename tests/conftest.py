@@ -1,0 +1,103 @@
+"""Shared fixtures: the example plan, a scratch copy to break, the Terraform CLI
+config for the local provider mirror, and one synth of the example per session."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_PLAN = ROOT / "environments"
+SHARED = ROOT.parent / "shared"
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+
+
+def find_provider_mirror() -> Path | None:
+    """The folder above ``registry.terraform.io/`` that holds the AWS provider."""
+    candidates = [os.environ.get("INFRAPLAN_TF_MIRROR", ""), "/opt/tf-plugins", "/usr/share/terraform/plugins", str(Path.home() / ".terraform.d/plugins")]
+    for root in candidates:
+        if root and glob.glob(f"{root}/registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws_*"):
+            return Path(root)
+    return None
+
+
+@pytest.fixture(scope="session")
+def example_plan() -> Path:
+    return EXAMPLE_PLAN
+
+
+@pytest.fixture
+def plan_copy(tmp_path: Path) -> Path:
+    """A scratch copy of the example plan that a test may break."""
+    dest = tmp_path / "plan"
+    shutil.copytree(EXAMPLE_PLAN, dest)
+    return dest
+
+
+def edit_yaml(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.fixture(scope="session")
+def terraform_cli_config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for running terraform offline against the local provider mirror."""
+    if shutil.which("terraform") is None:
+        pytest.fail("terraform is not on PATH; infraplan's tests need the real terraform CLI")
+    mirror = find_provider_mirror()
+    if mirror is None:
+        pytest.fail("no local mirror of the AWS provider found; set INFRAPLAN_TF_MIRROR to the folder above registry.terraform.io/")
+    base = tmp_path_factory.mktemp("terraform-cli")
+    cache = base / "plugin-cache"
+    cache.mkdir()
+    config = base / "terraformrc"
+    config.write_text(
+        f"""provider_installation {{
+  filesystem_mirror {{
+    path    = "{mirror}"
+    include = ["registry.terraform.io/hashicorp/*"]
+  }}
+  direct {{
+    exclude = ["registry.terraform.io/hashicorp/*"]
+  }}
+}}
+plugin_cache_dir = "{cache}"
+disable_checkpoint = true
+"""
+    )
+    env = dict(os.environ)
+    env.update({"TF_CLI_CONFIG_FILE": str(config), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"})
+    return env
+
+
+def terraform(args: list[str], cwd: Path, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["terraform", *args, "-no-color"], cwd=cwd, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"terraform {' '.join(args)} failed in {cwd}:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example plan synthesized once for the session (read-only for tests)."""
+    from stacks.synth import synthesize
+
+    out = tmp_path_factory.mktemp("example") / "dist"
+    synthesize(EXAMPLE_PLAN, out)
+    return out
+
+
+def load_stack(out: Path, stack: str) -> dict:
+    import json
+
+    return json.loads((out / "terraform" / "stacks" / stack / "cdk.tf.json").read_text())
