@@ -126,7 +126,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check the plan files only (fast)")
     with_plan(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("preview", help="run the Pulumi bootstrap program offline (mocks) and print its resource plan")
+    with_plan(p)
+    p.add_argument("--env", required=True)
+    p.set_defaults(func=lambda a: _lazy("stacks.pulumi_preview", "cmd_preview")(a))
+
+    p = sub.add_parser("verify", help="compare live AWS resources of an environment with the resolved model")
+    with_plan(p)
+    p.add_argument("--env", required=True)
+    p.add_argument("--tenant", action="append", help="also verify this tenant's stack (repeatable)")
+    p.add_argument("--endpoint", metavar="URL", help="AWS API endpoint (e.g. a moto server); default: real AWS")
+    p.set_defaults(func=lambda a: _lazy("stacks.verify", "cmd_verify")(a))
     return parser
+
+
+def _lazy(module: str, name: str):
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 def main(argv: list[str] | None = None) -> int:

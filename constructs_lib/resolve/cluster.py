@@ -9,6 +9,7 @@ import yaml
 
 from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
+from .addons import resolve_addons
 from .model import IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess
 from .network import retention_days
 from .trace import Trace, default, environment, plan, rule
@@ -88,6 +89,11 @@ def resolve_cluster(
     t.record("log_retention_days", days, why)
     roles = irsa_roles(platform, env.account_id, name)
     t.record("irsa_roles", [r.role_name for r in roles], rule("irsa-by-component", "one least-privilege role per controller the plan enables"))
+    addons = resolve_addons(platform, env.tier, name, env.regions[0], roles)
+    for a in addons:
+        t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
+    gitops_path = f"{platform.gitops.path.strip('/')}/{key}"
+    t.record("gitops_path", gitops_path, plan("platform.yaml: gitops.path", "<gitops.path>/<cluster key>"))
     t.record("admin_principal_arns", list(platform.platform_admins.principal_arns), plan("platform.yaml: platform_admins.principal_arns"))
     return ResolvedCluster(
         name=name,
@@ -101,4 +107,6 @@ def resolve_cluster(
         admin_principal_arns=tuple(platform.platform_admins.principal_arns),
         tenant_access=access,
         irsa_roles=roles,
+        addons=addons,
+        gitops_path=gitops_path,
     )

@@ -11,6 +11,7 @@ from .model import (
     Quota,
     ResolvedApp,
     ResolvedEnvironment,
+    ResolvedGitOps,
     ResolvedStateBackend,
     ResolvedTenant,
     ResolvedTenantDatabase,
@@ -102,6 +103,8 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
     secrets = names.secrets_path(p.secrets.path_prefix, env_name)
     trace.record("secrets_path", secrets, rule("names.secrets_path", "<path_prefix>/<env>: external-secrets may read only below it"))
 
+    gitops = ResolvedGitOps(p.gitops.tool, p.gitops.repo_url, p.gitops.target_revision, p.gitops.path.strip("/"))
+    trace.record("gitops", {"tool": gitops.tool, "repo": gitops.repo_url, "revision": gitops.target_revision}, plan("platform.yaml: gitops"))
     tenants = tuple(resolve_tenant(plan_, env_name, t.name, env_tags=tags, region=region, shared_db=database.identifier) for t in plan_.tenants.values())
     return ResolvedEnvironment(
         platform=p.name,
@@ -117,6 +120,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         database=database,
         state=state,
         secrets_path=secrets,
+        gitops=gitops,
         tenants=tenants,
         decisions=tuple(trace.decisions),
     )

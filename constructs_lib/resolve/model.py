@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from .trace import Decision
+
+if TYPE_CHECKING:
+    from .addons import ResolvedAddon
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,22 @@ class ResolvedCluster:
     admin_principal_arns: tuple[str, ...]
     tenant_access: tuple[TenantAccess, ...]
     irsa_roles: tuple[IrsaRole, ...]
+    addons: tuple["ResolvedAddon", ...]
+    gitops_path: str  # folder of this cluster's tree in the GitOps repo
+
+    def irsa(self, component: str) -> IrsaRole | None:
+        return next((r for r in self.irsa_roles if r.component == component), None)
+
+    def addon(self, component: str) -> "ResolvedAddon | None":
+        return next((a for a in self.addons if a.component == component), None)
+
+
+@dataclass(frozen=True)
+class ResolvedGitOps:
+    tool: str  # argocd | none
+    repo_url: str
+    target_revision: str
+    root_path: str
 
 
 @dataclass(frozen=True)
@@ -187,6 +208,7 @@ class ResolvedEnvironment:
     database: ResolvedDatabase
     state: ResolvedStateBackend
     secrets_path: str
+    gitops: ResolvedGitOps
     tenants: tuple[ResolvedTenant, ...]
     decisions: tuple[Decision, ...]
 
