@@ -82,15 +82,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         decisions = env.decisions
         title = f"{plan.platform.name} · {args.env}"
+    # Piped output (no terminal) is read by people and tools alike: do not wrap it at 80 columns.
+    out = console if console.is_terminal else Console(width=240, highlight=False)
     table = Table(title=title, show_lines=False)
-    table.add_column("setting", style="bold")
+    table.add_column("setting", style="bold", no_wrap=True)
     table.add_column("value")
     table.add_column("source")
     table.add_column("why", style="dim")
     for d in decisions:
         source = d.source.kind if d.source.kind in ("default",) else f"{d.source.kind}: {d.source.ref}"
         table.add_row(d.path, _short(d.value), source, d.source.reason)
-    console.print(table)
+    out.print(table)
     return 0
 
 

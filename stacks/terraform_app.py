@@ -8,7 +8,7 @@ from pathlib import Path
 import cdktf
 
 from constructs_lib.resolve.model import ResolvedEnvironment
-from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, TenantStack, TenantStackProps
+from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, StateStack, TenantStack, TenantStackProps
 from constructs_lib.terraform.target import REAL_AWS, AwsTarget
 
 
@@ -16,6 +16,7 @@ def add_stacks(app: cdktf.App, envs: Iterable[ResolvedEnvironment], tenants: set
     """Add every stack of ``envs`` to ``app``; ``tenants`` limits the tenant stacks."""
     stacks: list[cdktf.TerraformStack] = []
     for env in envs:
+        stacks.append(StateStack(app, env.state_stack_name, EnvironmentStackProps(env, target)))
         stacks.append(EnvironmentStack(app, env.stack_name, EnvironmentStackProps(env, target)))
         for tenant in env.tenants:
             if tenants is None or tenant.name in tenants:

@@ -121,7 +121,7 @@ def load_yaml_file(path: Path, display_name: str) -> tuple[YamlDocument | None, 
     finally:
         loader.dispose()
     if node is None:
-        return None, [PlanIssue(display_name, 1, "", "the file holds no YAML document", "a plan file is a YAML mapping")]
+        return None, [PlanIssue(display_name, 1, "", "the file is empty: it holds no YAML document", "a plan file is a YAML mapping")]
     builder = _Builder(yaml.SafeLoader(""), source)
     try:
         data = builder.build(node, ())

@@ -109,4 +109,5 @@ def resolve_cluster(
         irsa_roles=roles,
         addons=addons,
         gitops_path=gitops_path,
+        dns_zone_id=platform.certificates.hosted_zone_id if platform.certificates and platform.certificates.challenge == "dns-01" else None,
     )

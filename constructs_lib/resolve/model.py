@@ -90,6 +90,7 @@ class ResolvedCluster:
     irsa_roles: tuple[IrsaRole, ...]
     addons: tuple["ResolvedAddon", ...]
     gitops_path: str  # folder of this cluster's tree in the GitOps repo
+    dns_zone_id: str | None  # Route 53 zone cert-manager may edit (DNS-01), if any
 
     def irsa(self, component: str) -> IrsaRole | None:
         return next((r for r in self.irsa_roles if r.component == component), None)

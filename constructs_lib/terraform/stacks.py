@@ -1,10 +1,14 @@
-"""The Terraform stacks of a plan: a state bootstrap and a platform stack per
-environment, and a stack per tenant × environment.
+"""The Terraform stacks of a plan.
 
-Stacks do not reference each other's state. A tenant stack finds what the
-environment stack made by name (names come from the resolved model), so each
-stack can be planned, applied and destroyed on its own and the blast radius of
-a change is the stack it lives in.
+| stack | what | state |
+|---|---|---|
+| ``<env>-state`` | state bucket + lock table (bootstrap) | local (``<env>-state.tfstate``), applied first |
+| ``<env>-platform`` | network, EKS cluster, shared PostgreSQL | S3 ``<env>-platform/terraform.tfstate`` |
+| ``<env>-tenant-<t>`` | a tenant's secrets; for a dedicated tenant its own network, cluster, database | S3 ``<env>-tenant-<t>/terraform.tfstate`` |
+
+Stacks do not read each other's state. A tenant stack finds what the platform
+stack made by the names the resolved model gives, so each stack can be
+planned, applied and destroyed on its own.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from dataclasses import dataclass
 import cdktf
 from constructs import Construct
 
-from ..resolve.model import ResolvedEnvironment, ResolvedStateBackend, ResolvedTenant
-from .aws import AwsProvider
+from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedStateBackend, ResolvedTenant
+from .aws import AwsProvider, secretsmanager
 from .aws import vpc as vpc_l1
+from .cluster import Cluster, ClusterProps
+from .database import Database, DatabaseProps
 from .network import Network, NetworkProps
+from .state_backend import StateBackend, StateBackendProps
 from .target import REAL_AWS, AwsTarget
 
 
@@ -35,7 +42,9 @@ class TenantStackProps:
 
 
 def configure_stack(stack: cdktf.TerraformStack, *, region: str, account_id: str, tags: dict[str, str], state: ResolvedStateBackend | None, target: AwsTarget) -> AwsProvider:
-    """Provider (pinned, default tags, account guard) and S3 backend for a stack."""
+    """Provider (pinned, default tags, wrong-account guard) and backend of a stack.
+
+    ``state`` None means local state (the bootstrap stack, which creates the bucket)."""
     provider = AwsProvider(
         stack,
         "aws",
@@ -44,20 +53,71 @@ def configure_stack(stack: cdktf.TerraformStack, *, region: str, account_id: str
         default_tags=[{"tags": dict(sorted(tags.items()))}],
         **target.provider_settings(),
     )
-    if state is not None:
-        cdktf.S3Backend(
-            stack,
-            bucket=state.bucket,
-            key=state.key,
-            region=state.region,
-            encrypt=True,
-            dynamodb_table=state.lock_table,
-        )
+    if state is None:
+        cdktf.LocalBackend(stack, path=f"{stack.node.id}.tfstate")
+    else:
+        cdktf.S3Backend(stack, bucket=state.bucket, key=state.key, region=state.region, encrypt=True, dynamodb_table=state.lock_table)
         if state.use_lockfile:
             stack.add_override("terraform.backend.s3.use_lockfile", True)
         for key, value in target.backend_settings().items():
             stack.add_override(f"terraform.backend.s3.{key}", value)
     return provider
+
+
+def output(stack: cdktf.TerraformStack, name: str, value, description: str, sensitive: bool = False) -> None:
+    cdktf.TerraformOutput(stack, name, value=value, description=description, sensitive=sensitive)
+
+
+class StateStack(cdktf.TerraformStack):
+    """Bootstrap of one environment's account: the bucket and table every other stack uses."""
+
+    def __init__(self, scope: Construct, id: str, props: EnvironmentStackProps):
+        super().__init__(scope, id)
+        env = props.environment
+        configure_stack(self, region=env.region, account_id=env.account_id, tags=env.tag_map, state=None, target=props.target)
+        backend = StateBackend(self, "state", StateBackendProps(env.state, deletion_protection=env.database.deletion_protection))
+        output(self, "state_bucket", backend.bucket.ref("bucket"), "S3 bucket of this environment's Terraform state")
+        if backend.lock_table is not None:
+            output(self, "lock_table", backend.lock_table.ref("name"), "DynamoDB table for state locks")
+        output(self, "state_kms_key_arn", backend.kms.arn, "KMS key encrypting the state")
+
+
+def _cluster_outputs(stack: cdktf.TerraformStack, cluster: Cluster, resolved: ResolvedCluster, prefix: str = "") -> None:
+    output(stack, f"{prefix}cluster_name", cluster.name_ref, "EKS cluster name")
+    output(stack, f"{prefix}cluster_endpoint", cluster.eks.ref("endpoint"), "EKS API endpoint (private unless the plan allows public)")
+    output(stack, f"{prefix}cluster_certificate_authority", cluster.eks.ref("certificate_authority[0].data"), "base64 CA of the EKS API")
+    output(stack, f"{prefix}oidc_provider_arn", cluster.oidc.arn, "IAM OIDC provider for IRSA")
+    for component, role in sorted(cluster.irsa_roles.items()):
+        output(stack, f"{prefix}irsa_{component.replace('-', '_')}_role_arn", role.arn, f"IRSA role of {component}")
+
+
+def _database_outputs(stack: cdktf.TerraformStack, db: Database, prefix: str = "") -> None:
+    output(stack, f"{prefix}db_endpoint", db.endpoint, "PostgreSQL endpoint (host:port)")
+    output(stack, f"{prefix}db_master_secret_arn", db.secret_arn, "Secrets Manager secret holding the master credentials (managed by RDS)")
+
+
+def _platform(stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster, database, env: ResolvedEnvironment, secrets_path: str) -> tuple[Network, Cluster, Database | None]:
+    net = Network(stack, "network", NetworkProps(network, env.region, cluster.name))
+    eks_cluster = Cluster(
+        stack,
+        "cluster",
+        ClusterProps(
+            cluster=cluster,
+            account_id=env.account_id,
+            region=env.region,
+            subnet_ids=[s.id_ref for s in net.private_subnets],
+            secrets_path=secrets_path,
+            hosted_zone_id=cluster.dns_zone_id,
+        ),
+    )
+    db = None
+    if database is not None:
+        db = Database(
+            stack,
+            "database",
+            DatabaseProps(database, net.vpc.id_ref, net.db_subnet_group.ref("name"), eks_cluster.cluster_security_group_id),
+        )
+    return net, eks_cluster, db
 
 
 class EnvironmentStack(cdktf.TerraformStack):
@@ -67,9 +127,12 @@ class EnvironmentStack(cdktf.TerraformStack):
         super().__init__(scope, id)
         env = props.environment
         configure_stack(self, region=env.region, account_id=env.account_id, tags=env.tag_map, state=env.state, target=props.target)
-        self.network = Network(self, "network", NetworkProps(env.network, env.region, env.cluster.name))
-        cdktf.TerraformOutput(self, "vpc_id", value=self.network.vpc.id_ref)
-        cdktf.TerraformOutput(self, "private_subnet_ids", value=[s.id_ref for s in self.network.private_subnets])
+        self.network, self.cluster, self.database = _platform(self, network=env.network, cluster=env.cluster, database=env.database, env=env, secrets_path=env.secrets_path)
+        output(self, "vpc_id", self.network.vpc.id_ref, "VPC of the environment")
+        output(self, "private_subnet_ids", [s.id_ref for s in self.network.private_subnets], "private subnets (nodes, internal load balancers)")
+        _cluster_outputs(self, self.cluster, env.cluster)
+        assert self.database is not None
+        _database_outputs(self, self.database)
 
 
 class TenantStack(cdktf.TerraformStack):
@@ -79,10 +142,28 @@ class TenantStack(cdktf.TerraformStack):
         super().__init__(scope, id)
         env, tenant = props.environment, props.tenant
         configure_stack(self, region=env.region, account_id=env.account_id, tags=tenant.tag_map, state=tenant.state, target=props.target)
-        if tenant.network is not None:
-            self.network = Network(self, "network", NetworkProps(tenant.network, env.region, tenant.cluster_name))
+        self.network = self.cluster = self.database = None
+        if tenant.network is not None and tenant.cluster is not None:
+            self.network, self.cluster, self.database = _platform(
+                self, network=tenant.network, cluster=tenant.cluster, database=tenant.dedicated_database, env=env, secrets_path=tenant.secrets_path
+            )
             vpc_id = self.network.vpc.id_ref
+            _cluster_outputs(self, self.cluster, tenant.cluster)
+            if self.database is not None:
+                _database_outputs(self, self.database)
         else:
             shared = vpc_l1.DataVpc(self, "shared_vpc", tags={"Name": env.network.name})
             vpc_id = shared.ref("id")
-        cdktf.TerraformOutput(self, "vpc_id", value=vpc_id)
+        output(self, "vpc_id", vpc_id, "VPC the tenant's workloads run in")
+        if tenant.database is not None:
+            # The application credentials of the tenant's database. RDS manages the master
+            # secret; this one holds the tenant's own role and is what its ExternalSecrets read.
+            secret = secretsmanager.SecretsmanagerSecret(
+                self,
+                "db_credentials",
+                name=tenant.database.secret_name,
+                description=f"{tenant.name}: credentials of database {tenant.database.database_name} on {tenant.database.instance_identifier}",
+                recovery_window_in_days=7,
+                tags={"Name": tenant.database.secret_name},
+            )
+            output(self, "db_credentials_secret_arn", secret.arn, "Secrets Manager secret of the tenant's database credentials")

@@ -1,0 +1,207 @@
+"""The Cluster construct: EKS with envelope encryption, private API, access
+entries, managed node groups on IMDSv2 launch templates, OIDC for IRSA,
+pinned managed add-ons and least-privilege IRSA roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cdktf
+from constructs import Construct
+
+from ..resolve.cluster import eks_addon_versions
+from ..resolve.model import IrsaRole, ResolvedCluster
+from . import policy
+from .aws import eks, iam, logs
+from .kms_key import EncryptionKey
+
+EKS_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+TENANT_ACCESS_POLICIES = {
+    "admins": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
+    "developers": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+    "viewers": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+}
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore")
+
+
+@dataclass(frozen=True)
+class ClusterProps:
+    cluster: ResolvedCluster
+    account_id: str
+    region: str
+    subnet_ids: list[str]
+    secrets_path: str  # Secrets Manager prefix external-secrets may read
+    hosted_zone_id: str | None = None
+
+
+def tenant_role_name(cluster: str, tenant: str, kind: str) -> str:
+    return f"{cluster}-{tenant}-{kind}"
+
+
+class Cluster(Construct):
+    def __init__(self, scope: Construct, id: str, props: ClusterProps):
+        super().__init__(scope, id)
+        c = props.cluster
+        self.kms = EncryptionKey(self, "kms", alias=f"{c.name}-eks-secrets", description=f"EKS secrets envelope encryption for {c.name}")
+        log_group = logs.CloudwatchLogGroup(self, "control_plane_logs", name=f"/aws/eks/{c.name}/cluster", retention_in_days=c.log_retention_days, tags={"Name": f"{c.name}-control-plane"})
+
+        cluster_role = iam.IamRole(self, "cluster_role", name=f"{c.name}-cluster", assume_role_policy=policy.assume_by_service("eks.amazonaws.com"), tags={"Name": f"{c.name}-cluster"})
+        cluster_attach = iam.IamRolePolicyAttachment(self, "cluster_policy", role=cluster_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/AmazonEKSClusterPolicy")
+
+        vpc_config = {
+            "subnet_ids": props.subnet_ids,
+            "endpoint_private_access": True,
+            "endpoint_public_access": c.endpoint_public_access,
+            "public_access_cidrs": list(c.public_access_cidrs) if c.endpoint_public_access else None,
+        }
+        self.eks = eks.EksCluster(
+            self,
+            "eks",
+            name=c.name,
+            version=c.version,
+            role_arn=cluster_role.arn,
+            vpc_config=[vpc_config],
+            encryption_config=[{"provider": [{"key_arn": self.kms.arn}], "resources": ["secrets"]}],
+            enabled_cluster_log_types=list(c.log_types),
+            access_config=[{"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False}],
+            tags={"Name": c.name},
+            depends_on=[log_group, cluster_attach],
+        )
+        self.name_ref = self.eks.ref("name")
+        self.issuer = self.eks.ref("identity[0].oidc[0].issuer")
+        self.cluster_security_group_id = self.eks.ref("vpc_config[0].cluster_security_group_id")
+
+        # IRSA: the cluster's OIDC issuer as an IAM identity provider.
+        self.oidc = iam.IamOpenidConnectProvider(self, "oidc", url=self.issuer, client_id_list=["sts.amazonaws.com"], tags={"Name": f"{c.name}-irsa"})
+        self.irsa_roles: dict[str, iam.IamRole] = {r.component: self._irsa_role(r, props) for r in c.irsa_roles}
+
+        # Nodes.
+        node_role = iam.IamRole(self, "node_role", name=f"{c.name}-nodes", assume_role_policy=policy.assume_by_service("ec2.amazonaws.com"), tags={"Name": f"{c.name}-nodes"})
+        node_attachments = [
+            iam.IamRolePolicyAttachment(self, f"node_{name}", role=node_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/{name}") for name in NODE_POLICIES
+        ]
+        self.node_groups = []
+        for ng in c.node_groups:
+            lt = eks.LaunchTemplate(
+                self,
+                f"lt_{ng.name}",
+                name=f"{c.name}-{ng.name}",
+                description=f"Nodes of {c.name}/{ng.name}: IMDSv2 only, encrypted gp3 root volume",
+                update_default_version=True,
+                metadata_options=[{"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 2, "instance_metadata_tags": "disabled"}],
+                block_device_mappings=[
+                    {"device_name": "/dev/xvda", "ebs": [{"volume_size": ng.disk_size_gb, "volume_type": "gp3", "encrypted": "true", "delete_on_termination": "true"}]}
+                ],
+                tag_specifications=[{"resource_type": "instance", "tags": {"Name": f"{c.name}-{ng.name}"}}, {"resource_type": "volume", "tags": {"Name": f"{c.name}-{ng.name}"}}],
+                tags={"Name": f"{c.name}-{ng.name}"},
+            )
+            group = eks.EksNodeGroup(
+                self,
+                f"ng_{ng.name}",
+                cluster_name=self.name_ref,
+                node_group_name=ng.name,
+                node_role_arn=node_role.arn,
+                subnet_ids=props.subnet_ids,
+                instance_types=list(ng.instance_types),
+                capacity_type=ng.capacity_type,
+                scaling_config=[{"min_size": ng.min_size, "max_size": ng.max_size, "desired_size": ng.desired_size}],
+                update_config=[{"max_unavailable": 1}],
+                launch_template=[{"id": lt.id_ref, "version": lt.ref("latest_version")}],
+                labels=dict(ng.labels) or None,
+                taint=[{"key": t.key, "value": t.value or None, "effect": t.effect} for t in ng.taints] or None,
+                tags={"Name": f"{c.name}-{ng.name}"},
+                depends_on=node_attachments,
+                lifecycle=cdktf.TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
+            )
+            self.node_groups.append(group)
+
+        # Managed add-ons, pinned.
+        for name, version in eks_addon_versions(c.version).items():
+            ebs = name == "aws-ebs-csi-driver" and "ebs-csi" in self.irsa_roles
+            eks.EksAddon(
+                self,
+                f"addon_{name.replace('-', '_')}",
+                cluster_name=self.name_ref,
+                addon_name=name,
+                addon_version=version,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="PRESERVE",
+                service_account_role_arn=self.irsa_roles["ebs-csi"].arn if ebs else None,
+                tags={"Name": f"{c.name}-{name}"},
+                depends_on=self.node_groups if name in ("coredns", "aws-ebs-csi-driver") else None,
+            )
+
+        # Access entries: platform admins cluster-wide; tenant groups scoped to their namespaces.
+        for i, arn in enumerate(c.admin_principal_arns):
+            entry = eks.EksAccessEntry(self, f"admin_{i}", cluster_name=self.name_ref, principal_arn=arn, type="STANDARD", tags={"Name": f"{c.name}-admin-{i}"})
+            eks.EksAccessPolicyAssociation(
+                self, f"admin_{i}_policy", cluster_name=self.name_ref, principal_arn=arn, policy_arn=EKS_ADMIN_POLICY, access_scope=[{"type": "cluster"}], depends_on=[entry]
+            )
+        self.tenant_roles: dict[tuple[str, str], iam.IamRole] = {}
+        for access in c.tenant_access:
+            for kind, groups in (("admins", access.admin_groups), ("developers", access.developer_groups), ("viewers", access.viewer_groups)):
+                if not groups:
+                    continue
+                role_name = tenant_role_name(c.name, access.tenant, kind)
+                trust = policy.document(
+                    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+                )
+                role = iam.IamRole(self, f"tenant_{access.tenant}_{kind}", name=role_name, assume_role_policy=trust, tags={"Name": role_name, "infraplan:tenant": access.tenant})
+                self.tenant_roles[(access.tenant, kind)] = role
+                entry = eks.EksAccessEntry(
+                    self,
+                    f"tenant_{access.tenant}_{kind}_entry",
+                    cluster_name=self.name_ref,
+                    principal_arn=role.arn,
+                    type="STANDARD",
+                    kubernetes_groups=sorted(groups),
+                    tags={"Name": role_name},
+                )
+                eks.EksAccessPolicyAssociation(
+                    self,
+                    f"tenant_{access.tenant}_{kind}_policy",
+                    cluster_name=self.name_ref,
+                    principal_arn=role.arn,
+                    policy_arn=TENANT_ACCESS_POLICIES[kind],
+                    access_scope=[{"type": "namespace", "namespaces": sorted(access.namespaces)}],
+                    depends_on=[entry],
+                )
+
+    def _irsa_role(self, r: IrsaRole, props: ClusterProps) -> iam.IamRole:
+        issuer_host = cdktf.Fn.replace(self.issuer, "https://", "")
+        trust = policy.document(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": self.oidc.arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer_host}:sub": f"system:serviceaccount:{r.namespace}:{r.service_account}",
+                        f"{issuer_host}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        )
+        role = iam.IamRole(self, f"irsa_{r.component.replace('-', '_')}", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name})
+        doc = self._irsa_policy(r.component, props)
+        if doc is None:
+            iam.IamRolePolicyAttachment(self, f"irsa_{r.component.replace('-', '_')}_managed", role=role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/service-role/AmazonEBSCSIDriverPolicy")
+        else:
+            iam.IamRolePolicy(self, f"irsa_{r.component.replace('-', '_')}_policy", name=f"{r.component}-least-privilege", role=role.id_ref, policy=doc)
+        return role
+
+    @staticmethod
+    def _irsa_policy(component: str, props: ClusterProps) -> str | None:
+        if component == "external-secrets":
+            arn = f"arn:aws:secretsmanager:{props.region}:{props.account_id}:secret:{props.secrets_path}/*"
+            return policy.document(
+                policy.allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetResourcePolicy"], [arn], sid="ReadEnvironmentSecrets")
+            )
+        if component == "cert-manager":
+            zone = props.hosted_zone_id or "*"
+            return policy.document(
+                policy.allow(["route53:GetChange"], ["arn:aws:route53:::change/*"], sid="ReadChanges"),
+                policy.allow(["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"], [f"arn:aws:route53:::hostedzone/{zone}"], sid="EditZone"),
+                policy.allow(["route53:ListHostedZonesByName"], ["*"], sid="FindZone"),
+            )
+        return None  # ebs-csi: the AWS managed policy

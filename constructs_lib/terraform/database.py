@@ -1,0 +1,112 @@
+"""The Database construct: RDS PostgreSQL, private, encrypted, password in Secrets Manager."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from ..resolve.model import ResolvedDatabase
+from .aws import rds, vpc
+from .kms_key import EncryptionKey
+
+
+@dataclass(frozen=True)
+class DatabaseProps:
+    database: ResolvedDatabase
+    vpc_id: str
+    db_subnet_group_name: str
+    client_security_group_id: str  # the EKS cluster security group that nodes use
+
+
+def parameter_group_family(engine_version: str) -> str:
+    return f"postgres{engine_version.split('.')[0]}"
+
+
+class Database(Construct):
+    """``aws_db_instance`` with ``manage_master_user_password``: the master password is
+    generated and rotated by RDS in Secrets Manager; it is never in state or code."""
+
+    def __init__(self, scope: Construct, id: str, props: DatabaseProps):
+        super().__init__(scope, id)
+        db = props.database
+        self.kms = EncryptionKey(self, "kms", alias=f"{db.identifier}-rds", description=f"Storage, secret and Performance Insights of {db.identifier}")
+        self.security_group = vpc.SecurityGroup(
+            self,
+            "sg",
+            name=f"{db.identifier}-db",
+            description=f"PostgreSQL {db.identifier}: only the cluster's nodes",
+            vpc_id=props.vpc_id,
+            tags={"Name": f"{db.identifier}-db"},
+        )
+        vpc.SecurityGroupIngressRule(
+            self,
+            "from_nodes",
+            security_group_id=self.security_group.id_ref,
+            referenced_security_group_id=props.client_security_group_id,
+            ip_protocol="tcp",
+            from_port=db.port,
+            to_port=db.port,
+            description="PostgreSQL from the EKS nodes",
+            tags={"Name": f"{db.identifier}-from-nodes"},
+        )
+        family = parameter_group_family(db.engine_version)
+        params = rds.DbParameterGroup(
+            self,
+            "params",
+            name=f"{db.identifier}-{family}",
+            family=family,
+            description=f"{db.identifier}: TLS required, connections logged",
+            parameter=[
+                {"name": "log_connections", "value": "1"},
+                {"name": "log_disconnections", "value": "1"},
+                {"name": "rds.force_ssl", "value": "1"},
+            ],
+            tags={"Name": f"{db.identifier}-{family}"},
+        )
+        self.instance = rds.DbInstance(
+            self,
+            "instance",
+            identifier=db.identifier,
+            engine="postgres",
+            engine_version=db.engine_version,
+            instance_class=db.instance_class,
+            allocated_storage=db.allocated_storage_gb,
+            max_allocated_storage=db.max_allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=self.kms.arn,
+            db_name=db.database_name,
+            username=db.master_username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=self.kms.arn,
+            port=db.port,
+            multi_az=db.multi_az,
+            db_subnet_group_name=props.db_subnet_group_name,
+            vpc_security_group_ids=[self.security_group.id_ref],
+            parameter_group_name=params.ref("name"),
+            publicly_accessible=False,
+            iam_database_authentication_enabled=True,
+            backup_retention_period=db.backup_retention_days,
+            backup_window="02:00-03:00",
+            maintenance_window="sun:03:30-sun:04:30",
+            copy_tags_to_snapshot=True,
+            deletion_protection=db.deletion_protection,
+            skip_final_snapshot=db.skip_final_snapshot,
+            final_snapshot_identifier=None if db.skip_final_snapshot else f"{db.identifier}-final",
+            performance_insights_enabled=db.performance_insights,
+            performance_insights_kms_key_id=self.kms.arn if db.performance_insights else None,
+            performance_insights_retention_period=7 if db.performance_insights else None,
+            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            auto_minor_version_upgrade=True,
+            apply_immediately=False,
+            tags={"Name": db.identifier},
+        )
+
+    @property
+    def endpoint(self) -> str:
+        return self.instance.ref("endpoint")
+
+    @property
+    def secret_arn(self) -> str:
+        return self.instance.ref("master_user_secret[0].secret_arn")
