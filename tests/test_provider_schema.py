@@ -1,0 +1,121 @@
+"""Every resource, data source, attribute and block that infraplan emits exists in
+the real AWS provider schema (`terraform providers schema -json`), required
+attributes are present and value types match."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import load_stack, terraform
+
+
+@pytest.fixture(scope="session")
+def aws_schema(example_synth: Path, terraform_cli_config: dict[str, str], tmp_path_factory) -> dict:
+    work = tmp_path_factory.mktemp("schema")
+    stack = json.loads((example_synth / "terraform/stacks/dev-platform/cdk.tf.json").read_text())
+    (work / "main.tf.json").write_text(json.dumps({"terraform": {"required_providers": stack["terraform"]["required_providers"]}}))
+    terraform(["init", "-backend=false", "-input=false"], work, terraform_cli_config)
+    proc = terraform(["providers", "schema", "-json"], work, terraform_cli_config)
+    schemas = json.loads(proc.stdout)["provider_schemas"]
+    return schemas["registry.terraform.io/hashicorp/aws"]
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, str) and "${" in value
+
+
+def _type_ok(value: Any, type_: Any) -> bool:
+    if _is_reference(value):
+        return True
+    if isinstance(type_, str):
+        if type_ == "string":
+            return isinstance(value, str)
+        if type_ == "number":
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+        if type_ == "bool":
+            return isinstance(value, bool)
+        if type_ == "dynamic":
+            return True
+        return False
+    kind, inner = type_[0], type_[1]
+    if kind in ("list", "set"):
+        return isinstance(value, list) and all(_type_ok(v, inner) for v in value)
+    if kind == "map":
+        return isinstance(value, dict) and all(_type_ok(v, inner) for v in value.values())
+    if kind == "object":
+        return isinstance(value, dict) and all(k in inner and _type_ok(v, inner[k]) for k, v in value.items())
+    return False
+
+
+META = {"//", "provider", "depends_on", "lifecycle", "count", "for_each"}
+
+
+def check_block(block: dict, values: dict, where: str) -> list[str]:
+    problems = []
+    attrs = block.get("attributes", {})
+    blocks = block.get("block_types", {})
+    for key, value in values.items():
+        if key in META:
+            continue
+        if key in attrs:
+            spec = attrs[key]
+            if spec.get("computed") and not (spec.get("optional") or spec.get("required")):
+                problems.append(f"{where}.{key}: read-only attribute set")
+            if spec.get("deprecated"):
+                problems.append(f"{where}.{key}: deprecated attribute")
+            if not _type_ok(value, spec["type"]):
+                problems.append(f"{where}.{key}: {value!r} does not match type {spec['type']}")
+        elif key in blocks:
+            nested = blocks[key]
+            items = value if isinstance(value, list) else [value]
+            if nested["nesting_mode"] in ("single", "list", "set") and nested.get("max_items") and len(items) > nested["max_items"]:
+                problems.append(f"{where}.{key}: {len(items)} blocks, at most {nested['max_items']}")
+            for i, item in enumerate(items):
+                if not isinstance(item, dict):
+                    problems.append(f"{where}.{key}[{i}]: a block must be a mapping")
+                    continue
+                problems += check_block(nested["block"], item, f"{where}.{key}[{i}]")
+        else:
+            problems.append(f"{where}.{key}: no such attribute or block (known: {', '.join(sorted([*attrs, *blocks]))})")
+    for key, spec in attrs.items():
+        if spec.get("required") and key not in values:
+            problems.append(f"{where}.{key}: required attribute missing")
+    for key, nested in blocks.items():
+        if nested.get("min_items") and len(values.get(key, [])) < nested["min_items"]:
+            problems.append(f"{where}.{key}: at least {nested['min_items']} block(s) required")
+    return problems
+
+
+def test_every_emitted_attribute_is_in_the_provider_schema(example_synth: Path, aws_schema: dict) -> None:
+    stacks = sorted(p.name for p in (example_synth / "terraform/stacks").iterdir())
+    problems: list[str] = []
+    seen_types: set[str] = set()
+    for name in stacks:
+        stack = load_stack(example_synth, name)
+        for kind, section in (("resource", "resource_schemas"), ("data", "data_source_schemas")):
+            for type_, items in stack.get(kind, {}).items():
+                seen_types.add(f"{kind}.{type_}")
+                if type_ not in aws_schema[section]:
+                    problems.append(f"{name}: {kind} type {type_} does not exist")
+                    continue
+                for logical, values in items.items():
+                    problems += check_block(aws_schema[section][type_]["block"], values, f"{name}: {type_}.{logical}")
+        for provider in stack["provider"]["aws"]:
+            problems += check_block(aws_schema["provider"]["block"], provider, f"{name}: provider.aws")
+    assert not problems, "\n".join(problems)
+    # The check covered the whole construct library, not a corner of it.
+    for expected in ("resource.aws_vpc", "resource.aws_eks_cluster", "resource.aws_eks_node_group", "resource.aws_db_instance", "resource.aws_s3_bucket", "resource.aws_dynamodb_table", "resource.aws_iam_openid_connect_provider", "data.aws_vpc"):
+        assert expected in seen_types
+
+
+def test_the_checker_catches_wrong_names_types_and_missing_required(aws_schema: dict) -> None:
+    block = aws_schema["resource_schemas"]["aws_vpc"]["block"]
+    assert check_block(block, {"cidr_block": "10.0.0.0/16"}, "vpc") == []
+    assert any("no such attribute" in p for p in check_block(block, {"cidr": "10.0.0.0/16"}, "vpc"))
+    assert any("does not match type" in p for p in check_block(block, {"enable_dns_support": "yes"}, "vpc"))
+    sg = aws_schema["resource_schemas"]["aws_db_subnet_group"]["block"]
+    assert any("required attribute missing" in p for p in check_block(sg, {"name": "x"}, "sg"))

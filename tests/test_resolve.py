@@ -1,0 +1,120 @@
+"""Resolution: concrete settings per environment and tenant, each with its source."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from conftest import edit_yaml
+from constructs_lib.plan import load_plan
+from constructs_lib.resolve.environment import resolve_environment, resolve_plan
+
+
+@pytest.fixture(scope="module")
+def resolved(example_plan: Path):
+    return {e.name: e for e in resolve_plan(load_plan(example_plan))}
+
+
+def decision(env, path: str):
+    matches = [d for d in env.decisions if d.path == path]
+    assert len(matches) == 1, f"{path}: {matches}"
+    return matches[0]
+
+
+def test_dev_and_prod_differ_where_the_tier_says(resolved) -> None:
+    dev, prod = resolved["dev"], resolved["prod"]
+    assert (dev.network.nat, prod.network.nat) == ("single", "one-per-az")
+    assert (dev.database.multi_az, prod.database.multi_az) == (False, True)
+    assert dev.database.backup_retention_days == 1 and prod.database.backup_retention_days == 35
+    assert (dev.database.deletion_protection, prod.database.deletion_protection) == (False, True)
+    assert (dev.database.skip_final_snapshot, prod.database.skip_final_snapshot) == (True, False)
+    assert dev.network.azs == ("eu-west-1a", "eu-west-1b")
+    assert prod.network.azs == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    assert dev.database.performance_insights is False  # db.t4g.micro has none
+    assert prod.database.performance_insights is True
+
+
+def test_every_value_says_where_it_came_from(resolved) -> None:
+    prod = resolved["prod"]
+    nat = decision(prod, "network.nat")
+    assert nat.value == "one-per-az" and nat.source.kind == "rule" and nat.source.ref == "nat-by-tier"
+    multi = decision(prod, "database.multi_az")
+    assert multi.source.ref == "multi-az-from-uptime" and "99.9" in multi.source.reason
+    backup = decision(prod, "database.backup_retention_days")
+    assert backup.source.ref == "backup-from-rpo" and "SOC2" in backup.source.reason
+    klass = decision(prod, "database.instance_class")
+    assert klass.source.kind == "environment" and klass.source.ref == "prod.yaml: database.instance_class"
+    version = decision(prod, "cluster.version")
+    assert version.source.kind == "plan" and version.value == "1.31"
+
+
+def test_environment_override_wins_over_the_rule(example_plan: Path, plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "prod.yaml", lambda d: d.update(nat="single"))
+    env = resolve_environment(load_plan(plan_copy), "prod")
+    assert env.network.nat == "single"
+    assert decision(env, "network.nat").source.ref == "prod.yaml: nat"
+
+
+def test_uptime_below_three_nines_gives_single_az(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d["performance"].update(uptime_percent=99.5))
+    env = resolve_environment(load_plan(plan_copy), "prod")
+    assert env.database.multi_az is False
+    assert "99.5" in decision(env, "database.multi_az").source.reason
+
+
+@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+def test_subnets_are_inside_the_vpc_and_disjoint(resolved, env_name: str) -> None:
+    net = resolved[env_name].network
+    vpc = ipaddress.ip_network(net.cidr)
+    subnets = [ipaddress.ip_network(s.cidr) for s in (*net.public_subnets, *net.private_subnets, *net.database_subnets)]
+    assert len(subnets) == 3 * len(net.azs)
+    for i, a in enumerate(subnets):
+        assert a.subnet_of(vpc)
+        for b in subnets[i + 1 :]:
+            assert not a.overlaps(b), (a, b)
+    assert [s.az for s in net.private_subnets] == list(net.azs)
+
+
+def test_tenants_share_or_own_a_cluster(resolved) -> None:
+    dev, prod = resolved["dev"], resolved["prod"]
+    assert {t.cluster_name for t in dev.tenants} == {"acme-dev"}
+    org_c = prod.tenant("org-c")
+    assert org_c.isolation == "dedicated" and org_c.cluster_name == "acme-prod-org-c"
+    assert org_c.network is not None and org_c.network.cidr == "10.31.0.0/16"
+    assert org_c.dedicated_database is not None and org_c.dedicated_database.identifier == "acme-prod-org-c-pg"
+    assert [c.name for c, _ in prod.clusters] == ["acme-prod", "acme-prod-org-c"]
+    shared_access = {a.tenant for a in prod.cluster.tenant_access}
+    assert shared_access == {"org-a", "org-b"}
+
+
+def test_tenant_overrides_per_environment(resolved) -> None:
+    assert resolved["dev"].tenant("org-a").quota.cpu == "4"
+    assert resolved["prod"].tenant("org-a").quota.cpu == "16"
+    assert resolved["staging"].tenant("org-a").quota.cpu == "8"
+    dev_store = next(a for a in resolved["dev"].tenant("org-a").apps if a.name == "storefront")
+    prod_store = next(a for a in resolved["prod"].tenant("org-a").apps if a.name == "storefront")
+    assert (dev_store.tag, prod_store.tag) == ("2.4.0-rc.1", "2.3.1")
+    assert dev_store.database_secret == "acme/dev/org-a/database"
+
+
+def test_names_and_tags(resolved) -> None:
+    dev = resolved["dev"]
+    assert dev.state.bucket == "acme-tfstate-dev-111111111111"
+    assert dev.state.lock_table == "acme-tfstate-dev-locks" and dev.state.use_lockfile
+    assert dev.stack_name == "dev-platform" and dev.state.key == "dev-platform/terraform.tfstate"
+    tags = dev.tag_map
+    assert tags["owner"] == "platform-team" and tags["infraplan:environment"] == "dev" and tags["data-classification"] == "internal"
+    assert dev.tenant("org-b").tag_map["infraplan:tenant"] == "org-b"
+
+
+def test_irsa_roles_follow_components(resolved) -> None:
+    roles = {r.component: r for r in resolved["dev"].cluster.irsa_roles}
+    assert set(roles) == {"ebs-csi", "external-secrets", "cert-manager"}
+    assert roles["external-secrets"].role_arn == "arn:aws:iam::111111111111:role/acme-dev-irsa-external-secrets"
+
+
+def test_resolution_is_pure_and_repeatable(example_plan: Path) -> None:
+    plan = load_plan(example_plan)
+    assert resolve_environment(plan, "prod") == resolve_environment(plan, "prod")
