@@ -16,8 +16,8 @@ from constructs_lib.plan import PlanError, load_plan
 DEFAULT_PLAN = Path("environments")
 DEFAULT_OUT = Path("dist")
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _jsii_env() -> None:
@@ -51,12 +51,14 @@ def cmd_synth(args: argparse.Namespace) -> int:
     _jsii_env()
     from constructs_lib.terraform.target import AwsTarget
 
+    from constructs_lib.terraform.extensions import ExtensionError
+
     from .synth import OutputDirError, synthesize
 
     console.print(f"Reading the plan in [bold]{args.plan}[/] …")
     try:
-        result = synthesize(args.plan, args.out, args.env, args.tenant, AwsTarget(args.aws_endpoint))
-    except OutputDirError as exc:
+        result = synthesize(args.plan, args.out, args.env, args.tenant, AwsTarget(args.aws_endpoint), args.extension)
+    except (OutputDirError, ExtensionError) as exc:
         errors.print(f"[bold red]{exc}[/]")
         return 2
     console.print(f"  read {len(result.plan.files)} plan files; environments: {', '.join(e.name for e in result.environments)}")
@@ -116,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder, replaced as a whole (default: dist)")
     p.add_argument("--env", action="append", help="only this environment (repeatable)")
     p.add_argument("--tenant", action="append", help="only this tenant's stacks and namespaces (repeatable)")
+    p.add_argument("--extension", action="append", metavar="MODULE:FUNCTION", help="call FUNCTION(stack, context) for every stack to add your own resources (repeatable; see docs/constructs.md)")
     p.add_argument("--aws-endpoint", metavar="URL", help="point every AWS provider and the S3 backend at a local AWS API (e.g. a moto server) for a dry run")
     p.set_defaults(func=cmd_synth)
 

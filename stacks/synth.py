@@ -13,6 +13,7 @@ from constructs_lib.kubernetes.tree import render_environment
 from constructs_lib.plan import Plan, load_plan
 from constructs_lib.resolve.environment import resolve_plan
 from constructs_lib.resolve.model import ResolvedEnvironment
+from constructs_lib.terraform.extensions import load_extension
 from constructs_lib.terraform.target import REAL_AWS, AwsTarget
 
 from .terraform_app import synth_terraform
@@ -60,18 +61,26 @@ def _check_replaceable(out: Path) -> None:
         raise OutputDirError(f"{out} exists and was not written by infraplan; refusing to replace it (choose another --out or remove it)")
 
 
-def synthesize(plan_dir: Path, out: Path, envs: list[str] | None = None, tenants: list[str] | None = None, target: AwsTarget = REAL_AWS) -> SynthResult:
+def synthesize(
+    plan_dir: Path,
+    out: Path,
+    envs: list[str] | None = None,
+    tenants: list[str] | None = None,
+    target: AwsTarget = REAL_AWS,
+    extensions: list[str] | None = None,
+) -> SynthResult:
     """Synthesize into ``out``. Nothing in ``out`` changes unless everything succeeded."""
     started = time.perf_counter()
     plan = load_plan(plan_dir)
     resolved, tenant_filter = select(plan, envs, tenants)
+    hooks = [load_extension(spec) for spec in extensions or []]
     out = out.resolve()
     _check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.infraplan-", dir=out.parent))
     try:
         result = SynthResult(plan, resolved, out)
-        result.stacks = synth_terraform(staging / "terraform", resolved, tenant_filter, target)
+        result.stacks = synth_terraform(staging / "terraform", resolved, tenant_filter, target, hooks)
         result.manifests = write_kubernetes(staging / "kubernetes", resolved, tenant_filter)
         (staging / OUTPUT_MARKER).write_text("Written by `infraplan synth`; replaced as a whole on every run.\n")
         os.chmod(staging, 0o755)

@@ -8,25 +8,42 @@ from pathlib import Path
 import cdktf
 
 from constructs_lib.resolve.model import ResolvedEnvironment
+from constructs_lib.terraform.extensions import Extension, StackContext
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, StateStack, TenantStack, TenantStackProps
 from constructs_lib.terraform.target import REAL_AWS, AwsTarget
 
 
-def add_stacks(app: cdktf.App, envs: Iterable[ResolvedEnvironment], tenants: set[str] | None = None, target: AwsTarget = REAL_AWS) -> list[cdktf.TerraformStack]:
-    """Add every stack of ``envs`` to ``app``; ``tenants`` limits the tenant stacks."""
-    stacks: list[cdktf.TerraformStack] = []
+def add_stacks(
+    app: cdktf.App,
+    envs: Iterable[ResolvedEnvironment],
+    tenants: set[str] | None = None,
+    target: AwsTarget = REAL_AWS,
+    extensions: Iterable[Extension] = (),
+) -> list[cdktf.TerraformStack]:
+    """Add every stack of ``envs`` to ``app``; ``tenants`` limits the tenant stacks.
+    Each extension is called with every stack once infraplan has built it."""
+    built: list[tuple[cdktf.TerraformStack, StackContext]] = []
     for env in envs:
-        stacks.append(StateStack(app, env.state_stack_name, EnvironmentStackProps(env, target)))
-        stacks.append(EnvironmentStack(app, env.stack_name, EnvironmentStackProps(env, target)))
+        built.append((StateStack(app, env.state_stack_name, EnvironmentStackProps(env, target)), StackContext("state", env)))
+        built.append((EnvironmentStack(app, env.stack_name, EnvironmentStackProps(env, target)), StackContext("platform", env)))
         for tenant in env.tenants:
             if tenants is None or tenant.name in tenants:
-                stacks.append(TenantStack(app, tenant.stack_name, TenantStackProps(env, tenant, target)))
-    return stacks
+                built.append((TenantStack(app, tenant.stack_name, TenantStackProps(env, tenant, target)), StackContext("tenant", env, tenant)))
+    for extend in extensions:
+        for stack, context in built:
+            extend(stack, context)
+    return [stack for stack, _ in built]
 
 
-def synth_terraform(outdir: Path, envs: Iterable[ResolvedEnvironment], tenants: set[str] | None = None, target: AwsTarget = REAL_AWS) -> list[str]:
+def synth_terraform(
+    outdir: Path,
+    envs: Iterable[ResolvedEnvironment],
+    tenants: set[str] | None = None,
+    target: AwsTarget = REAL_AWS,
+    extensions: Iterable[Extension] = (),
+) -> list[str]:
     """Write cdktf's layout (``manifest.json``, ``stacks/<stack>/cdk.tf.json``) to ``outdir``."""
     app = cdktf.App(outdir=str(outdir))
-    stacks = add_stacks(app, envs, tenants, target)
+    stacks = add_stacks(app, envs, tenants, target, extensions)
     app.synth()
     return [s.node.id for s in stacks]

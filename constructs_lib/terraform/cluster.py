@@ -168,20 +168,25 @@ class Cluster(Construct):
                 )
 
     def _irsa_role(self, r: IrsaRole, props: ClusterProps) -> iam.IamRole:
+        # The trust policy names the issuer without its scheme; Terraform computes it, so the
+        # document is built by the aws_iam_policy_document data source, not as a JSON string.
         issuer_host = cdktf.Fn.replace(self.issuer, "https://", "")
-        trust = policy.document(
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": self.oidc.arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer_host}:sub": f"system:serviceaccount:{r.namespace}:{r.service_account}",
-                        f"{issuer_host}:aud": "sts.amazonaws.com",
-                    }
-                },
-            }
-        )
+        key = r.component.replace("-", "_")
+        trust = iam.DataIamPolicyDocument(
+            self,
+            f"irsa_{key}_trust",
+            statement=[
+                {
+                    "effect": "Allow",
+                    "actions": ["sts:AssumeRoleWithWebIdentity"],
+                    "principals": [{"type": "Federated", "identifiers": [self.oidc.arn]}],
+                    "condition": [
+                        {"test": "StringEquals", "variable": f"{issuer_host}:sub", "values": [f"system:serviceaccount:{r.namespace}:{r.service_account}"]},
+                        {"test": "StringEquals", "variable": f"{issuer_host}:aud", "values": ["sts.amazonaws.com"]},
+                    ],
+                }
+            ],
+        ).ref("json")
         role = iam.IamRole(self, f"irsa_{r.component.replace('-', '_')}", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name})
         doc = self._irsa_policy(r.component, props)
         if doc is None:

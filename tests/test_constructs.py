@@ -1,0 +1,205 @@
+"""The AWS constructs, asserted on synthesized properties with cdktf's Testing helpers.
+Each resolved decision shows up in the Terraform, and dev differs from prod where it should."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from cdktf import Testing as CdktfTesting
+
+from conftest import terraform
+from constructs_lib.plan import load_plan
+from constructs_lib.resolve.environment import resolve_plan
+from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, StateStack, TenantStack, TenantStackProps
+from tfjson import by_attr, one, resources
+
+
+@pytest.fixture(scope="module")
+def envs(example_plan: Path):
+    return {e.name: e for e in resolve_plan(load_plan(example_plan))}
+
+
+def synth_platform(env) -> str:
+    return CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), env.stack_name, EnvironmentStackProps(env)))
+
+
+@pytest.fixture(scope="module")
+def dev(envs) -> str:
+    return synth_platform(envs["dev"])
+
+
+@pytest.fixture(scope="module")
+def prod(envs) -> str:
+    return synth_platform(envs["prod"])
+
+
+def test_network_tiers_nat_and_secure_defaults(dev: str, prod: str) -> None:
+    d, p = json.loads(dev), json.loads(prod)
+    assert CdktfTesting.to_have_resource_with_properties(dev, "aws_vpc", {"cidr_block": "10.10.0.0/16", "enable_dns_hostnames": True})
+    assert len(resources(d, "aws_subnet")) == 6 and len(resources(p, "aws_subnet")) == 9
+    assert len(resources(d, "aws_nat_gateway")) == 1 and len(resources(p, "aws_nat_gateway")) == 3
+    public = by_attr(p, "aws_subnet", "cidr_block", "10.30.128.0/24")
+    assert public["map_public_ip_on_launch"] is False
+    assert public["tags"]["kubernetes.io/role/elb"] == "1" and public["tags"]["kubernetes.io/cluster/acme-prod"] == "shared"
+    private = by_attr(p, "aws_subnet", "cidr_block", "10.30.0.0/20")
+    assert private["tags"]["kubernetes.io/role/internal-elb"] == "1"
+    sg = one(d, "aws_default_security_group")
+    assert "ingress" not in sg and "egress" not in sg  # managed with no rules
+    routes = resources(d, "aws_route")
+    assert not any("database" in name for name in routes)  # the database tier never reaches the internet
+    flow = one(p, "aws_flow_log")
+    assert flow["traffic_type"] == "ALL" and flow["log_destination_type"] == "cloud-watch-logs"
+    assert by_attr(p, "aws_cloudwatch_log_group", "name", "/aws/vpc/acme-prod/flow-logs")["retention_in_days"] == 365
+    assert by_attr(d, "aws_cloudwatch_log_group", "name", "/aws/vpc/acme-dev/flow-logs")["retention_in_days"] == 30
+    endpoint = one(d, "aws_vpc_endpoint")
+    assert endpoint["vpc_endpoint_type"] == "Gateway" and endpoint["service_name"] == "com.amazonaws.eu-west-1.s3"
+    assert CdktfTesting.to_have_resource_with_properties(dev, "aws_db_subnet_group", {"name": "acme-dev-database"})
+
+
+def test_cluster_is_private_encrypted_and_uses_access_entries(prod: str) -> None:
+    p = json.loads(prod)
+    cluster = one(p, "aws_eks_cluster")
+    assert cluster["name"] == "acme-prod" and cluster["version"] == "1.31"
+    assert cluster["vpc_config"][0]["endpoint_private_access"] is True
+    assert cluster["vpc_config"][0]["endpoint_public_access"] is False
+    assert "public_access_cidrs" not in cluster["vpc_config"][0]
+    assert cluster["encryption_config"][0]["resources"] == ["secrets"]
+    assert cluster["access_config"][0] == {"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False}
+    assert sorted(cluster["enabled_cluster_log_types"]) == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    assert all(k["enable_key_rotation"] for k in resources(p, "aws_kms_key").values())
+    policies = resources(p, "aws_eks_access_policy_association").values()
+    scopes = {(a["policy_arn"].rsplit("/", 1)[1], a["access_scope"][0]["type"], tuple(a["access_scope"][0].get("namespaces", []))) for a in policies}
+    assert ("AmazonEKSClusterAdminPolicy", "cluster", ()) in scopes
+    assert ("AmazonEKSAdminPolicy", "namespace", ("org-a-api", "org-a-web")) in scopes
+    assert ("AmazonEKSEditPolicy", "namespace", ("org-b",)) in scopes
+    assert not any("org-c" in ns for _, _, nss in scopes for ns in nss)  # org-c has its own cluster in prod
+    entries = resources(p, "aws_eks_access_entry").values()
+    assert any(e.get("kubernetes_groups") == ["org-a-admins"] for e in entries)
+
+
+def test_node_groups_follow_the_plan_on_imdsv2_launch_templates(dev: str, prod: str) -> None:
+    d, p = json.loads(dev), json.loads(prod)
+    general = by_attr(d, "aws_eks_node_group", "node_group_name", "general")
+    assert general["capacity_type"] == "SPOT" and general["instance_types"] == ["t3.large"]
+    assert general["scaling_config"] == [{"desired_size": 2, "max_size": 4, "min_size": 1}]
+    system = by_attr(p, "aws_eks_node_group", "node_group_name", "system")
+    assert system["labels"] == {"workload": "system"}
+    assert system["taint"] == [{"effect": "NO_SCHEDULE", "key": "CriticalAddonsOnly", "value": "true"}]
+    for lt in resources(p, "aws_launch_template").values():
+        assert lt["metadata_options"][0]["http_tokens"] == "required"
+        assert lt["block_device_mappings"][0]["ebs"][0]["encrypted"] == "true"
+
+
+def test_irsa_and_pinned_addons(dev: str) -> None:
+    d = json.loads(dev)
+    oidc = one(d, "aws_iam_openid_connect_provider")
+    assert oidc["client_id_list"] == ["sts.amazonaws.com"] and "identity[0].oidc[0].issuer" in oidc["url"]
+    addons = {a["addon_name"]: a for a in resources(d, "aws_eks_addon").values()}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
+    assert all("eksbuild" in a["addon_version"] for a in addons.values())
+    assert "aws_iam_role" in addons["aws-ebs-csi-driver"]["service_account_role_arn"]
+    eso = by_attr(d, "aws_iam_role", "name", "acme-dev-irsa-external-secrets")
+    assert eso["assume_role_policy"].startswith("${data.aws_iam_policy_document.")
+    trust_doc = next(v for k, v in d["data"]["aws_iam_policy_document"].items() if k in eso["assume_role_policy"])
+    statement = trust_doc["statement"][0]
+    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    conditions = {c["variable"].rsplit(":", 1)[1]: c["values"] for c in statement["condition"]}
+    assert conditions == {"sub": ["system:serviceaccount:external-secrets:external-secrets"], "aud": ["sts.amazonaws.com"]}
+    policy = next(p for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "external-secrets-least-privilege")
+    statement = json.loads(policy["policy"])["Statement"][0]
+    assert statement["Resource"] == ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme/dev/*"]
+    assert all(not a.startswith("secretsmanager:Put") and a != "secretsmanager:*" for a in statement["Action"])
+    cert = next(p for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "cert-manager-least-privilege")
+    assert "hostedzone/Z0123456789ABCDEFGHIJ" in cert["policy"]
+
+
+def test_database_settings_per_environment(dev: str, prod: str) -> None:
+    d, p = one(json.loads(dev), "aws_db_instance"), one(json.loads(prod), "aws_db_instance")
+    for db in (d, p):
+        assert db["storage_encrypted"] is True and db["manage_master_user_password"] is True
+        assert "password" not in db and db["publicly_accessible"] is False
+        assert db["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
+    assert (d["multi_az"], p["multi_az"]) == (False, True)
+    assert (d["backup_retention_period"], p["backup_retention_period"]) == (1, 35)
+    assert (d["deletion_protection"], p["deletion_protection"]) == (False, True)
+    assert d["skip_final_snapshot"] is True and "final_snapshot_identifier" not in d
+    assert p["skip_final_snapshot"] is False and p["final_snapshot_identifier"] == "acme-prod-pg-final"
+    assert (d["instance_class"], p["instance_class"]) == ("db.t4g.micro", "db.r6g.large")
+    assert d["performance_insights_enabled"] is False and p["performance_insights_enabled"] is True
+    assert p["max_allocated_storage"] == 500
+    assert CdktfTesting.to_have_resource_with_properties(prod, "aws_db_parameter_group", {"family": "postgres16"})
+    params = one(json.loads(prod), "aws_db_parameter_group")["parameter"]
+    assert {"name": "rds.force_ssl", "value": "1"} in params
+    rule = one(json.loads(prod), "aws_vpc_security_group_ingress_rule")
+    assert rule["from_port"] == 5432 and "cluster_security_group_id" in rule["referenced_security_group_id"]
+    assert "cidr_ipv4" not in rule
+
+
+def test_provider_guards_account_and_tags_everything(prod: str) -> None:
+    provider = json.loads(prod)["provider"]["aws"][0]
+    assert provider["allowed_account_ids"] == ["333333333333"]
+    assert provider["default_tags"][0]["tags"]["infraplan:environment"] == "prod"
+    terraform_block = json.loads(prod)["terraform"]
+    assert terraform_block["required_providers"]["aws"] == {"source": "hashicorp/aws", "version": "5.100.0"}
+    backend = terraform_block["backend"]["s3"]
+    assert backend["bucket"] == "acme-tfstate-prod-333333333333" and backend["key"] == "prod-platform/terraform.tfstate"
+    assert backend["use_lockfile"] is True and backend["dynamodb_table"] == "acme-tfstate-prod-locks" and backend["encrypt"] is True
+
+
+def test_state_bootstrap(envs) -> None:
+    synth = CdktfTesting.synth(StateStack(CdktfTesting.app(), "dev-state", EnvironmentStackProps(envs["dev"])))
+    s = json.loads(synth)
+    assert "local" in s["terraform"]["backend"]
+    assert one(s, "aws_s3_bucket")["bucket"] == "acme-tfstate-dev-111111111111"
+    assert one(s, "aws_s3_bucket_versioning")["versioning_configuration"] == [{"status": "Enabled"}]
+    block = one(s, "aws_s3_bucket_public_access_block")
+    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    sse = one(s, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]["apply_server_side_encryption_by_default"][0]
+    assert sse["sse_algorithm"] == "aws:kms"
+    deny = json.loads(one(s, "aws_s3_bucket_policy")["policy"])["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    table = one(s, "aws_dynamodb_table")
+    assert table["hash_key"] == "LockID" and table["point_in_time_recovery"] == [{"enabled": True}]
+    assert table["server_side_encryption"][0]["enabled"] is True
+
+
+def test_tenant_stacks_shared_and_dedicated(envs) -> None:
+    prod = envs["prod"]
+    shared = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-a")))))
+    assert "aws_eks_cluster" not in shared.get("resource", {})
+    assert shared["data"]["aws_vpc"]
+    assert one(shared, "aws_secretsmanager_secret")["name"] == "acme/prod/org-a/database"
+    dedicated = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
+    assert one(dedicated, "aws_eks_cluster")["name"] == "acme-prod-org-c"
+    assert one(dedicated, "aws_vpc")["cidr_block"] == "10.31.0.0/16"
+    assert one(dedicated, "aws_db_instance")["identifier"] == "acme-prod-org-c-pg"
+    assert one(dedicated, "aws_db_instance")["multi_az"] is True
+    eso = next(p for p in resources(dedicated, "aws_iam_role_policy").values() if p["name"] == "external-secrets-least-privilege")
+    assert "secret:acme/prod/org-c/*" in eso["policy"]  # its own secrets only
+    outputs = dedicated["output"]
+    assert {"cluster_name", "cluster_endpoint", "oidc_provider_arn", "db_endpoint", "db_master_secret_arn"} <= set(outputs)
+
+
+def test_user_extension_adds_resources_and_still_validates(tmp_path: Path, example_plan: Path, terraform_cli_config: dict[str, str]) -> None:
+    from stacks.cli import main
+
+    out = tmp_path / "out"
+    assert main(["synth", "--plan", str(example_plan), "--out", str(out), "--env", "dev", "--extension", "fixtures.user_extension:alerts_topic"]) == 0
+    stack = json.loads((out / "terraform/stacks/dev-platform/cdk.tf.json").read_text())
+    assert one(stack, "aws_sns_topic")["name"] == "acme-dev-alerts"
+    assert "aws_sns_topic" not in json.loads((out / "terraform/stacks/dev-state/cdk.tf.json").read_text()).get("resource", {})
+    work = tmp_path / "validate"
+    shutil.copytree(out / "terraform/stacks/dev-platform", work)
+    terraform(["init", "-backend=false", "-input=false"], work, terraform_cli_config)
+    terraform(["validate"], work, terraform_cli_config)
+
+
+def test_bad_extension_is_a_clear_error(tmp_path: Path, example_plan: Path, capsys) -> None:
+    from stacks.cli import main
+
+    assert main(["synth", "--plan", str(example_plan), "--out", str(tmp_path / "o"), "--extension", "fixtures.user_extension:nope"]) == 2
+    assert "has no function nope" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
