@@ -148,3 +148,10 @@ def test_errors_from_several_files_come_together(plan_copy: Path) -> None:
     edit_yaml(plan_copy / "tenants" / "org-b.yaml", lambda d: d.update(colour="blue"))
     err = errors_of(plan_copy)
     assert {Path(i.file).name for i in err.issues} >= {"dev.yaml", "org-b.yaml"}
+
+
+def test_tenant_names_that_make_iam_roles_too_long(plan_copy: Path) -> None:
+    long_name = "org-" + "x" * 50
+    edit_yaml(plan_copy / "tenants" / "org-b.yaml", lambda d: d.update(name=long_name, namespaces=[long_name], apps=[{**d["apps"][0], "namespace": long_name}]))
+    err = errors_of(plan_copy)
+    assert any("IAM role" in i.message and i.file.endswith("org-b.yaml") for i in err.issues), str(err)

@@ -88,6 +88,9 @@ def cross_file_checks(
         for env_name, (env, _) in environments.items():
             override = tenant.environments.get(env_name)
             isolation = (override.isolation if override and override.isolation else None) or tenant.isolation
+            role = names.tenant_role(names.cluster_name(platform.name, env_name, tname if isolation == "dedicated" else None), tname, "developers")
+            if len(role) > names.IAM_ROLE_NAME_MAX:
+                at(file, ("name",), f"the tenant's IAM role '{role}' would be {len(role)} characters, over {names.IAM_ROLE_NAME_MAX}", "shorten the tenant name")
             if isolation == "dedicated":
                 cidr = (override.vpc_cidr if override else None) or tenant.vpc_cidr
                 if cidr is None:

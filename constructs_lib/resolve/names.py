@@ -29,6 +29,11 @@ def db_identifier(platform: str, env: str, tenant: str | None = None) -> str:
     return f"{base}-pg"
 
 
+def tenant_role(cluster: str, tenant: str, kind: str) -> str:
+    """IAM role a tenant's group (admins | developers | viewers) assumes to reach the cluster."""
+    return f"{cluster}-{tenant}-{kind}"
+
+
 def state_bucket(prefix: str, env: str, account_id: str) -> str:
     return f"{prefix}-{env}-{account_id}"
 

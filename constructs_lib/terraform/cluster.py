@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import cdktf
 from constructs import Construct
 
+from ..resolve import names
 from ..resolve.cluster import eks_addon_versions
 from ..resolve.model import IrsaRole, ResolvedCluster
 from . import policy
@@ -32,10 +33,6 @@ class ClusterProps:
     subnet_ids: list[str]
     secrets_path: str  # Secrets Manager prefix external-secrets may read
     hosted_zone_id: str | None = None
-
-
-def tenant_role_name(cluster: str, tenant: str, kind: str) -> str:
-    return f"{cluster}-{tenant}-{kind}"
 
 
 class Cluster(Construct):
@@ -142,7 +139,7 @@ class Cluster(Construct):
             for kind, groups in (("admins", access.admin_groups), ("developers", access.developer_groups), ("viewers", access.viewer_groups)):
                 if not groups:
                     continue
-                role_name = tenant_role_name(c.name, access.tenant, kind)
+                role_name = names.tenant_role(c.name, access.tenant, kind)
                 trust = policy.document(
                     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
                 )
