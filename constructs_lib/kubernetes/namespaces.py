@@ -1,22 +1,29 @@
-"""Tenant namespaces: the Namespace object of each tenant namespace, with Pod
-Security Admission (restricted) and ownership labels."""
+"""Tenant namespaces: the Namespace (Pod Security Admission restricted, ownership
+labels), ResourceQuota, LimitRange, NetworkPolicies and RoleBindings of each
+tenant namespace. Sizes and names come from :mod:`constructs_lib.resolve.gitops`."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..resolve.gitops import CONTAINER_DEFAULTS, DNS_NAMESPACE, DNS_POD_LABELS, INGRESS_POD_LABELS, PSA_LEVEL, NamespaceSpec
 from ..resolve.model import ResolvedTenant
 
-PSA_LEVEL = "restricted"
 
-
-def tenant_labels(tenant: ResolvedTenant) -> dict[str, str]:
+def tenant_labels(tenant: ResolvedTenant | NamespaceSpec) -> dict[str, str]:
+    name = tenant.name if isinstance(tenant, ResolvedTenant) else tenant.tenant
     return {
         "app.kubernetes.io/managed-by": "infraplan",
-        "infraplan.io/tenant": tenant.name,
+        "infraplan.io/tenant": name,
         "infraplan.io/environment": tenant.environment,
     }
 
 
-def namespace(tenant: ResolvedTenant, name: str) -> dict:
+def _meta(ns: NamespaceSpec, name: str) -> dict[str, Any]:
+    return {"name": name, "namespace": ns.name, "labels": tenant_labels(ns)}
+
+
+def namespace(tenant: ResolvedTenant | NamespaceSpec, name: str) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -31,3 +38,120 @@ def namespace(tenant: ResolvedTenant, name: str) -> dict:
             },
         },
     }
+
+
+def resource_quota(ns: NamespaceSpec) -> dict:
+    q = ns.quota
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": _meta(ns, "tenant-quota"),
+        "spec": {
+            "hard": {
+                "requests.cpu": q.cpu,
+                "requests.memory": q.memory,
+                "limits.memory": q.memory,
+                "pods": str(q.pods),
+                "services.loadbalancers": str(q.services_loadbalancers),
+                "persistentvolumeclaims": str(q.persistentvolumeclaims),
+            }
+        },
+    }
+
+
+def limit_range(ns: NamespaceSpec) -> dict:
+    d = CONTAINER_DEFAULTS
+    return {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": _meta(ns, "container-defaults"),
+        "spec": {"limits": [{"type": "Container", "defaultRequest": dict(d["default_request"]), "default": dict(d["default_limit"]), "max": dict(d["max"])}]},
+    }
+
+
+def _policy(ns: NamespaceSpec, name: str, spec: dict) -> dict:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(ns, name), "spec": spec}
+
+
+def network_policies(ns: NamespaceSpec) -> dict[str, dict]:
+    """file stem -> NetworkPolicy."""
+    out = {
+        "default-deny": _policy(ns, "default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        "allow-same-namespace": _policy(
+            ns,
+            "allow-same-namespace",
+            {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{"from": [{"podSelector": {}}]}], "egress": [{"to": [{"podSelector": {}}]}]},
+        ),
+        "allow-dns": _policy(
+            ns,
+            "allow-dns",
+            {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": DNS_NAMESPACE}},
+                                "podSelector": {"matchLabels": dict(DNS_POD_LABELS)},
+                            }
+                        ],
+                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                    }
+                ],
+            },
+        ),
+    }
+    if ns.ingress_namespace:
+        out["allow-ingress-controller"] = _policy(
+            ns,
+            "allow-ingress-controller",
+            {
+                "podSelector": {},
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {
+                        "from": [
+                            {
+                                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns.ingress_namespace}},
+                                "podSelector": {"matchLabels": dict(INGRESS_POD_LABELS)},
+                            }
+                        ]
+                    }
+                ],
+            },
+        )
+    if ns.database_cidrs and ns.database_port:
+        out["allow-database"] = _policy(
+            ns,
+            "allow-database",
+            {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [{"ipBlock": {"cidr": c}} for c in ns.database_cidrs], "ports": [{"protocol": "TCP", "port": ns.database_port}]}],
+            },
+        )
+    return out
+
+
+def role_bindings(ns: NamespaceSpec) -> dict[str, dict]:
+    out = {}
+    for rb in ns.role_bindings:
+        out[rb.name] = {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": _meta(ns, rb.name),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": rb.cluster_role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in rb.groups],
+        }
+    return out
+
+
+def namespace_files(ns: NamespaceSpec) -> dict[str, dict]:
+    """file name -> object, for ``bootstrap/namespaces/<ns>/``."""
+    files = {"namespace.yaml": namespace(ns, ns.name), "resourcequota.yaml": resource_quota(ns), "limitrange.yaml": limit_range(ns)}
+    for stem, obj in network_policies(ns).items():
+        files[f"networkpolicy-{stem}.yaml"] = obj
+    for stem, obj in role_bindings(ns).items():
+        files[f"rolebinding-{stem}.yaml"] = obj
+    return files

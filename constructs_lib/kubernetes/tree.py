@@ -1,28 +1,163 @@
-"""The GitOps tree: ``kubernetes/<cluster>/...``, as a mapping of relative path -> file text."""
+"""The GitOps tree: ``kubernetes/<cluster>/...``, as a mapping of relative path -> file text.
+
+Layout of one cluster (see docs/gitops.md)::
+
+    <cluster>/bootstrap/                      kustomization: argocd/install, argocd/projects, namespaces, ../argocd
+    <cluster>/bootstrap/argocd/install/       ArgoCD itself as a Helm-source Application
+    <cluster>/bootstrap/argocd/projects/      AppProject per tenant + platform
+    <cluster>/bootstrap/namespaces/<ns>/      Namespace, ResourceQuota, LimitRange, NetworkPolicies, RoleBindings
+    <cluster>/infrastructure/<addon>/         Helm-source Application (+ ClusterIssuer / ClusterSecretStores)
+    <cluster>/apps/<app>/base, overlays/<env> Kustomize of each custom app
+    <cluster>/argocd/applications/            the roots: bootstrap.yaml, infrastructure.yaml, apps.yaml
+    <cluster>/argocd/repositories/            Helm repository Secrets
+
+One Kubernetes object per file; every folder holding objects has a
+``kustomization.yaml`` listing them (sorted).
+"""
 
 from __future__ import annotations
 
-from ..resolve.model import ResolvedEnvironment
-from . import namespaces
+from ..resolve.gitops import BOOTSTRAP_PROJECT, PLATFORM_PROJECT, ClusterGitOps, resolve_cluster_gitops
+from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedTenant
+from . import addons as addon_objects
+from . import apps as app_objects
+from . import argocd, namespaces
 from .yaml_out import dump
+
+KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 
 
 def kustomization(resources: list[str]) -> str:
-    return dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": sorted(resources)})
+    return dump({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": sorted(resources)})
 
 
-def render_environment(env: ResolvedEnvironment, only_tenants: set[str] | None = None) -> dict[str, str]:
+class _Folder:
+    """Collects one folder's files and writes its kustomization."""
+
+    def __init__(self, files: dict[str, str], path: str):
+        self.files, self.path, self.resources = files, path, []
+
+    def add(self, name: str, obj: dict) -> None:
+        self.files[f"{self.path}/{name}"] = dump(obj)
+        self.resources.append(name)
+
+    def include(self, folder: str) -> None:
+        self.resources.append(folder)
+
+    def close(self) -> None:
+        self.files[f"{self.path}/kustomization.yaml"] = kustomization(self.resources)
+
+
+def render_cluster(g: ClusterGitOps) -> dict[str, str]:
     files: dict[str, str] = {}
+    k = g.cluster.key
+
+    # bootstrap/
+    bootstrap = _Folder(files, f"{k}/bootstrap")
+    argocd_addon = g.cluster.addon("argocd")
+    if argocd_addon is not None and argocd_addon.method == "helm":
+        install = _Folder(files, f"{k}/bootstrap/argocd/install")
+        install.add("application.yaml", argocd.helm_application(g, argocd_addon, PLATFORM_PROJECT))
+        install.close()
+        bootstrap.include("argocd/install")
+    projects = _Folder(files, f"{k}/bootstrap/argocd/projects")
+    for p in g.projects:
+        projects.add(f"{p.name}.yaml", argocd.app_project(g, p, g.waves["projects"]))
+    projects.close()
+    bootstrap.include("argocd/projects")
+    ns_root = _Folder(files, f"{k}/bootstrap/namespaces")
+    for ns in g.namespaces:
+        folder = _Folder(files, f"{k}/bootstrap/namespaces/{ns.name}")
+        for name, obj in namespaces.namespace_files(ns).items():
+            folder.add(name, obj)
+        folder.close()
+        ns_root.include(ns.name)
+    ns_root.close()
+    bootstrap.include("namespaces")
+    bootstrap.include("../argocd")  # the roots and repository Secrets are themselves managed by ArgoCD
+    bootstrap.close()
+
+    # infrastructure/
+    infra = _Folder(files, f"{k}/infrastructure")
+    for addon in g.cluster.addons:
+        if addon.component == "argocd":
+            continue
+        folder = _Folder(files, f"{k}/infrastructure/{addon.component}")
+        if addon.method == "helm":
+            folder.add("application.yaml", argocd.helm_application(g, addon, PLATFORM_PROJECT))
+        else:  # kustomize inflates the pinned chart (ArgoCD needs kustomize.buildOptions: --enable-helm)
+            chart = f"{k}/infrastructure/{addon.component}/chart"
+            files[f"{chart}/kustomization.yaml"] = dump(
+                {
+                    "apiVersion": KUSTOMIZE_API,
+                    "kind": "Kustomization",
+                    "namespace": addon.chart.namespace,
+                    "helmCharts": [
+                        {
+                            "name": addon.chart.chart,
+                            "repo": addon.chart.repo_url,
+                            "version": addon.chart.version,
+                            "releaseName": addon.chart.release,
+                            "namespace": addon.chart.namespace,
+                            "includeCRDs": True,
+                            "valuesInline": addon.values,
+                        }
+                    ],
+                }
+            )
+            app = argocd.git_application(g, addon.component, g.path("infrastructure", addon.component, "chart"), PLATFORM_PROJECT, addon.chart.namespace, addon.chart.sync_wave)
+            app["spec"]["syncPolicy"]["syncOptions"].insert(0, "CreateNamespace=true")
+            folder.add("application.yaml", app)
+        if addon.component == "cert-manager" and "issuer" in addon.settings:
+            folder.add(f"clusterissuer-{addon.settings['issuer']['name']}.yaml", addon_objects.cluster_issuer(g, addon))
+        if addon.component == "external-secrets":
+            for store in g.secret_stores:
+                folder.add(f"clustersecretstore-{store.name}.yaml", addon_objects.cluster_secret_store(g, store))
+        folder.close()
+        infra.include(addon.component)
+    infra.close()
+
+    # apps/
+    for s in g.apps:
+        base = _Folder(files, f"{k}/apps/{s.app.name}/base")
+        for name, obj in app_objects.base_files(s).items():
+            base.add(name, obj)
+        base.close()
+        kust, objs = app_objects.overlay(s)
+        over = f"{k}/apps/{s.app.name}/overlays/{s.environment}"
+        for name, obj in objs.items():
+            files[f"{over}/{name}"] = dump(obj)
+        files[f"{over}/kustomization.yaml"] = dump(kust)
+
+    # argocd/
+    roots = _Folder(files, f"{k}/argocd/applications")
+    roots.add("bootstrap.yaml", argocd.git_application(g, "bootstrap", g.path("bootstrap"), BOOTSTRAP_PROJECT, g.argocd_namespace))
+    roots.add("infrastructure.yaml", argocd.git_application(g, "infrastructure", g.path("infrastructure"), PLATFORM_PROJECT, g.argocd_namespace))
+    roots.add("apps.yaml", argocd.apps_application_set(g, g.apps))
+    roots.close()
+    repos = _Folder(files, f"{k}/argocd/repositories")
+    for repo in g.helm_repos:
+        repos.add(f"{repo.name}.yaml", argocd.repository_secret(g, repo))
+    repos.close()
+    top = _Folder(files, f"{k}/argocd")
+    top.include("applications")
+    top.include("repositories")
+    top.close()
+    return files
+
+
+def clusters(env: ResolvedEnvironment, only_tenants: set[str] | None = None) -> list[tuple[ResolvedCluster, tuple[ResolvedTenant, ...]]]:
+    out = []
     for cluster, tenants in env.clusters:
         tenants = tuple(t for t in tenants if only_tenants is None or t.name in only_tenants)
         if cluster is not env.cluster and not tenants:
             continue  # a dedicated cluster whose tenant was not selected
-        base = f"{cluster.key}/bootstrap/namespaces"
-        dirs = []
-        for tenant in tenants:
-            for ns in tenant.namespaces:
-                files[f"{base}/{ns}/namespace.yaml"] = dump(namespaces.namespace(tenant, ns))
-                files[f"{base}/{ns}/kustomization.yaml"] = kustomization(["namespace.yaml"])
-                dirs.append(ns)
-        files[f"{base}/kustomization.yaml"] = kustomization(dirs)
+        out.append((cluster, tenants))
+    return out
+
+
+def render_environment(env: ResolvedEnvironment, only_tenants: set[str] | None = None) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for cluster, tenants in clusters(env, only_tenants):
+        files.update(render_cluster(resolve_cluster_gitops(env, cluster, tenants)))
     return files

@@ -25,6 +25,29 @@ import yaml
 from ..plan.platform import PlatformPlan
 from .model import IrsaRole
 
+INGRESS_CLASS = "nginx"  # the IngressClass ingress-nginx creates; app Ingresses and HTTP-01 solvers use it
+LETSENCRYPT = {
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    "letsencrypt-production": "https://acme-v02.api.letsencrypt.org/directory",
+}
+# ArgoCD >= 1.8 does not assess the health of Application objects, so an
+# app-of-apps would not wait for one sync wave to be healthy before the next.
+# This restores it (argo-cd docs, "App of Apps" health); sync waves then order
+# CRD-installing charts (cert-manager, external-secrets, ...) before their users.
+APPLICATION_HEALTH_LUA = """hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+"""
+
 
 @dataclass(frozen=True)
 class ChartRef:
@@ -45,6 +68,10 @@ class ResolvedAddon:
     reason: str
     chart: ChartRef
     values: dict[str, Any] = field(hash=False)
+    # GitOps-side settings that are not Helm values (e.g. the ClusterIssuer of
+    # cert-manager, the admin groups of ArgoCD's platform project). The Helm
+    # release values are exactly ``values``; renderers never add to them.
+    settings: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def namespace(self) -> str:
@@ -72,7 +99,10 @@ def addon_values(component: str, tier: str, cluster_name: str, region: str, role
     if component == "argocd":
         values: dict[str, Any] = {
             "global": {"domain": f"argocd.{cluster_name}.internal"},
-            "configs": {"params": {"server.insecure": False}, "cm": {"exec.enabled": False, "admin.enabled": True}},
+            "configs": {
+                "params": {"server.insecure": False},
+                "cm": {"exec.enabled": False, "admin.enabled": True, "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA},
+            },
             "dex": {"enabled": False},
             "server": {"replicas": 2 if ha else 1},
             "repoServer": {"replicas": 2 if ha else 1},
@@ -95,6 +125,8 @@ def addon_values(component: str, tier: str, cluster_name: str, region: str, role
                 },
                 "metrics": {"enabled": True, "serviceMonitor": {"enabled": "kube-prometheus-stack" in platform.components}},
                 "config": {"use-forwarded-headers": "true", "server-tokens": "false"},
+                "ingressClassResource": {"name": INGRESS_CLASS, "enabled": True, "default": False},
+                "ingressClass": INGRESS_CLASS,
             }
         }
     if component == "cert-manager":
@@ -143,5 +175,45 @@ def resolve_addons(platform: PlatformPlan, tier: str, cluster_name: str, region:
         else:
             method = "kustomize"
             reason = f"deployment_strategy {platform.deployment_strategy}: Kustomize inflates chart {chart.chart} {chart.version}"
-        out.append(ResolvedAddon(component, method, reason, chart, addon_values(component, tier, cluster_name, region, roles, platform)))
+        settings, why = addon_settings(component, tier, region, roles, platform)
+        if why:
+            reason = f"{reason}; {why}"
+        out.append(ResolvedAddon(component, method, reason, chart, addon_values(component, tier, cluster_name, region, roles, platform), settings))
     return tuple(out)
+
+
+def cluster_issuer(tier: str) -> tuple[str, str]:
+    """The ACME ClusterIssuer of a tier and why."""
+    if tier == "production":
+        return "letsencrypt-production", "tier production: Let's Encrypt production ACME (browser-trusted certificates)"
+    return "letsencrypt-staging", f"tier {tier}: Let's Encrypt staging ACME (untrusted certificates, no production rate limits burnt by short-lived environments)"
+
+
+def addon_settings(component: str, tier: str, region: str, roles: tuple[IrsaRole, ...], platform: PlatformPlan) -> tuple[dict[str, Any], str]:
+    """GitOps settings of an add-on that are not Helm values, and the reason (for ``infraplan explain``)."""
+    if component == "argocd":
+        groups = list(platform.platform_admins.groups)
+        return {"admin_groups": groups}, f"platform project admins: {', '.join(groups) or '(none)'} (platform.yaml: platform_admins.groups)"
+    if component == "ingress-nginx":
+        return {"ingress_class": INGRESS_CLASS}, f"IngressClass {INGRESS_CLASS}"
+    if component == "cert-manager":
+        assert platform.certificates is not None, "checked when the plan was loaded"
+        name, why = cluster_issuer(tier)
+        c = platform.certificates
+        issuer: dict[str, Any] = {"name": name, "server": LETSENCRYPT[name], "email": c.acme_email, "challenge": c.challenge}
+        if c.challenge == "dns-01":
+            role = _irsa(roles, "cert-manager")
+            issuer.update({"hosted_zone_id": c.hosted_zone_id, "region": region, "role_arn": role.role_arn if role else None})
+            solver = f"DNS-01 via Route 53 zone {c.hosted_zone_id} in {region} with the cert-manager IRSA role"
+        else:
+            issuer["ingress_class"] = INGRESS_CLASS
+            solver = f"HTTP-01 through IngressClass {INGRESS_CLASS}"
+        return {"issuer": issuer}, f"ClusterIssuer {name}: {why}; {solver}"
+    if component == "external-secrets":
+        role = _irsa(roles, "external-secrets")
+        if role is None:
+            return {}, "no IRSA role (secrets.operator is not external-secrets): no SecretStores"
+        return {"service_account": role.service_account, "service_account_namespace": role.namespace, "role_arn": role.role_arn}, (
+            f"ClusterSecretStores for AWS Secrets Manager in {region} authenticate as service account {role.namespace}/{role.service_account} (IRSA role {role.role_name})"
+        )
+    return {}, ""

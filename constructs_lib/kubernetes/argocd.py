@@ -1,0 +1,120 @@
+"""ArgoCD objects: Applications (Helm and Git sources), AppProjects, the apps
+ApplicationSet and Helm repository Secrets. Values come from the resolved model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..resolve.addons import ResolvedAddon
+from ..resolve.gitops import AppSpec, ClusterGitOps, HelmRepo, ProjectSpec
+
+API = "argoproj.io/v1alpha1"
+LABELS = {"app.kubernetes.io/managed-by": "infraplan", "app.kubernetes.io/part-of": "platform"}
+SYNC_AUTOMATED = {"prune": True, "selfHeal": True}
+
+
+def _meta(name: str, namespace: str, wave: int | None = None, labels: dict | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": {**LABELS, **(labels or {})}}
+    if wave is not None:
+        meta["annotations"] = {"argocd.argoproj.io/sync-wave": str(wave)}
+    return meta
+
+
+def helm_application(g: ClusterGitOps, addon: ResolvedAddon, project: str) -> dict[str, Any]:
+    """The shared contract with the Pulumi program: source = the pinned chart, values = ``addon.values`` exactly."""
+    c = addon.chart
+    return {
+        "apiVersion": API,
+        "kind": "Application",
+        "metadata": _meta(addon.component, g.argocd_namespace, c.sync_wave, {"infraplan.io/component": addon.component}),
+        "spec": {
+            "project": project,
+            "source": {
+                "repoURL": c.repo_url,
+                "chart": c.chart,
+                "targetRevision": c.version,
+                "helm": {"releaseName": c.release, "valuesObject": addon.values},
+            },
+            "destination": {"server": g.server, "namespace": c.namespace},
+            "syncPolicy": {"automated": SYNC_AUTOMATED, "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"]},
+        },
+    }
+
+
+def git_application(g: ClusterGitOps, name: str, path: str, project: str, namespace: str, wave: int | None = None) -> dict[str, Any]:
+    """An Application whose source is a kustomization in the GitOps repo."""
+    return {
+        "apiVersion": API,
+        "kind": "Application",
+        "metadata": _meta(name, g.argocd_namespace, wave),
+        "spec": {
+            "project": project,
+            "source": {"repoURL": g.repo_url, "targetRevision": g.target_revision, "path": path},
+            "destination": {"server": g.server, "namespace": namespace},
+            "syncPolicy": {"automated": SYNC_AUTOMATED, "syncOptions": ["ServerSideApply=true"]},
+        },
+    }
+
+
+def app_project(g: ClusterGitOps, p: ProjectSpec, wave: int) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "description": p.description,
+        "sourceRepos": list(p.source_repos),
+        "destinations": [{"server": g.server, "namespace": ns} for ns in p.destinations],
+    }
+    if p.cluster_resources:
+        spec["clusterResourceWhitelist"] = [{"group": "*", "kind": "*"}]
+    else:
+        spec["clusterResourceWhitelist"] = []  # none: tenants may not create cluster-scoped objects
+        spec["namespaceResourceBlacklist"] = [{"group": group, "kind": kind} for group, kind in p.denied_namespaced_kinds]
+    if p.roles:
+        spec["roles"] = [
+            {
+                "name": r.name,
+                "description": r.description,
+                "policies": [f"p, proj:{p.name}:{r.name}, applications, {a}, {p.name}/*, allow" for a in r.actions],
+                "groups": list(r.groups),
+            }
+            for r in p.roles
+        ]
+    return {"apiVersion": API, "kind": "AppProject", "metadata": _meta(p.name, g.argocd_namespace, wave), "spec": spec}
+
+
+def apps_application_set(g: ClusterGitOps, apps: tuple[AppSpec, ...]) -> dict[str, Any]:
+    """The apps root: one Application per custom app, in its tenant's project, from its overlay."""
+    elements = [
+        {"app": a.app.name, "project": a.project, "namespace": a.app.namespace, "path": g.path("apps", a.app.name, "overlays", a.environment)} for a in apps
+    ]
+    return {
+        "apiVersion": API,
+        "kind": "ApplicationSet",
+        "metadata": _meta("apps", g.argocd_namespace),
+        "spec": {
+            "goTemplate": True,
+            "goTemplateOptions": ["missingkey=error"],
+            "generators": [{"list": {"elements": elements}}],
+            "template": {
+                "metadata": {"name": "{{.app}}", "labels": {**LABELS, "app.kubernetes.io/part-of": "apps"}},
+                "spec": {
+                    "project": "{{.project}}",
+                    "source": {"repoURL": g.repo_url, "targetRevision": g.target_revision, "path": "{{.path}}"},
+                    "destination": {"server": g.server, "namespace": "{{.namespace}}"},
+                    "syncPolicy": {"automated": SYNC_AUTOMATED},
+                },
+            },
+        },
+    }
+
+
+def repository_secret(g: ClusterGitOps, repo: HelmRepo) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": repo.name,
+            "namespace": g.argocd_namespace,
+            "labels": {**LABELS, "argocd.argoproj.io/secret-type": "repository"},
+        },
+        "type": "Opaque",
+        "stringData": {"type": "helm", "name": repo.name, "url": repo.url},
+    }

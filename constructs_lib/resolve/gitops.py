@@ -1,0 +1,318 @@
+"""GitOps resolution of one cluster: what its ``kubernetes/<cluster key>/`` tree holds.
+
+Pure: computed from the resolved environment, its cluster and the tenants the
+cluster hosts. Every name, size and wave the GitOps renderer writes is decided
+here (with a :class:`Decision` saying why), so the renderer holds no policy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from .model import Quota, ResolvedApp, ResolvedCluster, ResolvedEnvironment, ResolvedTenant
+from .trace import Decision, Trace, default, plan, rule, tenant as tenant_src
+
+IN_CLUSTER = "https://kubernetes.default.svc"  # one ArgoCD per cluster: each manages only itself
+ARGOCD_NAMESPACE = "argocd"
+PLATFORM_PROJECT = "platform"
+BOOTSTRAP_PROJECT = "default"  # the roots exist before the platform AppProject does
+PSA_LEVEL = "restricted"
+DNS_NAMESPACE = "kube-system"
+DNS_POD_LABELS = (("k8s-app", "kube-dns"),)
+INGRESS_POD_LABELS = (("app.kubernetes.io/name", "ingress-nginx"),)
+# Guardrails a tenant must not change from its own Applications.
+TENANT_DENIED_KINDS = (("", "ResourceQuota"), ("", "LimitRange"), ("networking.k8s.io", "NetworkPolicy"))
+
+# Sync waves inside one root. AppProjects first (Applications need them); the
+# add-on Applications carry their chart's wave from the catalog (CRD-installing
+# charts at -5, ArgoCD at -10); custom resources that need the add-ons' CRDs
+# (ClusterIssuer, ClusterSecretStore) come after all of them.
+WAVES = {"projects": -20, "cluster-config": 10}
+
+CONTAINER_DEFAULTS = {
+    "default_request": {"cpu": "100m", "memory": "128Mi"},
+    "default_limit": {"memory": "512Mi"},
+    "max": {"memory": "8Gi"},
+}
+
+
+@dataclass(frozen=True)
+class HelmRepo:
+    name: str  # name of the repository Secret
+    url: str
+
+
+@dataclass(frozen=True)
+class RoleBindingSpec:
+    name: str
+    cluster_role: str
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProjectRole:
+    name: str
+    description: str
+    groups: tuple[str, ...]
+    actions: tuple[str, ...]  # ArgoCD RBAC actions on the project's applications
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    name: str
+    description: str
+    source_repos: tuple[str, ...]
+    destinations: tuple[str, ...]  # namespaces ("*" = any) on the in-cluster server
+    cluster_resources: bool  # may create cluster-scoped resources
+    denied_namespaced_kinds: tuple[tuple[str, str], ...]
+    roles: tuple[ProjectRole, ...]
+
+
+@dataclass(frozen=True)
+class NamespaceSpec:
+    name: str
+    tenant: str
+    environment: str
+    quota: Quota  # this namespace's share of the tenant quota
+    role_bindings: tuple[RoleBindingSpec, ...]
+    ingress_namespace: str | None  # namespace of the ingress controller allowed in, if any
+    database_cidrs: tuple[str, ...]  # egress allowed to these on database_port
+    database_port: int | None
+
+
+@dataclass(frozen=True)
+class SecretStoreSpec:
+    name: str
+    kind: str  # ClusterSecretStore
+    region: str
+    service_account: str
+    service_account_namespace: str
+    namespaces: tuple[str, ...]  # who may use it; () = the platform's own namespaces (no tenant label)
+    path_prefix: str
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    app: ResolvedApp
+    tenant: str
+    environment: str
+    project: str
+    ingress_class: str | None
+    cluster_issuer: str | None
+    tls_secret: str | None
+    secret_store: str | None  # ClusterSecretStore its ExternalSecret reads from
+    database_secret_target: str | None  # Kubernetes Secret the ExternalSecret writes
+
+
+@dataclass(frozen=True)
+class ClusterGitOps:
+    cluster: ResolvedCluster
+    environment: str
+    tier: str
+    region: str
+    repo_url: str
+    target_revision: str
+    tree_path: str  # folder of this cluster's tree in the GitOps repo
+    server: str
+    argocd_namespace: str
+    helm_repos: tuple[HelmRepo, ...]
+    projects: tuple[ProjectSpec, ...]
+    namespaces: tuple[NamespaceSpec, ...]
+    secret_stores: tuple[SecretStoreSpec, ...]
+    apps: tuple[AppSpec, ...]
+    waves: dict
+    decisions: tuple[Decision, ...]
+
+    def path(self, *parts: str) -> str:
+        return "/".join([self.tree_path, *parts])
+
+
+_QTY = re.compile(r"^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti)?$")
+_FACTOR = {None: 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+
+
+def split_cpu(cpu: str, parts: int) -> str:
+    m = _QTY.match(cpu)
+    if not m or m.group(2) not in (None, "m"):
+        raise ValueError(f"cpu quantity '{cpu}' is not cores or millicores")
+    milli = round(float(m.group(1)) * (1 if m.group(2) == "m" else 1000)) // parts
+    return str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
+
+
+def split_memory(memory: str, parts: int) -> str:
+    m = _QTY.match(memory)
+    if not m or m.group(2) == "m":
+        raise ValueError(f"memory quantity '{memory}' is not bytes or Ki/Mi/Gi/Ti")
+    mib = int(float(m.group(1)) * _FACTOR[m.group(2)]) // parts // 1024**2
+    return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
+
+
+def namespace_quota(q: Quota, parts: int) -> Quota:
+    """An even share of the tenant quota for each of its ``parts`` namespaces (the sum never exceeds it)."""
+    return Quota(
+        cpu=split_cpu(q.cpu, parts),
+        memory=split_memory(q.memory, parts),
+        pods=max(1, q.pods // parts),
+        services_loadbalancers=q.services_loadbalancers // parts,
+        persistentvolumeclaims=q.persistentvolumeclaims // parts,
+    )
+
+
+def repo_secret_name(url: str) -> str:
+    host = urlparse(url).netloc or url
+    return "repo-" + re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")
+
+
+def _role_bindings(t: ResolvedTenant) -> tuple[RoleBindingSpec, ...]:
+    out = []
+    for name, role, groups in (("admins", "admin", t.access.admin_groups), ("developers", "edit", t.access.developer_groups), ("viewers", "view", t.access.viewer_groups)):
+        if groups:
+            out.append(RoleBindingSpec(f"{t.name}-{name}", role, tuple(groups)))
+    return tuple(out)
+
+
+def _project_roles(t: ResolvedTenant) -> tuple[ProjectRole, ...]:
+    out = []
+    for name, groups, actions in (
+        ("admin", t.access.admin_groups, ("get", "create", "update", "delete", "sync", "override", "action/*")),
+        ("developer", t.access.developer_groups, ("get", "sync")),
+        ("viewer", t.access.viewer_groups, ("get",)),
+    ):
+        if groups:
+            out.append(ProjectRole(name, f"{t.name} {name}s", tuple(groups), actions))
+    return tuple(out)
+
+
+def _database_network(env: ResolvedEnvironment, t: ResolvedTenant) -> tuple[tuple[str, ...], int | None]:
+    if t.database is None:
+        return (), None
+    if t.dedicated_database is not None and t.network is not None:
+        return tuple(s.cidr for s in t.network.database_subnets), t.dedicated_database.port
+    network = t.network or env.network  # a dedicated cluster with the shared database is not supported by the plan
+    return tuple(s.cidr for s in network.database_subnets), env.database.port
+
+
+def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...]) -> ClusterGitOps:
+    trace = Trace(prefix=f"gitops.{cluster.key}.")
+    trace.record("tree_path", cluster.gitops_path, plan("platform.yaml: gitops.path", "<gitops.path>/<cluster key>"))
+    trace.record("server", IN_CLUSTER, default("one ArgoCD per cluster, managing only the cluster it runs in (a dedicated tenant cluster stays self-contained)"))
+
+    repos = {}
+    for a in cluster.addons:
+        repos.setdefault(a.chart.repo_url, HelmRepo(repo_secret_name(a.chart.repo_url), a.chart.repo_url))
+    helm_repos = tuple(sorted(repos.values(), key=lambda r: r.name))
+    trace.record("helm_repos", [r.url for r in helm_repos], rule("charts-in-use", "one repository Secret per chart repository an add-on uses"))
+
+    ingress = cluster.addon("ingress-nginx")
+    ingress_class = ingress.settings.get("ingress_class") if ingress else None
+    cm = cluster.addon("cert-manager")
+    issuer = cm.settings["issuer"]["name"] if cm else None
+    eso = cluster.addon("external-secrets")
+    argocd = cluster.addon("argocd")
+
+    # AppProjects
+    platform_repos = tuple(sorted({env.gitops.repo_url, *repos}))
+    projects = [
+        ProjectSpec(
+            PLATFORM_PROJECT,
+            "infraplan platform: ArgoCD, add-ons, namespaces and guardrails",
+            platform_repos,
+            ("*",),
+            True,
+            (),
+            (ProjectRole("admin", "platform administrators", tuple(argocd.settings.get("admin_groups", ())), ("*",)),) if argocd and argocd.settings.get("admin_groups") else (),
+        )
+    ]
+    trace.record("projects.platform", {"source_repos": list(platform_repos), "destinations": "*", "cluster_resources": True}, rule("platform-project", "the GitOps repo and the chart repos in use; may manage cluster-scoped resources"))
+    for t in tenants:
+        srcs = tuple(sorted({env.gitops.repo_url, *t.source_repos}))
+        projects.append(ProjectSpec(t.name, f"tenant {t.display_name}", srcs, tuple(t.namespaces), False, TENANT_DENIED_KINDS, _project_roles(t)))
+        trace.record(
+            f"projects.{t.name}",
+            {"source_repos": list(srcs), "destinations": list(t.namespaces), "cluster_resources": False},
+            tenant_src(f"tenants/{t.name}.yaml: source_repos, namespaces, groups", "only its own namespaces, no cluster-scoped resources, guardrail kinds denied"),
+        )
+
+    # Namespaces
+    namespaces = []
+    for t in tenants:
+        share = namespace_quota(t.quota, len(t.namespaces))
+        cidrs, port = _database_network(env, t)
+        for ns in t.namespaces:
+            uses_db = any(a.namespace == ns and a.database_secret for a in t.apps)
+            namespaces.append(
+                NamespaceSpec(
+                    ns,
+                    t.name,
+                    t.environment,
+                    share,
+                    _role_bindings(t),
+                    ingress.namespace if ingress else None,
+                    cidrs if uses_db else (),
+                    port if uses_db else None,
+                )
+            )
+        trace.record(
+            f"namespaces.{t.name}.quota",
+            {"cpu": share.cpu, "memory": share.memory, "pods": share.pods},
+            rule("quota-split", f"the tenant quota split evenly over its {len(t.namespaces)} namespace(s), so their sum never exceeds it"),
+        )
+    trace.record("namespaces.network", "default-deny; allow same namespace, DNS, the ingress controller, database egress where an app uses one", default("least privilege between tenants"))
+    trace.record("namespaces.limit_range", CONTAINER_DEFAULTS, default("containers without requests still count against the quota sensibly"))
+    trace.record("namespaces.pod_security", PSA_LEVEL, default("Pod Security Admission restricted for every tenant namespace"))
+
+    # Secret stores
+    stores = []
+    if eso and eso.settings.get("role_arn"):
+        sa, sa_ns = eso.settings["service_account"], eso.settings["service_account_namespace"]
+        stores.append(SecretStoreSpec("aws-secrets-manager", "ClusterSecretStore", env.region, sa, sa_ns, (), env.secrets_path))
+        for t in tenants:
+            stores.append(SecretStoreSpec(f"tenant-{t.name}", "ClusterSecretStore", env.region, sa, sa_ns, tuple(t.namespaces), t.secrets_path))
+        trace.record(
+            "secret_stores",
+            [s.name for s in stores],
+            rule(
+                "secret-store-per-tenant",
+                "aws-secrets-manager for platform namespaces only; one ClusterSecretStore per tenant usable only from that tenant's namespaces (conditions)",
+            ),
+        )
+
+    apps = []
+    for t in tenants:
+        for a in t.apps:
+            store = f"tenant-{t.name}" if (a.database_secret and stores) else None
+            apps.append(
+                AppSpec(
+                    a,
+                    t.name,
+                    t.environment,
+                    t.name,
+                    ingress_class if a.host else None,
+                    issuer if a.host else None,
+                    f"{a.name}-tls" if a.host and issuer else None,
+                    store,
+                    f"{a.name}-database" if store else None,
+                )
+            )
+            trace.record(f"apps.{a.name}", f"kustomize: base + overlays/{t.environment} (image tag {a.tag})", rule("deployment-decision-matrix", "custom app: Kustomize base/overlays + ArgoCD"))
+    trace.record("waves", WAVES, default("AppProjects before Applications, namespaces before workloads, CRD users after the add-ons"))
+    return ClusterGitOps(
+        cluster=cluster,
+        environment=env.name,
+        tier=env.tier,
+        region=env.region,
+        repo_url=env.gitops.repo_url,
+        target_revision=env.gitops.target_revision,
+        tree_path=cluster.gitops_path,
+        server=IN_CLUSTER,
+        argocd_namespace=argocd.namespace if argocd else ARGOCD_NAMESPACE,
+        helm_repos=helm_repos,
+        projects=tuple(projects),
+        namespaces=tuple(namespaces),
+        secret_stores=tuple(stores),
+        apps=tuple(apps),
+        waves=dict(WAVES),
+        decisions=tuple(trace.decisions),
+    )

@@ -1,0 +1,267 @@
+"""The GitOps tree: layout, the Helm Application contract, tenant isolation,
+pinned versions, determinism, and the values shared with Terraform."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from constructs_lib.kubernetes.tree import render_environment
+from constructs_lib.plan import load_plan
+from constructs_lib.resolve.addons import chart_catalog, resolve_addons
+from constructs_lib.resolve.environment import resolve_plan
+from constructs_lib.resolve.gitops import namespace_quota, split_cpu, split_memory
+from constructs_lib.resolve.model import Quota
+
+from conftest import EXAMPLE_PLAN, edit_yaml
+
+EXACT_CHART = re.compile(r"^v?\d+\.\d+\.\d+$")
+EXACT_TAG = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+
+
+@pytest.fixture(scope="module")
+def envs():
+    return resolve_plan(load_plan(EXAMPLE_PLAN))
+
+
+def clusters_of(envs):
+    for env in envs:
+        for cluster, tenants in env.clusters:
+            yield env, cluster, tenants
+
+
+def load(path: Path) -> dict:
+    docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+    assert len(docs) == 1, f"{path}: one object per file, found {len(docs)}"
+    return docs[0]
+
+
+def test_layout_per_cluster(example_synth: Path, envs):
+    k8s = example_synth / "kubernetes"
+    keys = sorted(p.name for p in k8s.iterdir())
+    assert keys == sorted(c.key for _, c, _ in clusters_of(envs)) == ["dev", "prod", "prod-org-c", "staging"]
+    for env, cluster, tenants in clusters_of(envs):
+        root = k8s / cluster.key
+        for rel in [
+            "bootstrap/argocd/install/application.yaml",
+            "bootstrap/argocd/projects/platform.yaml",
+            "argocd/applications/bootstrap.yaml",
+            "argocd/applications/infrastructure.yaml",
+            "argocd/applications/apps.yaml",
+        ]:
+            assert (root / rel).is_file(), f"{cluster.key}: {rel} missing"
+        for t in tenants:
+            assert (root / f"bootstrap/argocd/projects/{t.name}.yaml").is_file()
+            for ns in t.namespaces:
+                assert (root / f"bootstrap/namespaces/{ns}/namespace.yaml").is_file()
+            for app in t.apps:
+                assert (root / f"apps/{app.name}/base/deployment.yaml").is_file()
+                assert (root / f"apps/{app.name}/overlays/{env.name}/kustomization.yaml").is_file()
+                assert [p.name for p in (root / f"apps/{app.name}/overlays").iterdir()] == [env.name]
+        for a in cluster.addons:
+            if a.component != "argocd":
+                assert (root / f"infrastructure/{a.component}/application.yaml").is_file()
+        repos = {load(p)["stringData"]["url"] for p in (root / "argocd/repositories").glob("repo-*.yaml")}
+        assert repos == {a.chart.repo_url for a in cluster.addons}
+    # org-c is on its own cluster in prod, on the shared one elsewhere
+    assert (k8s / "prod-org-c/bootstrap/namespaces/org-c-payments").is_dir()
+    assert not (k8s / "prod/bootstrap/namespaces/org-c-payments").exists()
+    assert (k8s / "dev/bootstrap/namespaces/org-c-payments").is_dir()
+
+
+def test_one_object_per_file_and_no_timestamps(example_synth: Path):
+    for path in (example_synth / "kubernetes").rglob("*.yaml"):
+        text = path.read_text()
+        load(path)
+        assert "creationTimestamp" not in text and not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", text), path
+
+
+def test_render_is_deterministic(envs):
+    for env in envs:
+        assert render_environment(env) == render_environment(env)
+
+
+def test_helm_application_contract(example_synth: Path, envs):
+    """The contract with the Pulumi program: source = pinned chart, valuesObject = addon.values exactly."""
+    for env, cluster, _ in clusters_of(envs):
+        for a in cluster.addons:
+            assert a.method == "helm"
+            rel = "bootstrap/argocd/install/application.yaml" if a.component == "argocd" else f"infrastructure/{a.component}/application.yaml"
+            app = load(example_synth / "kubernetes" / cluster.key / rel)
+            assert app["apiVersion"] == "argoproj.io/v1alpha1" and app["kind"] == "Application"
+            assert app["metadata"]["name"] == a.component and app["metadata"]["namespace"] == "argocd"
+            assert app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == str(a.chart.sync_wave)
+            assert app["spec"]["source"] == {
+                "repoURL": a.chart.repo_url,
+                "chart": a.chart.chart,
+                "targetRevision": a.chart.version,
+                "helm": {"releaseName": a.chart.release, "valuesObject": a.values},
+            }
+            assert app["spec"]["destination"]["namespace"] == a.chart.namespace
+    # CRD-installing charts sync before the charts/objects that use their CRDs
+    waves = {name: c.sync_wave for name, c in chart_catalog().items()}
+    assert waves["argocd"] < waves["cert-manager"] < 0 and waves["external-secrets"] < waves["ingress-nginx"]
+
+
+def test_argocd_values_per_tier(envs):
+    for env in envs:
+        v = env.cluster.addon("argocd").values
+        assert v["redis-ha"]["enabled"] is (env.tier == "production")
+        assert v["server"]["replicas"] == (2 if env.tier == "production" else 1)
+        assert "resource.customizations.health.argoproj.io_Application" in v["configs"]["cm"]
+
+
+def test_chart_versions_are_exact():
+    for name, c in chart_catalog().items():
+        assert EXACT_CHART.match(c.version), f"{name}: chart version {c.version!r} is not exact"
+        assert c.maintainer in ("official", "community")
+
+
+def _built(dirpath: Path) -> list[dict]:
+    out = subprocess.run(["kubectl", "kustomize", str(dirpath)], capture_output=True, text=True, check=True).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def test_every_deployed_image_has_an_exact_tag(example_synth: Path, envs):
+    for env, cluster, tenants in clusters_of(envs):
+        for t in tenants:
+            for app in t.apps:
+                objs = _built(example_synth / "kubernetes" / cluster.key / "apps" / app.name / "overlays" / env.name)
+                images = [c["image"] for o in objs if o["kind"] == "Deployment" for c in o["spec"]["template"]["spec"]["containers"]]
+                assert images == [f"{app.image}:{app.tag}"]
+                for image in images:
+                    assert EXACT_TAG.match(image.rsplit(":", 1)[1]), image
+    # the dev override of storefront's tag reaches the dev overlay only
+    assert "2.4.0-rc.1" in (example_synth / "kubernetes/dev/apps/storefront/overlays/dev/kustomization.yaml").read_text()
+    assert "2.3.1" in (example_synth / "kubernetes/prod/apps/storefront/overlays/prod/kustomization.yaml").read_text()
+
+
+def test_cluster_issuer_by_tier(example_synth: Path, envs):
+    for env, cluster, tenants in clusters_of(envs):
+        root = example_synth / "kubernetes" / cluster.key
+        issuers = [load(p) for p in (root / "infrastructure/cert-manager").glob("clusterissuer-*.yaml")]
+        assert len(issuers) == 1
+        issuer = issuers[0]
+        if env.tier == "production":
+            assert issuer["metadata"]["name"] == "letsencrypt-production"
+            assert issuer["spec"]["acme"]["server"] == "https://acme-v02.api.letsencrypt.org/directory"
+        else:
+            assert issuer["metadata"]["name"] == "letsencrypt-staging"
+            assert "acme-staging-v02" in issuer["spec"]["acme"]["server"]
+        assert issuer["spec"]["acme"]["solvers"] == [{"dns01": {"route53": {"region": env.region, "hostedZoneID": cluster.dns_zone_id}}}]
+        for t in tenants:
+            for app in t.apps:
+                if app.host:
+                    ing = load(root / f"apps/{app.name}/base/ingress.yaml")
+                    assert ing["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == issuer["metadata"]["name"]
+                    assert ing["spec"]["tls"] == [{"hosts": [app.host], "secretName": f"{app.name}-tls"}]
+                    assert ing["spec"]["ingressClassName"] == "nginx"
+
+
+def test_http01_issuer(plan_copy: Path):
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d["certificates"].update({"challenge": "http-01", "hosted_zone_id": None}))
+    env = resolve_plan(load_plan(plan_copy), ["staging"])[0]
+    issuer = yaml.safe_load(render_environment(env)["staging/infrastructure/cert-manager/clusterissuer-letsencrypt-staging.yaml"])
+    assert issuer["spec"]["acme"]["solvers"] == [{"http01": {"ingress": {"ingressClassName": "nginx"}}}]
+
+
+def test_tenant_isolation(example_synth: Path, envs):
+    for env, cluster, tenants in clusters_of(envs):
+        root = example_synth / "kubernetes" / cluster.key
+        for t in tenants:
+            proj = load(root / f"bootstrap/argocd/projects/{t.name}.yaml")["spec"]
+            assert [d["namespace"] for d in proj["destinations"]] == list(t.namespaces)
+            assert proj["clusterResourceWhitelist"] == []
+            assert set(proj["sourceRepos"]) == {env.gitops.repo_url, *t.source_repos}
+            groups = {g for r in proj["roles"] for g in r["groups"]}
+            assert groups == {*t.access.admin_groups, *t.access.developer_groups, *t.access.viewer_groups}
+            for r in proj["roles"]:
+                assert all(f", {t.name}/*, allow" in p for p in r["policies"])
+            store = load(root / f"infrastructure/external-secrets/clustersecretstore-tenant-{t.name}.yaml")
+            assert store["spec"]["conditions"] == [{"namespaces": list(t.namespaces)}]
+            total_cpu = total_pods = 0
+            for ns in t.namespaces:
+                d = root / f"bootstrap/namespaces/{ns}"
+                labels = load(d / "namespace.yaml")["metadata"]["labels"]
+                assert labels["pod-security.kubernetes.io/enforce"] == "restricted" and labels["infraplan.io/tenant"] == t.name
+                deny = load(d / "networkpolicy-default-deny.yaml")["spec"]
+                assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+                for name in ("allow-same-namespace", "allow-dns", "allow-ingress-controller"):
+                    assert (d / f"networkpolicy-{name}.yaml").is_file()
+                rbs = [load(p) for p in d.glob("rolebinding-*.yaml")]
+                assert {s["name"] for rb in rbs for s in rb["subjects"]} == groups
+                hard = load(d / "resourcequota.yaml")["spec"]["hard"]
+                total_cpu += int(hard["requests.cpu"].rstrip("m")) * (1 if hard["requests.cpu"].endswith("m") else 1000)
+                total_pods += int(hard["pods"])
+            assert total_cpu <= float(t.quota.cpu) * 1000 and total_pods <= t.quota.pods
+            for app in t.apps:
+                if app.database_secret:
+                    es = load(root / f"apps/{app.name}/overlays/{env.name}/externalsecret.yaml")
+                    assert es["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": f"tenant-{t.name}"}
+                    key = es["spec"]["dataFrom"][0]["extract"]["key"]
+                    assert key == app.database_secret and key.startswith(t.secrets_path + "/")
+        platform_store = load(root / "infrastructure/external-secrets/clustersecretstore-aws-secrets-manager.yaml")
+        assert platform_store["spec"]["conditions"][0]["namespaceSelector"]["matchExpressions"][0] == {"key": "infraplan.io/tenant", "operator": "DoesNotExist"}
+
+
+def test_values_match_terraform(example_synth: Path, envs):
+    """Cluster names, IRSA role ARNs and DB secret names in the manifests are the ones Terraform creates."""
+
+    def stack(name: str) -> dict:
+        return json.loads((example_synth / "terraform" / "stacks" / name / "cdk.tf.json").read_text())
+
+    for env, cluster, tenants in clusters_of(envs):
+        owner = env.stack_name if cluster is env.cluster else tenants[0].stack_name
+        tf = stack(owner)["resource"]
+        roles = {r["name"] for r in tf["aws_iam_role"].values()}
+        assert cluster.name in {c["name"] for c in tf["aws_eks_cluster"].values()}
+        root = example_synth / "kubernetes" / cluster.key
+        for component in ("cert-manager", "external-secrets"):
+            values = load(root / f"infrastructure/{component}/application.yaml")["spec"]["source"]["helm"]["valuesObject"]
+            arn = values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+            role = cluster.irsa(component)
+            assert arn == role.role_arn == f"arn:aws:iam::{env.account_id}:role/{role.role_name}"
+            assert role.role_name in roles
+            assert values["serviceAccount"]["name"] == role.service_account
+        store = load(root / "infrastructure/external-secrets/clustersecretstore-aws-secrets-manager.yaml")
+        eso = cluster.irsa("external-secrets")
+        assert store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"] == {"name": eso.service_account, "namespace": eso.namespace}
+        assert store["spec"]["provider"]["aws"]["region"] == env.region
+        for t in tenants:
+            secrets = {s["name"] for s in stack(t.stack_name).get("resource", {}).get("aws_secretsmanager_secret", {}).values()}
+            for app in t.apps:
+                if app.database_secret:
+                    assert app.database_secret in secrets
+
+
+def test_quota_split():
+    assert split_cpu("8", 2) == "4" and split_cpu("3", 2) == "1500m" and split_cpu("500m", 2) == "250m"
+    assert split_memory("16Gi", 2) == "8Gi" and split_memory("1Gi", 3) == "341Mi"
+    q = namespace_quota(Quota("4", "8Gi", 30, 1, 10), 3)
+    assert (q.cpu, q.memory, q.pods, q.services_loadbalancers, q.persistentvolumeclaims) == ("1333m", "2730Mi", 10, 0, 3)
+
+
+def test_decisions_explain_each_component(envs):
+    env = envs[0]
+    paths = {d.path: d for d in env.decisions}
+    for a in env.cluster.addons:
+        d = paths[f"cluster.addons.{a.component}"]
+        assert a.chart.version in d.value and d.source.reason
+    assert "ClusterIssuer letsencrypt-staging" in paths["cluster.addons.cert-manager"].source.reason
+
+
+def test_kustomize_only_strategy(plan_copy: Path):
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d.update({"deployment_strategy": "kustomize-only"}))
+    env = resolve_plan(load_plan(plan_copy), ["dev"])[0]
+    files = render_environment(env)
+    app = yaml.safe_load(files["dev/infrastructure/ingress-nginx/application.yaml"])
+    assert app["spec"]["source"]["path"] == "kubernetes/dev/infrastructure/ingress-nginx/chart"
+    chart = yaml.safe_load(files["dev/infrastructure/ingress-nginx/chart/kustomization.yaml"])["helmCharts"][0]
+    addon = env.cluster.addon("ingress-nginx")
+    assert chart["version"] == addon.chart.version and chart["valuesInline"] == addon.values
+    assert [a.method for a in resolve_addons(load_plan(plan_copy).platform, "development", "x", "eu-west-1", ())] == ["kustomize"] * 5
