@@ -82,7 +82,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
         decisions = env.tenant(args.tenant).decisions
         title = f"{plan.platform.name} · {args.env} · tenant {args.tenant}"
     else:
-        decisions = env.decisions
+        from constructs_lib.resolve.gitops import resolve_cluster_gitops
+
+        decisions = env.decisions + tuple(d for cluster, tenants in env.clusters for d in resolve_cluster_gitops(env, cluster, tenants).decisions)
         title = f"{plan.platform.name} · {args.env}"
     # Piped output (no terminal) is read by people and tools alike: do not wrap it at 80 columns.
     out = console if console.is_terminal else Console(width=240, highlight=False)
