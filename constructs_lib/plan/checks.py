@@ -41,8 +41,8 @@ def cross_file_checks(
                     at(file, ("regions", i), f"region '{region}' breaks the data residency constraint '{platform.constraints.data_residency}'", f"see {platform_file}: constraints.data_residency")
         if platform.deployment_type == "single-region" and len(env.regions) != 1:
             at(file, ("regions",), f"{len(env.regions)} regions, but deployment_type is single-region", "list one region, or set deployment_type: multi-region")
-        if platform.deployment_type == "multi-region" and len(env.regions) < 2:
-            at(file, ("regions",), "multi-region deployment needs at least two regions", "add a second region, or set deployment_type: single-region")
+        if platform.deployment_type == "multi-region":
+            at(file, ("regions",), "multi-region synthesis is not supported yet: only the primary region would be built", f"set deployment_type: single-region in {platform_file} and list one region")
 
         # Public API endpoint only with an allow-list.
         public = env.cluster.endpoint_public_access if env.cluster.endpoint_public_access is not None else platform.cluster.endpoint_public_access
