@@ -1,0 +1,173 @@
+"""Bootstrap resolution: what the Pulumi program installs on each cluster of an environment.
+
+Pure, like the rest of ``resolve``. The Pulumi program (``stacks/pulumi_program.py``)
+is a thin renderer of :class:`EnvironmentBootstrap`; every name, chart version and
+Helm value it uses comes from here, and here only from the resolved model:
+
+* chart, version, namespace, release name, values: :class:`ResolvedAddon` (the
+  same objects the GitOps tree renders into ArgoCD Applications);
+* Helm repository Secret names, the ArgoCD namespace, the GitOps repo, revision
+  and tree path: :func:`resolve_cluster_gitops` (the same object the GitOps
+  renderer reads).
+
+New decisions made here (each recorded as a :class:`Decision`):
+
+* ``mode``: ``argocd`` (install ArgoCD, the repository Secrets and one root
+  Application; ArgoCD installs the rest from Git) or ``helm`` (gitops.tool none:
+  every add-on directly as a Helm release, ordered by the catalog's sync waves).
+* the root Application: name ``root``, project ``default`` (the platform
+  AppProject is itself synced by the ``bootstrap`` root, so it does not exist
+  yet), source ``<tree>/argocd/applications`` (the folder holding the
+  ``bootstrap``, ``infrastructure`` and ``apps`` roots of the GitOps tree).
+* the cluster connection: which stack config keys hold the kubeconfig or the
+  EKS outputs of which Terraform stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .addons import ResolvedAddon
+from .gitops import BOOTSTRAP_PROJECT, ClusterGitOps, HelmRepo, resolve_cluster_gitops
+from .model import ResolvedCluster, ResolvedEnvironment, ResolvedTenant
+from .trace import Decision, Trace, default, plan, rule
+
+ROOT_APPLICATION = "root"
+ROOT_SOURCE_FOLDER = ("argocd", "applications")
+CONFIG_NAMESPACE = "infraplan"  # pulumi config keys are "infraplan:<key>"
+DEFAULT_PLAN_DIR = "environments"
+
+
+@dataclass(frozen=True)
+class ClusterConnection:
+    """Where the program finds the credentials of one cluster (see docs/pulumi.md).
+
+    Either ``kubeconfig_key`` holds a whole kubeconfig (secret config), or the
+    program builds one from ``endpoint_key`` and ``ca_key`` (the Terraform
+    outputs ``cluster_endpoint`` / ``cluster_certificate_authority`` of
+    ``terraform_stack``) with ``aws eks get-token`` exec authentication.
+    """
+
+    kubeconfig_key: str
+    endpoint_key: str
+    ca_key: str
+    cluster_name: str
+    region: str
+    terraform_stack: str  # the cdktf stack whose outputs describe this cluster
+
+
+@dataclass(frozen=True)
+class HelmRelease:
+    resource_name: str  # Pulumi resource name (unique in the stack)
+    addon: ResolvedAddon
+    after: tuple[str, ...]  # resource names of the releases it waits for (earlier sync waves)
+
+
+@dataclass(frozen=True)
+class RootApplication:
+    name: str
+    namespace: str
+    project: str
+    repo_url: str
+    target_revision: str
+    path: str  # in the GitOps repo
+
+
+@dataclass(frozen=True)
+class ClusterBootstrap:
+    cluster: ResolvedCluster
+    tenants: tuple[ResolvedTenant, ...]
+    gitops: ClusterGitOps
+    mode: str  # argocd | helm
+    provider_name: str
+    connection: ClusterConnection
+    releases: tuple[HelmRelease, ...]
+    helm_repos: tuple[HelmRepo, ...]  # ArgoCD repository Secrets (argocd mode only)
+    root: RootApplication | None  # argocd mode only
+    argocd_namespace: str | None
+    decisions: tuple[Decision, ...]
+
+    @property
+    def key(self) -> str:
+        return self.cluster.key
+
+    @property
+    def chart_versions(self) -> dict[str, str]:
+        """The charts this program installs on the cluster, by component."""
+        return {r.addon.component: r.addon.chart.version for r in self.releases}
+
+
+@dataclass(frozen=True)
+class EnvironmentBootstrap:
+    environment: ResolvedEnvironment
+    clusters: tuple[ClusterBootstrap, ...]  # the shared cluster first
+
+    @property
+    def shared(self) -> ClusterBootstrap:
+        return self.clusters[0]
+
+    @property
+    def decisions(self) -> tuple[Decision, ...]:
+        return tuple(d for c in self.clusters for d in c.decisions)
+
+
+def config_key(base: str, env: ResolvedEnvironment, cluster: ResolvedCluster) -> str:
+    """``base`` for the environment's shared cluster, ``base-<cluster key>`` for a dedicated one."""
+    return base if cluster is env.cluster else f"{base}-{cluster.key}"
+
+
+def _terraform_stack(env: ResolvedEnvironment, tenants: tuple[ResolvedTenant, ...], cluster: ResolvedCluster) -> str:
+    if cluster is env.cluster:
+        return env.stack_name
+    return next(t.stack_name for t in tenants if t.cluster is cluster)
+
+
+def _releases(addons: tuple[ResolvedAddon, ...], key: str) -> tuple[HelmRelease, ...]:
+    """In sync-wave order (stable), each waiting for the releases of earlier waves."""
+    out = []
+    for a in sorted(addons, key=lambda a: a.chart.sync_wave):
+        after = tuple(f"{key}-{b.component}" for b in addons if b.chart.sync_wave < a.chart.sync_wave)
+        out.append(HelmRelease(f"{key}-{a.component}", a, after))
+    return tuple(out)
+
+
+def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...]) -> ClusterBootstrap:
+    trace = Trace(prefix=f"bootstrap.{cluster.key}.")
+    g = resolve_cluster_gitops(env, cluster, tenants)
+    tf_stack = _terraform_stack(env, tenants, cluster)
+    connection = ClusterConnection(
+        kubeconfig_key=config_key("kubeconfig", env, cluster),
+        endpoint_key=config_key("clusterEndpoint", env, cluster),
+        ca_key=config_key("clusterCertificateAuthority", env, cluster),
+        cluster_name=cluster.name,
+        region=env.region,
+        terraform_stack=tf_stack,
+    )
+    trace.record(
+        "connection",
+        {"kubeconfig": f"{CONFIG_NAMESPACE}:{connection.kubeconfig_key}", "endpoint": f"{CONFIG_NAMESPACE}:{connection.endpoint_key}", "ca": f"{CONFIG_NAMESPACE}:{connection.ca_key}"},
+        default(f"a secret kubeconfig, or one built from the outputs cluster_endpoint / cluster_certificate_authority of Terraform stack {tf_stack} (aws eks get-token)"),
+    )
+    argocd = cluster.addon("argocd")
+    if env.gitops.tool == "argocd" and argocd is not None:
+        releases = _releases((argocd,), cluster.key)
+        trace.record("mode", "argocd", plan("platform.yaml: gitops.tool", "Pulumi installs ArgoCD, the Helm repository Secrets and one root Application; ArgoCD installs the rest from Git"))
+        root = RootApplication(ROOT_APPLICATION, g.argocd_namespace, BOOTSTRAP_PROJECT, g.repo_url, g.target_revision, g.path(*ROOT_SOURCE_FOLDER))
+        trace.record(
+            "root",
+            {"name": root.name, "path": root.path, "repo": root.repo_url, "revision": root.target_revision},
+            rule("app-of-apps", "one root Application per cluster over the roots of its GitOps tree (bootstrap, infrastructure, apps); project default because the platform AppProject is synced by it"),
+        )
+        return ClusterBootstrap(cluster, tenants, g, "argocd", f"{cluster.key}-cluster", connection, releases, g.helm_repos, root, g.argocd_namespace, tuple(trace.decisions))
+    releases = _releases(cluster.addons, cluster.key)
+    trace.record(
+        "mode",
+        "helm",
+        plan("platform.yaml: gitops.tool", "gitops.tool none: every add-on as a Helm release with the values the GitOps tree would use, ordered by the catalog's sync waves"),
+    )
+    return ClusterBootstrap(cluster, tenants, g, "helm", f"{cluster.key}-cluster", connection, releases, (), None, None, tuple(trace.decisions))
+
+
+def resolve_bootstrap(env: ResolvedEnvironment) -> EnvironmentBootstrap:
+    """Every cluster of the environment (the shared one, then each dedicated tenant cluster)."""
+    return EnvironmentBootstrap(env, tuple(resolve_cluster_bootstrap(env, c, ts) for c, ts in env.clusters))

@@ -1,0 +1,170 @@
+"""``infraplan preview --env E``: run the Pulumi program offline under mocks and print its resource plan.
+
+No Pulumi CLI, engine, state or cluster is involved: ``pulumi.runtime.set_mocks``
+replaces the engine, each resource's inputs are recorded as the program
+registers them, and nothing is created anywhere. The real thing is
+``pulumi preview --stack E`` (docs/pulumi.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pulumi
+import pulumi.runtime
+
+from pulumi.runtime import rpc
+
+PROJECT = "infraplan"  # the name in Pulumi.yaml
+OFFLINE_KUBECONFIG = "offline-preview: no cluster"  # what providers get in the offline preview
+
+
+@dataclass
+class RecordedResource:
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+    provider: str | None
+    custom: bool | None
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Inputs as the program gave them: secret envelopes (``{<sig>: <secret sig>, "value": v}``) replaced by ``v``."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return unwrap_secrets(value.get("value"))
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+@dataclass
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Mocks that record every resource the program registers and echo its inputs back as outputs."""
+
+    resources: list[RecordedResource] = field(default_factory=list)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.resources.append(RecordedResource(args.typ, args.name, unwrap_secrets(dict(args.inputs)), args.provider, args.custom))
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+    def of_type(self, typ: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.typ == typ]
+
+    def named(self, name: str) -> RecordedResource:
+        found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name}; have {[r.name for r in self.resources]}")
+        return found[0]
+
+
+@dataclass
+class OfflineRun:
+    exports: dict[str, Any]
+    mocks: RecordingMocks
+
+    @property
+    def resources(self) -> list[RecordedResource]:
+        return self.mocks.resources
+
+
+def run_offline(program: Callable[[], dict[str, Any]], stack: str, preview: bool = True, config: dict[str, str] | None = None, secret_keys: list[str] | None = None) -> OfflineRun:
+    """Run ``program`` under recording mocks and return its resolved exports and the recorded resources."""
+    mocks = RecordingMocks()
+    exports: dict[str, Any] = {}
+    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview)
+    try:
+
+        @pulumi.runtime.test
+        def _run():
+            return pulumi.Output.from_input(program()).apply(exports.update)
+
+        _run()
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    return OfflineRun(exports, mocks)
+
+
+def offline_program(plan_dir: Path, env_name: str) -> Callable[[], dict[str, Any]]:
+    from .pulumi_program import program
+
+    return lambda: program(plan_dir, env_name, kubeconfig_for=lambda cb: OFFLINE_KUBECONFIG)
+
+
+def key_inputs(r: RecordedResource) -> str:
+    """The inputs worth reading in a plan, one line."""
+    i = r.inputs
+    if r.typ == "kubernetes:helm.sh/v3:Release":
+        repo = (i.get("repositoryOpts") or {}).get("repo", "")
+        return f"{i.get('chart')} {i.get('version')} from {repo} → namespace {i.get('namespace')}, release {i.get('name')}, {len(i.get('values') or {})} top-level values"
+    if r.typ == "kubernetes:core/v1:Secret":
+        meta = i.get("metadata") or {}
+        data = i.get("stringData") or {}
+        return f"{meta.get('namespace')}/{meta.get('name')} ({(meta.get('labels') or {}).get('argocd.argoproj.io/secret-type', i.get('type'))}) url {data.get('url')}"
+    if r.typ.startswith("kubernetes:argoproj.io/"):
+        meta = i.get("metadata") or {}
+        spec = i.get("spec") or {}
+        src = spec.get("source") or {}
+        return f"{meta.get('namespace')}/{meta.get('name')} project {spec.get('project')}: {src.get('repoURL')} @ {src.get('targetRevision')} path {src.get('path')}"
+    if r.typ == "pulumi:providers:kubernetes":
+        return "kubeconfig from stack config (offline: none)"
+    return ""
+
+
+TYPE_ORDER = {"pulumi:providers:kubernetes": 0, "kubernetes:helm.sh/v3:Release": 1, "kubernetes:core/v1:Secret": 2}
+
+
+def plan_order(resources: list[RecordedResource]) -> list[RecordedResource]:
+    """Stable order for the table: by cluster (provider), then providers, releases, Secrets, the rest; then by name."""
+    index = {r.name: n for n, r in enumerate(resources) if r.typ == "pulumi:providers:kubernetes"}
+
+    def cluster(r: RecordedResource) -> int:
+        if r.typ == "pulumi:providers:kubernetes":
+            return index[r.name]
+        provider_name = (r.provider or "").split("::")[-2] if r.provider and "::" in r.provider else ""
+        return index.get(provider_name, len(index))
+
+    return sorted(resources, key=lambda r: (cluster(r), TYPE_ORDER.get(r.typ, 9), r.name))
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .pulumi_program import ClusterConnectionMissing
+
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console = Console(width=240, highlight=False)
+    plan = Path(args.plan)
+    try:
+        run = run_offline(offline_program(plan, args.env), stack=args.env)
+    except ClusterConnectionMissing as exc:  # cannot happen offline, kept for clarity
+        Console(stderr=True).print(f"[red]{exc}[/]")
+        return 2
+    console.print(
+        f"[bold yellow]Offline preview[/] of Pulumi stack [bold]{args.env}[/] (plan {plan}): the program ran under pulumi.runtime mocks; "
+        "no Pulumi engine, state or cluster was contacted and nothing was created."
+    )
+    table = Table(title=f"{PROJECT} · {args.env} · resource plan (offline)")
+    table.add_column("type", no_wrap=True)
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("key inputs")
+    for r in plan_order(run.resources):
+        table.add_row(r.typ, r.name, key_inputs(r))
+    console.print(table)
+    exports = run.exports
+    console.print(f"[bold]exports[/]: environment={exports['environment']} gitopsTool={exports['gitopsTool']} argocdNamespace={exports['argocdNamespace']} rootApplication={exports['rootApplication']}")
+    for key, c in exports["clusters"].items():
+        versions = ", ".join(f"{k}={v}" for k, v in c["chartVersions"].items())
+        console.print(f"  {key} ({c['clusterName']}, {c['mode']}): {versions}")
+    console.print(f"{len(run.resources)} resources would be created. For the real preview, with the Pulumi CLI and the cluster's credentials: [bold]pulumi preview --stack {args.env}[/] (docs/pulumi.md).")
+    return 0

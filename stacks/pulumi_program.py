@@ -1,0 +1,184 @@
+"""The Pulumi bootstrap program: a thin renderer of :mod:`constructs_lib.resolve.bootstrap`.
+
+One stack per environment (stack name = environment name). For every cluster of
+the environment (the shared one and each dedicated tenant cluster) it creates a
+``kubernetes`` provider and then either
+
+* ``argocd`` mode: ArgoCD as a ``helm.v3.Release``, the ArgoCD Helm repository
+  Secrets and the root app-of-apps Application (ArgoCD installs the rest from
+  the GitOps repo), or
+* ``helm`` mode (``gitops.tool: none``): every add-on as a ``helm.v3.Release``.
+
+Names, chart versions and values all come from the resolved model; the
+Kubernetes objects (repository Secrets, root Application) are built by the same
+functions that write them into the GitOps tree (``constructs_lib.kubernetes.argocd``),
+so what Pulumi applies is what ArgoCD later adopts, unchanged.
+
+Entry point for ``pulumi``: ``stacks/pulumi_main.py`` (see Pulumi.yaml).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from constructs_lib.kubernetes import argocd as argocd_objects
+from constructs_lib.plan import load_plan
+from constructs_lib.resolve.bootstrap import CONFIG_NAMESPACE, DEFAULT_PLAN_DIR, ClusterBootstrap, ClusterConnection, EnvironmentBootstrap, HelmRelease, resolve_bootstrap
+from constructs_lib.resolve.environment import resolve_environment
+
+ROOT = Path(__file__).resolve().parents[1]  # the folder holding Pulumi.yaml
+
+KubeconfigSource = Callable[[ClusterBootstrap], pulumi.Input[str]]
+
+
+class ClusterConnectionMissing(Exception):
+    pass
+
+
+def eks_kubeconfig(cluster_name: str, region: str, endpoint: str, certificate_authority: str, aws_profile: str | None = None) -> str:
+    """A kubeconfig for an EKS cluster from its Terraform outputs, authenticating with ``aws eks get-token``."""
+    exec_cfg: dict[str, Any] = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": "aws",
+        "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
+        "interactiveMode": "Never",
+    }
+    if aws_profile:
+        exec_cfg["env"] = [{"name": "AWS_PROFILE", "value": aws_profile}]
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": certificate_authority}}],
+            "users": [{"name": cluster_name, "user": {"exec": exec_cfg}}],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+            "current-context": cluster_name,
+        },
+        sort_keys=True,
+    )
+
+
+def _missing(c: ClusterConnection) -> str:
+    return (
+        f"no connection for cluster {c.cluster_name}: set either the secret '{CONFIG_NAMESPACE}:{c.kubeconfig_key}' (a kubeconfig) or "
+        f"'{CONFIG_NAMESPACE}:{c.endpoint_key}' and '{CONFIG_NAMESPACE}:{c.ca_key}' from the Terraform outputs of stack {c.terraform_stack}, e.g.\n"
+        f"  pulumi config set {CONFIG_NAMESPACE}:{c.endpoint_key} \"$(terraform -chdir=dist/terraform/stacks/{c.terraform_stack} output -raw cluster_endpoint)\"\n"
+        f"  pulumi config set {CONFIG_NAMESPACE}:{c.ca_key} \"$(terraform -chdir=dist/terraform/stacks/{c.terraform_stack} output -raw cluster_certificate_authority)\"\n"
+        "(see docs/pulumi.md)"
+    )
+
+
+def kubeconfig_from_config(cb: ClusterBootstrap) -> pulumi.Input[str]:
+    """The cluster connection from stack config (docs/pulumi.md): a secret kubeconfig wins over the EKS outputs."""
+    config = pulumi.Config(CONFIG_NAMESPACE)
+    c = cb.connection
+    kubeconfig = config.get_secret(c.kubeconfig_key)
+    if kubeconfig is not None:
+        return kubeconfig
+    endpoint, ca = config.get(c.endpoint_key), config.get(c.ca_key)
+    if not endpoint or not ca:
+        raise ClusterConnectionMissing(_missing(c))
+    return pulumi.Output.secret(eks_kubeconfig(c.cluster_name, c.region, endpoint, ca, config.get("awsProfile")))
+
+
+def _release(release: HelmRelease, provider: k8s.Provider, depends_on: list[pulumi.Resource]) -> k8s.helm.v3.Release:
+    a = release.addon
+    c = a.chart
+    return k8s.helm.v3.Release(
+        release.resource_name,
+        k8s.helm.v3.ReleaseArgs(
+            name=c.release,
+            chart=c.chart,
+            version=c.version,
+            namespace=c.namespace,
+            create_namespace=True,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=c.repo_url),
+            values=a.values,
+        ),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=depends_on),
+    )
+
+
+def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str]) -> dict[str, Any]:
+    """The resources of one cluster; returns its exports."""
+    provider = k8s.Provider(cb.provider_name, kubeconfig=kubeconfig)
+    releases: dict[str, k8s.helm.v3.Release] = {}
+    for r in cb.releases:  # in catalog order; every release waits for those of earlier sync waves
+        releases[r.resource_name] = _release(r, provider, [releases[n] for n in r.after])
+
+    exports: dict[str, Any] = {
+        "clusterName": cb.cluster.name,
+        "mode": cb.mode,
+        "chartVersions": cb.chart_versions,
+    }
+    if cb.mode == "argocd":
+        assert cb.root is not None
+        argocd_release = list(releases.values())
+        secrets = []
+        for repo in cb.helm_repos:
+            obj = argocd_objects.repository_secret(cb.gitops, repo)
+            secrets.append(
+                k8s.core.v1.Secret(
+                    f"{cb.key}-{repo.name}",
+                    metadata=obj["metadata"],
+                    type=obj["type"],
+                    string_data=obj["stringData"],
+                    opts=pulumi.ResourceOptions(provider=provider, depends_on=argocd_release),
+                )
+            )
+        root = cb.root
+        app = argocd_objects.git_application(cb.gitops, root.name, root.path, root.project, root.namespace)
+        k8s.apiextensions.CustomResource(
+            f"{cb.key}-{root.name}",
+            api_version=app["apiVersion"],
+            kind=app["kind"],
+            metadata=app["metadata"],
+            spec=app["spec"],
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[*argocd_release, *secrets]),
+        )
+        exports.update({"argocdNamespace": cb.argocd_namespace, "rootApplication": root.name, "rootPath": root.path, "helmRepositories": [r.name for r in cb.helm_repos]})
+    return exports
+
+
+def bootstrap_environment(bootstrap: EnvironmentBootstrap, kubeconfig_for: KubeconfigSource = kubeconfig_from_config) -> dict[str, Any]:
+    """Every cluster of the environment; returns the stack exports."""
+    clusters = {cb.key: bootstrap_cluster(cb, kubeconfig_for(cb)) for cb in bootstrap.clusters}
+    shared = clusters[bootstrap.shared.key]
+    return {
+        "environment": bootstrap.environment.name,
+        "gitopsTool": bootstrap.environment.gitops.tool,
+        "argocdNamespace": shared.get("argocdNamespace"),
+        "rootApplication": shared.get("rootApplication"),
+        "chartVersions": shared["chartVersions"],
+        "clusters": clusters,
+    }
+
+
+def load_bootstrap(plan_dir: Path, env_name: str) -> EnvironmentBootstrap:
+    return resolve_bootstrap(resolve_environment(load_plan(plan_dir), env_name))
+
+
+def plan_dir_from_config() -> Path:
+    configured = Path(pulumi.Config(CONFIG_NAMESPACE).get("plan") or DEFAULT_PLAN_DIR)
+    return configured if configured.is_absolute() else ROOT / configured
+
+
+def environment_from_stack() -> str:
+    """The stack name is the environment (``infraplan:environment`` overrides it, e.g. for a stack called ``acme/dev``)."""
+    return pulumi.Config(CONFIG_NAMESPACE).get("environment") or pulumi.get_stack()
+
+
+def program(plan_dir: Path | None = None, env_name: str | None = None, kubeconfig_for: KubeconfigSource = kubeconfig_from_config) -> dict[str, Any]:
+    """The whole program (without ``pulumi.export``): used by ``pulumi_main``, the offline preview and the tests."""
+    bootstrap = load_bootstrap(plan_dir or plan_dir_from_config(), env_name or environment_from_stack())
+    return bootstrap_environment(bootstrap, kubeconfig_for)
+
+
+def main() -> None:
+    for name, value in program().items():
+        pulumi.export(name, value)

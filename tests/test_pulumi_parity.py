@@ -1,0 +1,99 @@
+"""Parity of the Pulumi bootstrap with the synthesized GitOps tree (``infraplan synth``):
+the same chart versions and values as the ArgoCD Applications, the same repository
+Secrets, and a root Application over the roots that exist in the tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from constructs_lib.plan import load_plan
+from constructs_lib.resolve.environment import resolve_environment
+from stacks.pulumi_preview import offline_program, run_offline
+
+ENVS = ("dev", "staging", "prod")
+
+
+@pytest.fixture(scope="module")
+def runs(example_plan: Path):
+    return {env: run_offline(offline_program(example_plan, env), stack=env) for env in ENVS}
+
+
+def _load(path: Path) -> dict:
+    if not path.exists():
+        pytest.fail(f"{path} is missing from the synthesized GitOps tree")
+    return yaml.safe_load(path.read_text())
+
+
+def _clusters(example_plan: Path, env: str):
+    return resolve_environment(load_plan(example_plan), env).clusters
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_argocd_release_matches_the_synthesized_argocd_application(example_synth, example_plan, runs, env):
+    for cluster, _ in _clusters(example_plan, env):
+        app = _load(example_synth / "kubernetes" / cluster.key / "bootstrap/argocd/install/application.yaml")
+        source = app["spec"]["source"]
+        release = runs[env].mocks.named(f"{cluster.key}-argocd").inputs
+        assert release["repositoryOpts"]["repo"] == source["repoURL"]
+        assert release["chart"] == source["chart"]
+        assert release["version"] == source["targetRevision"]
+        assert release["name"] == source["helm"]["releaseName"]
+        assert release["namespace"] == app["spec"]["destination"]["namespace"]
+        assert release["values"] == source["helm"]["valuesObject"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_gitops_none_releases_match_the_synthesized_infrastructure_applications(example_synth, example_plan, plan_copy, env):
+    """With gitops.tool none the program installs each add-on with exactly what the GitOps tree of the same plan under ArgoCD deploys."""
+    from conftest import edit_yaml
+
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d["gitops"].update(tool="none"))
+    run = run_offline(offline_program(plan_copy, env), stack=env)
+    for cluster, _ in _clusters(example_plan, env):
+        infra = sorted(p.parent.name for p in (example_synth / "kubernetes" / cluster.key / "infrastructure").glob("*/application.yaml"))
+        assert infra, f"no add-on Applications under kubernetes/{cluster.key}/infrastructure"
+        for component in infra:
+            app = _load(example_synth / "kubernetes" / cluster.key / "infrastructure" / component / "application.yaml")
+            source = app["spec"]["source"]
+            release = run.mocks.named(f"{cluster.key}-{component}").inputs
+            assert (release["repositoryOpts"]["repo"], release["chart"], release["version"]) == (source["repoURL"], source["chart"], source["targetRevision"]), component
+            assert release["name"] == source["helm"]["releaseName"], component
+            assert release["namespace"] == app["spec"]["destination"]["namespace"], component
+            assert release["values"] == source["helm"]["valuesObject"], component
+        on_cluster = [r for r in run.mocks.of_type("kubernetes:helm.sh/v3:Release") if r.provider.split("::")[-2] == f"{cluster.key}-cluster"]
+        assert sorted(r.name.removeprefix(f"{cluster.key}-") for r in on_cluster) == infra  # every add-on, nothing else
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_repository_secrets_match_the_synthesized_ones(example_synth, example_plan, runs, env):
+    run = runs[env]
+    for cluster, _ in _clusters(example_plan, env):
+        folder = example_synth / "kubernetes" / cluster.key / "argocd/repositories"
+        synthesized = {p.stem: yaml.safe_load(p.read_text()) for p in folder.glob("*.yaml") if p.name != "kustomization.yaml"}
+        assert synthesized, f"no repository Secrets in {folder}"
+        ours = {r.inputs["metadata"]["name"]: r.inputs for r in run.mocks.of_type("kubernetes:core/v1:Secret") if r.name.startswith(f"{cluster.key}-repo-") and r.provider.split("::")[-2] == f"{cluster.key}-cluster"}
+        assert sorted(ours) == sorted(s["metadata"]["name"] for s in synthesized.values())
+        for s in synthesized.values():
+            mine = ours[s["metadata"]["name"]]
+            assert mine["metadata"] == s["metadata"]
+            assert mine["stringData"] == s["stringData"]
+            assert mine["type"] == s["type"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_root_application_covers_the_synthesized_roots(example_synth, example_plan, runs, env):
+    for cluster, _ in _clusters(example_plan, env):
+        root = runs[env].mocks.named(f"{cluster.key}-root").inputs
+        path = root["spec"]["source"]["path"]
+        assert path == f"kubernetes/{cluster.key}/argocd/applications"
+        # the path is relative to the GitOps repo, whose kubernetes/ folder is the synthesized one
+        folder = example_synth / path
+        roots = {p.stem for p in folder.glob("*.yaml") if p.name != "kustomization.yaml"}
+        assert {"bootstrap", "infrastructure", "apps"} <= roots
+        assert root["metadata"]["name"] not in {yaml.safe_load((folder / f"{r}.yaml").read_text())["metadata"]["name"] for r in roots}
+        bootstrap = _load(folder / "bootstrap.yaml")["spec"]["source"]
+        assert (root["spec"]["source"]["repoURL"], root["spec"]["source"]["targetRevision"]) == (bootstrap["repoURL"], bootstrap["targetRevision"])
+        assert root["metadata"]["namespace"] == _load(folder / "bootstrap.yaml")["metadata"]["namespace"]

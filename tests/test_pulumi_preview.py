@@ -1,0 +1,36 @@
+"""``infraplan preview --env E``: the offline (mocked) run of the Pulumi program and its table."""
+
+from __future__ import annotations
+
+from conftest import edit_yaml
+from stacks.cli import main
+
+
+def test_preview_prints_an_offline_resource_plan(capsys, example_plan):
+    assert main(["preview", "--env", "prod", "--plan", str(example_plan)]) == 0
+    out = capsys.readouterr().out
+    assert "Offline preview" in out and "mocks" in out and "nothing was created" in out
+    assert "pulumi preview --stack prod" in out
+    for line in (
+        ("pulumi:providers:kubernetes", "prod-org-c-cluster"),
+        ("kubernetes:helm.sh/v3:Release", "prod-argocd", "argo-cd 8.1.3", "namespace argocd"),
+        ("kubernetes:core/v1:Secret", "prod-repo-charts-jetstack-io", "argocd/repo-charts-jetstack-io", "https://charts.jetstack.io"),
+        ("kubernetes:argoproj.io/v1alpha1:Application", "prod-org-c-root", "kubernetes/prod-org-c/argocd/applications"),
+    ):
+        assert any(all(part in row for part in line) for row in out.splitlines()), line
+    assert "16 resources would be created" in out
+
+
+def test_preview_gitops_none(capsys, plan_copy):
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d["gitops"].update(tool="none"))
+    assert main(["preview", "--env", "dev", "--plan", str(plan_copy)]) == 0
+    out = capsys.readouterr().out
+    assert "dev-cert-manager" in out and "cert-manager v1.17.2" in out
+    assert "argoproj.io" not in out and "kubernetes:core/v1:Secret" not in out
+    assert "5 resources would be created" in out
+    assert "dev (acme-dev, helm): cert-manager=v1.17.2" in out
+
+
+def test_preview_unknown_environment_is_a_plan_error(capsys, example_plan):
+    assert main(["preview", "--env", "qa", "--plan", str(example_plan)]) == 2
+    assert "qa" in capsys.readouterr().err
