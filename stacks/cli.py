@@ -82,9 +82,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         decisions = env.tenant(args.tenant).decisions
         title = f"{plan.platform.name} · {args.env} · tenant {args.tenant}"
     else:
+        from constructs_lib.resolve.bootstrap import resolve_bootstrap
         from constructs_lib.resolve.gitops import resolve_cluster_gitops
 
-        decisions = env.decisions + tuple(d for cluster, tenants in env.clusters for d in resolve_cluster_gitops(env, cluster, tenants).decisions)
+        gitops = tuple(d for cluster, tenants in env.clusters for d in resolve_cluster_gitops(env, cluster, tenants).decisions)
+        decisions = env.decisions + gitops + resolve_bootstrap(env).decisions
         title = f"{plan.platform.name} · {args.env}"
     # Piped output (no terminal) is read by people and tools alike: do not wrap it at 80 columns.
     out = console if console.is_terminal else Console(width=240, highlight=False)

@@ -104,6 +104,7 @@ def test_explain_shows_values_and_sources(example_plan: Path, capsys) -> None:
     assert "one-per-az" in out and "nat-by-tier" in out and "multi-az-from-uptime" in out
     assert "deployment-decision-matrix" in out and "kube-prometheus-stack" in out  # the add-on decisions
     assert "gitops.prod." in out and "gitops.prod-org-c." in out  # the GitOps tree's decisions per cluster
+    assert "bootstrap." in out  # and the Pulumi bootstrap's
     assert main(["explain", "--plan", str(example_plan), "--env", "prod", "--tenant", "org-c"]) == 0
     out = capsys.readouterr().out
     assert "dedicated" in out and "acme-prod-org-c" in out
