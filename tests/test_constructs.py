@@ -109,11 +109,21 @@ def test_irsa_and_pinned_addons(dev: str) -> None:
     conditions = {c["variable"].rsplit(":", 1)[1]: c["values"] for c in statement["condition"]}
     assert conditions == {"sub": ["system:serviceaccount:external-secrets:external-secrets"], "aud": ["sts.amazonaws.com"]}
     policy = next(p for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "external-secrets-least-privilege")
-    statement = json.loads(policy["policy"])["Statement"][0]
-    assert statement["Resource"] == ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme/dev/*"]
-    assert all(not a.startswith("secretsmanager:Put") and a != "secretsmanager:*" for a in statement["Action"])
+    read, assume = json.loads(policy["policy"])["Statement"]
+    assert read["Resource"] == ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme/dev/platform/*"]  # not the tenants'
+    assert all(not a.startswith("secretsmanager:Put") and a != "secretsmanager:*" for a in read["Action"])
+    assert assume["Resource"] == [f"arn:aws:iam::111111111111:role/acme-dev-{t}-secrets" for t in ("org-a", "org-b", "org-c")]
     cert = next(p for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "cert-manager-least-privilege")
     assert "hostedzone/Z0123456789ABCDEFGHIJ" in cert["policy"]
+
+
+def test_each_tenant_reads_only_its_own_secrets(dev: str) -> None:
+    d = json.loads(dev)
+    role = by_attr(d, "aws_iam_role", "name", "acme-dev-org-a-secrets")
+    trust = json.loads(role["assume_role_policy"])["Statement"][0]
+    assert "aws_iam_role.cluster_irsa_external_secrets" in trust["Principal"]["AWS"]  # only external-secrets' role
+    reads = [json.loads(p["policy"])["Statement"][0] for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "read-tenant-secrets"]
+    assert sorted(r["Resource"][0] for r in reads) == [f"arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme/dev/{t}/*" for t in ("org-a", "org-b", "org-c")]
 
 
 def test_database_settings_per_environment(dev: str, prod: str) -> None:
@@ -178,7 +188,8 @@ def test_tenant_stacks_shared_and_dedicated(envs) -> None:
     assert one(dedicated, "aws_db_instance")["identifier"] == "acme-prod-org-c-pg"
     assert one(dedicated, "aws_db_instance")["multi_az"] is True
     eso = next(p for p in resources(dedicated, "aws_iam_role_policy").values() if p["name"] == "external-secrets-least-privilege")
-    assert "secret:acme/prod/org-c/*" in eso["policy"]  # its own secrets only
+    assert "secret:acme/prod/org-c/platform/*" in eso["policy"] and "acme-prod-org-c-org-c-secrets" in eso["policy"]
+    assert by_attr(dedicated, "aws_iam_role_policy", "name", "read-tenant-secrets")["policy"].count("secret:acme/prod/org-c/*") == 1
     outputs = dedicated["output"]
     assert {"cluster_name", "cluster_endpoint", "oidc_provider_arn", "db_endpoint", "db_master_secret_arn"} <= set(outputs)
 

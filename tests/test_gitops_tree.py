@@ -265,3 +265,12 @@ def test_kustomize_only_strategy(plan_copy: Path):
     addon = env.cluster.addon("ingress-nginx")
     assert chart["version"] == addon.chart.version and chart["valuesInline"] == addon.values
     assert [a.method for a in resolve_addons(load_plan(plan_copy).platform, "development", "x", "eu-west-1", ())] == ["kustomize"] * 5
+
+
+def test_tenant_secret_stores_assume_the_tenant_role(example_synth: Path) -> None:
+    base = example_synth / "kubernetes/dev/infrastructure/external-secrets"
+    tenant = yaml.safe_load((base / "clustersecretstore-tenant-org-a.yaml").read_text())
+    assert tenant["spec"]["provider"]["aws"]["role"] == "arn:aws:iam::111111111111:role/acme-dev-org-a-secrets"
+    assert sorted(tenant["spec"]["conditions"][0]["namespaces"]) == ["org-a-api", "org-a-web"]
+    platform = yaml.safe_load((base / "clustersecretstore-aws-secrets-manager.yaml").read_text())
+    assert "role" not in platform["spec"]["provider"]["aws"]

@@ -46,6 +46,7 @@ def cluster_secret_store(g: ClusterGitOps, s: SecretStoreSpec) -> dict[str, Any]
                     "service": "SecretsManager",
                     "region": s.region,
                     "auth": {"jwt": {"serviceAccountRef": {"name": s.service_account, "namespace": s.service_account_namespace}}},
+                    **({"role": s.role_arn} if s.role_arn else {}),
                 }
             },
             "conditions": conditions,

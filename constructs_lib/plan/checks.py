@@ -73,6 +73,8 @@ def cross_file_checks(
         issues.append(PlanIssue(platform_file, sources[platform_file].line_of(("scale", "tenants")), "scale.tenants", f"{len(tenants)} tenants are defined, over scale.tenants ({platform.scale.tenants})"))
     namespace_owner: dict[str, str] = {}
     for tname, (tenant, file) in tenants.items():
+        if tname == names.PLATFORM_SECRETS:
+            at(file, ("name",), f"the tenant name '{tname}' is reserved: <secrets path>/{tname}/ holds the platform's own secrets", "choose another name")
         if len(tenant.namespaces) > platform.scale.namespaces_per_tenant:
             at(file, ("namespaces",), f"{len(tenant.namespaces)} namespaces, over scale.namespaces_per_tenant ({platform.scale.namespaces_per_tenant})")
         for i, ns in enumerate(tenant.namespaces):

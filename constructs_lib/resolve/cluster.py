@@ -10,7 +10,8 @@ import yaml
 from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
 from .addons import resolve_addons
-from .model import IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess
+from . import names
+from .model import IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
 from .network import retention_days
 from .trace import Trace, default, environment, plan, rule
 
@@ -48,6 +49,7 @@ def resolve_cluster(
     env: EnvironmentPlan,
     env_file: str,
     access: tuple[TenantAccess, ...],
+    secrets_path: str,
     instance_types_override: list[str] | None = None,
     override_source: str = "",
 ) -> ResolvedCluster:
@@ -94,6 +96,23 @@ def resolve_cluster(
         t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
     gitops_path = f"{platform.gitops.path.strip('/')}/{key}"
     t.record("gitops_path", gitops_path, plan("platform.yaml: gitops.path", "<gitops.path>/<cluster key>"))
+    platform_secrets = t.record("platform_secrets_path", f"{secrets_path}/{names.PLATFORM_SECRETS}", rule("secrets-isolation", "external-secrets' own role reads only the platform's secrets"))
+    secret_roles: tuple[TenantSecretsRole, ...] = ()
+    if any(r.component == "external-secrets" for r in roles):
+        secret_roles = tuple(
+            TenantSecretsRole(
+                a.tenant,
+                names.tenant_secrets_role(name, a.tenant),
+                f"arn:aws:iam::{env.account_id}:role/{names.tenant_secrets_role(name, a.tenant)}",
+                names.secrets_path(platform.secrets.path_prefix, env.name, a.tenant),
+            )
+            for a in access
+        )
+        t.record(
+            "tenant_secrets_roles",
+            {r.tenant: r.secrets_path for r in secret_roles},
+            rule("secrets-isolation", "each tenant's store assumes a role that reads only <path>/<env>/<tenant>/*, so one tenant cannot read another's secrets"),
+        )
     t.record("admin_principal_arns", list(platform.platform_admins.principal_arns), plan("platform.yaml: platform_admins.principal_arns"))
     return ResolvedCluster(
         name=name,
@@ -110,4 +129,6 @@ def resolve_cluster(
         addons=addons,
         gitops_path=gitops_path,
         dns_zone_id=platform.certificates.hosted_zone_id if platform.certificates and platform.certificates.challenge == "dns-01" else None,
+        platform_secrets_path=platform_secrets,
+        tenant_secrets_roles=secret_roles,
     )

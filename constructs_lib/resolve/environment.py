@@ -85,6 +85,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         env=env,
         env_file=env_file,
         access=tuple(_access(t) for t in shared_tenants),
+        secrets_path=names.secrets_path(p.secrets.path_prefix, env_name),
     )
     database = resolve_database(
         trace,
@@ -193,6 +194,7 @@ def resolve_tenant(
             env=env,
             env_file=env_file,
             access=(_access(t),),
+            secrets_path=secrets,
             instance_types_override=override.node_instance_types if override else None,
             override_source=f"{tfile}: environments.{env_name}.node_instance_types",
         )

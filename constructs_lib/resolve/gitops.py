@@ -91,6 +91,7 @@ class SecretStoreSpec:
     service_account_namespace: str
     namespaces: tuple[str, ...]  # who may use it; () = the platform's own namespaces (no tenant label)
     path_prefix: str
+    role_arn: str | None = None  # role the store assumes (a tenant's secrets role), None = the controller's own
 
 
 @dataclass(frozen=True)
@@ -267,15 +268,17 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
     stores = []
     if eso and eso.settings.get("role_arn"):
         sa, sa_ns = eso.settings["service_account"], eso.settings["service_account_namespace"]
-        stores.append(SecretStoreSpec("aws-secrets-manager", "ClusterSecretStore", env.region, sa, sa_ns, (), env.secrets_path))
+        stores.append(SecretStoreSpec("aws-secrets-manager", "ClusterSecretStore", env.region, sa, sa_ns, (), cluster.platform_secrets_path))
+        tenant_roles = {r.tenant: r for r in cluster.tenant_secrets_roles}
         for t in tenants:
-            stores.append(SecretStoreSpec(f"tenant-{t.name}", "ClusterSecretStore", env.region, sa, sa_ns, tuple(t.namespaces), t.secrets_path))
+            role = tenant_roles[t.name]
+            stores.append(SecretStoreSpec(f"tenant-{t.name}", "ClusterSecretStore", env.region, sa, sa_ns, tuple(t.namespaces), role.secrets_path, role.role_arn))
         trace.record(
             "secret_stores",
             [s.name for s in stores],
             rule(
                 "secret-store-per-tenant",
-                "aws-secrets-manager for platform namespaces only; one ClusterSecretStore per tenant usable only from that tenant's namespaces (conditions)",
+                "aws-secrets-manager (the platform's secrets) for platform namespaces only; one ClusterSecretStore per tenant, usable only from that tenant's namespaces, assuming the tenant's secrets role (reads only its own path)",
             ),
         )
 

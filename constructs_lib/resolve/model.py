@@ -67,6 +67,16 @@ class IrsaRole:
 
 
 @dataclass(frozen=True)
+class TenantSecretsRole:
+    """A role external-secrets assumes for one tenant's store: reads only ``secrets_path/*``."""
+
+    tenant: str
+    role_name: str
+    role_arn: str
+    secrets_path: str
+
+
+@dataclass(frozen=True)
 class TenantAccess:
     tenant: str
     namespaces: tuple[str, ...]
@@ -91,6 +101,8 @@ class ResolvedCluster:
     addons: tuple["ResolvedAddon", ...]
     gitops_path: str  # folder of this cluster's tree in the GitOps repo
     dns_zone_id: str | None  # Route 53 zone cert-manager may edit (DNS-01), if any
+    platform_secrets_path: str  # the only path external-secrets' own role reads
+    tenant_secrets_roles: tuple[TenantSecretsRole, ...]  # one per tenant on the cluster (with external-secrets)
 
     def irsa(self, component: str) -> IrsaRole | None:
         return next((r for r in self.irsa_roles if r.component == component), None)

@@ -34,6 +34,14 @@ def tenant_role(cluster: str, tenant: str, kind: str) -> str:
     return f"{cluster}-{tenant}-{kind}"
 
 
+def tenant_secrets_role(cluster: str, tenant: str) -> str:
+    """IAM role that external-secrets assumes to read one tenant's secrets, and only those."""
+    return f"{cluster}-{tenant}-secrets"
+
+
+PLATFORM_SECRETS = "platform"  # <secrets path>/platform/* holds the platform's own secrets; no tenant may be named so
+
+
 def state_bucket(prefix: str, env: str, account_id: str) -> str:
     return f"{prefix}-{env}-{account_id}"
 

@@ -25,13 +25,19 @@ TENANT_ACCESS_POLICIES = {
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore")
 
 
+SECRETS_READ = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetResourcePolicy"]
+
+
+def _secret_arn(props: "ClusterProps", path: str) -> str:
+    return f"arn:aws:secretsmanager:{props.region}:{props.account_id}:secret:{path}/*"
+
+
 @dataclass(frozen=True)
 class ClusterProps:
     cluster: ResolvedCluster
     account_id: str
     region: str
     subnet_ids: list[str]
-    secrets_path: str  # Secrets Manager prefix external-secrets may read
     hosted_zone_id: str | None = None
 
 
@@ -71,6 +77,7 @@ class Cluster(Construct):
         # IRSA: the cluster's OIDC issuer as an IAM identity provider.
         self.oidc = iam.IamOpenidConnectProvider(self, "oidc", url=self.issuer, client_id_list=["sts.amazonaws.com"], tags={"Name": f"{c.name}-irsa"})
         self.irsa_roles: dict[str, iam.IamRole] = {r.component: self._irsa_role(r, props) for r in c.irsa_roles}
+        self.tenant_secrets_roles = self._tenant_secrets_roles(c, props)
 
         # Nodes.
         node_role = iam.IamRole(self, "node_role", name=f"{c.name}-nodes", assume_role_policy=policy.assume_by_service("ec2.amazonaws.com"), tags={"Name": f"{c.name}-nodes"})
@@ -185,20 +192,38 @@ class Cluster(Construct):
             ],
         ).ref("json")
         role = iam.IamRole(self, f"irsa_{r.component.replace('-', '_')}", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name})
-        doc = self._irsa_policy(r.component, props)
+        doc = self._irsa_policy(r.component, props.cluster, props)
         if doc is None:
             iam.IamRolePolicyAttachment(self, f"irsa_{r.component.replace('-', '_')}_managed", role=role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/service-role/AmazonEBSCSIDriverPolicy")
         else:
             iam.IamRolePolicy(self, f"irsa_{r.component.replace('-', '_')}_policy", name=f"{r.component}-least-privilege", role=role.id_ref, policy=doc)
         return role
 
-    @staticmethod
-    def _irsa_policy(component: str, props: ClusterProps) -> str | None:
-        if component == "external-secrets":
-            arn = f"arn:aws:secretsmanager:{props.region}:{props.account_id}:secret:{props.secrets_path}/*"
-            return policy.document(
-                policy.allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetResourcePolicy"], [arn], sid="ReadEnvironmentSecrets")
+    def _tenant_secrets_roles(self, c: ResolvedCluster, props: ClusterProps) -> dict[str, iam.IamRole]:
+        """One role per tenant that only external-secrets' role may assume, reading only that tenant's path."""
+        roles = {}
+        for r in c.tenant_secrets_roles:
+            trust = policy.document(
+                {"Effect": "Allow", "Principal": {"AWS": self.irsa_roles["external-secrets"].arn}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
             )
+            role = iam.IamRole(self, f"secrets_{r.tenant}", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name, "infraplan:tenant": r.tenant})
+            iam.IamRolePolicy(
+                self,
+                f"secrets_{r.tenant}_policy",
+                name="read-tenant-secrets",
+                role=role.id_ref,
+                policy=policy.document(policy.allow(SECRETS_READ, [_secret_arn(props, r.secrets_path)], sid="ReadTenantSecrets")),
+            )
+            roles[r.tenant] = role
+        return roles
+
+    @staticmethod
+    def _irsa_policy(component: str, c: ResolvedCluster, props: ClusterProps) -> str | None:
+        if component == "external-secrets":
+            statements = [policy.allow(SECRETS_READ, [_secret_arn(props, c.platform_secrets_path)], sid="ReadPlatformSecrets")]
+            if c.tenant_secrets_roles:
+                statements.append(policy.allow(["sts:AssumeRole", "sts:TagSession"], sorted(r.role_arn for r in c.tenant_secrets_roles), sid="AssumeTenantSecretRoles"))
+            return policy.document(*statements)
         if component == "cert-manager":
             zone = props.hosted_zone_id or "*"
             return policy.document(

@@ -96,7 +96,7 @@ def _database_outputs(stack: cdktf.TerraformStack, db: Database, prefix: str = "
     output(stack, f"{prefix}db_master_secret_arn", db.secret_arn, "Secrets Manager secret holding the master credentials (managed by RDS)")
 
 
-def _platform(stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster, database, env: ResolvedEnvironment, secrets_path: str) -> tuple[Network, Cluster, Database | None]:
+def _platform(stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster, database, env: ResolvedEnvironment) -> tuple[Network, Cluster, Database | None]:
     net = Network(stack, "network", NetworkProps(network, env.region, cluster.name))
     eks_cluster = Cluster(
         stack,
@@ -106,7 +106,6 @@ def _platform(stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster,
             account_id=env.account_id,
             region=env.region,
             subnet_ids=[s.id_ref for s in net.private_subnets],
-            secrets_path=secrets_path,
             hosted_zone_id=cluster.dns_zone_id,
         ),
     )
@@ -127,7 +126,7 @@ class EnvironmentStack(cdktf.TerraformStack):
         super().__init__(scope, id)
         env = props.environment
         configure_stack(self, region=env.region, account_id=env.account_id, tags=env.tag_map, state=env.state, target=props.target)
-        self.network, self.cluster, self.database = _platform(self, network=env.network, cluster=env.cluster, database=env.database, env=env, secrets_path=env.secrets_path)
+        self.network, self.cluster, self.database = _platform(self, network=env.network, cluster=env.cluster, database=env.database, env=env)
         output(self, "vpc_id", self.network.vpc.id_ref, "VPC of the environment")
         output(self, "private_subnet_ids", [s.id_ref for s in self.network.private_subnets], "private subnets (nodes, internal load balancers)")
         _cluster_outputs(self, self.cluster, env.cluster)
@@ -145,7 +144,7 @@ class TenantStack(cdktf.TerraformStack):
         self.network = self.cluster = self.database = None
         if tenant.network is not None and tenant.cluster is not None:
             self.network, self.cluster, self.database = _platform(
-                self, network=tenant.network, cluster=tenant.cluster, database=tenant.dedicated_database, env=env, secrets_path=tenant.secrets_path
+                self, network=tenant.network, cluster=tenant.cluster, database=tenant.dedicated_database, env=env
             )
             vpc_id = self.network.vpc.id_ref
             _cluster_outputs(self, self.cluster, tenant.cluster)
