@@ -274,3 +274,8 @@ def test_tenant_secret_stores_assume_the_tenant_role(example_synth: Path) -> Non
     assert sorted(tenant["spec"]["conditions"][0]["namespaces"]) == ["org-a-api", "org-a-web"]
     platform = yaml.safe_load((base / "clustersecretstore-aws-secrets-manager.yaml").read_text())
     assert "role" not in platform["spec"]["provider"]["aws"]
+
+
+def test_no_yaml_anchors_or_aliases(example_synth: Path) -> None:
+    offenders = [p for p in (example_synth / "kubernetes").rglob("*.yaml") if re.search(r"(&|\*)id\d{3}\b", p.read_text())]
+    assert not offenders, offenders[:5]
