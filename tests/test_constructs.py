@@ -90,6 +90,7 @@ def test_node_groups_follow_the_plan_on_imdsv2_launch_templates(dev: str, prod: 
     assert system["taint"] == [{"effect": "NO_SCHEDULE", "key": "CriticalAddonsOnly", "value": "true"}]
     for lt in resources(p, "aws_launch_template").values():
         assert lt["metadata_options"][0]["http_tokens"] == "required"
+        assert lt["metadata_options"][0]["http_put_response_hop_limit"] == 1  # pods cannot reach node credentials
         assert lt["block_device_mappings"][0]["ebs"][0]["encrypted"] == "true"
 
 
@@ -117,6 +118,19 @@ def test_irsa_and_pinned_addons(dev: str) -> None:
     assert "hostedzone/Z0123456789ABCDEFGHIJ" in cert["policy"]
 
 
+def test_logs_and_keys_are_encrypted_with_explicit_policies(prod: str) -> None:
+    p = json.loads(prod)
+    for group in resources(p, "aws_cloudwatch_log_group").values():
+        assert "aws_kms_key" in group["kms_key_id"], group["name"]
+    for key in resources(p, "aws_kms_key").values():
+        statements = json.loads(key["policy"])["Statement"]
+        assert statements[0]["Principal"] == {"AWS": "arn:aws:iam::333333333333:root"}
+    logs_keys = [k for k in resources(p, "aws_kms_key").values() if "logs." in k["policy"]]
+    assert len(logs_keys) == 2  # flow logs and control-plane logs
+    cluster_kms = by_attr(p, "aws_iam_role_policy", "name", "envelope-encryption")
+    assert "kms:Decrypt" in cluster_kms["policy"] and "aws_kms_key.cluster_kms_key" in cluster_kms["policy"]
+
+
 def test_each_tenant_reads_only_its_own_secrets(dev: str) -> None:
     d = json.loads(dev)
     role = by_attr(d, "aws_iam_role", "name", "acme-dev-org-a-secrets")
@@ -140,6 +154,8 @@ def test_database_settings_per_environment(dev: str, prod: str) -> None:
     assert (d["instance_class"], p["instance_class"]) == ("db.t4g.micro", "db.r6g.large")
     assert d["performance_insights_enabled"] is False and p["performance_insights_enabled"] is True
     assert p["max_allocated_storage"] == 500
+    assert "monitoring_interval" not in d or d["monitoring_interval"] == 0
+    assert p["monitoring_interval"] == 15 and "aws_iam_role.database_monitoring_role" in p["monitoring_role_arn"]
     assert CdktfTesting.to_have_resource_with_properties(prod, "aws_db_parameter_group", {"family": "postgres16"})
     params = one(json.loads(prod), "aws_db_parameter_group")["parameter"]
     assert {"name": "rds.force_ssl", "value": "1"} in params
@@ -171,6 +187,8 @@ def test_state_bootstrap(envs) -> None:
     assert sse["sse_algorithm"] == "aws:kms"
     deny = json.loads(one(s, "aws_s3_bucket_policy")["policy"])["Statement"][0]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    rule = one(s, "aws_s3_bucket_lifecycle_configuration")["rule"][0]
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 90}] and rule["status"] == "Enabled"
     table = one(s, "aws_dynamodb_table")
     assert table["hash_key"] == "LockID" and table["point_in_time_recovery"] == [{"enabled": True}]
     assert table["server_side_encryption"][0]["enabled"] is True
@@ -181,7 +199,13 @@ def test_tenant_stacks_shared_and_dedicated(envs) -> None:
     shared = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-a")))))
     assert "aws_eks_cluster" not in shared.get("resource", {})
     assert shared["data"]["aws_vpc"]
-    assert one(shared, "aws_secretsmanager_secret")["name"] == "acme/prod/org-a/database"
+    secret = one(shared, "aws_secretsmanager_secret")
+    assert secret["name"] == "acme/prod/org-a/database" and "aws_kms_key" in secret["kms_key_id"]
+    reader = json.loads(one(shared, "aws_kms_key")["policy"])["Statement"][1]
+    assert reader["Condition"]["StringEquals"] == {
+        "aws:PrincipalArn": "arn:aws:iam::333333333333:role/acme-prod-org-a-secrets",
+        "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com",
+    }
     dedicated = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
     assert one(dedicated, "aws_eks_cluster")["name"] == "acme-prod-org-c"
     assert one(dedicated, "aws_vpc")["cidr_block"] == "10.31.0.0/16"

@@ -8,6 +8,7 @@ from .model import ResolvedDatabase
 from .trace import Trace, default, environment, plan, rule
 
 CLASS_BY_TIER = {"development": "db.t4g.micro", "staging": "db.t4g.medium", "production": "db.r6g.large"}
+MONITORING_BY_TIER = {"development": 0, "staging": 60, "production": 15}
 
 
 def _multi_az(tier: str, uptime: float) -> tuple[bool, str]:
@@ -69,6 +70,11 @@ def resolve_database(
         not small,
         rule("performance-insights", "not available on micro/small classes" if small else "on, 7 days (no extra cost)"),
     )
+    monitoring = t.record(
+        "monitoring_interval_seconds",
+        MONITORING_BY_TIER[tier],
+        rule("enhanced-monitoring-by-tier", {"development": "off in development (cost)", "staging": "OS metrics every 60 s", "production": "OS metrics every 15 s"}[tier]),
+    )
     storage = t.record("allocated_storage_gb", db.allocated_storage_gb, environment(f"{env_file}: database.allocated_storage_gb") if "allocated_storage_gb" in db.model_fields_set else default("20 GiB gp3"))
     max_storage = t.pick(
         "max_allocated_storage_gb",
@@ -85,6 +91,7 @@ def resolve_database(
         deletion_protection=deletion,
         skip_final_snapshot=skip,
         performance_insights=pi,
+        monitoring_interval_seconds=monitoring,
         master_username="infraplan_admin",
         database_name=database_name,
         port=5432,

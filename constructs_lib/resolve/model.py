@@ -131,6 +131,7 @@ class ResolvedDatabase:
     deletion_protection: bool
     skip_final_snapshot: bool
     performance_insights: bool
+    monitoring_interval_seconds: int  # enhanced monitoring; 0 = off
     master_username: str
     database_name: str
     port: int

@@ -14,7 +14,7 @@ from ..resolve.cluster import eks_addon_versions
 from ..resolve.model import IrsaRole, ResolvedCluster
 from . import policy
 from .aws import eks, iam, logs
-from .kms_key import EncryptionKey
+from .kms_key import EncryptionKey, logs_statement
 
 EKS_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 TENANT_ACCESS_POLICIES = {
@@ -45,11 +45,34 @@ class Cluster(Construct):
     def __init__(self, scope: Construct, id: str, props: ClusterProps):
         super().__init__(scope, id)
         c = props.cluster
-        self.kms = EncryptionKey(self, "kms", alias=f"{c.name}-eks-secrets", description=f"EKS secrets envelope encryption for {c.name}")
-        log_group = logs.CloudwatchLogGroup(self, "control_plane_logs", name=f"/aws/eks/{c.name}/cluster", retention_in_days=c.log_retention_days, tags={"Name": f"{c.name}-control-plane"})
+        self.kms = EncryptionKey(self, "kms", alias=f"{c.name}-eks-secrets", description=f"EKS secrets envelope encryption for {c.name}", account_id=props.account_id)
+        self.logs_kms = EncryptionKey(
+            self,
+            "logs_kms",
+            alias=f"{c.name}-eks-logs",
+            description=f"EKS control-plane logs of {c.name}",
+            account_id=props.account_id,
+            statements=[logs_statement(props.region, props.account_id)],
+        )
+        log_group = logs.CloudwatchLogGroup(
+            self,
+            "control_plane_logs",
+            name=f"/aws/eks/{c.name}/cluster",
+            retention_in_days=c.log_retention_days,
+            kms_key_id=self.logs_kms.arn,
+            tags={"Name": f"{c.name}-control-plane"},
+        )
 
         cluster_role = iam.IamRole(self, "cluster_role", name=f"{c.name}-cluster", assume_role_policy=policy.assume_by_service("eks.amazonaws.com"), tags={"Name": f"{c.name}-cluster"})
         cluster_attach = iam.IamRolePolicyAttachment(self, "cluster_policy", role=cluster_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/AmazonEKSClusterPolicy")
+        # The managed policy has no rights on our key: envelope encryption needs these.
+        cluster_kms = iam.IamRolePolicy(
+            self,
+            "cluster_kms",
+            name="envelope-encryption",
+            role=cluster_role.id_ref,
+            policy=policy.document(policy.allow(["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants", "kms:CreateGrant"], [self.kms.arn], sid="SecretsEnvelopeEncryption")),
+        )
 
         vpc_config = {
             "subnet_ids": props.subnet_ids,
@@ -68,7 +91,7 @@ class Cluster(Construct):
             enabled_cluster_log_types=list(c.log_types),
             access_config=[{"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False}],
             tags={"Name": c.name},
-            depends_on=[log_group, cluster_attach],
+            depends_on=[log_group, cluster_attach, cluster_kms],
         )
         self.name_ref = self.eks.ref("name")
         self.issuer = self.eks.ref("identity[0].oidc[0].issuer")
@@ -90,9 +113,10 @@ class Cluster(Construct):
                 self,
                 f"lt_{ng.name}",
                 name=f"{c.name}-{ng.name}",
-                description=f"Nodes of {c.name}/{ng.name}: IMDSv2 only, encrypted gp3 root volume",
+                description=f"Nodes of {c.name}/{ng.name}: IMDSv2 only (hop limit 1), encrypted gp3 root volume",
                 update_default_version=True,
-                metadata_options=[{"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 2, "instance_metadata_tags": "disabled"}],
+                # IMDSv2 only, and a hop limit of 1: pods (on IRSA) cannot reach the node's credentials.
+                metadata_options=[{"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1, "instance_metadata_tags": "disabled"}],
                 block_device_mappings=[
                     {"device_name": "/dev/xvda", "ebs": [{"volume_size": ng.disk_size_gb, "volume_type": "gp3", "encrypted": "true", "delete_on_termination": "true"}]}
                 ],

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from ..resolve.model import ResolvedDatabase
-from .aws import rds, vpc
+from . import policy
+from .aws import iam, rds, vpc
 from .kms_key import EncryptionKey
 
 
 @dataclass(frozen=True)
 class DatabaseProps:
     database: ResolvedDatabase
+    account_id: str
     vpc_id: str
     db_subnet_group_name: str
     client_security_group_id: str  # the EKS cluster security group that nodes use
@@ -30,7 +32,19 @@ class Database(Construct):
     def __init__(self, scope: Construct, id: str, props: DatabaseProps):
         super().__init__(scope, id)
         db = props.database
-        self.kms = EncryptionKey(self, "kms", alias=f"{db.identifier}-rds", description=f"Storage, secret and Performance Insights of {db.identifier}")
+        self.kms = EncryptionKey(self, "kms", alias=f"{db.identifier}-rds", description=f"Storage, secret and Performance Insights of {db.identifier}", account_id=props.account_id)
+        monitoring_role = None
+        if db.monitoring_interval_seconds:
+            monitoring_role = iam.IamRole(
+                self,
+                "monitoring_role",
+                name=f"{db.identifier}-monitoring",
+                assume_role_policy=policy.assume_by_service("monitoring.rds.amazonaws.com"),
+                tags={"Name": f"{db.identifier}-monitoring"},
+            )
+            iam.IamRolePolicyAttachment(
+                self, "monitoring_policy", role=monitoring_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/service-role/AmazonRDSEnhancedMonitoringRole"
+            )
         self.security_group = vpc.SecurityGroup(
             self,
             "sg",
@@ -98,6 +112,8 @@ class Database(Construct):
             performance_insights_kms_key_id=self.kms.arn if db.performance_insights else None,
             performance_insights_retention_period=7 if db.performance_insights else None,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            monitoring_interval=db.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
             auto_minor_version_upgrade=True,
             apply_immediately=False,
             tags={"Name": db.identifier},

@@ -9,12 +9,14 @@ from constructs import Construct
 
 from ..resolve.model import ResolvedNetwork
 from .aws import iam, logs, rds, vpc
+from .kms_key import EncryptionKey, logs_statement
 
 
 @dataclass(frozen=True)
 class NetworkProps:
     network: ResolvedNetwork
     region: str
+    account_id: str
     cluster_name: str
 
 
@@ -112,12 +114,21 @@ class Network(Construct):
             tags={"Name": f"{net.name}-s3"},
         )
 
-        # Flow logs to CloudWatch Logs, with retention.
+        # Flow logs to CloudWatch Logs, encrypted, with retention.
+        self.logs_kms = EncryptionKey(
+            self,
+            "logs_kms",
+            alias=f"{net.name}-flow-logs",
+            description=f"VPC flow logs of {net.name}",
+            account_id=props.account_id,
+            statements=[logs_statement(props.region, props.account_id)],
+        )
         log_group = logs.CloudwatchLogGroup(
             self,
             "flow_logs",
             name=f"/aws/vpc/{net.name}/flow-logs",
             retention_in_days=net.flow_logs_retention_days,
+            kms_key_id=self.logs_kms.arn,
             tags={"Name": f"{net.name}-flow-logs"},
         )
         assume = {

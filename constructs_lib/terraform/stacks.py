@@ -23,6 +23,7 @@ from .aws import AwsProvider, secretsmanager
 from .aws import vpc as vpc_l1
 from .cluster import Cluster, ClusterProps
 from .database import Database, DatabaseProps
+from .kms_key import EncryptionKey, principal_via_service_statement
 from .network import Network, NetworkProps
 from .state_backend import StateBackend, StateBackendProps
 from .target import REAL_AWS, AwsTarget
@@ -75,7 +76,7 @@ class StateStack(cdktf.TerraformStack):
         super().__init__(scope, id)
         env = props.environment
         configure_stack(self, region=env.region, account_id=env.account_id, tags=env.tag_map, state=None, target=props.target)
-        backend = StateBackend(self, "state", StateBackendProps(env.state, deletion_protection=env.database.deletion_protection))
+        backend = StateBackend(self, "state", StateBackendProps(env.state, env.account_id, deletion_protection=env.database.deletion_protection))
         output(self, "state_bucket", backend.bucket.ref("bucket"), "S3 bucket of this environment's Terraform state")
         if backend.lock_table is not None:
             output(self, "lock_table", backend.lock_table.ref("name"), "DynamoDB table for state locks")
@@ -97,7 +98,7 @@ def _database_outputs(stack: cdktf.TerraformStack, db: Database, prefix: str = "
 
 
 def _platform(stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster, database, env: ResolvedEnvironment) -> tuple[Network, Cluster, Database | None]:
-    net = Network(stack, "network", NetworkProps(network, env.region, cluster.name))
+    net = Network(stack, "network", NetworkProps(network, env.region, env.account_id, cluster.name))
     eks_cluster = Cluster(
         stack,
         "cluster",
@@ -114,7 +115,7 @@ def _platform(stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster,
         db = Database(
             stack,
             "database",
-            DatabaseProps(database, net.vpc.id_ref, net.db_subnet_group.ref("name"), eks_cluster.cluster_security_group_id),
+            DatabaseProps(database, env.account_id, net.vpc.id_ref, net.db_subnet_group.ref("name"), eks_cluster.cluster_security_group_id),
         )
     return net, eks_cluster, db
 
@@ -156,11 +157,26 @@ class TenantStack(cdktf.TerraformStack):
         output(self, "vpc_id", vpc_id, "VPC the tenant's workloads run in")
         if tenant.database is not None:
             # The application credentials of the tenant's database. RDS manages the master
-            # secret; this one holds the tenant's own role and is what its ExternalSecrets read.
+            # secret; this one holds the tenant's own role and is what its ExternalSecrets read,
+            # through the tenant's secrets role (the only principal the key lets decrypt it).
+            cluster = tenant.cluster or env.cluster
+            readers = [r for r in cluster.tenant_secrets_roles if r.tenant == tenant.name]
+            key = EncryptionKey(
+                self,
+                "secrets_kms",
+                alias=f"{tenant.cluster_name}-{tenant.name}-secrets",
+                description=f"Secrets of tenant {tenant.name} in {env.name}",
+                account_id=env.account_id,
+                statements=[
+                    principal_via_service_statement("TenantSecretsRoleReads", r.role_arn, f"secretsmanager.{env.region}.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey"])
+                    for r in readers
+                ],
+            )
             secret = secretsmanager.SecretsmanagerSecret(
                 self,
                 "db_credentials",
                 name=tenant.database.secret_name,
+                kms_key_id=key.arn,
                 description=f"{tenant.name}: credentials of database {tenant.database.database_name} on {tenant.database.instance_identifier}",
                 recovery_window_in_days=7,
                 tags={"Name": tenant.database.secret_name},

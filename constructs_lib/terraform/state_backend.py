@@ -12,9 +12,13 @@ from .aws import dynamodb, s3
 from .kms_key import EncryptionKey
 
 
+NONCURRENT_STATE_DAYS = 90  # old state versions kept for recovery, then expired
+
+
 @dataclass(frozen=True)
 class StateBackendProps:
     state: ResolvedStateBackend
+    account_id: str
     deletion_protection: bool
 
 
@@ -24,7 +28,7 @@ class StateBackend(Construct):
     def __init__(self, scope: Construct, id: str, props: StateBackendProps):
         super().__init__(scope, id)
         st = props.state
-        self.kms = EncryptionKey(self, "kms", alias=f"{st.bucket}-state", description=f"Terraform state in {st.bucket}")
+        self.kms = EncryptionKey(self, "kms", alias=f"{st.bucket}-state", description=f"Terraform state in {st.bucket}", account_id=props.account_id)
         self.bucket = s3.S3Bucket(self, "bucket", bucket=st.bucket, force_destroy=False, tags={"Name": st.bucket})
         bucket_id = self.bucket.id_ref
         s3.S3BucketOwnershipControls(self, "ownership", bucket=bucket_id, rule=[{"object_ownership": "BucketOwnerEnforced"}])
@@ -37,7 +41,22 @@ class StateBackend(Construct):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        s3.S3BucketVersioning(self, "versioning", bucket=bucket_id, versioning_configuration=[{"status": "Enabled"}])
+        versioning = s3.S3BucketVersioning(self, "versioning", bucket=bucket_id, versioning_configuration=[{"status": "Enabled"}])
+        s3.S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=bucket_id,
+            rule=[
+                {
+                    "id": "expire-old-state-versions",
+                    "status": "Enabled",
+                    "filter": [{"prefix": ""}],
+                    "noncurrent_version_expiration": [{"noncurrent_days": NONCURRENT_STATE_DAYS}],
+                    "abort_incomplete_multipart_upload": [{"days_after_initiation": 7}],
+                }
+            ],
+            depends_on=[versioning],
+        )
         s3.S3BucketServerSideEncryptionConfiguration(
             self,
             "encryption",

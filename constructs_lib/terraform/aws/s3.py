@@ -27,3 +27,7 @@ class S3BucketPolicy(AwsResource):
 
 class S3BucketOwnershipControls(AwsResource):
     resource_type = "aws_s3_bucket_ownership_controls"
+
+
+class S3BucketLifecycleConfiguration(AwsResource):
+    resource_type = "aws_s3_bucket_lifecycle_configuration"
