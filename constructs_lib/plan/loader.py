@@ -162,68 +162,57 @@ def load_plan(root: Path | str) -> Plan:
     issues: list[PlanIssue] = []
     sources: dict[str, SourceMap] = {}
 
-    def rel(p: Path) -> str:
-        return str(p) if not p.is_relative_to(root) else str(root / p.relative_to(root))
+    def read(path: Path, model: type[BaseModel]) -> tuple[Any, YamlDocument | None]:
+        """Load and validate one file; its problems go to ``issues``."""
+        doc, found = load_yaml_file(path, str(path))
+        issues.extend(found)
+        if not doc:
+            return None, None
+        sources[doc.file] = doc.source
+        obj, found = _validate(doc, model)
+        issues.extend(found)
+        return obj, doc
+
+    def name_issue(doc: YamlDocument, message: str, hint: str = "") -> None:
+        issues.append(PlanIssue(doc.file, doc.source.line_of(("name",)), "name", message, hint))
 
     platform_path = root / PLATFORM_FILE
-    env_paths = sorted(p for p in root.glob("*.yaml") if p.name != PLATFORM_FILE)
-    env_paths += sorted(p for p in root.glob("*.yml"))
-    tenant_paths = sorted((root / TENANTS_DIR).glob("*.yaml")) if (root / TENANTS_DIR).is_dir() else []
-    tenant_paths += sorted((root / TENANTS_DIR).glob("*.yml")) if (root / TENANTS_DIR).is_dir() else []
+    env_paths = sorted(p for p in [*root.glob("*.yaml"), *root.glob("*.yml")] if p.name != PLATFORM_FILE)
+    tenants_dir = root / TENANTS_DIR
+    tenant_paths = sorted([*tenants_dir.glob("*.yaml"), *tenants_dir.glob("*.yml")]) if tenants_dir.is_dir() else []
 
     platform: PlatformPlan | None = None
     if not platform_path.is_file():
-        issues.append(PlanIssue(rel(platform_path), None, "", "missing: every plan has a platform.yaml"))
+        issues.append(PlanIssue(str(platform_path), None, "", "missing: every plan has a platform.yaml"))
     else:
-        doc, found = load_yaml_file(platform_path, rel(platform_path))
-        issues += found
-        if doc:
-            sources[doc.file] = doc.source
-            platform, found = _validate(doc, PlatformPlan)
-            issues += found
+        platform, _ = read(platform_path, PlatformPlan)
     if not env_paths:
         issues.append(PlanIssue(str(root), None, "", "no environment files", "add dev.yaml (one file per environment)"))
 
     environments: dict[str, tuple[EnvironmentPlan, str]] = {}
     for path in env_paths:
-        doc, found = load_yaml_file(path, rel(path))
-        issues += found
-        if not doc:
-            continue
-        sources[doc.file] = doc.source
-        env, found = _validate(doc, EnvironmentPlan)
-        issues += found
-        if env is None:
+        env, doc = read(path, EnvironmentPlan)
+        if env is None or doc is None:
             continue
         if env.name != path.stem:
-            issues.append(
-                PlanIssue(doc.file, doc.source.line_of(("name",)), "name", f"name '{env.name}' differs from the file name", f"rename the file to {env.name}.yaml or set name: {path.stem}")
-            )
+            name_issue(doc, f"name '{env.name}' differs from the file name", f"rename the file to {env.name}.yaml or set name: {path.stem}")
         if env.name in environments:
-            issues.append(PlanIssue(doc.file, doc.source.line_of(("name",)), "name", f"environment '{env.name}' is also defined in {environments[env.name][1]}"))
+            name_issue(doc, f"environment '{env.name}' is also defined in {environments[env.name][1]}")
             continue
         environments[env.name] = (env, doc.file)
 
     tenants: dict[str, tuple[TenantPlan, str]] = {}
     for path in tenant_paths:
-        doc, found = load_yaml_file(path, rel(path))
-        issues += found
-        if not doc:
-            continue
-        sources[doc.file] = doc.source
-        tenant, found = _validate(doc, TenantPlan)
-        issues += found
-        if tenant is None:
+        tenant, doc = read(path, TenantPlan)
+        if tenant is None or doc is None:
             continue
         if tenant.name in tenants:
-            issues.append(
-                PlanIssue(doc.file, doc.source.line_of(("name",)), "name", f"duplicate tenant name '{tenant.name}': also defined in {tenants[tenant.name][1]}", "tenant names are unique across tenants/")
-            )
+            name_issue(doc, f"duplicate tenant name '{tenant.name}': also defined in {tenants[tenant.name][1]}", "tenant names are unique across tenants/")
             continue
         tenants[tenant.name] = (tenant, doc.file)
 
     if platform is not None and not issues:
-        issues += cross_file_checks(platform, PLATFORM_FILE and rel(platform_path), environments, tenants, sources)
+        issues += cross_file_checks(platform, str(platform_path), environments, tenants, sources)
     if issues:
         raise PlanError(issues)
     assert platform is not None

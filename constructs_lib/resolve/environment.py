@@ -18,7 +18,7 @@ from .model import (
     TenantAccess,
 )
 from .network import resolve_network
-from .trace import Trace, default, environment, plan, rule, tenant as tenant_src
+from .trace import Trace, environment, plan, rule, tenant as tenant_src
 
 
 def _tags(*layers: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -66,15 +66,9 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         name=cluster_name,
         cidr=env.vpc_cidr,
         cidr_source=environment(f"{env_file}: vpc_cidr"),
-        region=region,
-        az_count=env.availability_zones,
-        az_source=environment(f"{env_file}: availability_zones") if "availability_zones" in env.model_fields_set else default("two AZs"),
-        tier=env.tier,
-        nat=env.nat,
-        nat_source=environment(f"{env_file}: nat"),
+        env=env,
+        env_file=env_file,
         compliance=p.constraints.compliance,
-        flow_logs_retention_days=env.flow_logs_retention_days,
-        flow_logs_source=environment(f"{env_file}: flow_logs_retention_days"),
     )
     shared_tenants = [t for t in plan_.tenants.values() if _isolation(t, env_name)[0] == "shared"]
     cluster = resolve_cluster(
@@ -176,15 +170,9 @@ def resolve_tenant(
             name=cluster_name,
             cidr=cidr,
             cidr_source=tenant_src(f"{tfile}: vpc_cidr"),
-            region=region,
-            az_count=env.availability_zones,
-            az_source=environment(f"{env_file}: availability_zones", "same AZ count as its environment"),
-            tier=env.tier,
-            nat=env.nat,
-            nat_source=environment(f"{env_file}: nat"),
+            env=env,
+            env_file=env_file,
             compliance=p.constraints.compliance,
-            flow_logs_retention_days=env.flow_logs_retention_days,
-            flow_logs_source=environment(f"{env_file}: flow_logs_retention_days"),
         )
         cluster = resolve_cluster(
             trace,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from ..plan.environment import EnvironmentPlan
 from .model import ResolvedNetwork, Subnet
-from .trace import Source, Trace, default, rule
+from .trace import Source, Trace, default, environment, rule
 
 # Subnet layout inside a /16../20 VPC (n = prefix length of the VPC):
 #   private   /n+4  at indexes 0..azs-1     (large: pods get VPC IPs with the VPC CNI)
@@ -41,34 +42,31 @@ def resolve_network(
     name: str,
     cidr: str,
     cidr_source: Source,
-    region: str,
-    az_count: int,
-    az_source: Source,
-    tier: str,
-    nat: str | None,
-    nat_source: Source,
+    env: EnvironmentPlan,
+    env_file: str,
     compliance: list[str],
-    flow_logs_retention_days: int | None = None,
-    flow_logs_source: Source | None = None,
 ) -> ResolvedNetwork:
+    """The network of a cluster in ``env``: its own CIDR, the environment's AZs, NAT and log settings."""
     t = trace.child("network.")
     t.record("cidr", cidr, cidr_source)
-    azs = tuple(f"{region}{chr(ord('a') + i)}" for i in range(az_count))
-    t.record("azs", list(azs), az_source)
+    region = env.regions[0]
+    azs = tuple(f"{region}{chr(ord('a') + i)}" for i in range(env.availability_zones))
+    t.record("azs", list(azs), environment(f"{env_file}: availability_zones") if "availability_zones" in env.model_fields_set else default("two AZs"))
     pub, prv, db = subnet_layout(cidr, azs, name)
     layout = rule("subnet-layout", "private /+4 from the start; public and database /+8 from the upper half, one per AZ")
     t.record("private_subnets", [s.cidr for s in prv], layout)
     t.record("public_subnets", [s.cidr for s in pub], layout)
     t.record("database_subnets", [s.cidr for s in db], layout)
+    tier = env.tier
     nat_value = t.pick(
         "nat",
         [
-            (nat, nat_source),
+            (env.nat, environment(f"{env_file}: nat")),
             (NAT_BY_TIER[tier], rule("nat-by-tier", f"{tier}: {NAT_BY_TIER[tier]} NAT gateway" + (" (an AZ outage must not cut egress)" if tier == "production" else " (cost over AZ-resilience)"))),
         ],
     )
     days, why = retention_days(tier, compliance)
-    retention = t.pick("flow_logs_retention_days", [(flow_logs_retention_days, flow_logs_source or default("")), (days, why)])
+    retention = t.pick("flow_logs_retention_days", [(env.flow_logs_retention_days, environment(f"{env_file}: flow_logs_retention_days")), (days, why)])
     return ResolvedNetwork(
         name=name,
         cidr=cidr,

@@ -13,8 +13,9 @@ from ..resolve import names
 from ..resolve.cluster import eks_addon_versions
 from ..resolve.model import IrsaRole, ResolvedCluster
 from . import policy
-from .aws import eks, iam, logs
-from .kms_key import EncryptionKey, logs_statement
+from .aws import eks, iam
+from .kms_key import EncryptionKey
+from .log_group import EncryptedLogGroup
 
 EKS_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 TENANT_ACCESS_POLICIES = {
@@ -46,21 +47,15 @@ class Cluster(Construct):
         super().__init__(scope, id)
         c = props.cluster
         self.kms = EncryptionKey(self, "kms", alias=f"{c.name}-eks-secrets", description=f"EKS secrets envelope encryption for {c.name}", account_id=props.account_id)
-        self.logs_kms = EncryptionKey(
-            self,
-            "logs_kms",
-            alias=f"{c.name}-eks-logs",
-            description=f"EKS control-plane logs of {c.name}",
-            account_id=props.account_id,
-            statements=[logs_statement(props.region, props.account_id)],
-        )
-        log_group = logs.CloudwatchLogGroup(
+        log_group = EncryptedLogGroup(
             self,
             "control_plane_logs",
             name=f"/aws/eks/{c.name}/cluster",
-            retention_in_days=c.log_retention_days,
-            kms_key_id=self.logs_kms.arn,
-            tags={"Name": f"{c.name}-control-plane"},
+            retention_days=c.log_retention_days,
+            key_alias=f"{c.name}-eks-logs",
+            description=f"EKS control-plane logs of {c.name}",
+            account_id=props.account_id,
+            region=props.region,
         )
 
         cluster_role = iam.IamRole(self, "cluster_role", name=f"{c.name}-cluster", assume_role_policy=policy.assume_by_service("eks.amazonaws.com"), tags={"Name": f"{c.name}-cluster"})
@@ -91,7 +86,7 @@ class Cluster(Construct):
             enabled_cluster_log_types=list(c.log_types),
             access_config=[{"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False}],
             tags={"Name": c.name},
-            depends_on=[log_group, cluster_attach, cluster_kms],
+            depends_on=[log_group.group, cluster_attach, cluster_kms],
         )
         self.name_ref = self.eks.ref("name")
         self.issuer = self.eks.ref("identity[0].oidc[0].issuer")

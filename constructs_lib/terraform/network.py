@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from ..resolve.model import ResolvedNetwork
-from .aws import iam, logs, rds, vpc
-from .kms_key import EncryptionKey, logs_statement
+from .aws import iam, rds, vpc
+from .log_group import EncryptedLogGroup
 
 
 @dataclass(frozen=True)
@@ -115,21 +115,15 @@ class Network(Construct):
         )
 
         # Flow logs to CloudWatch Logs, encrypted, with retention.
-        self.logs_kms = EncryptionKey(
-            self,
-            "logs_kms",
-            alias=f"{net.name}-flow-logs",
-            description=f"VPC flow logs of {net.name}",
-            account_id=props.account_id,
-            statements=[logs_statement(props.region, props.account_id)],
-        )
-        log_group = logs.CloudwatchLogGroup(
+        log_group = EncryptedLogGroup(
             self,
             "flow_logs",
             name=f"/aws/vpc/{net.name}/flow-logs",
-            retention_in_days=net.flow_logs_retention_days,
-            kms_key_id=self.logs_kms.arn,
-            tags={"Name": f"{net.name}-flow-logs"},
+            retention_days=net.flow_logs_retention_days,
+            key_alias=f"{net.name}-flow-logs",
+            description=f"VPC flow logs of {net.name}",
+            account_id=props.account_id,
+            region=props.region,
         )
         assume = {
             "Version": "2012-10-17",

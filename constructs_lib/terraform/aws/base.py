@@ -26,7 +26,21 @@ def _clean(value: Any) -> Any:
     return value
 
 
-class AwsResource(cdktf.TerraformResource):
+class _Attributes:
+    """What cdktf writes for an element: the attributes given, as given (None dropped)."""
+
+    _attributes: dict[str, Any]
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        return self._attributes
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """The attributes as written (tokens unresolved)."""
+        return self._attributes
+
+
+class AwsResource(_Attributes, cdktf.TerraformResource):
     """Base of every AWS resource class: ``resource_type`` plus provider-named attributes."""
 
     resource_type: ClassVar[str]
@@ -34,14 +48,6 @@ class AwsResource(cdktf.TerraformResource):
     def __init__(self, scope: Construct, id: str, *, depends_on: list[cdktf.ITerraformDependable] | None = None, lifecycle: cdktf.TerraformResourceLifecycle | None = None, **attributes: Any):
         super().__init__(scope, id, terraform_resource_type=self.resource_type, depends_on=depends_on, lifecycle=lifecycle)
         self._attributes = _clean(attributes)
-
-    def _synthesize_attributes(self) -> dict[str, Any]:
-        return self._attributes
-
-    @property
-    def attributes(self) -> dict[str, Any]:
-        """The attributes as written (tokens unresolved): what tests assert on."""
-        return self._attributes
 
     # References to the resource's attributes, e.g. ``vpc.ref("id")`` -> ``${aws_vpc.x.id}``.
     def ref(self, attribute: str) -> str:
@@ -56,7 +62,7 @@ class AwsResource(cdktf.TerraformResource):
         return self.get_string_attribute("arn")
 
 
-class AwsDataSource(cdktf.TerraformDataSource):
+class AwsDataSource(_Attributes, cdktf.TerraformDataSource):
     """Base of every AWS data source class."""
 
     data_type: ClassVar[str]
@@ -65,18 +71,11 @@ class AwsDataSource(cdktf.TerraformDataSource):
         super().__init__(scope, id, terraform_resource_type=self.data_type)
         self._attributes = _clean(attributes)
 
-    def _synthesize_attributes(self) -> dict[str, Any]:
-        return self._attributes
-
-    @property
-    def attributes(self) -> dict[str, Any]:
-        return self._attributes
-
     def ref(self, attribute: str) -> str:
         return self.get_string_attribute(attribute)
 
 
-class AwsProvider(cdktf.TerraformProvider):
+class AwsProvider(_Attributes, cdktf.TerraformProvider):
     """The ``aws`` provider block, pinned to :data:`AWS_PROVIDER_VERSION`."""
 
     def __init__(self, scope: Construct, id: str, **attributes: Any):
@@ -90,10 +89,3 @@ class AwsProvider(cdktf.TerraformProvider):
             ),
         )
         self._attributes = _clean(attributes)
-
-    def _synthesize_attributes(self) -> dict[str, Any]:
-        return self._attributes
-
-    @property
-    def attributes(self) -> dict[str, Any]:
-        return self._attributes
