@@ -1,0 +1,218 @@
+"""``infraplan verify``: compare the live AWS resources of an environment with the resolved model.
+
+Reads with boto3 only (never Terraform state) and finds resources by the names the
+resolved model gives them. Every difference — a missing resource or a setting that
+is not what the model says — is reported; the exit code is 1 if there is any.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from constructs_lib.resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedTenant
+
+
+@dataclass(frozen=True)
+class Difference:
+    resource: str
+    setting: str
+    expected: object
+    actual: object
+
+    def render(self) -> str:
+        if self.setting == "exists":
+            return f"{self.resource}: missing"
+        return f"{self.resource}: {self.setting} is {self.actual!r}, expected {self.expected!r}"
+
+
+class Clients:
+    def __init__(self, region: str, endpoint: str | None):
+        import boto3
+
+        kwargs: dict = {"region_name": region}
+        if endpoint:
+            kwargs.update(endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test")
+        self._kwargs = kwargs
+        self._boto3 = boto3
+        self._cache: dict = {}
+
+    def __call__(self, service: str):
+        if service not in self._cache:
+            self._cache[service] = self._boto3.client(service, **self._kwargs)
+        return self._cache[service]
+
+
+def _tag(tags: list[dict] | None, key: str) -> str | None:
+    return next((t["Value"] for t in tags or [] if t["Key"] == key), None)
+
+
+def check_network(aws: Clients, net: ResolvedNetwork) -> list[Difference]:
+    out: list[Difference] = []
+    ec2 = aws("ec2")
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [net.name]}])["Vpcs"]
+    where = f"VPC {net.name}"
+    if not vpcs:
+        return [Difference(where, "exists", True, False)]
+    if len(vpcs) > 1:
+        out.append(Difference(where, "count", 1, len(vpcs)))
+    vpc = vpcs[0]
+    if vpc["CidrBlock"] != net.cidr:
+        out.append(Difference(where, "cidr", net.cidr, vpc["CidrBlock"]))
+    subnets = {_tag(s.get("Tags"), "Name"): s for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]}
+    for s in (*net.public_subnets, *net.private_subnets, *net.database_subnets):
+        live = subnets.get(s.name)
+        if live is None:
+            out.append(Difference(f"subnet {s.name}", "exists", True, False))
+            continue
+        if live["CidrBlock"] != s.cidr:
+            out.append(Difference(f"subnet {s.name}", "cidr", s.cidr, live["CidrBlock"]))
+        if live["AvailabilityZone"] != s.az:
+            out.append(Difference(f"subnet {s.name}", "availability_zone", s.az, live["AvailabilityZone"]))
+    nats = [
+        n
+        for n in ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["NatGateways"]
+        if n["State"] in ("pending", "available")
+    ]
+    expected_nats = {"none": 0, "single": 1, "one-per-az": len(net.azs)}[net.nat]
+    if len(nats) != expected_nats:
+        out.append(Difference(f"{where} NAT gateways", f"count (nat: {net.nat})", expected_nats, len(nats)))
+    return out
+
+
+def check_cluster(aws: Clients, c: ResolvedCluster) -> list[Difference]:
+    eks = aws("eks")
+    where = f"EKS cluster {c.name}"
+    try:
+        live = eks.describe_cluster(name=c.name)["cluster"]
+    except eks.exceptions.ResourceNotFoundException:
+        return [Difference(where, "exists", True, False)]
+    out: list[Difference] = []
+    if live.get("version") != c.version:
+        out.append(Difference(where, "version", c.version, live.get("version")))
+    vpc = live.get("resourcesVpcConfig", {})
+    if bool(vpc.get("endpointPublicAccess")) != c.endpoint_public_access:
+        out.append(Difference(where, "endpoint_public_access", c.endpoint_public_access, vpc.get("endpointPublicAccess")))
+    if not vpc.get("endpointPrivateAccess"):
+        out.append(Difference(where, "endpoint_private_access", True, vpc.get("endpointPrivateAccess")))
+    if not any("secrets" in e.get("resources", []) and e.get("provider", {}).get("keyArn") for e in live.get("encryptionConfig") or []):
+        out.append(Difference(where, "secrets encryption (KMS)", "enabled", "off"))
+    enabled = sorted({t for entry in (live.get("logging") or {}).get("clusterLogging", []) if entry.get("enabled") for t in entry.get("types", [])})
+    if enabled != sorted(c.log_types):
+        out.append(Difference(where, "control plane log types", sorted(c.log_types), enabled))
+    groups = set(eks.list_nodegroups(clusterName=c.name).get("nodegroups", []))
+    for ng in c.node_groups:
+        gwhere = f"EKS node group {c.name}/{ng.name}"
+        if ng.name not in groups:
+            out.append(Difference(gwhere, "exists", True, False))
+            continue
+        g = eks.describe_nodegroup(clusterName=c.name, nodegroupName=ng.name)["nodegroup"]
+        sc = g.get("scalingConfig", {})
+        for key, want in (("minSize", ng.min_size), ("maxSize", ng.max_size)):
+            if sc.get(key) != want:
+                out.append(Difference(gwhere, key, want, sc.get(key)))
+        # desired_size is left to the autoscaler (ignore_changes); only its bounds are checked.
+        desired = sc.get("desiredSize")
+        if desired is None or not ng.min_size <= desired <= ng.max_size:
+            out.append(Difference(gwhere, "desiredSize within [min, max]", f"{ng.min_size}..{ng.max_size}", desired))
+        if sorted(g.get("instanceTypes") or []) != sorted(ng.instance_types):
+            out.append(Difference(gwhere, "instance_types", sorted(ng.instance_types), sorted(g.get("instanceTypes") or [])))
+        if g.get("capacityType") != ng.capacity_type:
+            out.append(Difference(gwhere, "capacity_type", ng.capacity_type, g.get("capacityType")))
+        if dict(ng.labels) and {k: v for k, v in (g.get("labels") or {}).items() if k in dict(ng.labels)} != dict(ng.labels):
+            out.append(Difference(gwhere, "labels", dict(ng.labels), g.get("labels")))
+    return out
+
+
+def check_database(aws: Clients, db: ResolvedDatabase) -> list[Difference]:
+    rds = aws("rds")
+    where = f"RDS instance {db.identifier}"
+    try:
+        live = rds.describe_db_instances(DBInstanceIdentifier=db.identifier)["DBInstances"][0]
+    except rds.exceptions.DBInstanceNotFoundFault:
+        return [Difference(where, "exists", True, False)]
+    out: list[Difference] = []
+    for setting, want, got in (
+        ("engine", "postgres", live.get("Engine")),
+        ("instance_class", db.instance_class, live.get("DBInstanceClass")),
+        ("multi_az", db.multi_az, live.get("MultiAZ")),
+        ("backup_retention_days", db.backup_retention_days, live.get("BackupRetentionPeriod")),
+        ("deletion_protection", db.deletion_protection, live.get("DeletionProtection")),
+        ("storage_encrypted", True, live.get("StorageEncrypted")),
+        ("publicly_accessible", False, live.get("PubliclyAccessible")),
+        ("allocated_storage_gb", db.allocated_storage_gb, live.get("AllocatedStorage")),
+        ("max_allocated_storage_gb", db.max_allocated_storage_gb, live.get("MaxAllocatedStorage")),
+        ("master_username", db.master_username, live.get("MasterUsername")),
+    ):
+        if got != want:
+            out.append(Difference(where, setting, want, got))
+    if live.get("StorageEncrypted") and not live.get("KmsKeyId"):
+        out.append(Difference(where, "kms_key", "a customer managed key", None))
+    secret = (live.get("MasterUserSecret") or {}).get("SecretArn")
+    if not secret:
+        out.append(Difference(where, "master user secret (manage_master_user_password)", "managed by RDS", None))
+    else:
+        sm = aws("secretsmanager")
+        try:
+            desc = sm.describe_secret(SecretId=secret)
+            if desc.get("DeletedDate"):
+                out.append(Difference(where, "master user secret", "active", "scheduled for deletion"))
+        except sm.exceptions.ResourceNotFoundException:
+            out.append(Difference(f"{where} master user secret {secret}", "exists", True, False))
+    return out
+
+
+def check_tenant(aws: Clients, env: ResolvedEnvironment, tenant: ResolvedTenant) -> list[Difference]:
+    out: list[Difference] = []
+    if tenant.network is not None:
+        out += check_network(aws, tenant.network)
+    if tenant.cluster is not None:
+        out += check_cluster(aws, tenant.cluster)
+    if tenant.dedicated_database is not None:
+        out += check_database(aws, tenant.dedicated_database)
+    if tenant.database is not None:
+        sm = aws("secretsmanager")
+        name = tenant.database.secret_name
+        where = f"tenant {tenant.name}: secret {name}"
+        try:
+            desc = sm.describe_secret(SecretId=name)
+            if desc.get("DeletedDate"):
+                out.append(Difference(where, "state", "active", "scheduled for deletion"))
+        except sm.exceptions.ResourceNotFoundException:
+            out.append(Difference(where, "exists", True, False))
+    return out
+
+
+def verify_environment(env: ResolvedEnvironment, tenants: list[str] | None = None, endpoint: str | None = None) -> list[Difference]:
+    """Every difference between the live resources and ``env`` (and the named tenants)."""
+    aws = Clients(env.region, endpoint)
+    diffs = check_network(aws, env.network) + check_cluster(aws, env.cluster) + check_database(aws, env.database)
+    for name in tenants or []:
+        diffs += check_tenant(aws, env, env.tenant(name))
+    return diffs
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from constructs_lib.plan import load_plan
+    from constructs_lib.resolve.environment import resolve_environment
+
+    from .cli import console, errors
+
+    plan = load_plan(args.plan)
+    for name in args.tenant or []:
+        plan.tenant(name)  # unknown tenant: PlanError with a hint
+    env = resolve_environment(plan, args.env)
+    where = args.endpoint or "AWS"
+    console.print(f"Verifying [bold]{env.name}[/] ({env.region}, account {env.account_id}) against {where} …")
+    try:
+        diffs = verify_environment(env, args.tenant, args.endpoint)
+    except Exception as exc:  # no credentials, unreachable endpoint, access denied
+        errors.print(f"[bold red]could not read the live resources:[/] {exc}", markup=True)
+        return 2
+    if not diffs:
+        console.print(f"[green]✓[/] {env.name}: every checked resource matches the resolved model")
+        return 0
+    errors.print(f"[bold red]{len(diffs)} difference{'s' if len(diffs) != 1 else ''} from the resolved model:[/]")
+    for d in diffs:
+        errors.print(f"  ✗ {d.render()}", markup=False)
+    return 1

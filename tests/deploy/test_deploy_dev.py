@@ -1,0 +1,239 @@
+"""Apply, verify, re-plan and destroy the dev environment and tenant org-a on a moto server.
+
+One apply is shared by the module: the tests run in file order
+apply -> boto3 checks -> no drift -> verify (clean) -> change -> verify (1) -> lock -> destroy.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .moto_compat import strip_unsupported
+from .tfrun import tf
+
+pytestmark = pytest.mark.deploy
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = "dev"
+TENANT = "org-a"
+
+
+@dataclass
+class Deployment:
+    moto: object
+    out: Path
+    tf_env: dict
+    env: object  # ResolvedEnvironment
+    stripped: dict
+    timings: dict
+
+    def stack(self, name: str) -> Path:
+        return self.out / "terraform" / "stacks" / name
+
+    @property
+    def order(self) -> list[str]:
+        return [self.env.state_stack_name, self.env.stack_name, self.env.tenant(TENANT).stack_name]
+
+
+@pytest.fixture(scope="module")
+def deployment(moto_factory, terraform_cli_config, tmp_path_factory) -> Deployment:
+    from constructs_lib.plan import load_plan
+    from constructs_lib.resolve.environment import resolve_environment
+    from stacks.cli import main
+
+    env = resolve_environment(load_plan(ROOT / "environments"), ENV)
+    moto = moto_factory(env.account_id)
+    out = tmp_path_factory.mktemp("deploy") / "dist"
+    # The user-facing path: `infraplan synth --aws-endpoint URL`.
+    assert main(["synth", "--plan", str(ROOT / "environments"), "--out", str(out), "--env", ENV, "--tenant", TENANT, "--aws-endpoint", moto.url]) == 0
+    dep = Deployment(moto, out, dict(terraform_cli_config), env, {}, {})
+    for name in dep.order:
+        dep.stripped[name] = strip_unsupported(dep.stack(name) / "cdk.tf.json")
+    started = time.perf_counter()
+    # 1. bootstrap with local state, 2. the stacks on the S3 backend it created.
+    for name in dep.order:
+        t0 = time.perf_counter()
+        tf(["init", "-input=false"], dep.stack(name), dep.tf_env)
+        tf(["apply", "-auto-approve", "-input=false"], dep.stack(name), dep.tf_env)
+        dep.timings[f"apply {name}"] = round(time.perf_counter() - t0, 1)
+    dep.timings["apply total"] = round(time.perf_counter() - started, 1)
+    return dep
+
+
+def test_state_backend_holds_remote_state(deployment: Deployment):
+    st = deployment.env.state
+    s3 = deployment.moto.client("s3")
+    assert s3.get_bucket_versioning(Bucket=st.bucket)["Status"] == "Enabled"
+    rule = s3.get_bucket_encryption(Bucket=st.bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert all(s3.get_public_access_block(Bucket=st.bucket)["PublicAccessBlockConfiguration"].values())
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=st.bucket).get("Contents", [])}
+    assert f"{deployment.env.stack_name}/terraform.tfstate" in keys
+    assert f"{deployment.env.tenant(TENANT).stack_name}/terraform.tfstate" in keys
+    assert not any(k.endswith(".tflock") for k in keys), "a lock was left behind"
+    table = deployment.moto.client("dynamodb").describe_table(TableName=st.lock_table)["Table"]
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+    # the platform stack's local dir has no state file: it lives in S3
+    assert not (deployment.stack(deployment.env.stack_name) / "terraform.tfstate").exists()
+
+
+def test_live_resources_match_the_resolved_model(deployment: Deployment):
+    env, moto = deployment.env, deployment.moto
+    ec2, eks, rds, sm = (moto.client(s) for s in ("ec2", "eks", "rds", "secretsmanager"))
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [env.network.name]}])["Vpcs"]
+    assert len(vpcs) == 1 and vpcs[0]["CidrBlock"] == env.network.cidr
+    vpc_id = vpcs[0]["VpcId"]
+    subnets = {t["Value"]: s for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"] for t in s.get("Tags", []) if t["Key"] == "Name"}
+    for s in (*env.network.public_subnets, *env.network.private_subnets, *env.network.database_subnets):
+        assert subnets[s.name]["CidrBlock"] == s.cidr and subnets[s.name]["AvailabilityZone"] == s.az
+    nats = [n for n in ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"] if n["State"] == "available"]
+    assert env.network.nat == "single" and len(nats) == 1
+
+    cluster = eks.describe_cluster(name=env.cluster.name)["cluster"]
+    assert cluster["version"] == env.cluster.version
+    assert cluster["resourcesVpcConfig"]["endpointPublicAccess"] is env.cluster.endpoint_public_access
+    assert cluster["encryptionConfig"][0]["resources"] == ["secrets"]
+    assert cluster["encryptionConfig"][0]["provider"]["keyArn"].startswith(f"arn:aws:kms:{env.region}:{env.account_id}:key/")
+    for ng in env.cluster.node_groups:
+        group = eks.describe_nodegroup(clusterName=env.cluster.name, nodegroupName=ng.name)["nodegroup"]
+        assert group["scalingConfig"] == {"minSize": ng.min_size, "maxSize": ng.max_size, "desiredSize": ng.desired_size}
+        assert group["instanceTypes"] == list(ng.instance_types)
+        lt = ec2.describe_launch_template_versions(LaunchTemplateId=group["launchTemplate"]["id"], Versions=["$Latest"])["LaunchTemplateVersions"][0]
+        assert lt["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] == "required"
+
+    db = rds.describe_db_instances(DBInstanceIdentifier=env.database.identifier)["DBInstances"][0]
+    assert db["StorageEncrypted"] is True and db["KmsKeyId"].startswith(f"arn:aws:kms:{env.region}:{env.account_id}:key/")
+    assert db["MultiAZ"] is env.database.multi_az
+    assert db["BackupRetentionPeriod"] == env.database.backup_retention_days
+    assert db["DeletionProtection"] is env.database.deletion_protection
+    assert db["DBInstanceClass"] == env.database.instance_class
+    secret = db["MasterUserSecret"]
+    assert secret["SecretStatus"] == "active"
+    assert set(json.loads(sm.get_secret_value(SecretId=secret["SecretArn"])["SecretString"])) >= {"username", "password"}
+
+    tenant = env.tenant(TENANT)
+    assert sm.describe_secret(SecretId=tenant.database.secret_name)["Name"] == tenant.database.secret_name
+
+
+def test_replan_shows_no_drift(deployment: Deployment):
+    for name in deployment.order:
+        proc = tf(["plan", "-detailed-exitcode", "-input=false"], deployment.stack(name), deployment.tf_env, check=False)
+        assert proc.returncode == 0, f"{name} drifts after apply (exit {proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+
+
+def _verify(deployment: Deployment, capsys) -> tuple[int, str]:
+    from stacks.cli import main
+
+    capsys.readouterr()
+    code = main(["verify", "--plan", str(ROOT / "environments"), "--env", ENV, "--tenant", TENANT, "--endpoint", deployment.moto.url])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_verify_passes_on_the_fresh_deployment(deployment: Deployment, capsys):
+    code, output = _verify(deployment, capsys)
+    assert code == 0, output
+
+
+def test_verify_reports_a_changed_resource(deployment: Deployment, capsys):
+    env, moto = deployment.env, deployment.moto
+    wrong = env.database.backup_retention_days + 6
+    moto.client("rds").modify_db_instance(DBInstanceIdentifier=env.database.identifier, BackupRetentionPeriod=wrong, ApplyImmediately=True)
+    ng = env.cluster.node_groups[0]
+    moto.client("eks").update_nodegroup_config(
+        clusterName=env.cluster.name, nodegroupName=ng.name, scalingConfig={"minSize": ng.min_size, "maxSize": ng.max_size + 3, "desiredSize": ng.desired_size}
+    )
+    code, output = _verify(deployment, capsys)
+    assert code == 1, output
+    assert f"RDS instance {env.database.identifier}: backup_retention_days is {wrong}, expected {env.database.backup_retention_days}" in output
+    assert f"EKS node group {env.cluster.name}/{ng.name}: maxSize is {ng.max_size + 3}, expected {ng.max_size}" in output
+    # Terraform sees the same change as drift. (Converging it back with `apply` is not
+    # tested: moto has no EKS DescribeUpdate, which the provider polls after a node group
+    # update; and an RDS modify costs ~80 s of provider waiting.)
+    stack = deployment.stack(env.stack_name)
+    plan = tf(["plan", "-detailed-exitcode", "-input=false", "-refresh-only"], stack, deployment.tf_env, check=False)
+    assert plan.returncode == 2, plan.stdout[-3000:]
+    assert "backup_retention_period" in plan.stdout and "max_size" in plan.stdout
+
+
+def test_a_second_plan_cannot_take_the_lock(deployment: Deployment):
+    """Two concurrent plans on one state: the second fails to take the lock; the state is intact."""
+    # The platform stack: refreshing its ~100 resources one at a time keeps the first plan
+    # (and its lock) busy for many seconds, so the second one reliably meets the lock.
+    name = deployment.env.stack_name
+    stack = deployment.stack(name)
+    st = deployment.env.state
+    key = f"{name}/terraform.tfstate"
+    s3 = deployment.moto.client("s3")
+    before = json.loads(tf(["state", "pull"], stack, deployment.tf_env).stdout)
+    first = subprocess.Popen(
+        ["terraform", "plan", "-input=false", "-no-color", "-parallelism=1", "-lock-timeout=0s"], cwd=stack, env=deployment.tf_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and first.poll() is None:
+            try:
+                s3.head_object(Bucket=st.bucket, Key=f"{key}.tflock")
+                break
+            except s3.exceptions.ClientError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("the first plan never took the lock")
+        second = tf(["plan", "-input=false", "-lock-timeout=0s"], stack, deployment.tf_env, check=False)
+    finally:
+        out, err = first.communicate(timeout=300)
+    assert second.returncode == 1
+    assert "Error acquiring the state lock" in second.stderr
+    assert first.returncode == 0, out + err
+    after = json.loads(tf(["state", "pull"], stack, deployment.tf_env).stdout)
+    assert (after["lineage"], after["serial"], after["resources"]) == (before["lineage"], before["serial"], before["resources"])
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=st.bucket).get("Contents", [])}
+    assert f"{key}.tflock" not in keys
+    items = deployment.moto.client("dynamodb").scan(TableName=st.lock_table)["Items"]
+    assert not [i for i in items if "Info" in i], f"a DynamoDB lock is left: {items}"
+
+
+def test_destroy_leaves_nothing_behind(deployment: Deployment, capsys):
+    env, moto = deployment.env, deployment.moto
+    for name in reversed(deployment.order[1:]):
+        tf(["destroy", "-auto-approve", "-input=false"], deployment.stack(name), deployment.tf_env)
+    # The bootstrap goes last; its bucket is not force_destroy, so the operator empties it
+    # (every version of every stack's state) before destroying it.
+    s3 = moto.client("s3")
+    versions = s3.list_object_versions(Bucket=env.state.bucket)
+    objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])]
+    if objects:
+        s3.delete_objects(Bucket=env.state.bucket, Delete={"Objects": objects})
+    tf(["destroy", "-auto-approve", "-input=false"], deployment.stack(env.state_stack_name), deployment.tf_env)
+
+    ec2, eks, rds, sm, iam, kms, logs, ddb = (moto.client(s) for s in ("ec2", "eks", "rds", "secretsmanager", "iam", "kms", "logs", "dynamodb"))
+    assert [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")] == []
+    assert [n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] not in ("deleted", "deleting")] == []
+    assert [a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]] == []
+    assert ec2.describe_launch_templates()["LaunchTemplates"] == []
+    assert eks.list_clusters()["clusters"] == []
+    assert rds.describe_db_instances()["DBInstances"] == []
+    assert [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]] == []
+    assert [s["Name"] for s in sm.list_secrets()["SecretList"] if not s.get("DeletedDate")] == []
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == []
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    assert [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]] == []
+    assert ddb.list_tables()["TableNames"] == []
+    assert s3.list_buckets()["Buckets"] == []
+    # Customer managed keys cannot be deleted at once: they must all be pending deletion.
+    # AWS managed keys (alias/aws/secretsmanager, made on first use of a service) are AWS's;
+    # moto reports them as customer managed, so they are recognized by their alias.
+    aws_managed = {a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")}
+    keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"] if k["KeyId"] not in aws_managed]
+    assert [(k["KeyId"], k.get("Description"), k["KeyState"]) for k in keys if k.get("KeyManager") != "AWS" and k["KeyState"] != "PendingDeletion"] == []
+    # ... and the verifier reports the environment as missing.
+    code, output = _verify(deployment, capsys)
+    assert code == 1
+    assert f"VPC {env.network.name}: missing" in output and f"EKS cluster {env.cluster.name}: missing" in output and f"RDS instance {env.database.identifier}: missing" in output
+    print(f"timings: {deployment.timings}; removed for moto: {sum(len(v) for v in deployment.stripped.values())} resources")

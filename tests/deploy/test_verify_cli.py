@@ -1,0 +1,28 @@
+"""`infraplan verify` against an empty account: everything the resolved model says exists is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.deploy
+
+PLAN = Path(__file__).resolve().parents[2] / "environments"
+
+
+def test_verify_reports_every_missing_resource(moto_server, capsys):
+    from stacks.cli import main
+
+    code = main(["verify", "--plan", str(PLAN), "--env", "dev", "--tenant", "org-a", "--endpoint", moto_server.url])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert code == 1, text
+    for line in ("VPC acme-dev: missing", "EKS cluster acme-dev: missing", "RDS instance acme-dev-pg: missing", "tenant org-a: secret"):
+        assert line in text, text
+
+
+def test_verify_names_an_unknown_tenant(moto_server, capsys):
+    from stacks.cli import main
+
+    assert main(["verify", "--plan", str(PLAN), "--env", "dev", "--tenant", "org-zzz", "--endpoint", moto_server.url]) == 2
