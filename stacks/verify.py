@@ -183,9 +183,17 @@ def check_tenant(aws: Clients, env: ResolvedEnvironment, tenant: ResolvedTenant)
     return out
 
 
+class WrongAccountError(Exception):
+    pass
+
+
 def verify_environment(env: ResolvedEnvironment, tenants: list[str] | None = None, endpoint: str | None = None) -> list[Difference]:
     """Every difference between the live resources and ``env`` (and the named tenants)."""
     aws = Clients(env.region, endpoint)
+    account = aws("sts").get_caller_identity()["Account"]
+    if account != env.account_id:
+        # Otherwise every resource would be reported missing, which reads like a disaster.
+        raise WrongAccountError(f"the credentials are for account {account}, but environment {env.name} is account {env.account_id}")
     diffs = check_network(aws, env.network) + check_cluster(aws, env.cluster) + check_database(aws, env.database)
     for name in tenants or []:
         diffs += check_tenant(aws, env, env.tenant(name))
@@ -206,6 +214,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     console.print(f"Verifying [bold]{env.name}[/] ({env.region}, account {env.account_id}) against {where} …")
     try:
         diffs = verify_environment(env, args.tenant, args.endpoint)
+    except WrongAccountError as exc:
+        errors.print(f"[bold red]refusing to verify:[/] {exc}")
+        return 2
     except Exception as exc:  # no credentials, unreachable endpoint, access denied
         errors.print(f"[bold red]could not read the live resources:[/] {exc}", markup=True)
         return 2

@@ -26,3 +26,12 @@ def test_verify_names_an_unknown_tenant(moto_server, capsys):
     from stacks.cli import main
 
     assert main(["verify", "--plan", str(PLAN), "--env", "dev", "--tenant", "org-zzz", "--endpoint", moto_server.url]) == 2
+
+
+def test_verify_refuses_the_wrong_account(moto_factory, capsys):
+    from stacks.cli import main
+
+    other = moto_factory("999999999999")
+    assert main(["verify", "--plan", str(PLAN), "--env", "dev", "--endpoint", other.url]) == 2
+    err = capsys.readouterr().err
+    assert "account 999999999999" in err and "111111111111" in err
