@@ -38,6 +38,7 @@ def test_unknown_key_names_file_line_path_and_suggests(plan_copy: Path) -> None:
     assert "did you mean 'min_size'" in issue.hint
     rendered = str(err)
     assert f"dev.yaml:{line}: cluster.node_groups[0].min_sise: unknown field" in rendered
+    assert not any(i.path == "cluster.node_groups[0].min_size" for i in err.issues)  # one mistake, one message
 
 
 def test_every_needs_clarification_is_listed_at_once(plan_copy: Path) -> None:

@@ -116,7 +116,14 @@ def _convert_validation_error(exc: ValidationError, model: type[BaseModel], sour
         elif kind == "list_type":
             message = f"expected a list here, got {type(err.get('input')).__name__}"
         issues.append(PlanIssue(source.file, source.line_of(loc), format_path(loc), message, hint))
-    return issues
+    # A required field reported missing because it was misspelled is one mistake, not two:
+    # keep the "unknown field … did you mean" issue only.
+    misspelled = {
+        (i.path.rsplit(".", 1)[0] if "." in i.path else "", i.hint.split("'")[1])
+        for i in issues
+        if i.message.startswith("unknown field") and i.hint.startswith("did you mean '")
+    }
+    return [i for i in issues if not (i.message == "this field is required" and (i.path.rsplit(".", 1)[0] if "." in i.path else "", i.path.rsplit(".", 1)[-1]) in misspelled)]
 
 
 def _needs_clarification(doc: YamlDocument) -> list[PlanIssue]:
