@@ -9,7 +9,15 @@ import cdktf
 
 from constructs_lib.resolve.model import ResolvedEnvironment
 from constructs_lib.terraform.extensions import Extension, StackContext
-from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, StateStack, TenantStack, TenantStackProps
+from constructs_lib.terraform.stacks import (
+    EnvironmentStack,
+    EnvironmentStackProps,
+    RegionalStack,
+    RegionalStackProps,
+    StateStack,
+    TenantStack,
+    TenantStackProps,
+)
 from constructs_lib.terraform.target import REAL_AWS, AwsTarget
 
 
@@ -26,6 +34,8 @@ def add_stacks(
     for env in envs:
         built.append((StateStack(app, env.state_stack_name, EnvironmentStackProps(env, target)), StackContext("state", env)))
         built.append((EnvironmentStack(app, env.stack_name, EnvironmentStackProps(env, target)), StackContext("platform", env)))
+        for region in env.secondary_regions:
+            built.append((RegionalStack(app, region.stack_name, RegionalStackProps(env, region, target)), StackContext("region", env)))
         for tenant in env.tenants:
             if tenants is None or tenant.name in tenants:
                 built.append((TenantStack(app, tenant.stack_name, TenantStackProps(env, tenant, target)), StackContext("tenant", env, tenant)))

@@ -195,6 +195,9 @@ def verify_environment(env: ResolvedEnvironment, tenants: list[str] | None = Non
         # Otherwise every resource would be reported missing, which reads like a disaster.
         raise WrongAccountError(f"the credentials are for account {account}, but environment {env.name} is account {env.account_id}")
     diffs = check_network(aws, env.network) + check_cluster(aws, env.cluster) + check_database(aws, env.database)
+    for r in env.secondary_regions:
+        regional = Clients(r.region, endpoint)
+        diffs += check_network(regional, r.network) + check_cluster(regional, r.cluster)
     for name in tenants or []:
         diffs += check_tenant(aws, env, env.tenant(name))
     return diffs

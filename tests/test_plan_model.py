@@ -158,13 +158,6 @@ def test_tenant_names_that_make_iam_roles_too_long(plan_copy: Path) -> None:
     assert any("IAM role" in i.message and i.file.endswith("org-b.yaml") for i in err.issues), str(err)
 
 
-def test_multi_region_is_refused_rather_than_half_built(plan_copy: Path) -> None:
-    edit_yaml(plan_copy / "platform.yaml", lambda d: d.update(deployment_type="multi-region"))
-    edit_yaml(plan_copy / "prod.yaml", lambda d: d.update(regions=["eu-west-1", "eu-central-1"]))
-    err = errors_of(plan_copy)
-    assert any("multi-region synthesis is not supported yet" in i.message for i in err.issues)
-
-
 def test_platform_is_a_reserved_tenant_name(plan_copy: Path) -> None:
     edit_yaml(plan_copy / "tenants" / "org-b.yaml", lambda d: d.update(name="platform", namespaces=["platform"], apps=[{**d["apps"][0], "namespace": "platform"}]))
     err = errors_of(plan_copy)

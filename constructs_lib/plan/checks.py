@@ -41,8 +41,8 @@ def cross_file_checks(
                     at(file, ("regions", i), f"region '{region}' breaks the data residency constraint '{platform.constraints.data_residency}'", f"see {platform_file}: constraints.data_residency")
         if platform.deployment_type == "single-region" and len(env.regions) != 1:
             at(file, ("regions",), f"{len(env.regions)} regions, but deployment_type is single-region", "list one region, or set deployment_type: multi-region")
-        if platform.deployment_type == "multi-region":
-            at(file, ("regions",), "multi-region synthesis is not supported yet: only the primary region would be built", f"set deployment_type: single-region in {platform_file} and list one region")
+        if platform.deployment_type == "multi-region" and env.tier == "production" and len(env.regions) < 2:
+            at(file, ("regions",), "a multi-region plan needs at least two regions in production", "add a secondary region (and its VPC CIDR in region_vpc_cidrs), or set deployment_type: single-region")
 
         # Public API endpoint only with an allow-list.
         public = env.cluster.endpoint_public_access if env.cluster.endpoint_public_access is not None else platform.cluster.endpoint_public_access
@@ -67,6 +67,8 @@ def cross_file_checks(
         # Names over AWS limits.
         cluster = names.cluster_name(platform.name, name)
         _check_names(at, file, cluster, names.db_identifier(platform.name, name), platform, env)
+        for region in env.regions[1:]:
+            _check_names(at, file, names.regional_cluster_name(platform.name, name, region), names.db_identifier(platform.name, name), platform, env)
 
     # Tenants.
     if len(tenants) > platform.scale.tenants:
@@ -137,6 +139,8 @@ def _cidr_overlaps(
     vpcs: list[tuple[str, str, ipaddress.IPv4Network, str, FieldPath]] = []
     for name, (env, file) in environments.items():
         vpcs.append((f"env:{name}", f"environment '{name}'", ipaddress.ip_network(env.vpc_cidr), file, ("vpc_cidr",)))
+        for region, cidr in env.region_vpc_cidrs.items():
+            vpcs.append((f"env:{name}:{region}", f"environment '{name}' in {region}", ipaddress.ip_network(cidr), file, ("region_vpc_cidrs", region)))
     for tname, (tenant, file) in tenants.items():
         for env_name in environments:
             override = tenant.environments.get(env_name)

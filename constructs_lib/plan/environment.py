@@ -85,6 +85,9 @@ class EnvironmentPlan(PlanModel):
     regions: list[AwsRegion] = Field(min_length=1, description="The first region is the primary one.")
     tier: Literal["development", "staging", "production"]
     vpc_cidr: str
+    region_vpc_cidrs: dict[str, str] = Field(
+        default_factory=dict, description="Multi-region: the VPC CIDR of each secondary region (the primary uses vpc_cidr)."
+    )
     availability_zones: int = Field(2, ge=2, le=3, description="2 or 3; zones are <region>a, b, c.")
     nat: Literal["none", "single", "one-per-az"] | None = None
     flow_logs_retention_days: int | None = None
@@ -103,3 +106,19 @@ class EnvironmentPlan(PlanModel):
         if len(set(v)) != len(v):
             raise ValueError("each region may be listed once")
         return v
+
+    @field_validator("region_vpc_cidrs")
+    @classmethod
+    def _region_cidrs(cls, v: dict[str, str]) -> dict[str, str]:
+        return {region: check_cidr(cidr) for region, cidr in v.items()}
+
+    @model_validator(mode="after")
+    def _secondary_regions(self) -> "EnvironmentPlan":
+        secondary = self.regions[1:]
+        for region in self.region_vpc_cidrs:
+            if region not in secondary:
+                raise ValueError(f"region_vpc_cidrs names {region}, which is not a secondary region of {self.regions}")
+        missing = [r for r in secondary if r not in self.region_vpc_cidrs]
+        if missing:
+            raise ValueError(f"secondary region(s) {', '.join(missing)} need a VPC CIDR in region_vpc_cidrs")
+        return self

@@ -116,12 +116,6 @@ def config_key(base: str, env: ResolvedEnvironment, cluster: ResolvedCluster) ->
     return base if cluster is env.cluster else f"{base}-{cluster.key}"
 
 
-def _terraform_stack(env: ResolvedEnvironment, tenants: tuple[ResolvedTenant, ...], cluster: ResolvedCluster) -> str:
-    if cluster is env.cluster:
-        return env.stack_name
-    return next(t.stack_name for t in tenants if t.cluster is cluster)
-
-
 def _releases(addons: tuple[ResolvedAddon, ...], key: str) -> tuple[HelmRelease, ...]:
     """In sync-wave order (stable), each waiting for the releases of earlier waves."""
     out = []
@@ -134,13 +128,13 @@ def _releases(addons: tuple[ResolvedAddon, ...], key: str) -> tuple[HelmRelease,
 def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...]) -> ClusterBootstrap:
     trace = Trace(prefix=f"bootstrap.{cluster.key}.")
     g = resolve_cluster_gitops(env, cluster, tenants)
-    tf_stack = _terraform_stack(env, tenants, cluster)
+    tf_stack = cluster.terraform_stack
     connection = ClusterConnection(
         kubeconfig_key=config_key("kubeconfig", env, cluster),
         endpoint_key=config_key("clusterEndpoint", env, cluster),
         ca_key=config_key("clusterCertificateAuthority", env, cluster),
         cluster_name=cluster.name,
-        region=env.region,
+        region=cluster.region,
         terraform_stack=tf_stack,
     )
     trace.record(

@@ -50,11 +50,14 @@ def resolve_cluster(
     env_file: str,
     access: tuple[TenantAccess, ...],
     secrets_path: str,
+    terraform_stack: str,
+    region: str | None = None,
     instance_types_override: list[str] | None = None,
     override_source: str = "",
 ) -> ResolvedCluster:
     t = trace.child("cluster.")
-    t.record("name", name, rule("names.cluster_name", "<platform>-<env>[-<tenant>]"))
+    secondary = region is not None and region != env.regions[0]
+    t.record("name", name, rule("names.regional_cluster_name", "<platform>-<env>-<region>") if secondary else rule("names.cluster_name", "<platform>-<env>[-<tenant>]"))
     version = t.record("version", platform.kubernetes.version, plan("platform.yaml: kubernetes.version"))
     eks_addon_versions(version)  # fails early for an unpinned version
     public = t.pick(
@@ -91,7 +94,9 @@ def resolve_cluster(
     t.record("log_retention_days", days, why)
     roles = irsa_roles(platform, env.account_id, name)
     t.record("irsa_roles", [r.role_name for r in roles], rule("irsa-by-component", "one least-privilege role per controller the plan enables"))
-    addons = resolve_addons(platform, env.tier, name, env.regions[0], roles)
+    region = region or env.regions[0]
+    t.record("region", region, environment(f"{env_file}: regions", "the primary region" if region == env.regions[0] else "a secondary region"))
+    addons = resolve_addons(platform, env.tier, name, region, roles)
     for a in addons:
         t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
     gitops_path = f"{platform.gitops.path.strip('/')}/{key}"
@@ -117,6 +122,9 @@ def resolve_cluster(
     return ResolvedCluster(
         name=name,
         key=key,
+        region=region,
+        secrets_region=env.regions[0],
+        terraform_stack=terraform_stack,
         version=version,
         endpoint_public_access=public,
         public_access_cidrs=cidrs,

@@ -12,6 +12,7 @@ from .model import (
     ResolvedApp,
     ResolvedEnvironment,
     ResolvedGitOps,
+    ResolvedRegion,
     ResolvedStateBackend,
     ResolvedTenant,
     ResolvedTenantDatabase,
@@ -80,6 +81,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         env_file=env_file,
         access=tuple(_access(t) for t in shared_tenants),
         secrets_path=names.secrets_path(p.secrets.path_prefix, env_name),
+        terraform_stack=names.environment_stack(env_name),
     )
     database = resolve_database(
         trace,
@@ -100,6 +102,10 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
 
     gitops = ResolvedGitOps(p.gitops.tool, p.gitops.repo_url, p.gitops.target_revision, p.gitops.path.strip("/"))
     trace.record("gitops", {"tool": gitops.tool, "repo": gitops.repo_url, "revision": gitops.target_revision}, plan("platform.yaml: gitops"))
+    secondary = tuple(
+        _resolve_region(plan_, env_name, region, trace.child(f"regions.{region}."), shared_access=tuple(_access(t) for t in shared_tenants), backup_days=database.backup_retention_days)
+        for region in env.regions[1:]
+    )
     tenants = tuple(resolve_tenant(plan_, env_name, t.name, env_tags=tags, region=region, shared_db=database.identifier) for t in plan_.tenants.values())
     return ResolvedEnvironment(
         platform=p.name,
@@ -117,7 +123,54 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         secrets_path=secrets,
         gitops=gitops,
         tenants=tenants,
+        secondary_regions=secondary,
         decisions=tuple(trace.decisions),
+    )
+
+
+def _resolve_region(plan_: Plan, env_name: str, region: str, trace: Trace, *, shared_access: tuple[TenantAccess, ...], backup_days: int) -> ResolvedRegion:
+    """A secondary region: a network and cluster of its own for the shared tenants."""
+    p = plan_.platform
+    env = plan_.environment(env_name)
+    env_file = f"{env_name}.yaml"
+    name = names.regional_cluster_name(p.name, env_name, region)
+    network = resolve_network(
+        trace,
+        name=name,
+        cidr=env.region_vpc_cidrs[region],
+        cidr_source=environment(f"{env_file}: region_vpc_cidrs.{region}"),
+        env=env,
+        env_file=env_file,
+        compliance=p.constraints.compliance,
+        region=region,
+    )
+    stack = names.regional_stack(env_name, region)
+    cluster = resolve_cluster(
+        trace,
+        name=name,
+        key=names.regional_key(env_name, region),
+        platform=p,
+        env=env,
+        env_file=env_file,
+        access=shared_access,
+        secrets_path=names.secrets_path(p.secrets.path_prefix, env_name),
+        terraform_stack=stack,
+        region=region,
+    )
+    trace.record(
+        "database",
+        f"none here; automated backups of {names.db_identifier(p.name, env_name)} copied in, kept {backup_days} days",
+        rule("multi-region-database", "one writer in the primary region; a copy of its backups in each secondary region keeps the RPO through a region loss"),
+    )
+    source = names.db_identifier(p.name, env_name)
+    return ResolvedRegion(
+        region=region,
+        stack_name=stack,
+        network=network,
+        cluster=cluster,
+        source_database_arn=f"arn:aws:rds:{env.regions[0]}:{env.account_id}:db:{source}",
+        backup_replication_days=backup_days,
+        state=_state(plan_, env_name, env.account_id, env.regions[0], stack),
     )
 
 
@@ -183,6 +236,7 @@ def resolve_tenant(
             env_file=env_file,
             access=(_access(t),),
             secrets_path=secrets,
+            terraform_stack=names.tenant_stack(tenant_name, env_name),
             instance_types_override=override.node_instance_types if override else None,
             override_source=f"{tfile}: environments.{env_name}.node_instance_types",
         )

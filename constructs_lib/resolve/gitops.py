@@ -268,11 +268,11 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
     stores = []
     if eso and eso.settings.get("role_arn"):
         sa, sa_ns = eso.settings["service_account"], eso.settings["service_account_namespace"]
-        stores.append(SecretStoreSpec("aws-secrets-manager", "ClusterSecretStore", env.region, sa, sa_ns, (), cluster.platform_secrets_path))
+        stores.append(SecretStoreSpec("aws-secrets-manager", "ClusterSecretStore", cluster.secrets_region, sa, sa_ns, (), cluster.platform_secrets_path))
         tenant_roles = {r.tenant: r for r in cluster.tenant_secrets_roles}
         for t in tenants:
             role = tenant_roles[t.name]
-            stores.append(SecretStoreSpec(f"tenant-{t.name}", "ClusterSecretStore", env.region, sa, sa_ns, tuple(t.namespaces), role.secrets_path, role.role_arn))
+            stores.append(SecretStoreSpec(f"tenant-{t.name}", "ClusterSecretStore", cluster.secrets_region, sa, sa_ns, tuple(t.namespaces), role.secrets_path, role.role_arn))
         trace.record(
             "secret_stores",
             [s.name for s in stores],
@@ -305,7 +305,7 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
         cluster=cluster,
         environment=env.name,
         tier=env.tier,
-        region=env.region,
+        region=cluster.region,
         repo_url=env.gitops.repo_url,
         target_revision=env.gitops.target_revision,
         tree_path=cluster.gitops_path,

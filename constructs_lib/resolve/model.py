@@ -89,6 +89,9 @@ class TenantAccess:
 class ResolvedCluster:
     name: str
     key: str  # folder in the GitOps tree
+    region: str  # where the cluster runs
+    secrets_region: str  # where its Secrets Manager secrets live (the environment's primary region)
+    terraform_stack: str  # the Terraform stack that creates it (its outputs connect Pulumi)
     version: str
     endpoint_public_access: bool
     public_access_cidrs: tuple[str, ...]
@@ -208,6 +211,21 @@ class ResolvedTenant:
 
 
 @dataclass(frozen=True)
+class ResolvedRegion:
+    """A secondary region of a multi-region environment: its own network and cluster,
+    running the shared tenants; the database stays in the primary region, with a copy
+    of its automated backups here."""
+
+    region: str
+    stack_name: str
+    network: ResolvedNetwork
+    cluster: ResolvedCluster
+    source_database_arn: str  # the primary region's database whose backups are copied here
+    backup_replication_days: int
+    state: "ResolvedStateBackend"
+
+
+@dataclass(frozen=True)
 class ResolvedEnvironment:
     platform: str
     name: str
@@ -224,6 +242,7 @@ class ResolvedEnvironment:
     secrets_path: str
     gitops: ResolvedGitOps
     tenants: tuple[ResolvedTenant, ...]
+    secondary_regions: tuple[ResolvedRegion, ...]
     decisions: tuple[Decision, ...]
 
     @property
@@ -238,9 +257,11 @@ class ResolvedEnvironment:
 
     @property
     def clusters(self) -> tuple[tuple[ResolvedCluster, tuple[ResolvedTenant, ...]], ...]:
-        """Every cluster of the environment with the tenants it hosts: the shared one first."""
+        """Every cluster of the environment with the tenants it hosts: the shared one first,
+        then the shared ones of secondary regions, then dedicated tenant clusters."""
         shared = tuple(t for t in self.tenants if t.isolation == "shared")
         out = [(self.cluster, shared)]
+        out += [(r.cluster, shared) for r in self.secondary_regions]
         for t in self.tenants:
             if t.cluster is not None:
                 out.append((t.cluster, (t,)))

@@ -19,6 +19,20 @@ def cluster_name(platform: str, env: str, tenant: str | None = None) -> str:
     return f"{platform}-{env}" if tenant is None else f"{platform}-{env}-{tenant}"
 
 
+def regional_cluster_name(platform: str, env: str, region: str) -> str:
+    """The environment's cluster in a secondary region (multi-region)."""
+    return f"{platform}-{env}-{region}"
+
+
+def regional_key(env: str, region: str) -> str:
+    """Folder of a secondary region's cluster in the GitOps tree; also the prefix of its stack."""
+    return f"{env}-{region}"
+
+
+def regional_stack(env: str, region: str) -> str:
+    return f"{regional_key(env, region)}-platform"
+
+
 def cluster_key(env: str, tenant: str | None = None) -> str:
     """The folder of a cluster in the GitOps tree (``kubernetes/<cluster_key>/``)."""
     return env if tenant is None else f"{env}-{tenant}"

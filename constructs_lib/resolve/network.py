@@ -45,11 +45,12 @@ def resolve_network(
     env: EnvironmentPlan,
     env_file: str,
     compliance: list[str],
+    region: str | None = None,
 ) -> ResolvedNetwork:
     """The network of a cluster in ``env``: its own CIDR, the environment's AZs, NAT and log settings."""
     t = trace.child("network.")
     t.record("cidr", cidr, cidr_source)
-    region = env.regions[0]
+    region = region or env.regions[0]
     azs = tuple(f"{region}{chr(ord('a') + i)}" for i in range(env.availability_zones))
     t.record("azs", list(azs), environment(f"{env_file}: availability_zones") if "availability_zones" in env.model_fields_set else default("two AZs"))
     pub, prv, db = subnet_layout(cidr, azs, name)

@@ -30,7 +30,8 @@ SECRETS_READ = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"
 
 
 def _secret_arn(props: "ClusterProps", path: str) -> str:
-    return f"arn:aws:secretsmanager:{props.region}:{props.account_id}:secret:{path}/*"
+    """Secrets live in the environment's primary region, whichever region the cluster is in."""
+    return f"arn:aws:secretsmanager:{props.cluster.secrets_region}:{props.account_id}:secret:{path}/*"
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from ..resolve.model import ResolvedEnvironment, ResolvedTenant
 
 @dataclass(frozen=True)
 class StackContext:
-    kind: Literal["state", "platform", "tenant"]
+    kind: Literal["state", "platform", "region", "tenant"]
     environment: ResolvedEnvironment
     tenant: ResolvedTenant | None = None
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import cdktf
 from constructs import Construct
 
-from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedStateBackend, ResolvedTenant
-from .aws import AwsProvider, secretsmanager
+from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
+from .aws import AwsProvider, rds, secretsmanager
 from .aws import vpc as vpc_l1
 from .cluster import Cluster, ClusterProps
 from .database import Database, DatabaseProps
@@ -98,14 +98,14 @@ def _database_outputs(stack: cdktf.TerraformStack, db: Database, prefix: str = "
 
 
 def _platform(stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster, database, env: ResolvedEnvironment) -> tuple[Network, Cluster, Database | None]:
-    net = Network(stack, "network", NetworkProps(network, env.region, env.account_id, cluster.name))
+    net = Network(stack, "network", NetworkProps(network, cluster.region, env.account_id, cluster.name))
     eks_cluster = Cluster(
         stack,
         "cluster",
         ClusterProps(
             cluster=cluster,
             account_id=env.account_id,
-            region=env.region,
+            region=cluster.region,
             subnet_ids=[s.id_ref for s in net.private_subnets],
             hosted_zone_id=cluster.dns_zone_id,
         ),
@@ -133,6 +133,34 @@ class EnvironmentStack(cdktf.TerraformStack):
         _cluster_outputs(self, self.cluster, env.cluster)
         assert self.database is not None
         _database_outputs(self, self.database)
+
+
+@dataclass(frozen=True)
+class RegionalStackProps:
+    environment: ResolvedEnvironment
+    region: ResolvedRegion
+    target: AwsTarget = REAL_AWS
+
+
+class RegionalStack(cdktf.TerraformStack):
+    """A secondary region of a multi-region environment: network and cluster for the shared
+    tenants, and a copy of the primary database's automated backups."""
+
+    def __init__(self, scope: Construct, id: str, props: RegionalStackProps):
+        super().__init__(scope, id)
+        env, r = props.environment, props.region
+        configure_stack(self, region=r.region, account_id=env.account_id, tags={**env.tag_map, "infraplan:region": r.region}, state=r.state, target=props.target)
+        self.network, self.cluster, _ = _platform(self, network=r.network, cluster=r.cluster, database=None, env=env)
+        output(self, "vpc_id", self.network.vpc.id_ref, f"VPC of the environment in {r.region}")
+        _cluster_outputs(self, self.cluster, r.cluster)
+        key = EncryptionKey(self, "backups_kms", alias=f"{r.cluster.name}-rds-backups", description=f"Copies of {env.database.identifier}'s backups in {r.region}", account_id=env.account_id)
+        rds.DbInstanceAutomatedBackupsReplication(
+            self,
+            "database_backups",
+            source_db_instance_arn=r.source_database_arn,
+            retention_period=r.backup_replication_days,
+            kms_key_id=key.arn,
+        )
 
 
 class TenantStack(cdktf.TerraformStack):

@@ -17,5 +17,9 @@ class DbParameterGroup(AwsResource):
     resource_type = "aws_db_parameter_group"
 
 
+class DbInstanceAutomatedBackupsReplication(AwsResource):
+    resource_type = "aws_db_instance_automated_backups_replication"
+
+
 class DataDbInstance(AwsDataSource):
     data_type = "aws_db_instance"

@@ -1,0 +1,108 @@
+"""Multi-region: a secondary region gets its own network and cluster (a stack of its own),
+runs the shared tenants, reads secrets from the primary region and keeps a copy of the
+primary database's backups."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import EXAMPLE_PLAN, edit_yaml, terraform
+from constructs_lib.plan import PlanError, load_plan
+from constructs_lib.resolve.bootstrap import resolve_bootstrap
+from constructs_lib.resolve.environment import resolve_environment
+from stacks.synth import synthesize
+
+
+def make_multi_region(dest: Path, secondary_cidr: str = "10.32.0.0/16") -> Path:
+    shutil.copytree(EXAMPLE_PLAN, dest)
+    edit_yaml(dest / "platform.yaml", lambda d: d.update(deployment_type="multi-region"))
+    edit_yaml(dest / "prod.yaml", lambda d: d.update(regions=["eu-west-1", "eu-central-1"], region_vpc_cidrs={"eu-central-1": secondary_cidr}))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def mr_plan(tmp_path_factory) -> Path:
+    return make_multi_region(tmp_path_factory.mktemp("mr") / "plan")
+
+
+@pytest.fixture(scope="module")
+def mr_out(mr_plan: Path, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("mr-out") / "dist"
+    synthesize(mr_plan, out, envs=["prod"])
+    return out
+
+
+def test_secondary_region_is_resolved_with_reasons(mr_plan: Path) -> None:
+    env = resolve_environment(load_plan(mr_plan), "prod")
+    (r,) = env.secondary_regions
+    assert r.region == "eu-central-1" and r.stack_name == "prod-eu-central-1-platform"
+    assert r.network.cidr == "10.32.0.0/16" and r.network.azs == ("eu-central-1a", "eu-central-1b", "eu-central-1c")
+    assert r.cluster.name == "acme-prod-eu-central-1" and r.cluster.region == "eu-central-1" and r.cluster.secrets_region == "eu-west-1"
+    assert {a.tenant for a in r.cluster.tenant_access} == {"org-a", "org-b"}  # the shared tenants
+    assert r.source_database_arn == "arn:aws:rds:eu-west-1:333333333333:db:acme-prod-pg" and r.backup_replication_days == 35
+    assert r.state.bucket == env.state.bucket and r.state.key == "prod-eu-central-1-platform/terraform.tfstate"
+    assert [c.key for c, _ in env.clusters] == ["prod", "prod-eu-central-1", "prod-org-c"]
+    paths = {d.path: d for d in env.decisions}
+    assert paths["regions.eu-central-1.database"].source.ref == "multi-region-database"
+    assert paths["regions.eu-central-1.cluster.name"].source.ref == "names.regional_cluster_name"
+
+
+def test_single_region_plans_have_no_secondary_regions(example_plan: Path) -> None:
+    assert resolve_environment(load_plan(example_plan), "prod").secondary_regions == ()
+
+
+def test_regional_stack_validates(mr_out: Path, terraform_cli_config: dict[str, str], tmp_path: Path) -> None:
+    stacks = sorted(p.name for p in (mr_out / "terraform/stacks").iterdir())
+    assert "prod-eu-central-1-platform" in stacks
+    stack = json.loads((mr_out / "terraform/stacks/prod-eu-central-1-platform/cdk.tf.json").read_text())
+    assert stack["provider"]["aws"][0]["region"] == "eu-central-1"
+    backend = stack["terraform"]["backend"]["s3"]
+    assert backend["region"] == "eu-west-1" and backend["key"] == "prod-eu-central-1-platform/terraform.tfstate"
+    assert "aws_db_instance" not in stack["resource"]  # one writer, in the primary region
+    (copy,) = stack["resource"]["aws_db_instance_automated_backups_replication"].values()
+    assert copy["source_db_instance_arn"] == "arn:aws:rds:eu-west-1:333333333333:db:acme-prod-pg" and copy["retention_period"] == 35
+    (cluster,) = stack["resource"]["aws_eks_cluster"].values()
+    assert cluster["name"] == "acme-prod-eu-central-1"
+    text = json.dumps(stack)
+    assert "secretsmanager:eu-central-1" not in text and "secret:acme/prod/platform/*" in text  # secrets stay in the primary region
+    work = tmp_path / "regional"
+    shutil.copytree(mr_out / "terraform/stacks/prod-eu-central-1-platform", work)
+    terraform(["init", "-backend=false", "-input=false"], work, terraform_cli_config)
+    terraform(["validate"], work, terraform_cli_config)
+
+
+def test_regional_cluster_gets_its_gitops_tree_and_bootstrap(mr_out: Path, mr_plan: Path) -> None:
+    tree = mr_out / "kubernetes/prod-eu-central-1"
+    assert (tree / "bootstrap/namespaces/org-a-web/namespace.yaml").exists()
+    assert not (tree / "bootstrap/namespaces/org-c-payments").exists()  # org-c is dedicated in prod
+    store = yaml.safe_load((tree / "infrastructure/external-secrets/clustersecretstore-tenant-org-a.yaml").read_text())
+    assert store["spec"]["provider"]["aws"]["region"] == "eu-west-1"
+    assert store["spec"]["provider"]["aws"]["role"] == "arn:aws:iam::333333333333:role/acme-prod-eu-central-1-org-a-secrets"
+    boot = resolve_bootstrap(resolve_environment(load_plan(mr_plan), "prod"))
+    regional = next(c for c in boot.clusters if c.key == "prod-eu-central-1")
+    assert regional.connection.region == "eu-central-1" and regional.connection.terraform_stack == "prod-eu-central-1-platform"
+    assert regional.connection.endpoint_key == "clusterEndpoint-prod-eu-central-1"
+
+
+def test_secondary_region_needs_a_cidr_that_overlaps_nothing(tmp_path: Path) -> None:
+    plan = make_multi_region(tmp_path / "a", secondary_cidr="10.30.0.0/16")
+    with pytest.raises(PlanError) as info:
+        load_plan(plan)
+    assert any("overlaps" in i.message and "in eu-central-1" in i.message for i in info.value.issues), str(info.value)
+    plan = make_multi_region(tmp_path / "b")
+    edit_yaml(plan / "prod.yaml", lambda d: d.update(region_vpc_cidrs={}))
+    with pytest.raises(PlanError) as info:
+        load_plan(plan)
+    assert any("need a VPC CIDR in region_vpc_cidrs" in i.message for i in info.value.issues), str(info.value)
+
+
+def test_multi_region_needs_two_regions_in_production(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d.update(deployment_type="multi-region"))
+    with pytest.raises(PlanError) as info:
+        load_plan(plan_copy)
+    assert any("at least two regions in production" in i.message and i.file.endswith("prod.yaml") for i in info.value.issues)
