@@ -4,6 +4,7 @@ config for the local provider mirror, and one synth of the example per session."
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -97,7 +98,17 @@ def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def load_stack(out: Path, stack: str) -> dict:
-    import json
+@pytest.fixture(scope="session")
+def aws_schema(example_synth: Path, terraform_cli_config: dict[str, str], tmp_path_factory) -> dict:
+    """The real AWS provider schema (`terraform providers schema -json`) from the local mirror."""
+    work = tmp_path_factory.mktemp("schema")
+    stack = json.loads((example_synth / "terraform/stacks/dev-platform/cdk.tf.json").read_text())
+    (work / "main.tf.json").write_text(json.dumps({"terraform": {"required_providers": stack["terraform"]["required_providers"]}}))
+    terraform(["init", "-backend=false", "-input=false"], work, terraform_cli_config)
+    proc = terraform(["providers", "schema", "-json"], work, terraform_cli_config)
+    schemas = json.loads(proc.stdout)["provider_schemas"]
+    return schemas["registry.terraform.io/hashicorp/aws"]
 
+
+def load_stack(out: Path, stack: str) -> dict:
     return json.loads((out / "terraform" / "stacks" / stack / "cdk.tf.json").read_text())

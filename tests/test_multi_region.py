@@ -76,6 +76,15 @@ def test_regional_stack_validates(mr_out: Path, terraform_cli_config: dict[str, 
     terraform(["validate"], work, terraform_cli_config)
 
 
+def test_regional_stack_matches_the_provider_schema(mr_out: Path, aws_schema: dict) -> None:
+    from test_provider_schema import schema_problems
+
+    seen: set[str] = set()
+    problems = schema_problems(mr_out, aws_schema, seen)
+    assert not problems, "\n".join(problems)
+    assert "resource.aws_db_instance_automated_backups_replication" in seen
+
+
 def test_regional_cluster_gets_its_gitops_tree_and_bootstrap(mr_out: Path, mr_plan: Path) -> None:
     tree = mr_out / "kubernetes/prod-eu-central-1"
     assert (tree / "bootstrap/namespaces/org-a-web/namespace.yaml").exists()

@@ -10,18 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import load_stack, terraform
-
-
-@pytest.fixture(scope="session")
-def aws_schema(example_synth: Path, terraform_cli_config: dict[str, str], tmp_path_factory) -> dict:
-    work = tmp_path_factory.mktemp("schema")
-    stack = json.loads((example_synth / "terraform/stacks/dev-platform/cdk.tf.json").read_text())
-    (work / "main.tf.json").write_text(json.dumps({"terraform": {"required_providers": stack["terraform"]["required_providers"]}}))
-    terraform(["init", "-backend=false", "-input=false"], work, terraform_cli_config)
-    proc = terraform(["providers", "schema", "-json"], work, terraform_cli_config)
-    schemas = json.loads(proc.stdout)["provider_schemas"]
-    return schemas["registry.terraform.io/hashicorp/aws"]
+from conftest import load_stack
 
 
 def _is_reference(value: Any) -> bool:
@@ -90,12 +79,12 @@ def check_block(block: dict, values: dict, where: str) -> list[str]:
     return problems
 
 
-def test_every_emitted_attribute_is_in_the_provider_schema(example_synth: Path, aws_schema: dict) -> None:
-    stacks = sorted(p.name for p in (example_synth / "terraform/stacks").iterdir())
+def schema_problems(out: Path, aws_schema: dict, seen_types: set[str] | None = None) -> list[str]:
+    """Every problem of every stack under ``out`` against the provider schema."""
     problems: list[str] = []
-    seen_types: set[str] = set()
-    for name in stacks:
-        stack = load_stack(example_synth, name)
+    seen_types = set() if seen_types is None else seen_types
+    for name in sorted(p.name for p in (out / "terraform/stacks").iterdir()):
+        stack = load_stack(out, name)
         for kind, section in (("resource", "resource_schemas"), ("data", "data_source_schemas")):
             for type_, items in stack.get(kind, {}).items():
                 seen_types.add(f"{kind}.{type_}")
@@ -106,6 +95,12 @@ def test_every_emitted_attribute_is_in_the_provider_schema(example_synth: Path, 
                     problems += check_block(aws_schema[section][type_]["block"], values, f"{name}: {type_}.{logical}")
         for provider in stack["provider"]["aws"]:
             problems += check_block(aws_schema["provider"]["block"], provider, f"{name}: provider.aws")
+    return problems
+
+
+def test_every_emitted_attribute_is_in_the_provider_schema(example_synth: Path, aws_schema: dict) -> None:
+    seen_types: set[str] = set()
+    problems = schema_problems(example_synth, aws_schema, seen_types)
     assert not problems, "\n".join(problems)
     # The check covered the whole construct library, not a corner of it.
     for expected in ("resource.aws_vpc", "resource.aws_eks_cluster", "resource.aws_eks_node_group", "resource.aws_db_instance", "resource.aws_s3_bucket", "resource.aws_dynamodb_table", "resource.aws_iam_openid_connect_provider", "data.aws_vpc"):
