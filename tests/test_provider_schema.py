@@ -4,11 +4,9 @@ attributes are present and value types match."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from conftest import load_stack
 
