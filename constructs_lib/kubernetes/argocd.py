@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..resolve.addons import ResolvedAddon
+from ..resolve.addons import ResolvedAddon, ResolvedManifestComponent
 from ..resolve.gitops import AppSpec, ClusterGitOps, HelmRepo, ProjectSpec
 
 API = "argoproj.io/v1alpha1"
@@ -52,6 +52,21 @@ def git_application(g: ClusterGitOps, name: str, path: str, project: str, namesp
             "source": {"repoURL": g.repo_url, "targetRevision": g.target_revision, "path": path},
             "destination": {"server": g.server, "namespace": namespace},
             "syncPolicy": {"automated": SYNC_AUTOMATED, "syncOptions": ["ServerSideApply=true"]},
+        },
+    }
+
+
+def manifest_application(g: ClusterGitOps, m: ResolvedManifestComponent, project: str) -> dict[str, Any]:
+    """A component with no chart: its pinned Kustomize folder from its own repository."""
+    return {
+        "apiVersion": API,
+        "kind": "Application",
+        "metadata": _meta(m.name, g.argocd_namespace, m.sync_wave, {"infraplan.io/component": m.name}),
+        "spec": {
+            "project": project,
+            "source": {"repoURL": m.repo_url, "targetRevision": m.revision, "path": m.path},
+            "destination": {"server": g.server, "namespace": m.namespace},
+            "syncPolicy": {"automated": SYNC_AUTOMATED, "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"]},
         },
     }
 

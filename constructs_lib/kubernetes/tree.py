@@ -115,6 +115,11 @@ def render_cluster(g: ClusterGitOps) -> dict[str, str]:
                 folder.add(f"clustersecretstore-{store.name}.yaml", addon_objects.cluster_secret_store(g, store))
         folder.close()
         infra.include(addon.component)
+    for m in g.cluster.manifest_components:  # no chart: the component's own pinned kustomization
+        folder = _Folder(files, f"{k}/infrastructure/{m.name}")
+        folder.add("application.yaml", argocd.manifest_application(g, m, PLATFORM_PROJECT))
+        folder.close()
+        infra.include(m.name)
     infra.close()
 
     # apps/

@@ -59,6 +59,11 @@ def cross_file_checks(
             if net.prefixlen == 0:
                 at(file, ("cluster", "public_access_cidrs", i), "0.0.0.0/0 opens the Kubernetes API to the internet", "list the ranges that need access")
 
+        known = {"argocd", *platform.components} if platform.gitops.tool == "argocd" else set(platform.components)
+        for component in env.component_values:
+            if component not in known:
+                at(file, ("component_values", component), f"'{component}' is not a chart component of this plan", f"components with charts: {', '.join(sorted(known))}")
+
         # Scale: node groups within max_nodes.
         total_max = sum(n.max_size for n in env.cluster.node_groups)
         if total_max > platform.scale.max_nodes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -93,6 +93,7 @@ class EnvironmentPlan(PlanModel):
     flow_logs_retention_days: int | None = None
     cluster: ClusterPlan
     database: DatabasePlan = DatabasePlan()
+    component_values: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-environment values overlay, merged last.")
     tags: dict[str, str] = {}
 
     @field_validator("vpc_cidr")

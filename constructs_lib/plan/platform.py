@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import DnsLabel, KubernetesVersion, PlanModel
 
 Component = Literal["ingress-nginx", "cert-manager", "external-secrets", "kube-prometheus-stack"]
+
+
+class ManifestComponent(PlanModel):
+    """A component without a Helm chart: a Kustomize folder in a Git repository, pinned to a tag or commit."""
+
+    name: DnsLabel
+    repo_url: str
+    path: str = Field(pattern=r"^[A-Za-z0-9._/-]+$")
+    revision: str = Field(description="An exact tag (v1.2.3) or a full commit SHA, never a branch.")
+    namespace: DnsLabel
+    sync_wave: int = 0
+
+    @field_validator("repo_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not (v.startswith("https://") or v.startswith("ssh://") or v.startswith("git@")):
+            raise ValueError(f"'{v}' is not a Git URL (https://, ssh:// or git@)")
+        return v
+
+    @field_validator("revision")
+    @classmethod
+    def _pinned(cls, v: str) -> str:
+        if re.fullmatch(r"[0-9a-f]{40}", v) or re.fullmatch(r"v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?", v):
+            return v
+        raise ValueError(f"revision '{v}' is not pinned: use an exact version tag such as v1.2.3 or a full commit SHA, not a branch")
 
 
 class IacTools(PlanModel):
@@ -130,6 +156,10 @@ class PlatformPlan(PlanModel):
     constraints: Constraints = Constraints()
     scale: Scale
     components: list[Component] = []
+    component_values: dict[Literal["argocd", "ingress-nginx", "cert-manager", "external-secrets", "kube-prometheus-stack"], dict[str, Any]] = Field(
+        default_factory=dict, description="Helm values merged over infraplan's for a chart that needs customization (a values overlay)."
+    )
+    manifest_components: list[ManifestComponent] = Field(default_factory=list, description="Components with no chart: Kustomize + ArgoCD.")
     constitution: list[Gate] = []
     complexity_tracking: list[ComplexityJustification] = []
     platform_admins: PlatformAdmins = PlatformAdmins()
@@ -149,6 +179,11 @@ class PlatformPlan(PlanModel):
     def _unique(self) -> "PlatformPlan":
         if len(set(self.components)) != len(self.components):
             raise ValueError("components: each component may be listed once")
+        names = [m.name for m in self.manifest_components]
+        if len(set(names)) != len(names) or set(names) & {"argocd", *self.components}:
+            raise ValueError("manifest_components: names must be unique and differ from the chart components")
+        if self.manifest_components and self.gitops.tool == "none":
+            raise ValueError("manifest_components need GitOps (gitops.tool: argocd): without it nothing would apply them")
         if "cert-manager" in self.components and self.certificates is None:
             raise ValueError("cert-manager is a component, so certificates (acme_email, challenge) must be set")
         ids = [g.id for g in self.constitution]

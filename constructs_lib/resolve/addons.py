@@ -161,8 +161,47 @@ def addon_values(component: str, tier: str, cluster_name: str, region: str, role
     raise ValueError(f"no values for component {component}")
 
 
-def resolve_addons(platform: PlatformPlan, tier: str, cluster_name: str, region: str, roles: tuple[IrsaRole, ...]) -> tuple[ResolvedAddon, ...]:
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """``overlay`` over ``base``: mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in overlay.items():
+        out[key] = deep_merge(out[key], value) if isinstance(out.get(key), dict) and isinstance(value, dict) else value
+    return out
+
+
+@dataclass(frozen=True)
+class ResolvedManifestComponent:
+    """A component with no chart: a pinned Kustomize folder in a Git repository, applied by ArgoCD."""
+
+    name: str
+    repo_url: str
+    path: str
+    revision: str
+    namespace: str
+    sync_wave: int
+    reason: str
+
+
+def resolve_manifest_components(platform: PlatformPlan) -> tuple[ResolvedManifestComponent, ...]:
+    return tuple(
+        ResolvedManifestComponent(
+            m.name, m.repo_url, m.path, m.revision, m.namespace, m.sync_wave, f"no chart: Kustomize + ArgoCD from {m.repo_url}//{m.path} at {m.revision}"
+        )
+        for m in platform.manifest_components
+    )
+
+
+def resolve_addons(
+    platform: PlatformPlan,
+    tier: str,
+    cluster_name: str,
+    region: str,
+    roles: tuple[IrsaRole, ...],
+    env_values: dict[str, dict[str, Any]] | None = None,
+    env_file: str = "",
+) -> tuple[ResolvedAddon, ...]:
     catalog = chart_catalog()
+    env_values = env_values or {}
     components = (["argocd"] if platform.gitops.tool == "argocd" else []) + list(platform.components)
     out = []
     for component in components:
@@ -178,7 +217,13 @@ def resolve_addons(platform: PlatformPlan, tier: str, cluster_name: str, region:
         settings, why = addon_settings(component, tier, region, roles, platform)
         if why:
             reason = f"{reason}; {why}"
-        out.append(ResolvedAddon(component, method, reason, chart, addon_values(component, tier, cluster_name, region, roles, platform), settings))
+        values = addon_values(component, tier, cluster_name, region, roles, platform)
+        overlays = [(platform.component_values.get(component), f"platform.yaml component_values.{component}"), (env_values.get(component), f"{env_file} component_values.{component}")]
+        for overlay, where in overlays:
+            if overlay:
+                values = deep_merge(values, overlay)
+                reason = f"{reason}; the chart needs customization: values overlay from {where}"
+        out.append(ResolvedAddon(component, method, reason, chart, values, settings))
     return tuple(out)
 
 

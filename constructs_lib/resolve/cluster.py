@@ -9,7 +9,7 @@ import yaml
 
 from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
-from .addons import resolve_addons
+from .addons import resolve_addons, resolve_manifest_components
 from . import names
 from .model import IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
 from .network import retention_days
@@ -96,9 +96,12 @@ def resolve_cluster(
     t.record("irsa_roles", [r.role_name for r in roles], rule("irsa-by-component", "one least-privilege role per controller the plan enables"))
     region = region or env.regions[0]
     t.record("region", region, environment(f"{env_file}: regions", "the primary region" if region == env.regions[0] else "a secondary region"))
-    addons = resolve_addons(platform, env.tier, name, region, roles)
+    addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file)
     for a in addons:
         t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
+    manifests = resolve_manifest_components(platform)
+    for m in manifests:
+        t.record(f"addons.{m.name}", f"kustomize: {m.repo_url}//{m.path} @ {m.revision}", rule("deployment-decision-matrix", m.reason))
     gitops_path = f"{platform.gitops.path.strip('/')}/{key}"
     t.record("gitops_path", gitops_path, plan("platform.yaml: gitops.path", "<gitops.path>/<cluster key>"))
     platform_secrets = t.record("platform_secrets_path", f"{secrets_path}/{names.PLATFORM_SECRETS}", rule("secrets-isolation", "external-secrets' own role reads only the platform's secrets"))
@@ -135,6 +138,7 @@ def resolve_cluster(
         tenant_access=access,
         irsa_roles=roles,
         addons=addons,
+        manifest_components=manifests,
         gitops_path=gitops_path,
         dns_zone_id=platform.certificates.hosted_zone_id if platform.certificates and platform.certificates.challenge == "dns-01" else None,
         platform_secrets_path=platform_secrets,

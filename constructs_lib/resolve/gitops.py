@@ -214,7 +214,7 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
     argocd = cluster.addon("argocd")
 
     # AppProjects
-    platform_repos = tuple(sorted({env.gitops.repo_url, *repos}))
+    platform_repos = tuple(sorted({env.gitops.repo_url, *repos, *(m.repo_url for m in cluster.manifest_components)}))
     projects = [
         ProjectSpec(
             PLATFORM_PROJECT,

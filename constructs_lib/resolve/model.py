@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .trace import Decision
 
 if TYPE_CHECKING:
-    from .addons import ResolvedAddon
+    from .addons import ResolvedAddon, ResolvedManifestComponent
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ class ResolvedCluster:
     tenant_access: tuple[TenantAccess, ...]
     irsa_roles: tuple[IrsaRole, ...]
     addons: tuple["ResolvedAddon", ...]
+    manifest_components: tuple["ResolvedManifestComponent", ...]  # components with no chart (Kustomize)
     gitops_path: str  # folder of this cluster's tree in the GitOps repo
     dns_zone_id: str | None  # Route 53 zone cert-manager may edit (DNS-01), if any
     platform_secrets_path: str  # the only path external-secrets' own role reads
