@@ -34,6 +34,15 @@ DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 """A Kubernetes/DNS-1123 label: names of tenants, environments, namespaces, apps."""
 
 
+def _git_url(value: str) -> str:
+    if not value.startswith(("https://", "ssh://", "git@")):
+        raise ValueError(f"'{value}' is not a Git URL (https://, ssh:// or git@)")
+    return value
+
+
+GitUrl = Annotated[str, AfterValidator(_git_url)]
+
+
 def _account_id(value: str) -> str:
     if not re.fullmatch(r"\d{12}", value):
         raise ValueError(f"'{value}' is not an AWS account id (12 digits, quote it in YAML to keep leading zeros)")

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import DnsLabel, KubernetesVersion, PlanModel
+from .base import DnsLabel, GitUrl, KubernetesVersion, PlanModel
 
 Component = Literal["ingress-nginx", "cert-manager", "external-secrets", "kube-prometheus-stack"]
 
@@ -16,18 +16,11 @@ class ManifestComponent(PlanModel):
     """A component without a Helm chart: a Kustomize folder in a Git repository, pinned to a tag or commit."""
 
     name: DnsLabel
-    repo_url: str
+    repo_url: GitUrl
     path: str = Field(pattern=r"^[A-Za-z0-9._/-]+$")
     revision: str = Field(description="An exact tag (v1.2.3) or a full commit SHA, never a branch.")
     namespace: DnsLabel
     sync_wave: int = 0
-
-    @field_validator("repo_url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        if not (v.startswith("https://") or v.startswith("ssh://") or v.startswith("git@")):
-            raise ValueError(f"'{v}' is not a Git URL (https://, ssh:// or git@)")
-        return v
 
     @field_validator("revision")
     @classmethod
@@ -49,17 +42,10 @@ class KubernetesDecision(PlanModel):
 
 class GitOpsDecision(PlanModel):
     tool: Literal["argocd", "none"] = "argocd"
-    repo_url: str = Field(description="The Git repository ArgoCD syncs from.")
+    repo_url: GitUrl = Field(description="The Git repository ArgoCD syncs from.")
     target_revision: str = "main"
     path: str = Field("kubernetes", description="Folder of the GitOps tree inside the repository.")
     argocd_version: str | None = Field(None, description="Override of the catalog's ArgoCD chart version.")
-
-    @field_validator("repo_url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        if not (v.startswith("https://") or v.startswith("ssh://") or v.startswith("git@")):
-            raise ValueError(f"'{v}' is not a Git URL (https://, ssh:// or git@)")
-        return v
 
 
 class StateBackendDecision(PlanModel):
