@@ -20,55 +20,39 @@ def _meta(name: str, namespace: str, wave: int | None = None, labels: dict | Non
     return meta
 
 
-def helm_application(g: ClusterGitOps, addon: ResolvedAddon, project: str) -> dict[str, Any]:
-    """The shared contract with the Pulumi program: source = the pinned chart, values = ``addon.values`` exactly."""
-    c = addon.chart
+def _application(
+    g: ClusterGitOps, name: str, project: str, source: dict[str, Any], namespace: str, wave: int | None, *, component: bool, create_namespace: bool
+) -> dict[str, Any]:
     return {
         "apiVersion": API,
         "kind": "Application",
-        "metadata": _meta(addon.component, g.argocd_namespace, c.sync_wave, {"infraplan.io/component": addon.component}),
+        "metadata": _meta(name, g.argocd_namespace, wave, {"infraplan.io/component": name} if component else None),
         "spec": {
             "project": project,
-            "source": {
-                "repoURL": c.repo_url,
-                "chart": c.chart,
-                "targetRevision": c.version,
-                "helm": {"releaseName": c.release, "valuesObject": addon.values},
-            },
-            "destination": {"server": g.server, "namespace": c.namespace},
-            "syncPolicy": {"automated": SYNC_AUTOMATED, "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"]},
+            "source": source,
+            "destination": {"server": g.server, "namespace": namespace},
+            "syncPolicy": {"automated": SYNC_AUTOMATED, "syncOptions": (["CreateNamespace=true"] if create_namespace else []) + ["ServerSideApply=true"]},
         },
     }
+
+
+def helm_application(g: ClusterGitOps, addon: ResolvedAddon, project: str) -> dict[str, Any]:
+    """The shared contract with the Pulumi program: source = the pinned chart, values = ``addon.values`` exactly."""
+    c = addon.chart
+    source = {"repoURL": c.repo_url, "chart": c.chart, "targetRevision": c.version, "helm": {"releaseName": c.release, "valuesObject": addon.values}}
+    return _application(g, addon.component, project, source, c.namespace, c.sync_wave, component=True, create_namespace=True)
 
 
 def git_application(g: ClusterGitOps, name: str, path: str, project: str, namespace: str, wave: int | None = None) -> dict[str, Any]:
     """An Application whose source is a kustomization in the GitOps repo."""
-    return {
-        "apiVersion": API,
-        "kind": "Application",
-        "metadata": _meta(name, g.argocd_namespace, wave),
-        "spec": {
-            "project": project,
-            "source": {"repoURL": g.repo_url, "targetRevision": g.target_revision, "path": path},
-            "destination": {"server": g.server, "namespace": namespace},
-            "syncPolicy": {"automated": SYNC_AUTOMATED, "syncOptions": ["ServerSideApply=true"]},
-        },
-    }
+    source = {"repoURL": g.repo_url, "targetRevision": g.target_revision, "path": path}
+    return _application(g, name, project, source, namespace, wave, component=False, create_namespace=False)
 
 
 def manifest_application(g: ClusterGitOps, m: ResolvedManifestComponent, project: str) -> dict[str, Any]:
     """A component with no chart: its pinned Kustomize folder from its own repository."""
-    return {
-        "apiVersion": API,
-        "kind": "Application",
-        "metadata": _meta(m.name, g.argocd_namespace, m.sync_wave, {"infraplan.io/component": m.name}),
-        "spec": {
-            "project": project,
-            "source": {"repoURL": m.repo_url, "targetRevision": m.revision, "path": m.path},
-            "destination": {"server": g.server, "namespace": m.namespace},
-            "syncPolicy": {"automated": SYNC_AUTOMATED, "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"]},
-        },
-    }
+    source = {"repoURL": m.repo_url, "targetRevision": m.revision, "path": m.path}
+    return _application(g, m.name, project, source, m.namespace, m.sync_wave, component=True, create_namespace=True)
 
 
 def app_project(g: ClusterGitOps, p: ProjectSpec, wave: int) -> dict[str, Any]:
