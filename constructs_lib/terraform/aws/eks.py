@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import AwsDataSource, AwsResource
+from .base import AwsResource
 
 
 class EksCluster(AwsResource):
@@ -27,9 +27,3 @@ class EksAccessPolicyAssociation(AwsResource):
 
 class LaunchTemplate(AwsResource):
     resource_type = "aws_launch_template"
-
-
-class DataEksCluster(AwsDataSource):
-    data_type = "aws_eks_cluster"
-
-

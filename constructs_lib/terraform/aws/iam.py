@@ -9,9 +9,6 @@ class IamRole(AwsResource):
     resource_type = "aws_iam_role"
 
 
-class IamPolicy(AwsResource):
-    resource_type = "aws_iam_policy"
-
 
 class IamRolePolicyAttachment(AwsResource):
     resource_type = "aws_iam_role_policy_attachment"
@@ -27,11 +24,3 @@ class IamOpenidConnectProvider(AwsResource):
 
 class DataIamPolicyDocument(AwsDataSource):
     data_type = "aws_iam_policy_document"
-
-
-class DataCallerIdentity(AwsDataSource):
-    data_type = "aws_caller_identity"
-
-
-class DataPartition(AwsDataSource):
-    data_type = "aws_partition"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import AwsDataSource, AwsResource
+from .base import AwsResource
 
 
 class DbInstance(AwsResource):
@@ -20,6 +20,3 @@ class DbParameterGroup(AwsResource):
 class DbInstanceAutomatedBackupsReplication(AwsResource):
     resource_type = "aws_db_instance_automated_backups_replication"
 
-
-class DataDbInstance(AwsDataSource):
-    data_type = "aws_db_instance"

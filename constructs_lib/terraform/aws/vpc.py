@@ -49,9 +49,6 @@ class SecurityGroupIngressRule(AwsResource):
     resource_type = "aws_vpc_security_group_ingress_rule"
 
 
-class SecurityGroupEgressRule(AwsResource):
-    resource_type = "aws_vpc_security_group_egress_rule"
-
 
 class FlowLog(AwsResource):
     resource_type = "aws_flow_log"
@@ -64,6 +61,3 @@ class VpcEndpoint(AwsResource):
 class DataVpc(AwsDataSource):
     data_type = "aws_vpc"
 
-
-class DataSubnets(AwsDataSource):
-    data_type = "aws_subnets"
