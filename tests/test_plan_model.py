@@ -162,3 +162,35 @@ def test_platform_is_a_reserved_tenant_name(plan_copy: Path) -> None:
     edit_yaml(plan_copy / "tenants" / "org-b.yaml", lambda d: d.update(name="platform", namespaces=["platform"], apps=[{**d["apps"][0], "namespace": "platform"}]))
     err = errors_of(plan_copy)
     assert any("reserved" in i.message for i in err.issues), str(err)
+
+
+def test_two_tenants_cannot_share_a_database_name_on_the_shared_instance(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "tenants" / "org-b.yaml", lambda d: d.update(database={"mode": "shared", "name": "org_a"}))
+    err = errors_of(plan_copy)
+    issue = next(i for i in err.issues if "also tenant 'org-a's" in i.message)
+    assert issue.file.endswith("org-b.yaml") and issue.path == "database.name" and issue.line > 0
+
+
+@pytest.mark.parametrize("name", ["postgres", "rdsadmin", "platform", "infraplan_admin", "pg_monitor", "rds_superuser"])
+def test_reserved_database_names(plan_copy: Path, name: str) -> None:
+    edit_yaml(plan_copy / "tenants" / "org-a.yaml", lambda d: d["database"].update(name=name))
+    err = errors_of(plan_copy)
+    assert any(f"database name '{name}' is reserved" in i.message and i.path == "database.name" for i in err.issues), str(err)
+
+
+def test_database_mode_must_fit_the_cluster(plan_copy: Path) -> None:
+    """A dedicated cluster has its own VPC: it cannot reach the shared instance (and vice versa)."""
+    edit_yaml(plan_copy / "tenants" / "org-c.yaml", lambda d: d["environments"]["prod"]["database"].update(mode="shared"))
+    err = errors_of(plan_copy)
+    issue = next(i for i in err.issues if "does not fit" in i.message)
+    assert issue.path == "environments.prod.database.mode" and "mode: dedicated" in issue.hint
+
+
+def test_tenants_cannot_claim_platform_namespaces(plan_copy: Path) -> None:
+    edit_yaml(
+        plan_copy / "tenants" / "org-b.yaml",
+        lambda d: d.update(name="database", namespaces=["database-bootstrap"], apps=[{**d["apps"][0], "namespace": "database-bootstrap"}]),
+    )
+    (plan_copy / "tenants" / "org-b.yaml").rename(plan_copy / "tenants" / "database.yaml")
+    err = errors_of(plan_copy)
+    assert any("namespace 'database-bootstrap' belongs to the platform" in i.message for i in err.issues), str(err)

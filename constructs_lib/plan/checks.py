@@ -79,12 +79,18 @@ def cross_file_checks(
     if len(tenants) > platform.scale.tenants:
         issues.append(PlanIssue(platform_file, sources[platform_file].line_of(("scale", "tenants")), "scale.tenants", f"{len(tenants)} tenants are defined, over scale.tenants ({platform.scale.tenants})"))
     namespace_owner: dict[str, str] = {}
+    from ..resolve.addons import chart_catalog
+
+    platform_namespaces = {*names.SYSTEM_NAMESPACES, *(c.namespace for c in chart_catalog().values())}
+    database_owner: dict[tuple[str, str], str] = {}  # (env, database on the shared instance) -> tenant
     for tname, (tenant, file) in tenants.items():
         if tname == names.PLATFORM_SECRETS:
             at(file, ("name",), f"the tenant name '{tname}' is reserved: <secrets path>/{tname}/ holds the platform's own secrets", "choose another name")
         if len(tenant.namespaces) > platform.scale.namespaces_per_tenant:
             at(file, ("namespaces",), f"{len(tenant.namespaces)} namespaces, over scale.namespaces_per_tenant ({platform.scale.namespaces_per_tenant})")
         for i, ns in enumerate(tenant.namespaces):
+            if ns in platform_namespaces:
+                at(file, ("namespaces", i), f"namespace '{ns}' belongs to the platform", f"platform namespaces: {', '.join(sorted(platform_namespaces))}")
             if ns in namespace_owner:
                 at(file, ("namespaces", i), f"namespace '{ns}' is also claimed by tenant '{namespace_owner[ns]}'")
             namespace_owner.setdefault(ns, tname)
@@ -100,6 +106,24 @@ def cross_file_checks(
             role = names.tenant_role(names.cluster_name(platform.name, env_name, tname if isolation == "dedicated" else None), tname, "developers")
             if len(role) > names.IAM_ROLE_NAME_MAX:
                 at(file, ("name",), f"the tenant's IAM role '{role}' would be {len(role)} characters, over {names.IAM_ROLE_NAME_MAX}", "shorten the tenant name")
+            db = override.database if override and override.database else tenant.database
+            db_path: FieldPath = ("environments", env_name, "database") if override and override.database else ("database",)
+            if db.mode != "none":
+                db_name = db.name or tname.replace("-", "_")
+                if db_name in names.RESERVED_DATABASE_NAMES or db_name.startswith(("pg_", "rds_")):
+                    at(file, (*db_path, "name"), f"the database name '{db_name}' is reserved on the instance", "choose another name (not postgres, template0/1, rdsadmin, rds_*, pg_*, platform or the master user)")
+                wanted = "dedicated" if isolation == "dedicated" else "shared"
+                if db.mode != wanted:
+                    at(
+                        file,
+                        (*db_path, "mode"),
+                        f"database.mode '{db.mode}' in '{env_name}' does not fit the tenant's {isolation} cluster",
+                        "a dedicated cluster has its own VPC and instance (mode: dedicated); a tenant on the shared cluster uses the shared instance (mode: shared)",
+                    )
+                elif db.mode == "shared":
+                    other = database_owner.setdefault((env_name, db_name), tname)
+                    if other != tname:
+                        at(file, (*db_path, "name"), f"database '{db_name}' on the shared instance of '{env_name}' is also tenant '{other}'s", "give each tenant its own database name")
             if isolation == "dedicated":
                 cidr = (override.vpc_cidr if override else None) or tenant.vpc_cidr
                 if cidr is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..plan.environment import DatabasePlan
 from ..plan.platform import PlatformPlan
+from . import names
 from .model import ResolvedDatabase
 from .trace import Trace, default, environment, plan, rule
 
@@ -92,7 +93,7 @@ def resolve_database(
         skip_final_snapshot=skip,
         performance_insights=pi,
         monitoring_interval_seconds=monitoring,
-        master_username="infraplan_admin",
+        master_username=names.DB_MASTER_USERNAME,
         database_name=database_name,
         port=5432,
     )

@@ -55,6 +55,27 @@ def tenant_secrets_role(cluster: str, tenant: str) -> str:
 
 PLATFORM_SECRETS = "platform"  # <secrets path>/platform/* holds the platform's own secrets; no tenant may be named so
 
+# PostgreSQL: the master user RDS manages, the platform's own database on the shared
+# instance, and names a tenant database or role may not take.
+DB_MASTER_USERNAME = "infraplan_admin"
+PLATFORM_DATABASE = "platform"
+RESERVED_DATABASE_NAMES = ("postgres", "template0", "template1", "rdsadmin", "rdsrepladmin", "rds_superuser", PLATFORM_DATABASE, DB_MASTER_USERNAME)
+
+# The platform namespace where the tenant databases are bootstrapped (roles, databases).
+DATABASE_BOOTSTRAP_NAMESPACE = "database-bootstrap"
+# Namespaces no tenant may claim: Kubernetes' own and the platform's.
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", DATABASE_BOOTSTRAP_NAMESPACE)
+
+
+def tenant_database_role(database: str) -> str:
+    """The PostgreSQL role that owns a tenant's database and that its apps log in as."""
+    return database
+
+
+def database_admin_role(cluster: str) -> str:
+    """IAM role external-secrets assumes to read the master secret of the database the cluster's tenants use."""
+    return f"{cluster}-database-admin"
+
 
 def state_bucket(prefix: str, env: str, account_id: str) -> str:
     return f"{prefix}-{env}-{account_id}"
