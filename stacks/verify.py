@@ -178,6 +178,10 @@ def check_tenant(aws: Clients, env: ResolvedEnvironment, tenant: ResolvedTenant)
             desc = sm.describe_secret(SecretId=name)
             if desc.get("DeletedDate"):
                 out.append(Difference(where, "state", "active", "scheduled for deletion"))
+            # Terraform writes the value; verify only sees that one is current (it never reads it).
+            current = any("AWSCURRENT" in stages for stages in desc.get("VersionIdsToStages", {}).values())
+            if not current:
+                out.append(Difference(where, "value", "a current version", "none"))
         except sm.exceptions.ResourceNotFoundException:
             out.append(Difference(where, "exists", True, False))
     return out

@@ -110,10 +110,11 @@ def test_irsa_and_pinned_addons(dev: str) -> None:
     conditions = {c["variable"].rsplit(":", 1)[1]: c["values"] for c in statement["condition"]}
     assert conditions == {"sub": ["system:serviceaccount:external-secrets:external-secrets"], "aud": ["sts.amazonaws.com"]}
     policy = next(p for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "external-secrets-least-privilege")
-    read, assume = json.loads(policy["policy"])["Statement"]
+    read, assume, assume_admin = json.loads(policy["policy"])["Statement"]
     assert read["Resource"] == ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme/dev/platform/*"]  # not the tenants'
     assert all(not a.startswith("secretsmanager:Put") and a != "secretsmanager:*" for a in read["Action"])
     assert assume["Resource"] == [f"arn:aws:iam::111111111111:role/acme-dev-{t}-secrets" for t in ("org-a", "org-b", "org-c")]
+    assert assume_admin["Resource"] == ["arn:aws:iam::111111111111:role/acme-dev-database-admin"]
     cert = next(p for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "cert-manager-least-privilege")
     assert "hostedzone/Z0123456789ABCDEFGHIJ" in cert["policy"]
 
@@ -216,6 +217,43 @@ def test_tenant_stacks_shared_and_dedicated(envs) -> None:
     assert by_attr(dedicated, "aws_iam_role_policy", "name", "read-tenant-secrets")["policy"].count("secret:acme/prod/org-c/*") == 1
     outputs = dedicated["output"]
     assert {"cluster_name", "cluster_endpoint", "oidc_provider_arn", "db_endpoint", "db_master_secret_arn"} <= set(outputs)
+
+
+def test_database_admin_role_reads_only_the_master_secret(dev: str) -> None:
+    d = json.loads(dev)
+    role = by_attr(d, "aws_iam_role", "name", "acme-dev-database-admin")
+    trust = json.loads(role["assume_role_policy"])["Statement"][0]
+    assert "aws_iam_role.cluster_irsa_external_secrets" in trust["Principal"]["AWS"]  # only external-secrets' role
+    read, find, decrypt = json.loads(by_attr(d, "aws_iam_role_policy", "name", "read-master-secret")["policy"])["Statement"]
+    instance = next(k for k, v in resources(d, "aws_db_instance").items() if v["identifier"] == "acme-dev-pg")
+    key = next(k for k, v in resources(d, "aws_kms_key").items() if "acme-dev-pg" in v["description"])
+    assert read["Resource"] == [f"${{aws_db_instance.{instance}.master_user_secret[0].secret_arn}}"]  # one secret, not a pattern
+    assert read["Action"] == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    assert find["Action"] == ["secretsmanager:ListSecrets"]  # metadata only; it takes no resource
+    assert decrypt["Resource"] == [f"${{aws_kms_key.{key}.arn}}"]
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
+
+
+def test_tenant_database_credentials_never_reach_state(envs) -> None:
+    dev, prod = envs["dev"], envs["prod"]
+    shared = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(dev, dev.tenant("org-a")))))
+    (password_id, password), = shared["ephemeral"]["aws_secretsmanager_random_password"].items()
+    assert password["password_length"] == 32 and password["exclude_punctuation"] is True
+    version = one(shared, "aws_secretsmanager_secret_version")
+    assert "secret_string" not in version  # only the write-only attribute
+    assert version["secret_string_wo_version"] == 1
+    value = version["secret_string_wo"]
+    assert f"ephemeral.aws_secretsmanager_random_password.{password_id}.random_password" in value
+    # the shared instance is found by its identifier; its address and port go into the secret
+    assert shared["data"]["aws_db_instance"]["shared_database"]["db_instance_identifier"] == "acme-dev-pg"
+    for field in ('"host" = data.aws_db_instance.shared_database.address', '"port" = data.aws_db_instance.shared_database.port', '"dbname" = "org_a"', '"username" = "org_a"', '"engine" = "postgres"'):
+        assert field in value, field
+    dedicated = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
+    assert "data" not in dedicated or "aws_db_instance" not in dedicated["data"]
+    value = one(dedicated, "aws_secretsmanager_secret_version")["secret_string_wo"]
+    instance_id = next(iter(resources(dedicated, "aws_db_instance")))
+    assert f'"host" = aws_db_instance.{instance_id}.address' in value and '"dbname" = "org_c"' in value
+    assert by_attr(dedicated, "aws_iam_role", "name", "acme-prod-org-c-database-admin")
 
 
 def test_user_extension_adds_resources_and_still_validates(tmp_path: Path, example_plan: Path, terraform_cli_config: dict[str, str]) -> None:

@@ -50,6 +50,7 @@ def test_secondary_region_is_resolved_with_reasons(mr_plan: Path) -> None:
     paths = {d.path: d for d in env.decisions}
     assert paths["regions.eu-central-1.database"].source.ref == "multi-region-database"
     assert paths["regions.eu-central-1.cluster.name"].source.ref == "names.regional_cluster_name"
+    assert r.cluster.database_admin is None  # no instance there: tenant databases are bootstrapped from the primary region
 
 
 def test_single_region_plans_have_no_secondary_regions(example_plan: Path) -> None:

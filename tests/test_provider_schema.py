@@ -1,4 +1,4 @@
-"""Every resource, data source, attribute and block that infraplan emits exists in
+"""Every resource, data source, ephemeral resource, attribute and block that infraplan emits exists in
 the real AWS provider schema (`terraform providers schema -json`), required
 attributes are present and value types match."""
 
@@ -83,7 +83,7 @@ def schema_problems(out: Path, aws_schema: dict, seen_types: set[str] | None = N
     seen_types = set() if seen_types is None else seen_types
     for name in sorted(p.name for p in (out / "terraform/stacks").iterdir()):
         stack = load_stack(out, name)
-        for kind, section in (("resource", "resource_schemas"), ("data", "data_source_schemas")):
+        for kind, section in (("resource", "resource_schemas"), ("data", "data_source_schemas"), ("ephemeral", "ephemeral_resource_schemas")):
             for type_, items in stack.get(kind, {}).items():
                 seen_types.add(f"{kind}.{type_}")
                 if type_ not in aws_schema[section]:
@@ -101,7 +101,19 @@ def test_every_emitted_attribute_is_in_the_provider_schema(example_synth: Path, 
     problems = schema_problems(example_synth, aws_schema, seen_types)
     assert not problems, "\n".join(problems)
     # The check covered the whole construct library, not a corner of it.
-    for expected in ("resource.aws_vpc", "resource.aws_eks_cluster", "resource.aws_eks_node_group", "resource.aws_db_instance", "resource.aws_s3_bucket", "resource.aws_dynamodb_table", "resource.aws_iam_openid_connect_provider", "data.aws_vpc"):
+    for expected in (
+        "resource.aws_vpc",
+        "resource.aws_eks_cluster",
+        "resource.aws_eks_node_group",
+        "resource.aws_db_instance",
+        "resource.aws_s3_bucket",
+        "resource.aws_dynamodb_table",
+        "resource.aws_iam_openid_connect_provider",
+        "resource.aws_secretsmanager_secret_version",
+        "data.aws_vpc",
+        "data.aws_db_instance",
+        "ephemeral.aws_secretsmanager_random_password",
+    ):
         assert expected in seen_types
 
 

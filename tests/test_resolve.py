@@ -118,3 +118,17 @@ def test_irsa_roles_follow_components(resolved) -> None:
 def test_resolution_is_pure_and_repeatable(example_plan: Path) -> None:
     plan = load_plan(example_plan)
     assert resolve_environment(plan, "prod") == resolve_environment(plan, "prod")
+
+
+def test_tenant_databases_and_their_bootstrap(resolved) -> None:
+    dev, prod = resolved["dev"], resolved["prod"]
+    org_a = dev.tenant("org-a").database
+    assert (org_a.mode, org_a.database_name, org_a.role_name, org_a.instance_identifier) == ("shared", "org_a", "org_a", "acme-dev-pg")
+    assert dev.tenant("org-b").database is None
+    admin = dev.cluster.database_admin
+    assert admin.role_name == "acme-dev-database-admin" and admin.instance_arn == "arn:aws:rds:eu-west-1:111111111111:db:acme-dev-pg"
+    dedicated = prod.tenant("org-c")
+    assert dedicated.cluster.database_admin.instance_identifier == dedicated.database.instance_identifier == "acme-prod-org-c-pg"
+    assert decision(dev, "cluster.database_admin").source.ref == "database-bootstrap"
+    tenant_paths = {d.path: d for d in dev.tenant("org-a").decisions}
+    assert tenant_paths["tenant.org-a.database.role"].value == "org_a"

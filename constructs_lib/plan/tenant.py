@@ -59,6 +59,9 @@ class AppPlan(PlanModel):
 class TenantDatabase(PlanModel):
     mode: Literal["none", "shared", "dedicated"] = "none"
     name: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    credentials_version: int = Field(
+        1, ge=1, description="Raise it to rotate the tenant's database password: Terraform writes a new one, the bootstrap Job sets it on the role."
+    )
 
 
 class TenantEnvironmentOverride(PlanModel):

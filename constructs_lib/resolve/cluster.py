@@ -11,7 +11,7 @@ from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
 from .addons import resolve_addons, resolve_manifest_components
 from . import names
-from .model import IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
+from .model import DatabaseAdminRole, IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
 from .network import retention_days
 from .trace import Trace, default, environment, plan, rule
 
@@ -51,6 +51,7 @@ def resolve_cluster(
     access: tuple[TenantAccess, ...],
     secrets_path: str,
     terraform_stack: str,
+    database: str | None = None,
     region: str | None = None,
     instance_types_override: list[str] | None = None,
     override_source: str = "",
@@ -121,6 +122,20 @@ def resolve_cluster(
             {r.tenant: r.secrets_path for r in secret_roles},
             rule("secrets-isolation", "each tenant's store assumes a role that reads only <path>/<env>/<tenant>/*, so one tenant cannot read another's secrets"),
         )
+    database_admin = None
+    if database is not None and secret_roles:
+        role_name = names.database_admin_role(name)
+        database_admin = DatabaseAdminRole(
+            role_name, f"arn:aws:iam::{env.account_id}:role/{role_name}", database, f"arn:aws:rds:{env.regions[0]}:{env.account_id}:db:{database}"
+        )
+        t.record(
+            "database_admin",
+            {"role": role_name, "instance": database},
+            rule(
+                "database-bootstrap",
+                "external-secrets assumes this role, from the database bootstrap namespace only, to read the instance's RDS-managed master secret; the bootstrap Jobs create each tenant's role and database with it",
+            ),
+        )
     t.record("admin_principal_arns", list(platform.platform_admins.principal_arns), plan("platform.yaml: platform_admins.principal_arns"))
     return ResolvedCluster(
         name=name,
@@ -143,4 +158,5 @@ def resolve_cluster(
         dns_zone_id=platform.certificates.hosted_zone_id if platform.certificates and platform.certificates.challenge == "dns-01" else None,
         platform_secrets_path=platform_secrets,
         tenant_secrets_roles=secret_roles,
+        database_admin=database_admin,
     )

@@ -51,6 +51,11 @@ def _isolation(t: TenantPlan, env_name: str) -> tuple[str, str]:
     return t.isolation, "isolation"
 
 
+def _database_mode(t: TenantPlan, env_name: str) -> str:
+    override = t.environments.get(env_name)
+    return (override.database if override and override.database else t.database).mode
+
+
 def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
     env = plan_.environment(env_name)
     p = plan_.platform
@@ -82,6 +87,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         access=tuple(_access(t) for t in shared_tenants),
         secrets_path=names.secrets_path(p.secrets.path_prefix, env_name),
         terraform_stack=names.environment_stack(env_name),
+        database=names.db_identifier(p.name, env_name) if any(_database_mode(t, env_name) == "shared" for t in shared_tenants) else None,
     )
     database = resolve_database(
         trace,
@@ -90,7 +96,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         platform=p,
         db=env.database,
         env_file=env_file,
-        database_name="platform",
+        database_name=names.PLATFORM_DATABASE,
     )
     stack = names.environment_stack(env_name)
     state_stack = names.state_stack(env_name)
@@ -211,8 +217,17 @@ def resolve_tenant(
             instance = names.db_identifier(p.name, env_name, tenant_name)
         else:
             instance = shared_db or names.db_identifier(p.name, env_name)
-        db = ResolvedTenantDatabase(db_plan.mode, db_name, instance, f"{secrets}/database")
-        trace.record("database", {"mode": db.mode, "instance": instance, "database": db_name, "secret": db.secret_name}, tenant_src(f"{tfile}: database"))
+        db = ResolvedTenantDatabase(db_plan.mode, db_name, instance, f"{secrets}/database", names.tenant_database_role(db_name), db_plan.credentials_version)
+        trace.record(
+            "database",
+            {"mode": db.mode, "instance": instance, "database": db_name, "secret": db.secret_name, "credentials_version": db.credentials_version},
+            tenant_src(f"{tfile}: database"),
+        )
+        trace.record(
+            "database.role",
+            db.role_name,
+            rule("tenant-database-role", "a login role named after the database owns it; PUBLIC may not connect, so tenants on a shared instance cannot reach each other's data"),
+        )
 
     network = cluster = None
     if dedicated:
@@ -237,6 +252,7 @@ def resolve_tenant(
             access=(_access(t),),
             secrets_path=secrets,
             terraform_stack=names.tenant_stack(tenant_name, env_name),
+            database=db.instance_identifier if db is not None else None,
             instance_types_override=override.node_instance_types if override else None,
             override_source=f"{tfile}: environments.{env_name}.node_instance_types",
         )

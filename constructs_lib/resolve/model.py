@@ -77,6 +77,17 @@ class TenantSecretsRole:
 
 
 @dataclass(frozen=True)
+class DatabaseAdminRole:
+    """A role external-secrets assumes, from the database bootstrap namespace only, to read
+    the RDS-managed master secret of ``instance_identifier`` (and nothing else)."""
+
+    role_name: str
+    role_arn: str
+    instance_identifier: str
+    instance_arn: str
+
+
+@dataclass(frozen=True)
 class TenantAccess:
     tenant: str
     namespaces: tuple[str, ...]
@@ -107,6 +118,7 @@ class ResolvedCluster:
     dns_zone_id: str | None  # Route 53 zone cert-manager may edit (DNS-01), if any
     platform_secrets_path: str  # the only path external-secrets' own role reads
     tenant_secrets_roles: tuple[TenantSecretsRole, ...]  # one per tenant on the cluster (with external-secrets)
+    database_admin: DatabaseAdminRole | None = None  # when the cluster bootstraps its tenants' databases
 
     def irsa(self, component: str) -> IrsaRole | None:
         return next((r for r in self.irsa_roles if r.component == component), None)
@@ -179,7 +191,9 @@ class ResolvedTenantDatabase:
     mode: str  # shared | dedicated
     database_name: str
     instance_identifier: str
-    secret_name: str
+    secret_name: str  # Secrets Manager: engine, host, port, dbname, username, password
+    role_name: str  # PostgreSQL role owning the database; the apps log in as it
+    credentials_version: int = 1  # a new value makes Terraform write a new password
 
 
 @dataclass(frozen=True)

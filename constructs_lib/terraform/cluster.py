@@ -243,6 +243,8 @@ class Cluster(Construct):
             statements = [policy.allow(SECRETS_READ, [_secret_arn(props, c.platform_secrets_path)], sid="ReadPlatformSecrets")]
             if c.tenant_secrets_roles:
                 statements.append(policy.allow(["sts:AssumeRole", "sts:TagSession"], sorted(r.role_arn for r in c.tenant_secrets_roles), sid="AssumeTenantSecretRoles"))
+            if c.database_admin is not None:
+                statements.append(policy.allow(["sts:AssumeRole", "sts:TagSession"], [c.database_admin.role_arn], sid="AssumeDatabaseAdminRole"))
             return policy.document(*statements)
         if component == "cert-manager":
             zone = props.hosted_zone_id or "*"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from ..resolve.model import ResolvedDatabase
+from ..resolve.model import DatabaseAdminRole, ResolvedDatabase
 from . import policy
 from .aws import iam, rds, vpc
 from .kms_key import EncryptionKey
@@ -126,3 +126,38 @@ class Database(Construct):
     @property
     def secret_arn(self) -> str:
         return self.instance.ref("master_user_secret[0].secret_arn")
+
+
+@dataclass(frozen=True)
+class DatabaseAdminAccessProps:
+    role: DatabaseAdminRole
+    region: str
+    trusted_role_arn: str  # external-secrets' IRSA role
+    master_secret_arn: str
+    kms_key_arn: str  # the instance's key, which encrypts the master secret
+
+
+class DatabaseAdminAccess(Construct):
+    """The IAM role behind the ``database-admin`` secret store: external-secrets assumes it
+    to read the instance's RDS-managed master secret, for the database bootstrap Jobs.
+
+    It reads that one secret (its ARN, not a pattern), decrypts through Secrets Manager
+    only, and may list secrets (ListSecrets takes no resource), which ESO needs to find
+    the secret by the tag RDS gives it."""
+
+    def __init__(self, scope: Construct, id: str, props: DatabaseAdminAccessProps):
+        super().__init__(scope, id)
+        r = props.role
+        trust = policy.document({"Effect": "Allow", "Principal": {"AWS": props.trusted_role_arn}, "Action": ["sts:AssumeRole", "sts:TagSession"]})
+        self.role = iam.IamRole(self, "role", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name})
+        iam.IamRolePolicy(
+            self,
+            "policy",
+            name="read-master-secret",
+            role=self.role.id_ref,
+            policy=policy.document(
+                policy.allow(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], [props.master_secret_arn], sid="ReadMasterSecret"),
+                policy.allow(["secretsmanager:ListSecrets"], "*", sid="FindMasterSecretByTag"),
+                policy.allow(["kms:Decrypt"], [props.kms_key_arn], sid="DecryptThroughSecretsManager", condition={"StringEquals": {"kms:ViaService": f"secretsmanager.{props.region}.amazonaws.com"}}),
+            ),
+        )

@@ -19,14 +19,15 @@ import cdktf
 from constructs import Construct
 
 from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
-from .aws import AwsProvider, rds, secretsmanager
+from .aws import AwsProvider, Expression, rds
 from .aws import vpc as vpc_l1
 from .cluster import Cluster, ClusterProps
-from .database import Database, DatabaseProps
-from .kms_key import EncryptionKey, principal_via_service_statement
+from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
+from .kms_key import EncryptionKey
 from .network import Network, NetworkProps
 from .state_backend import StateBackend, StateBackendProps
 from .target import REAL_AWS, AwsTarget
+from .tenant_database import TenantDatabaseCredentials, TenantDatabaseCredentialsProps
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,12 @@ def _platform(stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster,
             "database",
             DatabaseProps(database, env.account_id, net.vpc.id_ref, net.db_subnet_group.ref("name"), eks_cluster.cluster_security_group_id),
         )
+        if cluster.database_admin is not None and "external-secrets" in eks_cluster.irsa_roles:
+            DatabaseAdminAccess(
+                stack,
+                "database_admin",
+                DatabaseAdminAccessProps(cluster.database_admin, env.region, eks_cluster.irsa_roles["external-secrets"].arn, db.secret_arn, db.kms.arn),
+            )
     return net, eks_cluster, db
 
 
@@ -184,29 +191,25 @@ class TenantStack(cdktf.TerraformStack):
             vpc_id = shared.ref("id")
         output(self, "vpc_id", vpc_id, "VPC the tenant's workloads run in")
         if tenant.database is not None:
-            # The application credentials of the tenant's database. RDS manages the master
-            # secret; this one holds the tenant's own role and is what its ExternalSecrets read,
-            # through the tenant's secrets role (the only principal the key lets decrypt it).
+            if self.database is not None:  # dedicated: the instance is in this stack
+                host, port = self.database.instance.expr("address"), self.database.instance.expr("port")
+            else:  # shared: the platform stack's instance, found by its identifier
+                shared_db = rds.DataDbInstance(self, "shared_database", db_instance_identifier=tenant.database.instance_identifier)
+                host, port = shared_db.expr("address"), shared_db.expr("port")
             cluster = tenant.cluster or env.cluster
-            readers = [r for r in cluster.tenant_secrets_roles if r.tenant == tenant.name]
-            key = EncryptionKey(
-                self,
-                "secrets_kms",
-                alias=f"{tenant.cluster_name}-{tenant.name}-secrets",
-                description=f"Secrets of tenant {tenant.name} in {env.name}",
-                account_id=env.account_id,
-                statements=[
-                    principal_via_service_statement("TenantSecretsRoleReads", r.role_arn, f"secretsmanager.{env.region}.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey"])
-                    for r in readers
-                ],
-            )
-            secret = secretsmanager.SecretsmanagerSecret(
+            credentials = TenantDatabaseCredentials(
                 self,
                 "db_credentials",
-                name=tenant.database.secret_name,
-                kms_key_id=key.arn,
-                description=f"{tenant.name}: credentials of database {tenant.database.database_name} on {tenant.database.instance_identifier}",
-                recovery_window_in_days=7,
-                tags={"Name": tenant.database.secret_name},
+                TenantDatabaseCredentialsProps(
+                    tenant=tenant.name,
+                    environment=env.name,
+                    region=env.region,
+                    account_id=env.account_id,
+                    database=tenant.database,
+                    key_alias=f"{tenant.cluster_name}-{tenant.name}-secrets",
+                    readers=tuple(r.role_arn for r in cluster.tenant_secrets_roles if r.tenant == tenant.name),
+                    host=Expression(host),
+                    port=Expression(port),
+                ),
             )
-            output(self, "db_credentials_secret_arn", secret.arn, "Secrets Manager secret of the tenant's database credentials")
+            output(self, "db_credentials_secret_arn", credentials.secret_arn, "Secrets Manager secret of the tenant's database credentials")

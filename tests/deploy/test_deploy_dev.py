@@ -119,6 +119,32 @@ def test_live_resources_match_the_resolved_model(deployment: Deployment):
 
     tenant = env.tenant(TENANT)
     assert sm.describe_secret(SecretId=tenant.database.secret_name)["Name"] == tenant.database.secret_name
+    # The database admin role (behind the bootstrap's secret store) reads exactly the master secret.
+    admin = moto.client("iam").get_role_policy(RoleName=env.cluster.database_admin.role_name, PolicyName="read-master-secret")["PolicyDocument"]
+    read = next(st for st in admin["Statement"] if st["Sid"] == "ReadMasterSecret")
+    assert read["Resource"] == [secret["SecretArn"]]
+
+
+def test_tenant_credentials_are_written_but_never_stored_in_state(deployment: Deployment):
+    """The ephemeral password reaches the tenant's secret through the write-only attribute,
+    with where to connect; it is nowhere in Terraform's state."""
+    env, moto = deployment.env, deployment.moto
+    tenant = env.tenant(TENANT)
+    db = moto.client("rds").describe_db_instances(DBInstanceIdentifier=env.database.identifier)["DBInstances"][0]
+    value = json.loads(moto.client("secretsmanager").get_secret_value(SecretId=tenant.database.secret_name)["SecretString"])
+    password = value.pop("password")
+    assert value == {
+        "engine": "postgres",
+        "host": db["Endpoint"]["Address"],
+        "port": db["Endpoint"]["Port"],
+        "dbname": tenant.database.database_name,
+        "username": tenant.database.role_name,
+        "credentials_version": tenant.database.credentials_version,
+    }
+    assert len(password) == 32 and password.isalnum()
+    s3 = moto.client("s3")
+    state = s3.get_object(Bucket=env.state.bucket, Key=f"{tenant.stack_name}/terraform.tfstate")["Body"].read().decode()
+    assert "aws_secretsmanager_secret_version" in state and password not in state
 
 
 def test_replan_shows_no_drift(deployment: Deployment):

@@ -1,5 +1,5 @@
 """L1: AWS resources and data sources, one module per resource family."""
 
-from .base import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION, AwsDataSource, AwsProvider, AwsResource
+from .base import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION, AwsDataSource, AwsEphemeralResource, AwsProvider, AwsResource, Expression, hcl_jsonencode
 
-__all__ = ["AWS_PROVIDER_SOURCE", "AWS_PROVIDER_VERSION", "AwsDataSource", "AwsProvider", "AwsResource"]
+__all__ = ["AWS_PROVIDER_SOURCE", "AWS_PROVIDER_VERSION", "AwsDataSource", "AwsEphemeralResource", "AwsProvider", "AwsResource", "Expression", "hcl_jsonencode"]

@@ -8,6 +8,7 @@ every emitted type, attribute and block against the real provider schema.
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 import cdktf
@@ -53,6 +54,10 @@ class AwsResource(_Attributes, cdktf.TerraformResource):
     def ref(self, attribute: str) -> str:
         return self.get_string_attribute(attribute)
 
+    def expr(self, attribute: str) -> str:
+        """The attribute as a bare HCL traversal, for use inside :func:`hcl_jsonencode`."""
+        return f"{self.resource_type}.{self.friendly_unique_id}.{attribute}"
+
     @property
     def id_ref(self) -> str:
         return self.get_string_attribute("id")
@@ -73,6 +78,49 @@ class AwsDataSource(_Attributes, cdktf.TerraformDataSource):
 
     def ref(self, attribute: str) -> str:
         return self.get_string_attribute(attribute)
+
+
+    def expr(self, attribute: str) -> str:
+        return f"data.{self.data_type}.{self.friendly_unique_id}.{attribute}"
+
+
+class AwsEphemeralResource(_Attributes, cdktf.TerraformElement):
+    """Base of every AWS ephemeral resource class (Terraform >= 1.10).
+
+    An ephemeral resource is opened during plan and apply and never stored in state
+    or plan files; its values may flow only into write-only attributes (such as
+    ``secret_string_wo``), provider blocks and other ephemeral contexts. cdktf core
+    predates them, so the element writes its own ``ephemeral`` block."""
+
+    ephemeral_type: ClassVar[str]
+
+    def __init__(self, scope: Construct, id: str, **attributes: Any):
+        super().__init__(scope, id, "ephemeral")
+        self._attributes = _clean(attributes)
+
+    def to_terraform(self) -> Any:
+        return {"ephemeral": {self.ephemeral_type: {self.friendly_unique_id: self._attributes}}}
+
+    def expr(self, attribute: str) -> str:
+        return f"ephemeral.{self.ephemeral_type}.{self.friendly_unique_id}.{attribute}"
+
+
+class Expression(str):
+    """A bare HCL expression (a traversal such as ``data.aws_db_instance.x.address``)."""
+
+
+def hcl_jsonencode(values: dict[str, Any]) -> str:
+    """``${jsonencode({...})}`` of literals and :class:`Expression` values.
+
+    cdktf's ``Fn.jsonencode`` cannot carry a reference to an ephemeral value (it has
+    no token for one), so the expression is written out here; keys are sorted for
+    deterministic output."""
+    parts = []
+    for key in sorted(values):
+        value = values[key]
+        rendered = str(value) if isinstance(value, Expression) else json.dumps(value)
+        parts.append(f"{json.dumps(key)} = {rendered}")
+    return "${jsonencode({" + ", ".join(parts) + "})}"
 
 
 class AwsProvider(_Attributes, cdktf.TerraformProvider):

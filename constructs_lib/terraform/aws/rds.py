@@ -1,8 +1,8 @@
-"""RDS family: DB instance, subnet group, parameter group."""
+"""RDS family: DB instance (resource and data source), subnet group, parameter group."""
 
 from __future__ import annotations
 
-from .base import AwsResource
+from .base import AwsDataSource, AwsResource
 
 
 class DbInstance(AwsResource):
@@ -20,3 +20,7 @@ class DbParameterGroup(AwsResource):
 class DbInstanceAutomatedBackupsReplication(AwsResource):
     resource_type = "aws_db_instance_automated_backups_replication"
 
+
+
+class DataDbInstance(AwsDataSource):
+    data_type = "aws_db_instance"
