@@ -183,7 +183,8 @@ def test_tenant_isolation(example_synth: Path, envs):
             for r in proj["roles"]:
                 assert all(f", {t.name}/*, allow" in p for p in r["policies"])
             store = load(root / f"infrastructure/external-secrets/clustersecretstore-tenant-{t.name}.yaml")
-            assert store["spec"]["conditions"] == [{"namespaces": list(t.namespaces)}]
+            bootstrap = ["database-bootstrap"] if t.database is not None else []  # its database is created from there
+            assert store["spec"]["conditions"] == [{"namespaces": [*t.namespaces, *bootstrap]}]
             total_cpu = total_pods = 0
             for ns in t.namespaces:
                 d = root / f"bootstrap/namespaces/{ns}"
@@ -237,6 +238,55 @@ def test_values_match_terraform(example_synth: Path, envs):
             for app in t.apps:
                 if app.database_secret:
                     assert app.database_secret in secrets
+            if t.database is not None:  # the bootstrap reads the secret Terraform writes
+                es = load(root / f"infrastructure/database-bootstrap/manifests/externalsecret-{t.name}-credentials.yaml")
+                assert es["spec"]["dataFrom"] == [{"extract": {"key": t.database.secret_name}}] and t.database.secret_name in secrets
+        admin = load(root / "infrastructure/external-secrets/clustersecretstore-database-admin.yaml")["spec"]["provider"]["aws"]["role"]
+        assert admin == cluster.database_admin.role_arn and cluster.database_admin.role_name in roles
+        instances = {i["identifier"] for i in tf["aws_db_instance"].values()}
+        master = load(root / "infrastructure/database-bootstrap/manifests/externalsecret-master-credentials.yaml")
+        (tag_arn,) = master["spec"]["dataFrom"][0]["find"]["tags"].values()
+        assert tag_arn.rsplit(":", 1)[1] in instances and tag_arn.startswith(f"arn:aws:rds:{env.region}:{env.account_id}:db:")
+
+
+def test_database_bootstrap(example_synth: Path, envs):
+    """Each cluster whose tenants have a database bootstraps them from a platform namespace
+    that alone may read the master secret; the Jobs run after every sync, restricted."""
+    dev = example_synth / "kubernetes/dev"
+    app = load(dev / "infrastructure/database-bootstrap/application.yaml")
+    assert app["spec"]["source"]["path"].endswith("dev/infrastructure/database-bootstrap/manifests")
+    assert app["spec"]["destination"]["namespace"] == "database-bootstrap" and app["spec"]["project"] == "platform"
+    waves = [int(load(p)["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for p in (dev / "infrastructure/external-secrets").glob("clustersecretstore-*.yaml")]
+    assert int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) > max(waves)  # after the stores exist
+    assert "database-bootstrap" in load(dev / "infrastructure/kustomization.yaml")["resources"]
+    assert "manifests" not in load(dev / "infrastructure/database-bootstrap/kustomization.yaml")["resources"]  # synced by its own Application only
+    manifests = dev / "infrastructure/database-bootstrap/manifests"
+    jobs = sorted(p.name for p in manifests.glob("job-*.yaml"))
+    assert jobs == ["job-bootstrap-org-a.yaml", "job-bootstrap-org-c.yaml"]  # org-b has no database
+    job = load(manifests / "job-bootstrap-org-a.yaml")
+    assert job["metadata"]["annotations"] == {"argocd.argoproj.io/hook": "PostSync", "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation"}
+    pod = job["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    assert re.fullmatch(r"docker\.io/library/postgres:\d+\.\d+-alpine\d+\.\d+", container["image"]), container["image"]  # PostgreSQL's exact minor, pinned
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True and container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    master = load(manifests / "externalsecret-master-credentials.yaml")["spec"]
+    assert master["secretStoreRef"]["name"] == "database-admin"
+    assert master["dataFrom"][0]["find"]["tags"] == {"aws:rds:primaryDBInstanceArn": "arn:aws:rds:eu-west-1:111111111111:db:acme-dev-pg"}
+    assert set(master["target"]["template"]["data"]) == {"PGUSER", "PGPASSWORD"}
+    tenant = load(manifests / "externalsecret-org-a-credentials.yaml")["spec"]
+    assert tenant["secretStoreRef"]["name"] == "tenant-org-a"
+    ns = dev / "bootstrap/namespaces/database-bootstrap"
+    labels = load(ns / "namespace.yaml")["metadata"]["labels"]
+    assert "infraplan.io/tenant" not in labels and labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    egress = load(ns / "networkpolicy-allow-database.yaml")["spec"]["egress"][0]
+    env = next(e for e in envs if e.name == "dev")
+    assert [b["ipBlock"]["cidr"] for b in egress["to"]] == [s.cidr for s in env.network.database_subnets]
+    assert egress["ports"] == [{"protocol": "TCP", "port": env.database.port}]
+    # the dedicated cluster bootstraps its own instance; a secondary region bootstraps nothing
+    org_c = example_synth / "kubernetes/prod-org-c/infrastructure/database-bootstrap/manifests"
+    assert sorted(p.name for p in org_c.glob("job-*.yaml")) == ["job-bootstrap-org-c.yaml"]
+    assert "db:acme-prod-org-c-pg" in (org_c / "externalsecret-master-credentials.yaml").read_text()
 
 
 def test_quota_split():
@@ -271,7 +321,10 @@ def test_tenant_secret_stores_assume_the_tenant_role(example_synth: Path) -> Non
     base = example_synth / "kubernetes/dev/infrastructure/external-secrets"
     tenant = yaml.safe_load((base / "clustersecretstore-tenant-org-a.yaml").read_text())
     assert tenant["spec"]["provider"]["aws"]["role"] == "arn:aws:iam::111111111111:role/acme-dev-org-a-secrets"
-    assert sorted(tenant["spec"]["conditions"][0]["namespaces"]) == ["org-a-api", "org-a-web"]
+    assert sorted(tenant["spec"]["conditions"][0]["namespaces"]) == ["database-bootstrap", "org-a-api", "org-a-web"]
+    admin = yaml.safe_load((base / "clustersecretstore-database-admin.yaml").read_text())
+    assert admin["spec"]["provider"]["aws"]["role"] == "arn:aws:iam::111111111111:role/acme-dev-database-admin"
+    assert admin["spec"]["conditions"] == [{"namespaces": ["database-bootstrap"]}]  # no tenant namespace may read the master secret
     platform = yaml.safe_load((base / "clustersecretstore-aws-secrets-manager.yaml").read_text())
     assert "role" not in platform["spec"]["provider"]["aws"]
 
@@ -279,3 +332,24 @@ def test_tenant_secret_stores_assume_the_tenant_role(example_synth: Path) -> Non
 def test_no_yaml_anchors_or_aliases(example_synth: Path) -> None:
     offenders = [p for p in (example_synth / "kubernetes").rglob("*.yaml") if re.search(r"(&|\*)id\d{3}\b", p.read_text())]
     assert not offenders, offenders[:5]
+
+
+def test_raising_credentials_version_reaches_terraform_and_the_job(plan_copy: Path) -> None:
+    """Rotation: both renderers read the version from the resolved model."""
+    from cdktf import Testing
+
+    from constructs_lib.terraform.stacks import TenantStack, TenantStackProps
+
+    edit_yaml(plan_copy / "tenants" / "org-a.yaml", lambda d: d["database"].update(credentials_version=2))
+    dev = next(e for e in resolve_plan(load_plan(plan_copy)) if e.name == "dev")
+    stack = json.loads(Testing.synth(TenantStack(Testing.app(), "t", TenantStackProps(dev, dev.tenant("org-a")))))
+    (version,) = stack["resource"]["aws_secretsmanager_secret_version"].values()
+    assert version["secret_string_wo_version"] == 2 and '"credentials_version" = 2' in version["secret_string_wo"]
+    files = render_environment(dev)
+    manifests = "dev/infrastructure/database-bootstrap/manifests"
+    job = yaml.safe_load(files[f"{manifests}/job-bootstrap-org-a.yaml"])
+    env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["EXPECTED_CREDENTIALS_VERSION"]["value"] == "2"
+    es = yaml.safe_load(files[f"{manifests}/externalsecret-org-a-credentials.yaml"])
+    assert es["metadata"]["annotations"]["infraplan.io/credentials-version"] == "2"
+    assert yaml.safe_load(files[f"{manifests}/job-bootstrap-org-c.yaml"])["spec"]["template"]["spec"]["containers"][0]["env"][-1]["value"] == "1"

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..resolve.gitops import AppSpec
+from ..resolve.gitops import AppSpec, restricted_container_security_context
+from . import external_secrets
 
 
 def _labels(s: AppSpec) -> dict[str, str]:
@@ -27,13 +28,7 @@ def deployment(s: AppSpec) -> dict[str, Any]:
         "readinessProbe": {**probe, "failureThreshold": 3},
         "livenessProbe": {**probe, "initialDelaySeconds": 10, "failureThreshold": 6},
         "resources": {"requests": {"cpu": a.cpu, "memory": a.memory}, "limits": {"memory": a.memory}},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": restricted_container_security_context(),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
     if s.database_secret_target:
@@ -90,17 +85,9 @@ def external_secret(s: AppSpec) -> dict[str, Any] | None:
     a = s.app
     if not (a.database_secret and s.secret_store and s.database_secret_target):
         return None
-    return {
-        "apiVersion": "external-secrets.io/v1",
-        "kind": "ExternalSecret",
-        "metadata": {"name": s.database_secret_target, "namespace": a.namespace, "labels": _labels(s)},
-        "spec": {
-            "refreshInterval": "1h",
-            "secretStoreRef": {"kind": "ClusterSecretStore", "name": s.secret_store},
-            "target": {"name": s.database_secret_target, "creationPolicy": "Owner"},
-            "dataFrom": [{"extract": {"key": a.database_secret}}],
-        },
-    }
+    return external_secrets.external_secret(
+        name=s.database_secret_target, namespace=a.namespace, labels=_labels(s), store=s.secret_store, data_from=external_secrets.extract(a.database_secret)
+    )
 
 
 def base_files(s: AppSpec) -> dict[str, dict]:

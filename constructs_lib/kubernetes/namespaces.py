@@ -1,4 +1,4 @@
-"""Tenant namespaces: the Namespace (Pod Security Admission restricted, ownership
+"""Tenant namespaces (and the platform's database bootstrap namespace): the Namespace (Pod Security Admission restricted, ownership
 labels), ResourceQuota, LimitRange, NetworkPolicies and RoleBindings of each
 tenant namespace. Sizes and names come from :mod:`constructs_lib.resolve.gitops`."""
 
@@ -11,12 +11,14 @@ from ..resolve.model import ResolvedTenant
 
 
 def tenant_labels(tenant: ResolvedTenant | NamespaceSpec) -> dict[str, str]:
+    """Ownership labels; a platform namespace (tenant None) has no tenant label, which is
+    what lets it use the platform's secret store and keeps tenants' stores away from it."""
     name = tenant.name if isinstance(tenant, ResolvedTenant) else tenant.tenant
-    return {
-        "app.kubernetes.io/managed-by": "infraplan",
-        "infraplan.io/tenant": name,
-        "infraplan.io/environment": tenant.environment,
-    }
+    labels = {"app.kubernetes.io/managed-by": "infraplan"}
+    if name is not None:
+        labels["infraplan.io/tenant"] = name
+    labels["infraplan.io/environment"] = tenant.environment
+    return labels
 
 
 def _meta(ns: NamespaceSpec, name: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Layout of one cluster (see docs/gitops.md)::
     <cluster>/bootstrap/argocd/projects/      AppProject per tenant + platform
     <cluster>/bootstrap/namespaces/<ns>/      Namespace, ResourceQuota, LimitRange, NetworkPolicies, RoleBindings
     <cluster>/infrastructure/<addon>/         Helm-source Application (+ ClusterIssuer / ClusterSecretStores)
+    <cluster>/infrastructure/database-bootstrap/  Application of manifests/: tenant roles and databases (PostSync Jobs)
     <cluster>/apps/<app>/base, overlays/<env> Kustomize of each custom app
     <cluster>/argocd/applications/            the roots: bootstrap.yaml, infrastructure.yaml, apps.yaml
     <cluster>/argocd/repositories/            Helm repository Secrets
@@ -21,7 +22,7 @@ from ..resolve.gitops import BOOTSTRAP_PROJECT, PLATFORM_PROJECT, ClusterGitOps,
 from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedTenant
 from . import addons as addon_objects
 from . import apps as app_objects
-from . import argocd, namespaces
+from . import argocd, database_bootstrap, namespaces
 from .yaml_out import dump
 
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
@@ -120,6 +121,17 @@ def render_cluster(g: ClusterGitOps) -> dict[str, str]:
         folder.add("application.yaml", argocd.manifest_application(g, m, PLATFORM_PROJECT))
         folder.close()
         infra.include(m.name)
+    if g.database_bootstrap is not None:
+        spec = g.database_bootstrap
+        manifests = _Folder(files, f"{k}/infrastructure/database-bootstrap/manifests")
+        for name, obj in database_bootstrap.manifests(spec).items():
+            manifests.add(name, obj)
+        manifests.close()
+        folder = _Folder(files, f"{k}/infrastructure/database-bootstrap")
+        app = argocd.git_application(g, "database-bootstrap", g.path("infrastructure", "database-bootstrap", "manifests"), PLATFORM_PROJECT, spec.namespace, g.waves["database-bootstrap"])
+        folder.add("application.yaml", app)
+        folder.close()
+        infra.include("database-bootstrap")
     infra.close()
 
     # apps/

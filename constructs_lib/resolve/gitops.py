@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from urllib.parse import urlparse
 
+import yaml
+
+from . import names
 from .model import Quota, ResolvedApp, ResolvedCluster, ResolvedEnvironment, ResolvedTenant
 from .trace import Decision, Trace, default, plan, rule, tenant as tenant_src
 
@@ -19,6 +24,19 @@ ARGOCD_NAMESPACE = "argocd"
 PLATFORM_PROJECT = "platform"
 BOOTSTRAP_PROJECT = "default"  # the roots exist before the platform AppProject does
 PSA_LEVEL = "restricted"
+
+
+def restricted_container_security_context() -> dict:
+    """What Pod Security "restricted" asks of every container infraplan writes, plus a
+    read-only root filesystem (a fresh dict per call: renderers may extend it)."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = (("k8s-app", "kube-dns"),)
 INGRESS_POD_LABELS = (("app.kubernetes.io/name", "ingress-nginx"),)
@@ -29,7 +47,11 @@ TENANT_DENIED_KINDS = (("", "ResourceQuota"), ("", "LimitRange"), ("networking.k
 # add-on Applications carry their chart's wave from the catalog (CRD-installing
 # charts at -5, ArgoCD at -10); custom resources that need the add-ons' CRDs
 # (ClusterIssuer, ClusterSecretStore) come after all of them.
-WAVES = {"projects": -20, "cluster-config": 10}
+WAVES = {"projects": -20, "cluster-config": 10, "database-bootstrap": 20}
+DATABASE_ADMIN_STORE = "database-admin"
+DATABASE_MASTER_SECRET = "master-credentials"  # Kubernetes Secret in the bootstrap namespace
+RDS_MASTER_SECRET_TAG = "aws:rds:primaryDBInstanceArn"  # RDS tags the secret it manages with its instance
+BOOTSTRAP_QUOTA = Quota(cpu="1", memory="1Gi", pods=10, services_loadbalancers=0, persistentvolumeclaims=0)
 
 CONTAINER_DEFAULTS = {
     "default_request": {"cpu": "100m", "memory": "128Mi"},
@@ -73,7 +95,7 @@ class ProjectSpec:
 @dataclass(frozen=True)
 class NamespaceSpec:
     name: str
-    tenant: str
+    tenant: str | None  # None: a platform namespace
     environment: str
     quota: Quota  # this namespace's share of the tenant quota
     role_bindings: tuple[RoleBindingSpec, ...]
@@ -108,6 +130,47 @@ class AppSpec:
 
 
 @dataclass(frozen=True)
+class ContainerImage:
+    image: str
+    tag: str
+    uid: int  # the image's unprivileged user
+
+    @property
+    def ref(self) -> str:
+        return f"{self.image}:{self.tag}"
+
+
+@cache
+def container_image(name: str) -> ContainerImage:
+    data = yaml.safe_load(resources.files("constructs_lib.data").joinpath("images.yaml").read_text())
+    return ContainerImage(**data[name])
+
+
+@dataclass(frozen=True)
+class TenantDatabaseBootstrap:
+    tenant: str
+    secret_store: str  # the tenant's ClusterSecretStore
+    secret_name: str  # Secrets Manager secret Terraform writes (engine, host, port, dbname, username, password)
+    credentials_secret: str  # the Kubernetes Secret its ExternalSecret writes in the bootstrap namespace
+    database: str
+    role: str
+    credentials_version: int  # the Job waits until the secret carries this version
+
+
+@dataclass(frozen=True)
+class DatabaseBootstrapSpec:
+    """Creates each tenant's PostgreSQL role and database with the instance's master credentials."""
+
+    namespace: str
+    admin_store: str  # ClusterSecretStore reading the RDS-managed master secret
+    master_secret: str  # Kubernetes Secret with PGUSER / PGPASSWORD of the master user
+    instance_identifier: str
+    instance_arn: str
+    image: ContainerImage
+    tenants: tuple[TenantDatabaseBootstrap, ...]
+
+
+@dataclass(frozen=True)
 class ClusterGitOps:
     cluster: ResolvedCluster
     environment: str
@@ -125,6 +188,7 @@ class ClusterGitOps:
     apps: tuple[AppSpec, ...]
     waves: dict
     decisions: tuple[Decision, ...]
+    database_bootstrap: DatabaseBootstrapSpec | None = None
 
     def path(self, *parts: str) -> str:
         return "/".join([self.tree_path, *parts])
@@ -264,6 +328,14 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
     trace.record("namespaces.limit_range", CONTAINER_DEFAULTS, default("containers without requests still count against the quota sensibly"))
     trace.record("namespaces.pod_security", PSA_LEVEL, default("Pod Security Admission restricted for every tenant namespace"))
 
+    # Tenant databases: bootstrapped from a platform namespace that alone may read the master secret.
+    admin = cluster.database_admin
+    db_tenants = tuple(t for t in tenants if t.database is not None and admin is not None and t.database.instance_identifier == admin.instance_identifier)
+    bootstrap_ns = names.DATABASE_BOOTSTRAP_NAMESPACE if (db_tenants and eso and eso.settings.get("role_arn")) else None
+    if bootstrap_ns:
+        cidrs, port = _database_network(env, db_tenants[0])
+        namespaces.append(NamespaceSpec(bootstrap_ns, None, env.name, BOOTSTRAP_QUOTA, (), None, cidrs, port))
+
     # Secret stores
     stores = []
     if eso and eso.settings.get("role_arn"):
@@ -272,13 +344,42 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
         tenant_roles = {r.tenant: r for r in cluster.tenant_secrets_roles}
         for t in tenants:
             role = tenant_roles[t.name]
-            stores.append(SecretStoreSpec(f"tenant-{t.name}", "ClusterSecretStore", cluster.secrets_region, sa, sa_ns, tuple(t.namespaces), role.secrets_path, role.role_arn))
+            users = (*t.namespaces, bootstrap_ns) if bootstrap_ns and t in db_tenants else tuple(t.namespaces)
+            stores.append(SecretStoreSpec(f"tenant-{t.name}", "ClusterSecretStore", cluster.secrets_region, sa, sa_ns, users, role.secrets_path, role.role_arn))
+        if bootstrap_ns and admin is not None:
+            stores.append(SecretStoreSpec(DATABASE_ADMIN_STORE, "ClusterSecretStore", cluster.secrets_region, sa, sa_ns, (bootstrap_ns,), "", admin.role_arn))
         trace.record(
             "secret_stores",
             [s.name for s in stores],
             rule(
                 "secret-store-per-tenant",
                 "aws-secrets-manager (the platform's secrets) for platform namespaces only; one ClusterSecretStore per tenant, usable only from that tenant's namespaces, assuming the tenant's secrets role (reads only its own path)",
+            ),
+        )
+
+    bootstrap = None
+    if bootstrap_ns and admin is not None:
+        bootstrap = DatabaseBootstrapSpec(
+            bootstrap_ns,
+            DATABASE_ADMIN_STORE,
+            DATABASE_MASTER_SECRET,
+            admin.instance_identifier,
+            admin.instance_arn,
+            container_image("postgres-client"),
+            tuple(
+                TenantDatabaseBootstrap(
+                    t.name, f"tenant-{t.name}", t.database.secret_name, f"{t.name}-credentials", t.database.database_name, t.database.role_name, t.database.credentials_version
+                )
+                for t in db_tenants
+                if t.database is not None
+            ),
+        )
+        trace.record(
+            "database_bootstrap",
+            {"namespace": bootstrap_ns, "instance": admin.instance_identifier, "tenants": {b.tenant: {"database": b.database, "role": b.role} for b in bootstrap.tenants}},
+            rule(
+                "database-bootstrap",
+                "an idempotent PostSync Job per tenant creates its role (password from its secret) and database, owned by the role, closed to PUBLIC; only this namespace may read the master secret",
             ),
         )
 
@@ -318,4 +419,5 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
         apps=tuple(apps),
         waves=dict(WAVES),
         decisions=tuple(trace.decisions),
+        database_bootstrap=bootstrap,
     )
