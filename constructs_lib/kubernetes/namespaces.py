@@ -1,6 +1,7 @@
-"""Tenant namespaces (and the platform's database bootstrap namespace): the Namespace (Pod Security Admission restricted, ownership
-labels), ResourceQuota, LimitRange, NetworkPolicies and RoleBindings of each
-tenant namespace. Sizes and names come from :mod:`constructs_lib.resolve.gitops`."""
+"""Guarded namespaces: the Namespace (Pod Security Admission restricted, ownership
+labels), ResourceQuota, LimitRange, NetworkPolicies and RoleBindings of each tenant
+namespace and of the platform's ``database-bootstrap`` namespace. Sizes and names
+come from :mod:`constructs_lib.resolve.gitops`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from ..resolve.model import ResolvedTenant
 
 
 def tenant_labels(tenant: ResolvedTenant | NamespaceSpec) -> dict[str, str]:
-    """Ownership labels; a platform namespace (tenant None) has no tenant label, which is
-    what lets it use the platform's secret store and keeps tenants' stores away from it."""
+    """Ownership labels. A platform namespace (tenant None) has no tenant label; the
+    platform's secret store serves exactly the namespaces without one."""
     name = tenant.name if isinstance(tenant, ResolvedTenant) else tenant.tenant
     labels = {"app.kubernetes.io/managed-by": "infraplan"}
     if name is not None:

@@ -25,18 +25,6 @@ PLATFORM_PROJECT = "platform"
 BOOTSTRAP_PROJECT = "default"  # the roots exist before the platform AppProject does
 PSA_LEVEL = "restricted"
 
-
-def restricted_container_security_context() -> dict:
-    """What Pod Security "restricted" asks of every container infraplan writes, plus a
-    read-only root filesystem (a fresh dict per call: renderers may extend it)."""
-    return {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "runAsNonRoot": True,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = (("k8s-app", "kube-dns"),)
 INGRESS_POD_LABELS = (("app.kubernetes.io/name", "ingress-nginx"),)
@@ -58,6 +46,18 @@ CONTAINER_DEFAULTS = {
     "default_limit": {"memory": "512Mi"},
     "max": {"memory": "8Gi"},
 }
+
+
+def restricted_container_security_context() -> dict:
+    """What Pod Security "restricted" asks of every container infraplan writes, plus a
+    read-only root filesystem (a fresh dict per call: renderers may extend it)."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
 
 
 @dataclass(frozen=True)
@@ -347,6 +347,7 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
             users = (*t.namespaces, bootstrap_ns) if bootstrap_ns and t in db_tenants else tuple(t.namespaces)
             stores.append(SecretStoreSpec(f"tenant-{t.name}", "ClusterSecretStore", cluster.secrets_region, sa, sa_ns, users, role.secrets_path, role.role_arn))
         if bootstrap_ns and admin is not None:
+            # no path: its role reads one secret, the instance's master secret, by ARN
             stores.append(SecretStoreSpec(DATABASE_ADMIN_STORE, "ClusterSecretStore", cluster.secrets_region, sa, sa_ns, (bootstrap_ns,), "", admin.role_arn))
         trace.record(
             "secret_stores",
