@@ -353,3 +353,15 @@ def test_raising_credentials_version_reaches_terraform_and_the_job(plan_copy: Pa
     es = yaml.safe_load(files[f"{manifests}/externalsecret-org-a-credentials.yaml"])
     assert es["metadata"]["annotations"]["infraplan.io/credentials-version"] == "2"
     assert yaml.safe_load(files[f"{manifests}/job-bootstrap-org-c.yaml"])["spec"]["template"]["spec"]["containers"][0]["env"][-1]["value"] == "1"
+
+
+def test_no_database_bootstrap_without_external_secrets(plan_copy: Path) -> None:
+    from constructs_lib.resolve.gitops import resolve_cluster_gitops
+
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d.setdefault("secrets", {}).update(operator="none"))
+    env = resolve_plan(load_plan(plan_copy), ["dev"])[0]
+    assert env.cluster.database_admin is None  # no role that can read the master secret
+    assert not any("database-bootstrap" in path for path in render_environment(env))
+    g = resolve_cluster_gitops(env, env.cluster, env.clusters[0][1])
+    (d,) = [d for d in g.decisions if d.path.endswith("database_bootstrap")]
+    assert d.value == "not generated" and "by hand" in d.source.reason

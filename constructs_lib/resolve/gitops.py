@@ -359,6 +359,12 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
         )
 
     bootstrap = None
+    if not bootstrap_ns and any(t.database is not None for t in tenants) and cluster.region == cluster.secrets_region:
+        trace.record(
+            "database_bootstrap",
+            "not generated",
+            default("it needs external-secrets (secrets.operator and components): create each tenant's role and database from its secret by hand"),
+        )
     if bootstrap_ns and admin is not None:
         bootstrap = DatabaseBootstrapSpec(
             bootstrap_ns,
