@@ -162,12 +162,44 @@ def check_database(aws: Clients, db: ResolvedDatabase) -> list[Difference]:
     return out
 
 
+def _principals(document: dict) -> list[str]:
+    found: set[str] = set()
+    for st in document.get("Statement", []):
+        if st.get("Effect") == "Allow":
+            aws = (st.get("Principal") or {}).get("AWS", [])
+            found.update([aws] if isinstance(aws, str) else aws)
+    return sorted(found)
+
+
+def check_roles(aws: Clients, c: ResolvedCluster) -> list[Difference]:
+    """The IAM roles of the cluster's controllers (IRSA) and of its secret stores: present,
+    and the store roles (tenant secrets, database admin) trusted by external-secrets' role only."""
+    iam = aws("iam")
+    eso = c.irsa("external-secrets")
+    roles: list[tuple[str, str | None]] = [(r.role_name, None) for r in c.irsa_roles]
+    if eso is not None:
+        roles += [(r.role_name, eso.role_arn) for r in c.tenant_secrets_roles]
+        if c.database_admin is not None:
+            roles.append((c.database_admin.role_name, eso.role_arn))
+    out: list[Difference] = []
+    for name, trusted in roles:
+        where = f"IAM role {name}"
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except iam.exceptions.NoSuchEntityException:
+            out.append(Difference(where, "exists", True, False))
+            continue
+        if trusted is not None and _principals(role.get("AssumeRolePolicyDocument") or {}) != [trusted]:
+            out.append(Difference(where, "trusted principals", [trusted], _principals(role.get("AssumeRolePolicyDocument") or {})))
+    return out
+
+
 def check_tenant(aws: Clients, env: ResolvedEnvironment, tenant: ResolvedTenant) -> list[Difference]:
     out: list[Difference] = []
     if tenant.network is not None:
         out += check_network(aws, tenant.network)
     if tenant.cluster is not None:
-        out += check_cluster(aws, tenant.cluster)
+        out += check_cluster(aws, tenant.cluster) + check_roles(aws, tenant.cluster)
     if tenant.dedicated_database is not None:
         out += check_database(aws, tenant.dedicated_database)
     if tenant.database is not None:
@@ -198,10 +230,10 @@ def verify_environment(env: ResolvedEnvironment, tenants: list[str] | None = Non
     if account != env.account_id:
         # Otherwise every resource would be reported missing, which reads like a disaster.
         raise WrongAccountError(f"the credentials are for account {account}, but environment {env.name} is account {env.account_id}")
-    diffs = check_network(aws, env.network) + check_cluster(aws, env.cluster) + check_database(aws, env.database)
+    diffs = check_network(aws, env.network) + check_cluster(aws, env.cluster) + check_roles(aws, env.cluster) + check_database(aws, env.database)
     for r in env.secondary_regions:
         regional = Clients(r.region, endpoint)
-        diffs += check_network(regional, r.network) + check_cluster(regional, r.cluster)
+        diffs += check_network(regional, r.network) + check_cluster(regional, r.cluster) + check_roles(regional, r.cluster)
     for name in tenants or []:
         diffs += check_tenant(aws, env, env.tenant(name))
     return diffs

@@ -175,8 +175,14 @@ def test_verify_reports_a_changed_resource(deployment: Deployment, capsys):
     moto.client("eks").update_nodegroup_config(
         clusterName=env.cluster.name, nodegroupName=ng.name, scalingConfig={"minSize": ng.min_size, "maxSize": ng.max_size + 3, "desiredSize": ng.desired_size}
     )
+    admin = env.cluster.database_admin.role_name
+    intruder = f"arn:aws:iam::{env.account_id}:role/intruder"
+    moto.client("iam").update_assume_role_policy(
+        RoleName=admin, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": intruder}, "Action": "sts:AssumeRole"}]})
+    )
     code, output = _verify(deployment, capsys)
     assert code == 1, output
+    assert f"IAM role {admin}: trusted principals is ['{intruder}'], expected ['{env.cluster.irsa('external-secrets').role_arn}']" in output
     assert f"RDS instance {env.database.identifier}: backup_retention_days is {wrong}, expected {env.database.backup_retention_days}" in output
     assert f"EKS node group {env.cluster.name}/{ng.name}: maxSize is {ng.max_size + 3}, expected {ng.max_size}" in output
     # Terraform sees the same change as drift. (Converging it back with `apply` is not

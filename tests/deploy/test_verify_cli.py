@@ -18,7 +18,15 @@ def test_verify_reports_every_missing_resource(moto_server, capsys):
     out = capsys.readouterr()
     text = out.out + out.err
     assert code == 1, text
-    for line in ("VPC acme-dev: missing", "EKS cluster acme-dev: missing", "RDS instance acme-dev-pg: missing", "tenant org-a: secret"):
+    for line in (
+        "VPC acme-dev: missing",
+        "EKS cluster acme-dev: missing",
+        "RDS instance acme-dev-pg: missing",
+        "tenant org-a: secret",
+        "IAM role acme-dev-irsa-external-secrets: missing",
+        "IAM role acme-dev-org-a-secrets: missing",
+        "IAM role acme-dev-database-admin: missing",
+    ):
         assert line in text, text
 
 
