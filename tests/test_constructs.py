@@ -229,7 +229,7 @@ def test_database_admin_role_reads_only_the_master_secret(dev: str) -> None:
     key = next(k for k, v in resources(d, "aws_kms_key").items() if "acme-dev-pg" in v["description"])
     assert read["Resource"] == [f"${{aws_db_instance.{instance}.master_user_secret[0].secret_arn}}"]  # one secret, not a pattern
     assert read["Action"] == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    assert find["Action"] == ["secretsmanager:ListSecrets"]  # metadata only; it takes no resource
+    assert find["Action"] == ["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"] and find["Resource"] == "*"  # they take no resource; values still need GetSecretValue
     assert decrypt["Resource"] == [f"${{aws_kms_key.{key}.arn}}"]
     assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
 

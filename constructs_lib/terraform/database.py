@@ -141,9 +141,10 @@ class DatabaseAdminAccess(Construct):
     """The IAM role behind the ``database-admin`` secret store: external-secrets assumes it
     to read the instance's RDS-managed master secret, for the database bootstrap Jobs.
 
-    It reads that one secret (its ARN, not a pattern), decrypts through Secrets Manager
-    only, and may list secrets (ListSecrets takes no resource), which ESO needs to find
-    the secret by the tag RDS gives it."""
+    It reads that one secret (its ARN, not a pattern) and decrypts through Secrets
+    Manager only. ESO finds the secret by the tag RDS gives it with ListSecrets or
+    BatchGetSecretValue and filters; neither takes a resource, and BatchGetSecretValue
+    still returns only the secrets GetSecretValue allows."""
 
     def __init__(self, scope: Construct, id: str, props: DatabaseAdminAccessProps):
         super().__init__(scope, id)
@@ -157,7 +158,7 @@ class DatabaseAdminAccess(Construct):
             role=self.role.id_ref,
             policy=policy.document(
                 policy.allow(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], [props.master_secret_arn], sid="ReadMasterSecret"),
-                policy.allow(["secretsmanager:ListSecrets"], "*", sid="FindMasterSecretByTag"),
+                policy.allow(["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"], "*", sid="FindMasterSecretByTag"),
                 policy.allow(["kms:Decrypt"], [props.kms_key_arn], sid="DecryptThroughSecretsManager", condition={"StringEquals": {"kms:ViaService": f"secretsmanager.{props.region}.amazonaws.com"}}),
             ),
         )
