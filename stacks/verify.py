@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from constructs_lib.resolve import names
 from constructs_lib.resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedTenant
 
 
@@ -77,6 +78,29 @@ def check_network(aws: Clients, net: ResolvedNetwork) -> list[Difference]:
     expected_nats = {"none": 0, "single": 1, "one-per-az": len(net.azs)}[net.nat]
     if len(nats) != expected_nats:
         out.append(Difference(f"{where} NAT gateways", f"count (nat: {net.nat})", expected_nats, len(nats)))
+    out += _check_flow_logs(aws, net, vpc["VpcId"])
+    default_sg = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    for sg in default_sg:
+        rules = len(sg.get("IpPermissions", [])) + len(sg.get("IpPermissionsEgress", []))
+        if rules:
+            out.append(Difference(f"{where} default security group", "rules", 0, rules))
+    return out
+
+
+def _check_flow_logs(aws: Clients, net: ResolvedNetwork, vpc_id: str) -> list[Difference]:
+    """Flow logs of all traffic into the encrypted log group, kept as long as resolved."""
+    out: list[Difference] = []
+    flows = aws("ec2").describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc_id]}])["FlowLogs"]
+    if not any(f.get("TrafficType") == "ALL" and f.get("FlowLogStatus", "ACTIVE") == "ACTIVE" for f in flows):
+        out.append(Difference(f"VPC {net.name}", "flow logs of all traffic", "on", "off"))
+    name = names.flow_log_group(net.name)
+    groups = [g for g in aws("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name]
+    if not groups:
+        return [*out, Difference(f"log group {name}", "exists", True, False)]
+    if groups[0].get("retentionInDays") != net.flow_logs_retention_days:
+        out.append(Difference(f"log group {name}", "retention_days", net.flow_logs_retention_days, groups[0].get("retentionInDays")))
+    if not groups[0].get("kmsKeyId"):
+        out.append(Difference(f"log group {name}", "KMS encryption", "a key", None))
     return out
 
 

@@ -38,6 +38,11 @@ def cluster_key(env: str, tenant: str | None = None) -> str:
     return env if tenant is None else f"{env}-{tenant}"
 
 
+def flow_log_group(network: str) -> str:
+    """CloudWatch Logs group of a VPC's flow logs."""
+    return f"/aws/vpc/{network}/flow-logs"
+
+
 def db_identifier(platform: str, env: str, tenant: str | None = None) -> str:
     base = cluster_name(platform, env, tenant)
     return f"{base}-pg"

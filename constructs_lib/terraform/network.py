@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
+from ..resolve import names
 from ..resolve.model import ResolvedNetwork
 from .aws import iam, rds, vpc
 from .log_group import EncryptedLogGroup
@@ -118,7 +119,7 @@ class Network(Construct):
         log_group = EncryptedLogGroup(
             self,
             "flow_logs",
-            name=f"/aws/vpc/{net.name}/flow-logs",
+            name=names.flow_log_group(net.name),
             retention_days=net.flow_logs_retention_days,
             key_alias=f"{net.name}-flow-logs",
             description=f"VPC flow logs of {net.name}",

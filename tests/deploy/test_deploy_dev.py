@@ -180,8 +180,11 @@ def test_verify_reports_a_changed_resource(deployment: Deployment, capsys):
     moto.client("iam").update_assume_role_policy(
         RoleName=admin, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": intruder}, "Action": "sts:AssumeRole"}]})
     )
+    flow_logs = f"/aws/vpc/{env.network.name}/flow-logs"
+    moto.client("logs").put_retention_policy(logGroupName=flow_logs, retentionInDays=1)
     code, output = _verify(deployment, capsys)
     assert code == 1, output
+    assert f"log group {flow_logs}: retention_days is 1, expected {env.network.flow_logs_retention_days}" in output
     assert f"IAM role {admin}: trusted principals is ['{intruder}'], expected ['{env.cluster.irsa('external-secrets').role_arn}']" in output
     assert f"RDS instance {env.database.identifier}: backup_retention_days is {wrong}, expected {env.database.backup_retention_days}" in output
     assert f"EKS node group {env.cluster.name}/{ng.name}: maxSize is {ng.max_size + 3}, expected {ng.max_size}" in output
@@ -191,7 +194,7 @@ def test_verify_reports_a_changed_resource(deployment: Deployment, capsys):
     stack = deployment.stack(env.stack_name)
     plan = tf(["plan", "-detailed-exitcode", "-input=false", "-refresh-only"], stack, deployment.tf_env, check=False)
     assert plan.returncode == 2, plan.stdout[-3000:]
-    assert "backup_retention_period" in plan.stdout and "max_size" in plan.stdout
+    assert "backup_retention_period" in plan.stdout and "max_size" in plan.stdout and "retention_in_days" in plan.stdout
 
 
 def test_a_second_plan_cannot_take_the_lock(deployment: Deployment):
