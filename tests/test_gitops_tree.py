@@ -353,6 +353,9 @@ def test_raising_credentials_version_reaches_terraform_and_the_job(plan_copy: Pa
     es = yaml.safe_load(files[f"{manifests}/externalsecret-org-a-credentials.yaml"])
     assert es["metadata"]["annotations"]["infraplan.io/credentials-version"] == "2"
     assert yaml.safe_load(files[f"{manifests}/job-bootstrap-org-c.yaml"])["spec"]["template"]["spec"]["containers"][0]["env"][-1]["value"] == "1"
+    # the apps' copies refresh at once too
+    app_secret = yaml.safe_load(files["dev/apps/storefront/overlays/dev/externalsecret.yaml"])
+    assert app_secret["metadata"]["annotations"]["infraplan.io/credentials-version"] == "2"
 
 
 def test_no_database_bootstrap_without_external_secrets(plan_copy: Path) -> None:

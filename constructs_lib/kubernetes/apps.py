@@ -86,7 +86,12 @@ def external_secret(s: AppSpec) -> dict[str, Any] | None:
     if not (a.database_secret and s.secret_store and s.database_secret_target):
         return None
     return external_secrets.external_secret(
-        name=s.database_secret_target, namespace=a.namespace, labels=_labels(s), store=s.secret_store, data_from=external_secrets.extract(a.database_secret)
+        name=s.database_secret_target,
+        namespace=a.namespace,
+        labels=_labels(s),
+        store=s.secret_store,
+        data_from=external_secrets.extract(a.database_secret),
+        annotations=external_secrets.credentials_version_annotation(s.credentials_version),
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..resolve.gitops import RDS_MASTER_SECRET_TAG, DatabaseBootstrapSpec, TenantDatabaseBootstrap, restricted_container_security_context
-from .external_secrets import external_secret, extract
+from .external_secrets import credentials_version_annotation, external_secret, extract
 
 SCRIPT_CONFIGMAP = "tenant-database-bootstrap"
 SCRIPT_NAME = "bootstrap-tenant-database.sh"
@@ -75,7 +75,7 @@ def tenant_external_secret(spec: DatabaseBootstrapSpec, t: TenantDatabaseBootstr
         labels={**LABELS, "infraplan.io/database-of": t.tenant},
         store=t.secret_store,
         data_from=extract(t.secret_name),
-        annotations={"infraplan.io/credentials-version": str(t.credentials_version)},  # a change makes ESO refresh at once
+        annotations=credentials_version_annotation(t.credentials_version),
     )
 
 

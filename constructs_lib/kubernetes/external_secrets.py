@@ -37,3 +37,9 @@ def external_secret(
 def extract(key: str) -> list[dict[str, Any]]:
     """Every property of one JSON secret becomes a key of the Secret."""
     return [{"extract": {"key": key}}]
+
+
+def credentials_version_annotation(version: int | None) -> dict[str, str] | None:
+    """Changing an ExternalSecret's annotations makes ESO refresh its Secret at once,
+    so a new ``credentials_version`` reaches the cluster on the next sync, not within the hour."""
+    return None if version is None else {"infraplan.io/credentials-version": str(version)}

@@ -127,6 +127,7 @@ class AppSpec:
     tls_secret: str | None
     secret_store: str | None  # ClusterSecretStore its ExternalSecret reads from
     database_secret_target: str | None  # Kubernetes Secret the ExternalSecret writes
+    credentials_version: int | None = None  # of the tenant's database credentials (a change refreshes the Secret at once)
 
 
 @dataclass(frozen=True)
@@ -405,6 +406,7 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
                     f"{a.name}-tls" if a.host and issuer else None,
                     store,
                     f"{a.name}-database" if store else None,
+                    t.database.credentials_version if (store and t.database) else None,
                 )
             )
             trace.record(f"apps.{a.name}", f"kustomize: base + overlays/{t.environment} (image tag {a.tag})", rule("deployment-decision-matrix", "custom app: Kustomize base/overlays + ArgoCD"))
