@@ -116,6 +116,11 @@ def key_inputs(r: RecordedResource) -> str:
         return f"{meta.get('namespace')}/{meta.get('name')} project {spec.get('project')}: {src.get('repoURL')} @ {src.get('targetRevision')} path {src.get('path')}"
     if r.typ == "pulumi:providers:kubernetes":
         return "kubeconfig from stack config (offline: none)"
+    if r.typ == "kubernetes:yaml/v2:ConfigGroup":
+        kinds: dict[str, int] = {}
+        for obj in i.get("objs") or []:
+            kinds[obj.get("kind", "?")] = kinds.get(obj.get("kind", "?"), 0) + 1
+        return f"{sum(kinds.values())} objects: " + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
     return ""
 
 

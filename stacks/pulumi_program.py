@@ -7,7 +7,10 @@ the environment (the shared one and each dedicated tenant cluster) it creates a
 * ``argocd`` mode: ArgoCD as a ``helm.v3.Release``, the ArgoCD Helm repository
   Secrets and the root app-of-apps Application (ArgoCD installs the rest from
   the GitOps repo), or
-* ``helm`` mode (``gitops.tool: none``): every add-on as a ``helm.v3.Release``.
+* ``helm`` mode (``gitops.tool: none``): every add-on as a ``helm.v3.Release``,
+  then, as ``yaml.v2.ConfigGroup``s of the same objects the GitOps tree holds, the
+  guarded tenant namespaces, the add-ons' cluster configuration (ClusterIssuer,
+  ClusterSecretStores) and the tenant database bootstrap.
 
 Names, chart versions and values all come from the resolved model; the
 Kubernetes objects (repository Secrets, root Application) are built by the same
@@ -27,6 +30,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from constructs_lib.kubernetes import argocd as argocd_objects
+from constructs_lib.kubernetes.tree import objects_without_gitops
 from constructs_lib.plan import load_plan
 from constructs_lib.resolve.bootstrap import CONFIG_NAMESPACE, DEFAULT_PLAN_DIR, ClusterBootstrap, ClusterConnection, EnvironmentBootstrap, HelmRelease, resolve_bootstrap
 from constructs_lib.resolve.environment import resolve_environment
@@ -104,6 +108,21 @@ def _release(release: HelmRelease, provider: k8s.Provider, depends_on: list[pulu
     )
 
 
+def _apply_without_gitops(cb: ClusterBootstrap, provider: k8s.Provider, releases: list[pulumi.Resource]) -> list[str]:
+    """With no GitOps controller, apply the tree's cluster objects directly, phase after
+    phase; the cluster configuration waits for the charts that bring its CRDs. The
+    bootstrap Jobs' ArgoCD hook annotations are inert here: Pulumi runs a Job when it
+    creates it and replaces it (so runs it again) when its spec changes."""
+    done: list[pulumi.Resource] = []
+    names = []
+    for phase, objs in objects_without_gitops(cb.gitops):
+        name = f"{cb.key}-{phase}"
+        depends = [*done, *(releases if phase != "namespaces" else [])]
+        done.append(k8s.yaml.v2.ConfigGroup(name, objs=[dict(o) for o in objs], opts=pulumi.ResourceOptions(provider=provider, depends_on=depends)))
+        names.append(name)
+    return names
+
+
 def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str]) -> dict[str, Any]:
     """The resources of one cluster; returns its exports."""
     provider = k8s.Provider(cb.provider_name, kubeconfig=kubeconfig)
@@ -116,6 +135,8 @@ def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str]) -> di
         "mode": cb.mode,
         "chartVersions": cb.chart_versions,
     }
+    if cb.mode == "helm":
+        exports["manifestGroups"] = _apply_without_gitops(cb, provider, list(releases.values()))
     if cb.mode == "argocd":
         assert cb.root is not None
         argocd_release = list(releases.values())

@@ -47,7 +47,7 @@ def test_argocd_release_matches_the_synthesized_argocd_application(example_synth
 
 @pytest.mark.parametrize("env", ENVS)
 def test_gitops_none_releases_match_the_synthesized_infrastructure_applications(example_synth, example_plan, plan_copy, env):
-    """With gitops.tool none the program installs each add-on with exactly what the GitOps tree of the same plan under ArgoCD deploys."""
+    """With gitops.tool none the program installs each add-on, and applies the cluster objects, with exactly what the GitOps tree of the same plan under ArgoCD deploys."""
     from conftest import edit_yaml
 
     edit_yaml(plan_copy / "platform.yaml", lambda d: d["gitops"].update(tool="none"))
@@ -66,6 +66,24 @@ def test_gitops_none_releases_match_the_synthesized_infrastructure_applications(
             assert release["values"] == source["helm"]["valuesObject"], component
         on_cluster = [r for r in run.mocks.of_type("kubernetes:helm.sh/v3:Release") if r.provider.split("::")[-2] == f"{cluster.key}-cluster"]
         assert sorted(r.name.removeprefix(f"{cluster.key}-") for r in on_cluster) == infra  # every add-on, nothing else
+        # ...and beside the charts, exactly the tree's namespaces, cluster configuration and database bootstrap
+        tree = example_synth / "kubernetes" / cluster.key
+
+        def objects(paths) -> list[dict]:
+            return sorted((_load(p) for p in paths if p.name != "kustomization.yaml"), key=lambda o: (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+
+        expected = {
+            "namespaces": objects((tree / "bootstrap/namespaces").rglob("*.yaml")),
+            "cluster-config": objects([*(tree / "infrastructure").glob("*/clusterissuer-*.yaml"), *(tree / "infrastructure").glob("*/clustersecretstore-*.yaml")]),
+            "database-bootstrap": objects((tree / "infrastructure/database-bootstrap/manifests").glob("*.yaml")),
+        }
+        for phase, want in expected.items():
+            assert want, f"{cluster.key}: nothing in the tree for {phase}"
+            group = run.mocks.named(f"{cluster.key}-{phase}")
+            assert group.typ == "kubernetes:yaml/v2:ConfigGroup"
+            got = sorted(group.inputs["objs"], key=lambda o: (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+            assert got == want, f"{cluster.key}-{phase} differs from the synthesized tree"
+        assert run.exports["clusters"][cluster.key]["manifestGroups"] == [f"{cluster.key}-{phase}" for phase in expected]
 
 
 @pytest.mark.parametrize("env", ENVS)

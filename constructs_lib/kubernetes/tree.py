@@ -18,6 +18,7 @@ One Kubernetes object per file; every folder holding objects has a
 
 from __future__ import annotations
 
+from ..resolve.addons import ResolvedAddon
 from ..resolve.gitops import BOOTSTRAP_PROJECT, PLATFORM_PROJECT, ClusterGitOps, resolve_cluster_gitops
 from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedTenant
 from . import addons as addon_objects
@@ -47,6 +48,29 @@ class _Folder:
 
     def close(self) -> None:
         self.files[f"{self.path}/kustomization.yaml"] = kustomization(self.resources)
+
+
+def addon_config(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
+    """The cluster configuration that ships beside an add-on (file name -> object):
+    cert-manager's ClusterIssuer, external-secrets' ClusterSecretStores."""
+    out: dict[str, dict] = {}
+    if addon.component == "cert-manager" and "issuer" in addon.settings:
+        out[f"clusterissuer-{addon.settings['issuer']['name']}.yaml"] = addon_objects.cluster_issuer(g, addon)
+    if addon.component == "external-secrets":
+        for store in g.secret_stores:
+            out[f"clustersecretstore-{store.name}.yaml"] = addon_objects.cluster_secret_store(g, store)
+    return out
+
+
+def objects_without_gitops(g: ClusterGitOps) -> tuple[tuple[str, tuple[dict, ...]], ...]:
+    """What a cluster needs beside its add-on charts when nothing syncs the tree
+    (``gitops.tool: none``), in apply order: the guarded namespaces, the add-ons'
+    cluster configuration (needs their CRDs), the tenant database bootstrap. The same
+    objects the tree holds; the tenants' apps are left to the team's own deploys."""
+    guarded = tuple(obj for ns in g.namespaces for obj in namespaces.namespace_files(ns).values())
+    config = tuple(obj for addon in g.cluster.addons for obj in addon_config(g, addon).values())
+    bootstrap = tuple(database_bootstrap.manifests(g.database_bootstrap).values()) if g.database_bootstrap else ()
+    return tuple((phase, objs) for phase, objs in (("namespaces", guarded), ("cluster-config", config), ("database-bootstrap", bootstrap)) if objs)
 
 
 def render_cluster(g: ClusterGitOps) -> dict[str, str]:
@@ -109,11 +133,8 @@ def render_cluster(g: ClusterGitOps) -> dict[str, str]:
             app = argocd.git_application(g, addon.component, g.path("infrastructure", addon.component, "chart"), PLATFORM_PROJECT, addon.chart.namespace, addon.chart.sync_wave)
             app["spec"]["syncPolicy"]["syncOptions"].insert(0, "CreateNamespace=true")
             folder.add("application.yaml", app)
-        if addon.component == "cert-manager" and "issuer" in addon.settings:
-            folder.add(f"clusterissuer-{addon.settings['issuer']['name']}.yaml", addon_objects.cluster_issuer(g, addon))
-        if addon.component == "external-secrets":
-            for store in g.secret_stores:
-                folder.add(f"clustersecretstore-{store.name}.yaml", addon_objects.cluster_secret_store(g, store))
+        for name, obj in addon_config(g, addon).items():
+            folder.add(name, obj)
         folder.close()
         infra.include(addon.component)
     for m in g.cluster.manifest_components:  # no chart: the component's own pinned kustomization

@@ -14,7 +14,8 @@ New decisions made here (each recorded as a :class:`Decision`):
 
 * ``mode``: ``argocd`` (install ArgoCD, the repository Secrets and one root
   Application; ArgoCD installs the rest from Git) or ``helm`` (gitops.tool none:
-  every add-on directly as a Helm release, ordered by the catalog's sync waves).
+  every add-on directly as a Helm release, ordered by the catalog's sync waves,
+  then the tree's guarded namespaces, cluster configuration and database bootstrap).
 * the root Application: name ``root``, project ``default`` (the platform
   AppProject is itself synced by the ``bootstrap`` root, so it does not exist
   yet), source ``<tree>/argocd/applications`` (the folder holding the
@@ -157,7 +158,11 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
     trace.record(
         "mode",
         "helm",
-        plan("platform.yaml: gitops.tool", "gitops.tool none: every add-on as a Helm release with the values the GitOps tree would use, ordered by the catalog's sync waves"),
+        plan(
+            "platform.yaml: gitops.tool",
+            "gitops.tool none: every add-on as a Helm release with the values the GitOps tree would use, ordered by the catalog's sync waves; "
+            "then the tree's guarded namespaces, cluster configuration and tenant database bootstrap; apps are the team's to deploy",
+        ),
     )
     return ClusterBootstrap(cluster, tenants, g, "helm", f"{cluster.key}-cluster", connection, releases, (), None, None, tuple(trace.decisions))
 
