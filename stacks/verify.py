@@ -213,8 +213,9 @@ def check_roles(aws: Clients, c: ResolvedCluster) -> list[Difference]:
         except iam.exceptions.NoSuchEntityException:
             out.append(Difference(where, "exists", True, False))
             continue
-        if trusted is not None and _principals(role.get("AssumeRolePolicyDocument") or {}) != [trusted]:
-            out.append(Difference(where, "trusted principals", [trusted], _principals(role.get("AssumeRolePolicyDocument") or {})))
+        principals = _principals(role.get("AssumeRolePolicyDocument") or {})
+        if trusted is not None and principals != [trusted]:
+            out.append(Difference(where, "trusted principals", [trusted], principals))
     return out
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..resolve.gitops import RDS_MASTER_SECRET_TAG, DatabaseBootstrapSpec, TenantDatabaseBootstrap, restricted_container_security_context
+from ..resolve.names import DbSecretKey as Key
 from .external_secrets import credentials_version_annotation, external_secret, extract
 
 SCRIPT_CONFIGMAP = "tenant-database-bootstrap"
@@ -93,18 +94,18 @@ def _from(secret: str, key: str, optional: bool = False) -> dict[str, Any]:
 def job_environment(spec: DatabaseBootstrapSpec, t: TenantDatabaseBootstrap) -> list[dict[str, Any]]:
     """The Job's environment: where to connect (the tenant's secret), as whom (the master's)."""
     return [
-        {"name": "PGHOST", **_from(t.credentials_secret, "host")},
-        {"name": "PGPORT", **_from(t.credentials_secret, "port")},
+        {"name": "PGHOST", **_from(t.credentials_secret, Key.HOST)},
+        {"name": "PGPORT", **_from(t.credentials_secret, Key.PORT)},
         {"name": "PGUSER", **_from(spec.master_secret, "PGUSER")},
         {"name": "PGPASSWORD", **_from(spec.master_secret, "PGPASSWORD")},
         {"name": "PGDATABASE", "value": "postgres"},
         {"name": "PGSSLMODE", "value": "require"},  # rds.force_ssl is on; libpq has no RDS CA bundle here to verify against
         {"name": "PGCONNECT_TIMEOUT", "value": "10"},
         {"name": "PGAPPNAME", "value": f"infraplan-bootstrap-{t.tenant}"},
-        {"name": "TENANT_DATABASE", **_from(t.credentials_secret, "dbname")},
-        {"name": "TENANT_ROLE", **_from(t.credentials_secret, "username")},
-        {"name": "TENANT_PASSWORD", **_from(t.credentials_secret, "password")},
-        {"name": "SECRET_CREDENTIALS_VERSION", **_from(t.credentials_secret, "credentials_version", optional=True)},
+        {"name": "TENANT_DATABASE", **_from(t.credentials_secret, Key.DBNAME)},
+        {"name": "TENANT_ROLE", **_from(t.credentials_secret, Key.USERNAME)},
+        {"name": "TENANT_PASSWORD", **_from(t.credentials_secret, Key.PASSWORD)},
+        {"name": "SECRET_CREDENTIALS_VERSION", **_from(t.credentials_secret, Key.CREDENTIALS_VERSION, optional=True)},
         {"name": "EXPECTED_CREDENTIALS_VERSION", "value": str(t.credentials_version)},
     ]
 

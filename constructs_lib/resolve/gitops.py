@@ -153,8 +153,6 @@ class TenantDatabaseBootstrap:
     secret_store: str  # the tenant's ClusterSecretStore
     secret_name: str  # Secrets Manager secret Terraform writes (engine, host, port, dbname, username, password)
     credentials_secret: str  # the Kubernetes Secret its ExternalSecret writes in the bootstrap namespace
-    database: str
-    role: str
     credentials_version: int  # the Job waits until the secret carries this version
 
 
@@ -165,8 +163,7 @@ class DatabaseBootstrapSpec:
     namespace: str
     admin_store: str  # ClusterSecretStore reading the RDS-managed master secret
     master_secret: str  # Kubernetes Secret with PGUSER / PGPASSWORD of the master user
-    instance_identifier: str
-    instance_arn: str
+    instance_arn: str  # the value of the tag RDS puts on the master secret
     image: ContainerImage
     tenants: tuple[TenantDatabaseBootstrap, ...]
 
@@ -371,20 +368,17 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
             bootstrap_ns,
             DATABASE_ADMIN_STORE,
             DATABASE_MASTER_SECRET,
-            admin.instance_identifier,
             admin.instance_arn,
             container_image("postgres-client"),
             tuple(
-                TenantDatabaseBootstrap(
-                    t.name, f"tenant-{t.name}", t.database.secret_name, f"{t.name}-credentials", t.database.database_name, t.database.role_name, t.database.credentials_version
-                )
+                TenantDatabaseBootstrap(t.name, f"tenant-{t.name}", t.database.secret_name, f"{t.name}-credentials", t.database.credentials_version)
                 for t in db_tenants
                 if t.database is not None
             ),
         )
         trace.record(
             "database_bootstrap",
-            {"namespace": bootstrap_ns, "instance": admin.instance_identifier, "tenants": {b.tenant: {"database": b.database, "role": b.role} for b in bootstrap.tenants}},
+            {"namespace": bootstrap_ns, "instance": admin.instance_identifier, "tenants": {t.name: {"database": t.database.database_name, "role": t.database.role_name} for t in db_tenants if t.database}},
             rule(
                 "database-bootstrap",
                 "an idempotent PostSync Job per tenant creates its role (password from its secret) and database, owned by the role, closed to PUBLIC; only this namespace may read the master secret",

@@ -72,6 +72,18 @@ DATABASE_BOOTSTRAP_NAMESPACE = "database-bootstrap"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", DATABASE_BOOTSTRAP_NAMESPACE)
 
 
+class DbSecretKey:
+    """Keys of a tenant's database secret: Terraform writes them, the bootstrap Job and the apps read them."""
+
+    ENGINE = "engine"
+    HOST = "host"
+    PORT = "port"
+    DBNAME = "dbname"
+    USERNAME = "username"
+    PASSWORD = "password"
+    CREDENTIALS_VERSION = "credentials_version"
+
+
 def tenant_database_role(database: str) -> str:
     """The PostgreSQL role that owns a tenant's database and that its apps log in as."""
     return database

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from ..resolve.model import ResolvedTenantDatabase
+from ..resolve.names import DbSecretKey as Key
 from .aws import Expression, hcl_jsonencode, secretsmanager
 from .kms_key import EncryptionKey, principal_via_service_statement
 
@@ -67,13 +68,13 @@ class TenantDatabaseCredentials(Construct):
             require_each_included_type=True,
         )
         value = {
-            "engine": "postgres",
-            "host": props.host,
-            "port": props.port,
-            "dbname": db.database_name,
-            "username": db.role_name,
-            "password": Expression(password.expr("random_password")),
-            "credentials_version": db.credentials_version,  # the bootstrap Job waits for the version the plan asks for
+            Key.ENGINE: "postgres",
+            Key.HOST: props.host,
+            Key.PORT: props.port,
+            Key.DBNAME: db.database_name,
+            Key.USERNAME: db.role_name,
+            Key.PASSWORD: Expression(password.expr("random_password")),
+            Key.CREDENTIALS_VERSION: db.credentials_version,  # the bootstrap Job waits for the version the plan asks for
         }
         self.version = secretsmanager.SecretsmanagerSecretVersion(
             self,
