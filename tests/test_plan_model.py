@@ -194,3 +194,13 @@ def test_tenants_cannot_claim_platform_namespaces(plan_copy: Path) -> None:
     (plan_copy / "tenants" / "org-b.yaml").rename(plan_copy / "tenants" / "database.yaml")
     err = errors_of(plan_copy)
     assert any("namespace 'database-bootstrap' belongs to the platform" in i.message for i in err.issues), str(err)
+
+
+def test_model_level_error_names_the_field_and_its_line(plan_copy: Path) -> None:
+    path = plan_copy / "dev.yaml"
+    text = path.read_text().replace("      min_size: 1\n", "      min_size: 5\n")
+    path.write_text(text)
+    err = errors_of(plan_copy)
+    line = text.splitlines().index("      max_size: 4") + 1
+    [issue] = [i for i in err.issues if "min_size" in i.message]
+    assert (Path(issue.file).name, issue.line, issue.path) == ("dev.yaml", line, "cluster.node_groups[0].max_size")

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .errors import FieldValueError
 from .base import AwsAccountId, AwsRegion, DnsLabel, PlanModel
 
 
@@ -45,9 +46,9 @@ class NodeGroupPlan(PlanModel):
     @model_validator(mode="after")
     def _sizes(self) -> "NodeGroupPlan":
         if self.min_size > self.max_size:
-            raise ValueError(f"min_size ({self.min_size}) is larger than max_size ({self.max_size})")
+            raise FieldValueError(("max_size",), f"max_size ({self.max_size}) is smaller than min_size ({self.min_size})", "raise max_size or lower min_size")
         if self.desired_size is not None and not (self.min_size <= self.desired_size <= self.max_size):
-            raise ValueError(f"desired_size ({self.desired_size}) is outside min_size..max_size")
+            raise FieldValueError(("desired_size",), f"desired_size ({self.desired_size}) is outside min_size..max_size ({self.min_size}..{self.max_size})")
         for t in self.taints:
             if set(t) - {"key", "value", "effect"} or "key" not in t or "effect" not in t:
                 raise ValueError("a taint has key, effect and optionally value")

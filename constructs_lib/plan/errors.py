@@ -30,3 +30,17 @@ class PlanError(Exception):
     def __init__(self, issues: list[PlanIssue]):
         self.issues = sorted(issues, key=lambda i: (i.file, i.line or 0, i.path, i.message))
         super().__init__("\n".join(i.render() for i in self.issues))
+
+
+class FieldValueError(ValueError):
+    """Raised inside a model validator to blame a field below the model, not the model itself.
+
+    ``path`` is relative to the model that raises (e.g. ``("max_size",)`` or
+    ``("node_groups", 1, "name")``); the loader appends it to the model's own location,
+    so the message names the line and field that hold the bad value."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str, hint: str = ""):
+        super().__init__(message)
+        self.path = tuple(path)
+        self.message = message
+        self.hint = hint

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from .base import NEEDS_CLARIFICATION
 from .checks import cross_file_checks
 from .environment import EnvironmentPlan
-from .errors import PlanError, PlanIssue
+from .errors import FieldValueError, PlanError, PlanIssue
 from .platform import PlatformPlan
 from .tenant import TenantPlan
 from .yaml_source import FieldPath, SourceMap, YamlDocument, format_path, load_yaml_file
@@ -93,6 +93,10 @@ def _convert_validation_error(exc: ValidationError, model: type[BaseModel], sour
         message = err["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
+        raised = err.get("ctx", {}).get("error")
+        if isinstance(raised, FieldValueError):
+            loc = loc + raised.path
+            message, hint = raised.message, raised.hint
         if kind == "extra_forbidden":
             parent = _model_at(model, loc[:-1])
             allowed = sorted(parent.model_fields) if parent else []
