@@ -13,9 +13,10 @@ _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 class PlanModel(BaseModel):
-    """Every plan model forbids unknown keys and is immutable once read."""
+    """Every plan model forbids unknown keys, takes values only of the type it declares
+    (strict: no "5" for 5, no true for 1, no 4200 for "4200"), and is immutable once read."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 def _dns_label(value: str) -> str:
