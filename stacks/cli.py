@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import errno
 import os
+import shutil
+import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,20 +52,69 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _private_tmp(out: Path) -> None:
+    """Give the cdktf runtime (jsii unpacks Node.js code into the temp folder) a folder of
+    this run's own, removed at exit; a killed run's folder is removed by the next run."""
+    from .output import private_tmpdir
+
+    try:
+        run = private_tmpdir(out)
+    except OSError:
+        return  # the system temp folder is unusable: jsii will say so itself
+    os.environ["TMPDIR"] = str(run)
+    tempfile.tempdir = str(run)
+    atexit.register(shutil.rmtree, run, True)  # registered before jsii's own handler, so it runs after it
+
+
+def _fail(message: str) -> int:
+    errors.print(message, markup=False, style="bold red")
+    return 2
+
+
+def _endpoint_problem(url: str | None, option: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{option} {url!r} is not an http(s) URL; write it with its scheme, e.g. http://localhost:5000"
+    try:
+        parts.port
+    except ValueError:
+        return f"{option} {url!r} has an invalid port"
+    return None
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
+    problem = _endpoint_problem(args.aws_endpoint, "--aws-endpoint")
+    if problem:
+        return _fail(problem)
     _jsii_env()
-    from constructs_lib.terraform.target import AwsTarget
+    _private_tmp(Path(os.path.abspath(args.out)))
+    try:
+        from constructs_lib.terraform.extensions import ExtensionError
+        from constructs_lib.terraform.target import AwsTarget
 
-    from constructs_lib.terraform.extensions import ExtensionError
-
-    from .synth import OutputDirError, synthesize
+        from .synth import OutputDirError, synthesize
+    except Exception as exc:  # cdktf's runtime (Node.js through jsii) did not start
+        return _fail(f"the cdktf runtime (Node.js, through jsii) could not start: {exc}; infraplan needs Node.js >= 20 on PATH")
 
     console.print(f"Reading the plan in [bold]{args.plan}[/] …")
     try:
-        result = synthesize(args.plan, args.out, args.env, args.tenant, AwsTarget(args.aws_endpoint), args.extension)
+        result = synthesize(args.plan, args.out, args.env, args.tenant, AwsTarget(args.aws_endpoint), args.extension, args.state_dir)
     except (OutputDirError, ExtensionError) as exc:
-        errors.print(f"[bold red]{exc}[/]")
-        return 2
+        return _fail(str(exc))
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        extra = " (the output's path is too long: choose a shorter --out)" if exc.errno == errno.ENAMETOOLONG else ""
+        return _fail(f"cannot write the output:{where}: {exc.strerror or exc}{extra}; --out was left as it was")
+    except PlanError:
+        raise
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] == "jsii" or isinstance(exc, (BrokenPipeError, EOFError)):
+            return _fail(f"the cdktf runtime (Node.js, through jsii) failed: {exc}; --out was left as it was")
+        raise
     console.print(f"  read {len(result.plan.files)} plan files; environments: {', '.join(e.name for e in result.environments)}")
     if args.aws_endpoint:
         console.print(f"  [yellow]local AWS target:[/] every provider and backend points at {args.aws_endpoint}")
@@ -68,6 +122,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     for name in result.stacks:
         console.print(f"    {name}", style="dim")
     console.print(f"[green]✓[/] {len(result.manifests)} Kubernetes files → {result.out / 'kubernetes'}/")
+    for env in result.environments:
+        console.print(f"  local state of {env.state_stack_name}: {result.state_dir / f'terraform.{env.state_stack_name}.tfstate'}", style="dim")
+    if result.kept:
+        console.print(f"  kept {len(result.kept)} files others wrote into the output (e.g. {result.kept[0]})", style="dim")
     console.print(f"Done in {result.seconds:.1f} s.")
     return 0
 
@@ -124,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", action="append", help="only this tenant's stacks and namespaces (repeatable)")
     p.add_argument("--extension", action="append", metavar="MODULE:FUNCTION", help="call FUNCTION(stack, context) for every stack to add your own resources (repeatable; see docs/constructs.md)")
     p.add_argument("--aws-endpoint", metavar="URL", help="point every AWS provider and the S3 backend at a local AWS API (e.g. a moto server) for a dry run")
+    p.add_argument("--state-dir", type=Path, metavar="DIR", help="where the bootstrap stacks keep their local state, terraform.<env>-state.tfstate (default: the folder holding --out)")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("explain", help="show the resolved settings of an environment (or tenant) and why")
@@ -146,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", required=True)
     p.add_argument("--tenant", action="append", help="also verify this tenant's stack (repeatable)")
     p.add_argument("--endpoint", metavar="URL", help="AWS API endpoint (e.g. a moto server); default: real AWS")
-    p.set_defaults(func=lambda a: _lazy("stacks.verify", "cmd_verify")(a))
+    p.set_defaults(func=lambda a: _fail(problem) if (problem := _endpoint_problem(a.endpoint, "--endpoint")) else _lazy("stacks.verify", "cmd_verify")(a))
     return parser
 
 
@@ -156,15 +215,33 @@ def _lazy(module: str, name: str):
     return getattr(importlib.import_module(module), name)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM ends a run as Ctrl-C does: staging removed, --out untouched."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     try:
         return args.func(args)
     except PlanError as exc:
         return _report_plan_error(exc)
-    except KeyboardInterrupt:
-        errors.print("interrupted; nothing was written")
-        return 130
+    except KeyboardInterrupt as exc:
+        errors.print("interrupted; the output folder was left as it was")
+        return 128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +15,10 @@ from constructs_lib.resolve.model import ResolvedEnvironment
 from constructs_lib.terraform.extensions import load_extension
 from constructs_lib.terraform.target import REAL_AWS, AwsTarget
 
+from .output import OUTPUT_MARKER, OutputDirError, carry_foreign, check_inputs, check_replaceable, cleanup_stale, new_staging, swap_in, write_marker
 from .terraform_app import synth_terraform
 
-OUTPUT_MARKER = ".infraplan-output"
-
-
-class OutputDirError(Exception):
-    pass
+__all__ = ["OUTPUT_MARKER", "OutputDirError", "SynthResult", "synthesize"]
 
 
 @dataclass
@@ -30,8 +26,10 @@ class SynthResult:
     plan: Plan
     environments: tuple[ResolvedEnvironment, ...]
     out: Path
+    state_dir: Path
     stacks: list[str] = field(default_factory=list)
     manifests: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -54,13 +52,6 @@ def write_kubernetes(root: Path, envs: tuple[ResolvedEnvironment, ...], tenants:
     return written
 
 
-def _check_replaceable(out: Path) -> None:
-    if out.exists() and not (out / OUTPUT_MARKER).exists():
-        if out.is_dir() and not any(out.iterdir()):
-            return
-        raise OutputDirError(f"{out} exists and was not written by infraplan; refusing to replace it (choose another --out or remove it)")
-
-
 def synthesize(
     plan_dir: Path,
     out: Path,
@@ -68,29 +59,36 @@ def synthesize(
     tenants: list[str] | None = None,
     target: AwsTarget = REAL_AWS,
     extensions: list[str] | None = None,
+    state_dir: Path | None = None,
 ) -> SynthResult:
-    """Synthesize into ``out``. Nothing in ``out`` changes unless everything succeeded."""
+    """Synthesize into ``out``. Nothing in ``out`` changes unless everything succeeded,
+    and no file infraplan did not write is ever deleted (see :mod:`stacks.output`).
+
+    ``state_dir`` (default: the folder holding ``out``) receives the bootstrap stacks'
+    local state, ``terraform.<env>-state.tfstate``, outside the replaced output."""
     started = time.perf_counter()
+    out = Path(os.path.abspath(out))
+    plan_dir = Path(plan_dir)
+    state_dir = Path(os.path.abspath(state_dir)) if state_dir is not None else out.parent
+    check_inputs(out, [("plan folder", plan_dir)])
+    if state_dir == out or out in state_dir.parents:
+        raise OutputDirError(f"--state-dir {state_dir} lies inside --out {out}; Terraform state must live outside the replaced output")
     plan = load_plan(plan_dir)
     resolved, tenant_filter = select(plan, envs, tenants)
     hooks = [load_extension(spec) for spec in extensions or []]
-    out = out.resolve()
-    _check_replaceable(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.infraplan-", dir=out.parent))
+    check_inputs(out, [(f"extension {h.spec}", h.file) for h in hooks if h.file is not None])
+    cleanup_stale(out)
+    check_replaceable(out)
+    staging = new_staging(out)
     try:
-        result = SynthResult(plan, resolved, out)
-        result.stacks = synth_terraform(staging / "terraform", resolved, tenant_filter, target, hooks)
+        result = SynthResult(plan, resolved, out, state_dir)
+        result.stacks = synth_terraform(staging / "terraform", resolved, tenant_filter, target, hooks, state_dir, out / "terraform")
         result.manifests = write_kubernetes(staging / "kubernetes", resolved, tenant_filter)
-        (staging / OUTPUT_MARKER).write_text("Written by `infraplan synth`; replaced as a whole on every run.\n")
+        write_marker(staging)
         os.chmod(staging, 0o755)
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, trash / "old")
-            os.replace(staging, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, out)
+        if out.is_dir():
+            result.kept = carry_foreign(out, staging)
+        swap_in(staging, out)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from constructs_lib.terraform.stacks import (
     RegionalStack,
     RegionalStackProps,
     StateStack,
+    StateStackProps,
     TenantStack,
     TenantStackProps,
 )
@@ -27,12 +29,23 @@ def add_stacks(
     tenants: set[str] | None = None,
     target: AwsTarget = REAL_AWS,
     extensions: Iterable[Extension] = (),
+    state_dir: Path | None = None,
+    final_outdir: Path | None = None,
 ) -> list[cdktf.TerraformStack]:
     """Add every stack of ``envs`` to ``app``; ``tenants`` limits the tenant stacks.
-    Each extension is called with every stack once infraplan has built it."""
+    Each extension is called with every stack once infraplan has built it.
+
+    ``state_dir`` holds the bootstrap stacks' local state (``terraform.<stack>.tfstate``);
+    default: cdktf's, the project root. The path is written relative to the stack folder
+    (``<app outdir>/stacks/<stack>``, or ``final_outdir`` when the app's output will be
+    moved there), so the output does not depend on where it lies."""
     built: list[tuple[cdktf.TerraformStack, StackContext]] = []
     for env in envs:
-        built.append((StateStack(app, env.state_stack_name, EnvironmentStackProps(env, target)), StackContext("state", env)))
+        local_state = None
+        if state_dir is not None:
+            stack_dir = Path(final_outdir or app.outdir).resolve() / "stacks" / env.state_stack_name
+            local_state = os.path.relpath(state_dir.resolve() / f"terraform.{env.state_stack_name}.tfstate", stack_dir)
+        built.append((StateStack(app, env.state_stack_name, StateStackProps(env, target, local_state)), StackContext("state", env)))
         built.append((EnvironmentStack(app, env.stack_name, EnvironmentStackProps(env, target)), StackContext("platform", env)))
         for region in env.secondary_regions:
             built.append((RegionalStack(app, region.stack_name, RegionalStackProps(env, region, target)), StackContext("region", env)))
@@ -51,9 +64,14 @@ def synth_terraform(
     tenants: set[str] | None = None,
     target: AwsTarget = REAL_AWS,
     extensions: Iterable[Extension] = (),
+    state_dir: Path | None = None,
+    final_outdir: Path | None = None,
 ) -> list[str]:
-    """Write cdktf's layout (``manifest.json``, ``stacks/<stack>/cdk.tf.json``) to ``outdir``."""
+    """Write cdktf's layout (``manifest.json``, ``stacks/<stack>/cdk.tf.json``) to ``outdir``.
+
+    ``final_outdir`` is where ``outdir`` will be moved to (synth stages its output):
+    relative paths in the stacks are computed from there."""
     app = cdktf.App(outdir=str(outdir))
-    stacks = add_stacks(app, envs, tenants, target, extensions)
+    stacks = add_stacks(app, envs, tenants, target, extensions, state_dir, final_outdir)
     app.synth()
     return [s.node.id for s in stacks]

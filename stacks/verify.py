@@ -27,11 +27,22 @@ class Difference:
         return f"{self.resource}: {self.setting} is {self.actual!r}, expected {self.expected!r}"
 
 
+# An endpoint that accepts connections but never answers must not hold verify for minutes:
+# botocore's defaults are 60 s per read and several retries.
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 15
+MAX_ATTEMPTS = 2
+
+
 class Clients:
     def __init__(self, region: str, endpoint: str | None):
         import boto3
+        from botocore.config import Config
 
-        kwargs: dict = {"region_name": region}
+        kwargs: dict = {
+            "region_name": region,
+            "config": Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S, retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"}),
+        }
         if endpoint:
             kwargs.update(endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test")
         self._kwargs = kwargs
@@ -282,7 +293,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
         errors.print(f"[bold red]refusing to verify:[/] {exc}")
         return 2
     except Exception as exc:  # no credentials, unreachable endpoint, access denied
-        errors.print(f"[bold red]could not read the live resources:[/] {exc}", markup=True)
+        from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+        if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError)):
+            errors.print(
+                f"could not read the live resources: {where} did not answer ({exc}); tried {MAX_ATTEMPTS} times with a "
+                f"{CONNECT_TIMEOUT_S} s connect and {READ_TIMEOUT_S} s read timeout. Is the endpoint right and reachable?",
+                markup=False,
+            )
+        else:
+            errors.print(f"could not read the live resources from {where}: {exc}", markup=False)
         return 2
     if not diffs:
         console.print(f"[green]✓[/] {env.name}: every checked resource matches the resolved model")

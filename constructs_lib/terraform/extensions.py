@@ -23,8 +23,11 @@ model as infraplan, so names and tags stay consistent::
 from __future__ import annotations
 
 import importlib
+import re
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import cdktf
@@ -43,19 +46,61 @@ Extension = Callable[[cdktf.TerraformStack, StackContext], None]
 
 
 class ExtensionError(Exception):
-    pass
+    """An extension cannot be loaded, or failed: the message holds the extension's own traceback."""
 
 
-def load_extension(spec: str) -> Extension:
-    """``package.module:function`` -> the function."""
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise ExtensionError(f"extension '{spec}' is not of the form package.module:function")
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_FUNCTION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _users_traceback(exc: BaseException) -> str:
+    """The traceback from the extension's code down, without infraplan's frames above it."""
+    ours = (__file__, importlib.__file__)
+    tb = exc.__traceback__
+    while tb is not None and (tb.tb_frame.f_code.co_filename in ours or tb.tb_frame.f_code.co_filename.startswith("<frozen")):
+        tb = tb.tb_next
+    lines = traceback.format_exception(type(exc), exc, tb)
+    return "".join("    " + line for line in "".join(lines).splitlines(keepends=True))
+
+
+@dataclass(frozen=True)
+class LoadedExtension:
+    """A user's extension function; calling it turns its exceptions into :class:`ExtensionError`."""
+
+    spec: str
+    function: Extension
+    file: Path | None
+
+    def __call__(self, stack: cdktf.TerraformStack, context: StackContext) -> None:
+        try:
+            self.function(stack, context)
+        except Exception as exc:  # the user's code: any failure is reported as theirs
+            raise ExtensionError(
+                f"extension '{self.spec}' failed on stack {stack.node.id}:\n{_users_traceback(exc)}".rstrip()
+            ) from None
+
+
+def load_extension(spec: str) -> LoadedExtension:
+    """``package.module:function`` -> the function, importable from ``sys.path`` (PYTHONPATH)."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not _MODULE.fullmatch(module_name) or not _FUNCTION.fullmatch(attr) or module_name.endswith(".py"):
+        looks_like_path = "/" in module_name or module_name.endswith(".py") or module_name.startswith(".")
+        hint = (
+            "name a Python module, not a file: put the file's folder on PYTHONPATH and pass module:function"
+            if looks_like_path
+            else "write it as package.module:function"
+        )
+        raise ExtensionError(f"extension '{spec}' is not of the form package.module:function; {hint}")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ExtensionError(f"extension '{spec}': cannot import {module_name}: {exc}") from exc
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise ExtensionError(f"extension '{spec}': no module named {exc.name} (is its folder on PYTHONPATH?)") from None
+        raise ExtensionError(f"extension '{spec}': importing {module_name} failed:\n{_users_traceback(exc)}".rstrip()) from None
+    except Exception as exc:  # the module's own code failed while importing
+        raise ExtensionError(f"extension '{spec}': importing {module_name} failed:\n{_users_traceback(exc)}".rstrip()) from None
     func = getattr(module, attr, None)
     if not callable(func):
         raise ExtensionError(f"extension '{spec}': {module_name} has no function {attr}")
-    return func
+    file = getattr(module, "__file__", None)
+    return LoadedExtension(spec, func, Path(file) if file else None)

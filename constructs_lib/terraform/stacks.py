@@ -2,7 +2,7 @@
 
 | stack | what | state |
 |---|---|---|
-| ``<env>-state`` | state bucket + lock table (bootstrap) | local (``<env>-state.tfstate``), applied first |
+| ``<env>-state`` | state bucket + lock table (bootstrap) | local (``terraform.<env>-state.tfstate`` outside the output), applied first |
 | ``<env>-platform`` | network, EKS cluster, shared PostgreSQL | S3 ``<env>-platform/terraform.tfstate`` |
 | ``<env>-tenant-<t>`` | a tenant's secrets; for a dedicated tenant its own network, cluster, database | S3 ``<env>-tenant-<t>/terraform.tfstate`` |
 
@@ -36,6 +36,26 @@ class EnvironmentStackProps:
     target: AwsTarget = REAL_AWS
 
 
+CDKTF_PROJECT_ROOT = "../../.."
+"""From a stack folder in cdktf's layout (``cdktf.out/stacks/<stack>``) to the project root."""
+
+
+@dataclass(frozen=True)
+class StateStackProps(EnvironmentStackProps):
+    local_state_path: str | None = None
+    """Where the bootstrap stack's local state lives, relative to the stack's folder (or absolute).
+
+    Default: ``terraform.<stack>.tfstate`` in the project root, as cdktf does, so that
+    re-synthesizing (which replaces the stack folders) never touches the state. It must
+    never point into the synthesized output."""
+
+    def state_path(self, stack_id: str) -> str:
+        path = self.local_state_path or f"{CDKTF_PROJECT_ROOT}/terraform.{stack_id}.tfstate"
+        if not path.endswith(".tfstate") or "${" in path:
+            raise ValueError(f"local_state_path {path!r} must be a plain path ending in .tfstate")
+        return path
+
+
 @dataclass(frozen=True)
 class TenantStackProps:
     environment: ResolvedEnvironment
@@ -43,10 +63,20 @@ class TenantStackProps:
     target: AwsTarget = REAL_AWS
 
 
-def configure_stack(stack: cdktf.TerraformStack, *, region: str, account_id: str, tags: dict[str, str], state: ResolvedStateBackend | None, target: AwsTarget) -> AwsProvider:
+def configure_stack(
+    stack: cdktf.TerraformStack,
+    *,
+    region: str,
+    account_id: str,
+    tags: dict[str, str],
+    state: ResolvedStateBackend | None,
+    target: AwsTarget,
+    local_state_path: str | None = None,
+) -> AwsProvider:
     """Provider (pinned, default tags, wrong-account guard) and backend of a stack.
 
-    ``state`` None means local state (the bootstrap stack, which creates the bucket)."""
+    ``state`` None means local state at ``local_state_path`` (the bootstrap stack, which
+    creates the bucket)."""
     provider = AwsProvider(
         stack,
         "aws",
@@ -56,7 +86,7 @@ def configure_stack(stack: cdktf.TerraformStack, *, region: str, account_id: str
         **target.provider_settings(),
     )
     if state is None:
-        cdktf.LocalBackend(stack, path=f"{stack.node.id}.tfstate")
+        cdktf.LocalBackend(stack, path=local_state_path or f"{CDKTF_PROJECT_ROOT}/terraform.{stack.node.id}.tfstate")
     else:
         cdktf.S3Backend(stack, bucket=state.bucket, key=state.key, region=state.region, encrypt=True, dynamodb_table=state.lock_table)
         if state.use_lockfile:
@@ -76,7 +106,10 @@ class StateStack(cdktf.TerraformStack):
     def __init__(self, scope: Construct, id: str, props: EnvironmentStackProps):
         super().__init__(scope, id)
         env = props.environment
-        configure_stack(self, region=env.region, account_id=env.account_id, tags=env.tag_map, state=None, target=props.target)
+        state_props = props if isinstance(props, StateStackProps) else StateStackProps(env, props.target)
+        configure_stack(
+            self, region=env.region, account_id=env.account_id, tags=env.tag_map, state=None, target=props.target, local_state_path=state_props.state_path(id)
+        )
         backend = StateBackend(self, "state", StateBackendProps(env.state, env.account_id, deletion_protection=env.database.deletion_protection))
         output(self, "state_bucket", backend.bucket.ref("bucket"), "S3 bucket of this environment's Terraform state")
         if backend.lock_table is not None:
