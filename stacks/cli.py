@@ -86,6 +86,18 @@ def _endpoint_problem(url: str | None, option: str) -> str | None:
     return None
 
 
+def _forget_dead_jsii() -> None:
+    """jsii stops its Node.js process at exit; when that process died, its atexit hook would
+    print a traceback of its own. Unregister it (jsii internals: best effort only)."""
+    try:
+        from jsii._runtime import kernel
+
+        process = kernel.provider._process
+        atexit.unregister(process.stop)
+    except Exception:
+        pass
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     problem = _endpoint_problem(args.aws_endpoint, "--aws-endpoint")
     if problem:
@@ -105,6 +117,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
         result = synthesize(args.plan, args.out, args.env, args.tenant, AwsTarget(args.aws_endpoint), args.extension, args.state_dir)
     except (OutputDirError, ExtensionError) as exc:
         return _fail(str(exc))
+    except (BrokenPipeError, EOFError) as exc:  # the Node.js process behind cdktf is gone
+        _forget_dead_jsii()
+        return _fail(f"the cdktf runtime (Node.js, through jsii) stopped: {exc}; --out was left as it was")
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         extra = " (the output's path is too long: choose a shorter --out)" if exc.errno == errno.ENAMETOOLONG else ""
@@ -112,7 +127,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     except PlanError:
         raise
     except Exception as exc:
-        if type(exc).__module__.split(".")[0] == "jsii" or isinstance(exc, (BrokenPipeError, EOFError)):
+        if type(exc).__module__.split(".")[0] == "jsii":
             return _fail(f"the cdktf runtime (Node.js, through jsii) failed: {exc}; --out was left as it was")
         raise
     console.print(f"  read {len(result.plan.files)} plan files; environments: {', '.join(e.name for e in result.environments)}")

@@ -335,3 +335,29 @@ def test_verify_gives_up_on_an_endpoint_that_never_answers(example_plan: Path, m
     err = capsys.readouterr().err
     assert took < 20, took
     assert "did not answer" in err and url in err and "timeout" in err
+
+
+def test_the_cdktf_runtime_dying_is_a_clear_error(tmp_path: Path, example_plan: Path) -> None:
+    """An extension kills the Node.js process behind jsii in the middle of the synth."""
+    (tmp_path / "kill_node_ext.py").write_text(
+        "import os, signal, time\n"
+        "def extend(stack, ctx):\n"
+        "    for pid in os.listdir('/proc'):\n"
+        "        if pid.isdigit():\n"
+        "            try:\n"
+        "                stat = open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()\n"
+        "            except OSError:\n"
+        "                continue\n"
+        "            if int(stat[1]) == os.getpid():\n"
+        "                os.kill(int(pid), signal.SIGKILL)\n"
+        "    time.sleep(0.5)\n"
+    )
+    out = tmp_path / "dist"
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), TMPDIR=str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "stacks.cli", "synth", "--plan", str(example_plan), "--out", str(out), "--extension", "kill_node_ext:extend"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "cdktf runtime" in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists()
