@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import difflib
+import json
+import os
+import stat
 import types
 import typing
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .base import NEEDS_CLARIFICATION
 from .checks import cross_file_checks
 from .environment import EnvironmentPlan
 from .errors import FieldValueError, PlanError, PlanIssue
 from .platform import PlatformPlan
 from .tenant import TenantPlan
-from .yaml_source import FieldPath, SourceMap, YamlDocument, format_path, load_yaml_file
+from .yaml_source import (
+    YAML11_FALSE,
+    YAML11_TRUE,
+    FieldPath,
+    ScalarNote,
+    SourceMap,
+    YamlDocument,
+    decimal_of,
+    format_path,
+    load_yaml_file,
+    open_error,
+    readings,
+    yaml11_reading,
+)
 
 PLATFORM_FILE = "platform.yaml"
 TENANTS_DIR = "tenants"
@@ -84,6 +100,151 @@ def _model_at(model: type[BaseModel], path: tuple[Any, ...]) -> type[BaseModel] 
     return current
 
 
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields",
+}
+"""pydantic's type errors, and what the field takes, in the plan writer's words."""
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(_short(text), ensure_ascii=False)
+
+
+def _note_for(value: Any, note: ScalarNote | None) -> ScalarNote | None:
+    """The note of the scalar pydantic complains about, if it is that scalar's."""
+    if note is None:
+        return None
+    if note.kind == "number":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif note.kind == "boolean":
+        ok = isinstance(value, bool)
+    elif note.kind == "null":
+        ok = value is None
+    else:
+        ok = isinstance(value, str)
+    return note if ok else None
+
+
+def describe_read(value: Any, note: ScalarNote | None) -> str:
+    """What was read, as it was written in YAML: ``4200 (a number)``, ``"5" (a quoted string)``."""
+    note = _note_for(value, note)
+    if note is not None:
+        text = _short(note.text)
+        if note.kind == "number":
+            return f"{text} (a number)"
+        if note.kind == "boolean":
+            return f"{text} (a boolean)"
+        if note.kind == "null":
+            return "nothing (null)" if not note.text else f"{text} (null)"
+        if note.ambiguous:
+            yaml12, yaml11 = readings(note)
+            if yaml12 == yaml11:
+                return f"{text} (the hexadecimal number {yaml12})"
+            return f"{text} ({yaml12} in YAML 1.2, {yaml11} in YAML 1.1)"
+        if note.quoted:
+            return f"{_quoted(note.text)} (a quoted string)"
+        return f"{text} (a string)"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, (int, float)):
+        return f"{value} (a number)"
+    if isinstance(value, str):
+        return f"{_quoted(value)} (a string)"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        keys = ", ".join(str(k) for k in list(value)[:3]) + (", …" if len(value) > 3 else "")
+        return f"a mapping ({keys})" if value else "an empty mapping {}"
+    return type(value).__name__
+
+
+def _type_hint(kind: str, value: Any, note: ScalarNote | None, field_name: str) -> str:
+    """How to write the value so that it is of the type the field takes."""
+    note = _note_for(value, note)
+    text = note.text if note is not None else str(value)
+    expected = _EXPECTED[kind]
+    if kind == "string_type":
+        if value is None:
+            return f'write the text after the colon: {field_name}: "…"'
+        if isinstance(value, list):
+            return "write one string, not a list"
+        if isinstance(value, dict):
+            return "write one string on the line of the key (quote it if it contains ': '), not indented lines below it"
+        return f'quote it: "{text}"'
+    if kind in ("int_type", "int_parsing", "int_from_float", "float_type", "float_parsing"):
+        whole = kind.startswith("int")
+        example = "3" if whole else "2.5"
+        if note is not None and note.ambiguous:
+            reading = yaml11_reading(note)
+            decimal = decimal_of(note)
+            if note.kind == "leading-zero":
+                return f"write {decimal}, without the leading zero (YAML 1.1 reads {note.text} as {reading})"
+            if note.kind == "radix":
+                return f"write it in decimal: {decimal}"
+            if note.kind == "underscore":
+                return f"write {decimal}, without underscores"
+            if note.kind == "sexagesimal":
+                return f"write the number in decimal (YAML 1.1 reads {note.text} as {reading})"
+            return f"write {'a whole number' if whole else 'a number'} such as {example}; {note.text} is not one"
+        if isinstance(value, bool):
+            return f"write {'a whole number' if whole else 'a number'} such as {example}; true and false are not numbers"
+        if isinstance(value, float) and whole:
+            return f"write {int(value)}" if value.is_integer() else f"write a whole number such as {int(value)}"
+        if isinstance(value, str):
+            bare = value.strip()
+            plain = bare.isascii() and (bare.lstrip("+-").isdigit() if whole else _is_decimal(bare))
+            return f"write it without quotes: {bare}" if plain else f"write {'a whole number' if whole else 'a number'} such as {example}"
+        if value is None:
+            return f"write {'a whole number' if whole else 'a number'} after the colon: {field_name}: {example}"
+        return f"write one {'whole number' if whole else 'number'} such as {example}"
+    if kind in ("bool_type", "bool_parsing"):
+        if note is not None and note.kind == "yaml11-bool":
+            return f"write {yaml11_reading(note)} (YAML 1.2 reads {note.text} as a string)"
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return f"write {value.strip().lower()} without quotes"
+        if isinstance(value, str) and value.strip() in YAML11_TRUE | YAML11_FALSE:
+            return f"write {'true' if value.strip() in YAML11_TRUE else 'false'}"
+        return "write true or false"
+    if kind == "list_type":
+        if isinstance(value, dict):
+            return f"write a list: one '- item' line per item below '{field_name}:' (these lines are `key: value`)"
+        if value is None:
+            return f"write the items after the colon: {field_name}: [a, b], or remove the line"
+        return f"write a list: {field_name}: [{text if note is None or not note.quoted else _quoted(text)}], or one '- item' line per item"
+    if isinstance(value, list):
+        return f"write the fields as `key: value` lines below '{field_name}:', not '- ' items"
+    return f"write the fields on their own lines below '{field_name}:', indented by two spaces (not {expected})"
+
+
+def _is_decimal(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return all(c in "0123456789+-.eE" for c in text)
+
+
+def _field_name(loc: FieldPath) -> str:
+    return next((str(p) for p in reversed(loc) if isinstance(p, str)), "value")
+
+
 def _convert_validation_error(exc: ValidationError, model: type[BaseModel], source: SourceMap) -> list[PlanIssue]:
     issues = []
     for err in exc.errors():
@@ -112,13 +273,18 @@ def _convert_validation_error(exc: ValidationError, model: type[BaseModel], sour
         elif kind == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",") if o.strip()]
-            close = difflib.get_close_matches(str(err.get("input")), options, n=1, cutoff=0.5)
-            message = f"'{err.get('input')}' is not allowed; allowed: {expected}"
-            hint = f"did you mean '{close[0]}'?" if close else ""
-        elif kind in ("model_type", "dict_type"):
-            message = f"expected a mapping of fields here, got {type(err.get('input')).__name__}"
-        elif kind == "list_type":
-            message = f"expected a list here, got {type(err.get('input')).__name__}"
+            value = err.get("input")
+            close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
+            if isinstance(value, str):
+                message = f"'{value}' is not allowed; allowed: {expected}"
+            else:
+                message = f"read {describe_read(value, source.scalars.get(loc))}; allowed: {expected}"
+            hint = f"did you mean '{close[0]}'?" if close else "write one of the allowed values"
+        elif kind in _EXPECTED:
+            value = err.get("input")
+            note = source.scalars.get(loc)
+            message = f"expected {_EXPECTED[kind]}, read {describe_read(value, note)}"
+            hint = _type_hint(kind, value, note, _field_name(loc))
         issues.append(PlanIssue(source.file, source.line_of(loc), format_path(loc), message, hint))
     # A required field reported missing because it was misspelled is one mistake, not two:
     # keep the "unknown field … did you mean" issue only.
@@ -130,48 +296,163 @@ def _convert_validation_error(exc: ValidationError, model: type[BaseModel], sour
     return [i for i in issues if not (i.message == "this field is required" and (i.path.rsplit(".", 1)[0] if "." in i.path else "", i.path.rsplit(".", 1)[-1]) in misspelled)]
 
 
+_MARKER = "needsclarification"
+
+
+def _marker_form(text: str) -> str:
+    """``text`` folded so that every spelling of the marker matches: NFKC (fullwidth letters),
+    case folded, and without whitespace of any kind (no-break spaces, line breaks of block
+    scalars), invisible format characters (zero-width space) and '-' / '_'."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in folded if not (c.isspace() or c in "-_" or unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp")))
+
+
 def _needs_clarification(doc: YamlDocument) -> list[PlanIssue]:
+    """Every value and key still marked NEEDS CLARIFICATION, however it is spelled or split."""
     found: list[PlanIssue] = []
+
+    def mark(path: FieldPath, message: str) -> None:
+        found.append(PlanIssue(doc.file, doc.source.line_of(path), format_path(path), message, "decide this value before synthesizing"))
 
     def walk(value: Any, path: FieldPath) -> None:
         if isinstance(value, dict):
             for k, v in value.items():
+                if isinstance(k, str) and _MARKER in _marker_form(k):
+                    mark(path + (k,), "this key is still marked NEEDS CLARIFICATION")
                 walk(v, path + (k,))
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(v, path + (i,))
-        elif isinstance(value, str) and NEEDS_CLARIFICATION in value.upper():
-            found.append(
-                PlanIssue(
-                    doc.file,
-                    doc.source.line_of(path),
-                    format_path(path),
-                    "still marked NEEDS CLARIFICATION",
-                    "decide this value before synthesizing",
-                )
-            )
+        elif isinstance(value, str) and _MARKER in _marker_form(value):
+            mark(path, "still marked NEEDS CLARIFICATION")
 
     walk(doc.data, ())
     return found
+
+
+def _annotation_at(model: type[BaseModel], path: FieldPath) -> Any:
+    """The type the model declares at ``path`` (``Any`` once the path enters untyped data), or None."""
+    annotation: Any = model
+    for part in path:
+        annotation = _unwrap(annotation)
+        if annotation is Any:
+            return Any
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if not (isinstance(part, str) and part in annotation.model_fields):
+                return None
+            annotation = annotation.model_fields[part].annotation
+        elif origin in (list, tuple, set) and isinstance(part, int):
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict and typing.get_args(annotation):
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return None
+    return _unwrap(annotation)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X`` from ``Optional[X]`` and ``Annotated[X, ...]``."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _ambiguous_in_untyped(doc: YamlDocument, model: type[BaseModel]) -> list[PlanIssue]:
+    """Ambiguous scalars (``yes``, ``010``, ``2024-01-01``) where the plan does not type the value.
+
+    Such values (component_values) go to Helm, which reads YAML 1.1: ``enabled: yes`` would be
+    the string "yes" here and true there. The writer must say which one is meant."""
+    issues = []
+    for path, note in doc.source.scalars.items():
+        if not note.ambiguous or _annotation_at(model, path) is not Any:
+            continue
+        reading = yaml11_reading(note)
+        if note.kind == "yaml11-bool":
+            hint = f'write {reading} for the boolean, or quote it ("{note.text}") for the text'
+        elif decimal_of(note) is not None:
+            hint = f'write {decimal_of(note)} for the number, or quote it ("{note.text}") for the text'
+        else:
+            hint = f'quote it ("{note.text}") for the text, or write the value it stands for'
+        issues.append(
+            PlanIssue(
+                doc.file,
+                doc.source.line_of(path),
+                format_path(path),
+                f"{note.text} is ambiguous: YAML 1.2 reads it as {readings(note)[0]}, YAML 1.1 (Helm) as {reading}",
+                hint,
+            )
+        )
+    return issues
 
 
 def _validate(doc: YamlDocument, model: type[BaseModel]) -> tuple[Any, list[PlanIssue]]:
     undecided = _needs_clarification(doc)
     if undecided:
         return None, undecided
+    ambiguous = _ambiguous_in_untyped(doc, model)
     try:
-        return model.model_validate(doc.data), []
+        obj = model.model_validate(doc.data)
     except ValidationError as exc:
-        return None, _convert_validation_error(exc, model, doc.source)
+        return None, ambiguous + _convert_validation_error(exc, model, doc.source)
+    return (None, ambiguous) if ambiguous else (obj, [])
+
+
+def _list_folder(folder: Path, what: str, issues: list[PlanIssue]) -> list[str] | None:
+    """The names in ``folder``, or None after adding an issue: a folder that cannot be read
+    is an error, never an empty folder (a plan that silently lost its tenants would be
+    synthesized, and a GitOps sync with prune would delete their namespaces)."""
+    try:
+        st = os.stat(folder)
+    except OSError as exc:
+        message, hint = open_error(folder, exc)
+        issues.append(PlanIssue(str(folder), None, "", f"the {what} {message}", hint))
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        kind = "a file" if stat.S_ISREG(st.st_mode) else "not a file or folder"
+        via = " (through a symlink)" if folder.is_symlink() else ""
+        issues.append(PlanIssue(str(folder), None, "", f"the {what} is {kind}{via}, not a folder", f"{folder.name} must be a folder of YAML files"))
+        return None
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entry.name for entry in entries)
+    except OSError as exc:
+        message, hint = open_error(folder, exc)
+        issues.append(PlanIssue(str(folder), None, "", f"the {what} cannot be listed: {message.removeprefix('cannot be read: ')}", hint))
+        return None
+
+
+def _plan_files(folder: Path, names: list[str], issues: list[PlanIssue]) -> list[Path]:
+    """The YAML files among ``names``; a name that looks like one but would be skipped is an issue."""
+    found = []
+    for name in names:
+        if name.endswith((".yaml", ".yml")):
+            found.append(folder / name)
+        elif name.lower().endswith((".yaml", ".yml")):
+            issues.append(
+                PlanIssue(str(folder / name), None, "", "not read: plan files end in .yaml or .yml (lowercase)", f"rename it to {name[: name.rindex('.')]}.yaml")
+            )
+    return found
 
 
 def load_plan(root: Path | str) -> Plan:
     """Load and check every file of a plan folder. All problems are reported at once."""
     root = Path(root)
-    if not root.is_dir():
+    if not os.path.lexists(root):
         raise PlanError([PlanIssue(str(root), None, "", "the plan folder does not exist", "pass --plan DIR")])
     issues: list[PlanIssue] = []
     sources: dict[str, SourceMap] = {}
+    names = _list_folder(root, "plan folder", issues)
+    if names is None:
+        raise PlanError(issues)
 
     def read(path: Path, model: type[BaseModel]) -> tuple[Any, YamlDocument | None]:
         """Load and validate one file; its problems go to ``issues``."""
@@ -188,12 +469,14 @@ def load_plan(root: Path | str) -> Plan:
         issues.append(PlanIssue(doc.file, doc.source.line_of(("name",)), "name", message, hint))
 
     platform_path = root / PLATFORM_FILE
-    env_paths = sorted(p for p in [*root.glob("*.yaml"), *root.glob("*.yml")] if p.name != PLATFORM_FILE)
-    tenants_dir = root / TENANTS_DIR
-    tenant_paths = sorted([*tenants_dir.glob("*.yaml"), *tenants_dir.glob("*.yml")]) if tenants_dir.is_dir() else []
+    env_paths = [p for p in _plan_files(root, names, issues) if p.name != PLATFORM_FILE]
+    tenant_paths: list[Path] = []
+    if TENANTS_DIR in names:  # also a dangling symlink: listed, then reported by _list_folder
+        tenant_names = _list_folder(root / TENANTS_DIR, "tenants folder", issues)
+        tenant_paths = _plan_files(root / TENANTS_DIR, tenant_names or [], issues)
 
     platform: PlatformPlan | None = None
-    if not platform_path.is_file():
+    if PLATFORM_FILE not in names:
         issues.append(PlanIssue(str(platform_path), None, "", "missing: every plan has a platform.yaml"))
     else:
         platform, _ = read(platform_path, PlatformPlan)
