@@ -98,7 +98,14 @@ def test_recursive_alias_is_refused(plan_copy: Path) -> None:
     assert_refused(proc, "org-b.yaml:2:", "inside the node it names")
 
 
-@pytest.mark.parametrize("text", ["name: dev\ntags: " + "[" * 10_000 + "\n", "name: dev\ntags:\n" + "".join(" " * i + "a:\n" for i in range(1, 500))])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: dev\ntags: " + "[" * 10_000 + "\n",
+        "name: dev\ntags:\n" + "".join(" " * i + "a:\n" for i in range(1, 500)),
+        "name: dev\na0: &a0 [x]\n" + "".join(f"a{k}: &a{k} [*a{k - 1}]\n" for k in range(1, 400)),  # deep through aliases
+    ],
+)
 def test_deep_nesting_is_refused_before_composing(plan_copy: Path, text: str) -> None:
     (plan_copy / "dev.yaml").write_text(text)
     proc = validate_in_subprocess(plan_copy)

@@ -305,6 +305,7 @@ class _Frame:
     notes_before: int
     key: str | None = None
     key_set: bool = False
+    child_height: int = 0
 
 
 @dataclass
@@ -313,6 +314,8 @@ class _Anchor:
     size: int
     notes: list[tuple[FieldPath, ScalarNote]]
     line: int
+    height: int
+    """Levels of nesting in the value (0 for a scalar): an alias adds them where it is used."""
 
 
 def _tag_name(tag: str) -> str:
@@ -391,13 +394,14 @@ class _Composer:
                 )
             raise self.stop(line, f"the file holds more than {MAX_NODES:,} values; a plan file holds a few hundred", "is this the right file?")
 
-    def _place(self, value: Any, path: FieldPath, line: int | None) -> None:
+    def _place(self, value: Any, path: FieldPath, line: int | None, height: int = 0) -> None:
         if line is not None:
             self.source.lines.setdefault(path, line)
         if not self.frames:
             self.root, self.has_root = value, True
             return
         top = self.frames[-1]
+        top.child_height = max(top.child_height, height)
         if isinstance(top.container, list):
             top.container.append(value)
         else:
@@ -465,8 +469,9 @@ class _Composer:
                 self.nodes - frame.nodes_before,
                 [(p[depth:], n) for p, n in self.notes[frame.notes_before :]],
                 frame.line,
+                frame.child_height + 1,
             )
-        self._place(frame.container, frame.path, None)
+        self._place(frame.container, frame.path, None, frame.child_height + 1)
 
     def _note(self, path: FieldPath, note: ScalarNote) -> None:
         self.source.scalars[path] = note
@@ -481,7 +486,7 @@ class _Composer:
         self._count(1, line)
         self._note(path, note)
         if event.anchor is not None:
-            self.anchors[event.anchor] = _Anchor(value, 1, [((), note)], line or 0)
+            self.anchors[event.anchor] = _Anchor(value, 1, [((), note)], line or 0, 0)
         self._place(value, path, line)
 
     def _resolve(self, event: yaml.ScalarEvent, line: int | None, path: FieldPath) -> tuple[Any, ScalarNote]:
@@ -520,10 +525,16 @@ class _Composer:
         anchor = self.anchors.get(name)
         if anchor is None:
             raise self.stop(line, f"the alias *{name} names no anchor defined above it", f"define &{name} on a value before this line, or write the value out", path)
+        if len(self.frames) + anchor.height > MAX_DEPTH:
+            raise self.stop(
+                line,
+                f"the data is nested more than {MAX_DEPTH} levels deep through the alias *{name} (at {format_path(path[:4])}…)",
+                "use aliases for ordinary reuse only; write the values out",
+            )
         self._count(anchor.size, line, alias=name)
         for rel, note in anchor.notes:
             self._note(path + rel, note)
-        self._place(anchor.value, path, line)
+        self._place(anchor.value, path, line, anchor.height)
 
 
 # --- malformed YAML: say what is wrong -----------------------------------------------------------
