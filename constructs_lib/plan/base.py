@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import re
-from typing import Annotated
+import unicodedata
+from fractions import Fraction
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+
+from .errors import FieldValueError
 
 NEEDS_CLARIFICATION = "NEEDS CLARIFICATION"
 
@@ -19,7 +28,80 @@ class PlanModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
+@cache
+def catalog(name: str) -> Any:
+    """A data file of ``constructs_lib/data`` (read once)."""
+    return yaml.safe_load(resources.files("constructs_lib.data").joinpath(name).read_text(encoding="utf-8"))
+
+
+# --- Characters that are not what they look like ---------------------------------------------
+
+# Letters of other scripts that look like ASCII ones (the usual suspects of a homoglyph attack);
+# fullwidth and accented letters are found by Unicode normalization instead.
+_LOOKALIKES = {
+    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "ɡ": "g", "һ": "h", "і": "i", "ј": "j", "к": "k",
+    "ӏ": "l", "м": "m", "п": "n", "о": "o", "р": "p", "ԛ": "q", "г": "r", "ѕ": "s", "т": "t", "ц": "u",
+    "ѵ": "v", "ԝ": "w", "х": "x", "у": "y", "ᴢ": "z", "ı": "i", "ɑ": "a", "ο": "o", "α": "a", "ι": "i",
+    "κ": "k", "ν": "v", "ρ": "p", "τ": "t", "υ": "u", "ѡ": "w", "ℓ": "l", "‐": "-", "‑": "-", "‒": "-",
+    "–": "-", "—": "-", "−": "-", "－": "-",
+}  # fmt: skip
+
+
+def lookalike(ch: str) -> str | None:
+    """The ASCII character ``ch`` passes for, if any."""
+    if ch in _LOOKALIKES:
+        return _LOOKALIKES[ch]
+    folded = unicodedata.normalize("NFKC", ch)
+    if folded != ch and folded.isascii() and folded.strip():
+        return folded
+    stripped = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    if stripped != ch and stripped.isascii() and stripped.strip():
+        return stripped
+    return None
+
+
+def describe_character(ch: str) -> str:
+    """``'а' (U+0430 CYRILLIC SMALL LETTER A) looks like 'a'``: what a character that is not what it seems is."""
+    name = unicodedata.name(ch, "a control character" if unicodedata.category(ch) == "Cc" else "an unnamed character")
+    invisible = not ch.isprintable() or unicodedata.category(ch) in ("Cf", "Zl", "Zp")
+    shown = "a space" if ch.isspace() and not invisible else ("an invisible character" if invisible else f"'{ch}'")
+    text = f"{shown} (U+{ord(ch):04X} {name})"
+    like = lookalike(ch)
+    if like and like.strip():
+        return f"{text} looks like '{like}'"
+    if invisible:
+        return f"{text} that you cannot see"
+    return text
+
+
+def first_non_ascii(value: str) -> tuple[int, str] | None:
+    """Position (1-based) and description of the first non-ASCII character of ``value``."""
+    for i, ch in enumerate(value):
+        if not ch.isascii():
+            return i + 1, describe_character(ch)
+    return None
+
+
+def ascii_twin(value: str) -> str:
+    """``value`` with every look-alike replaced by the ASCII character it passes for, invisible characters dropped."""
+    return "".join(lookalike(c) or c for c in value if unicodedata.category(c) != "Cf")
+
+
+def _not_ascii_error(value: str, what: str, hint: str) -> FieldValueError:
+    found = first_non_ascii(value)
+    assert found is not None
+    pos, desc = found
+    return FieldValueError((), f"'{value}' has a non-ASCII character at position {pos}: {desc}; {what} is ASCII only", hint)
+
+
+# --- Names ----------------------------------------------------------------------------------
+
+
 def _dns_label(value: str) -> str:
+    if not value.isascii():
+        twin = ascii_twin(value).lower()
+        suggestion = twin if twin.isascii() and _DNS1123_LABEL.match(twin) else re.sub(r"[^a-z0-9-]+", "-", twin.lower()).strip("-") or "name"
+        raise _not_ascii_error(value, "a DNS-1123 label", f"type it again in ASCII: '{suggestion}' (lowercase letters a-z, digits 0-9 and '-')")
     if len(value) > 63:
         raise ValueError(f"'{value}' is {len(value)} characters; a DNS-1123 label has at most 63")
     if not _DNS1123_LABEL.match(value):
@@ -44,18 +126,80 @@ def _git_url(value: str) -> str:
 GitUrl = Annotated[str, AfterValidator(_git_url)]
 
 
+def _identity_group(value: str) -> str:
+    """A group of the identity provider, as Kubernetes RBAC, EKS access entries and ArgoCD see it."""
+    if not value:
+        raise FieldValueError((), "an identity group name is empty", "write the group's name as your identity provider sends it")
+    bad = next((c for c in value if c.isspace() or unicodedata.category(c)[0] == "C"), None)
+    if bad is not None:
+        raise FieldValueError((), f"the group '{value}' contains {describe_character(bad)}", "group names have no spaces or control characters")
+    if value.startswith("system:"):
+        raise FieldValueError(
+            (),
+            f"'{value}' is a Kubernetes system group: 'system:' groups are the API server's own "
+            "(system:masters is cluster-admin everywhere, system:authenticated is every user)",
+            "name a group of your identity provider; EKS access entries refuse 'system:' groups",
+        )
+    deceptive = next((c for c in value if not c.isascii() and lookalike(c)), None)
+    if deceptive is not None:
+        raise FieldValueError(
+            (),
+            f"the group '{value}' is not what it looks like: {describe_character(deceptive)}",
+            f"a group that only looks like '{ascii_twin(value)}' is another group: type its name in ASCII",
+        )
+    return value
+
+
+IdentityGroup = Annotated[str, AfterValidator(_identity_group)]
+"""An identity (OIDC/SSO) group: RoleBinding subject, EKS access entry group, ArgoCD project role group."""
+
+
+def group_key(group: str) -> str:
+    """How two spellings of one group compare (case and compatibility forms folded)."""
+    return unicodedata.normalize("NFKC", group).casefold()
+
+
+# --- AWS values -----------------------------------------------------------------------------
+
+
 def _account_id(value: str) -> str:
-    if not re.fullmatch(r"\d{12}", value):
+    if not value.isascii():
+        raise _not_ascii_error(value, "an AWS account id", "type the 12 digits again in ASCII (0-9)")
+    if not re.fullmatch(r"[0-9]{12}", value):
         raise ValueError(f"'{value}' is not an AWS account id (12 digits, quote it in YAML to keep leading zeros)")
     return value
 
 
 AwsAccountId = Annotated[str, AfterValidator(_account_id)]
 
+SUPPORTED_PARTITION = "aws"  # every ARN infraplan writes is arn:aws:...
+
+
+def aws_regions() -> dict[str, list[str]]:
+    """AWS regions by partition (constructs_lib/data/aws_regions.yaml)."""
+    return {p: list(rs) for p, rs in catalog("aws_regions.yaml").items()}
+
 
 def _region(value: str) -> str:
-    if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", value):
-        raise ValueError(f"'{value}' is not an AWS region name such as 'eu-west-1'")
+    by_partition = aws_regions()
+    usable = by_partition[SUPPORTED_PARTITION]
+    if not value.isascii():
+        twin = ascii_twin(value)
+        raise _not_ascii_error(value, "an AWS region name", f"did you mean '{twin}'?" if twin in usable else f"AWS regions: {', '.join(usable)}")
+    partition = next((p for p, regions in by_partition.items() if value in regions), None)
+    if partition is None:
+        close = difflib.get_close_matches(value, usable, n=1)
+        raise FieldValueError(
+            (),
+            f"'{value}' is not an AWS region",
+            (f"did you mean '{close[0]}'? " if close else "") + f"AWS regions: {', '.join(usable)}",
+        )
+    if partition != SUPPORTED_PARTITION:
+        raise FieldValueError(
+            (),
+            f"'{value}' is a region of the {partition} partition; infraplan writes arn:aws: ARNs and supports the aws partition only",
+            f"use a region of the aws partition: {', '.join(usable)}",
+        )
     return value
 
 
@@ -63,9 +207,214 @@ AwsRegion = Annotated[str, AfterValidator(_region)]
 
 
 def _k8s_version(value: str) -> str:
-    if not re.fullmatch(r"1\.\d{2}", str(value)):
+    value = str(value)
+    if not re.fullmatch(r"1\.[0-9]{2}", value):
         raise ValueError(f"'{value}' is not a Kubernetes minor version such as '1.31' (quote it in YAML)")
-    return str(value)
+    known = sorted(catalog("eks_addons.yaml"), key=lambda v: tuple(int(p) for p in v.split(".")))
+    if value not in known:
+        raise FieldValueError(
+            (),
+            f"Kubernetes {value} has no pinned EKS add-on versions (constructs_lib/data/eks_addons.yaml)",
+            f"supported versions: {', '.join(known)}; a new version needs its add-ons pinned there first",
+        )
+    return value
 
 
 KubernetesVersion = Annotated[str, AfterValidator(_k8s_version)]
+
+
+def rds_postgres_versions() -> dict[str, list[str]]:
+    """Majors and minors of RDS for PostgreSQL (constructs_lib/data/rds_postgres_versions.yaml)."""
+    return {str(major): [str(m) for m in minors] for major, minors in catalog("rds_postgres_versions.yaml").items()}
+
+
+def _pg_version(value: str) -> str:
+    offered = rds_postgres_versions()
+    if value in offered or any(value in minors for minors in offered.values()):
+        return value
+    majors = ", ".join(sorted(offered, key=int))
+    major = value.split(".")[0]
+    if major in offered:
+        hint = f"write '{major}' (RDS picks its default {major}.x) or one of {', '.join(offered[major])}"
+    else:
+        hint = f"majors: {majors}; or a listed minor such as {', '.join(m[-1] for m in offered.values())}"
+    return _raise(FieldValueError((), f"RDS for PostgreSQL does not offer engine version '{value}' (constructs_lib/data/rds_postgres_versions.yaml)", hint))
+
+
+def _raise(exc: Exception) -> Any:
+    raise exc
+
+
+RdsPostgresVersion = Annotated[str, AfterValidator(_pg_version)]
+"""A PostgreSQL major ("16") or a minor RDS offers ("16.9")."""
+
+# CloudWatch Logs' retention values (0 = never expire): terraform-provider-aws
+# internal/service/logs/group.go, retention_in_days ValidateFunc IntInSlice (unchanged from 5.x to 6.x).
+LOG_RETENTION_DAYS = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def _retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        above = [d for d in LOG_RETENTION_DAYS if d > value]
+        nearest = f"the next one up is {above[0]}; " if above and value > 0 else ""
+        raise FieldValueError((), f"CloudWatch Logs cannot keep logs {value} days", f"{nearest}allowed: {', '.join(map(str, LOG_RETENTION_DAYS))} (0 = never expire)")
+    return value
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_retention)]
+
+
+def _tags(tags: dict[str, str]) -> dict[str, str]:
+    """AWS tag rules: keys 1-128 and values 0-256 characters, no 'aws:' prefix."""
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128:
+            raise FieldValueError((key,), f"the tag key '{key[:40]}' is {len(key)} characters; AWS allows 1 to 128")
+        if key.lower().startswith("aws:"):
+            raise FieldValueError((key,), f"the tag key '{key}' starts with 'aws:', which AWS reserves for its own tags", "choose another key")
+        if len(value) > 256:
+            raise FieldValueError((key,), f"the value of tag '{key}' is {len(value)} characters; AWS allows at most 256")
+        bad = next((c for c in key + value if not (c.isalnum() or c in " _.:/=+-@")), None)
+        if bad is not None:
+            raise FieldValueError((key,), f"tag '{key}' contains {describe_character(bad) if not bad.isascii() else repr(bad)}", "AWS tags take letters, digits, spaces and _ . : / = + - @")
+    return tags
+
+
+AwsTags = Annotated[dict[str, str], AfterValidator(_tags)]
+
+
+def _instance_type(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", value):
+        raise ValueError(f"'{value}' is not an EC2 instance type such as 'm6i.large'")
+    return value
+
+
+InstanceType = Annotated[str, AfterValidator(_instance_type)]
+
+# --- Network ranges -------------------------------------------------------------------------
+
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+PUBLIC_CIDRS_MAX = 40  # EKS quota "public endpoint access CIDR ranges per cluster"
+PUBLIC_ADDRESSES_MAX = 2**24  # one /8: more than that is not an allow-list
+
+
+def parse_ipv4_cidr(value: str) -> ipaddress.IPv4Network:
+    """An IPv4 CIDR block written as a.b.c.d/n with no host bits; FieldValueError (path ``()``) otherwise."""
+    if not value.isascii():
+        raise _not_ascii_error(value, "a CIDR block", "type it again in ASCII, e.g. 203.0.113.0/24")
+    if "/" not in value:
+        raise FieldValueError((), f"'{value}' has no prefix length", f"write a CIDR block such as {value}/32")
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        try:
+            loose = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise FieldValueError((), f"'{value}' is not an IPv4 CIDR block", "write it as a.b.c.d/n, e.g. 10.0.0.0/16") from None
+        raise FieldValueError((), f"'{value}' has host bits set; did you mean {loose}?", f"a CIDR block is written with its network address: {loose}") from None
+    if net.version != 4:
+        raise FieldValueError((), f"'{value}' is IPv6", "write an IPv4 CIDR block")
+    assert isinstance(net, ipaddress.IPv4Network)
+    return net
+
+
+def _public_cidrs(values: list[str]) -> list[str]:
+    """The public API endpoint's allow-list: internet ranges only, and all of them together a small part of it."""
+    if len(values) > PUBLIC_CIDRS_MAX:
+        raise FieldValueError((), f"{len(values)} ranges; EKS allows at most {PUBLIC_CIDRS_MAX} on a public endpoint", "merge adjacent ranges")
+    nets = []
+    for i, value in enumerate(values):
+        try:
+            net = parse_ipv4_cidr(value)
+        except FieldValueError as exc:
+            raise FieldValueError((i,), exc.message, exc.hint) from None
+        if net.prefixlen < 8:
+            raise FieldValueError(
+                (i,),
+                f"{net} is a /{net.prefixlen}: {net.num_addresses:,} addresses, {_share(net.num_addresses)} of the internet, may reach the Kubernetes API",
+                "list your office or VPN ranges; no prefix shorter than /8 is accepted",
+            )
+        if not net.is_global:
+            raise FieldValueError(
+                (i,),
+                f"{net} is not an internet range (private, shared, loopback, link-local, documentation or reserved space)",
+                "the public endpoint is reached from the internet, so only public ranges mean anything here; the private endpoint already serves the VPC",
+            )
+        nets.append(net)
+    total = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
+    if total > PUBLIC_ADDRESSES_MAX:
+        raise FieldValueError(
+            (),
+            f"together these ranges admit {total:,} addresses ({_share(total)} of the internet) to the Kubernetes API",
+            f"the union of public_access_cidrs may cover at most one /8 ({PUBLIC_ADDRESSES_MAX:,} addresses): list only the ranges that need access",
+        )
+    return values
+
+
+def _share(addresses: int) -> str:
+    return f"{addresses / 2**32:.2%}"
+
+
+PublicAccessCidrs = Annotated[list[str], AfterValidator(_public_cidrs)]
+
+# --- Kubernetes quantities --------------------------------------------------------------------
+
+_QUANTITY = re.compile(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?[0-9]{1,3}))?", re.ASCII)
+_SUFFIX: dict[str, Fraction] = {
+    "": Fraction(1), "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000),
+    "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9), "T": Fraction(10**12), "P": Fraction(10**15), "E": Fraction(10**18),
+    "Ki": Fraction(2**10), "Mi": Fraction(2**20), "Gi": Fraction(2**30), "Ti": Fraction(2**40), "Pi": Fraction(2**50), "Ei": Fraction(2**60),
+}  # fmt: skip
+QUANTITY_MAX = 2**63 - 1  # Kubernetes caps larger quantities silently
+
+
+def parse_quantity(text: str) -> Fraction:
+    """The exact value of a Kubernetes quantity ('500m', '16Gi', '16G', '2k', '1e3'); ValueError if it is not one."""
+    m = _QUANTITY.fullmatch(text) if len(text) <= 64 else None
+    if not m:
+        raise ValueError(f"'{text}' is not a Kubernetes quantity")
+    sign, number, suffix, exponent = m.groups()
+    value = Fraction(number) * (_SUFFIX[suffix or ""] if exponent is None else Fraction(10) ** int(exponent))
+    return -value if sign == "-" else value
+
+
+def _quantity_text(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity such as '4', '500m' or '16Gi' (quote it in YAML)")
+    return value if isinstance(value, str) else str(value)
+
+
+def _cpu(text: str) -> str:
+    try:
+        cores = parse_quantity(text)
+    except ValueError:
+        raise FieldValueError((), f"'{text}' is not a CPU quantity", "cores ('2', '0.5', '2k', '1e3') or millicores ('500m')") from None
+    if cores <= 0:
+        raise FieldValueError((), f"CPU '{text}' is not more than zero", "cores ('2', '0.5') or millicores ('500m')")
+    milli = cores * 1000
+    if milli.denominator != 1:
+        raise FieldValueError((), f"CPU '{text}' is finer than 1m, the smallest CPU amount Kubernetes knows", "round it to whole millicores, e.g. '1m' or '0.001'")
+    if milli > QUANTITY_MAX:
+        raise FieldValueError((), f"CPU '{text}' is too large for Kubernetes", "at most 9223372036854775807m")
+    return text
+
+
+def _memory(text: str) -> str:
+    try:
+        size = parse_quantity(text)
+    except ValueError:
+        raise FieldValueError((), f"'{text}' is not a memory quantity", "bytes with a suffix: '512Mi', '16Gi' (powers of 1024) or '16G' (powers of 1000)") from None
+    if size <= 0:
+        raise FieldValueError((), f"memory '{text}' is not more than zero", "e.g. '512Mi' or '16Gi'")
+    if size.denominator != 1:
+        unit = re.sub(r"^[+-]?[0-9.]+", "", text)
+        hint = f"did you mean '{text[: -len(unit)]}Mi'? ('m' is one thousandth)" if unit == "m" else "memory is a whole number of bytes"
+        raise FieldValueError((), f"memory '{text}' is {float(size):g} bytes, not a whole number of bytes", hint)
+    if size > QUANTITY_MAX:
+        raise FieldValueError((), f"memory '{text}' is too large for Kubernetes", "at most 8Ei - 1 byte")
+    return text
+
+
+CpuQuantity = Annotated[str, BeforeValidator(_quantity_text), AfterValidator(_cpu)]
+"""A CPU amount: cores or millicores, any Kubernetes quantity form ('2', '500m', '2k', '1e3')."""
+MemoryQuantity = Annotated[str, BeforeValidator(_quantity_text), AfterValidator(_memory)]
+"""A memory amount in whole bytes, any Kubernetes quantity form ('16Gi', '16G', '512Mi', '1e9')."""

@@ -1,16 +1,31 @@
-"""Checks that need more than one plan file at a time."""
+"""Checks that need more than one plan file at a time.
+
+Every issue is reported in the file that holds the value to change: a platform-wide
+default in platform.yaml (once, not once per environment), an environment's own value in
+its file, a tenant's in the tenant's file.
+"""
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
-from typing import Any
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable
 
 from ..resolve import names
+from .base import group_key, parse_quantity
 from .environment import EnvironmentPlan
 from .errors import PlanIssue
 from .platform import PlatformPlan
-from .tenant import TenantPlan
+from .tenant import GROUP_ROLES, Quotas, TenantDatabase, TenantPlan
 from .yaml_source import FieldPath, SourceMap, format_path
+
+AWS_TAGS_MAX = 50  # tags per AWS resource
+INFRAPLAN_TAG_KEYS = ("managed-by", "infraplan:platform", "infraplan:environment", "infraplan:tenant", "Name")
+S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+
+At = Callable[..., None]
 
 
 def cross_file_checks(
@@ -26,88 +41,35 @@ def cross_file_checks(
         issues.append(PlanIssue(file, sources[file].line_of(path), format_path(path), message, hint))
 
     env_names = list(environments)
-
-    # One AWS account per environment.
-    seen_accounts: dict[str, str] = {}
-    for name, (env, file) in environments.items():
-        if env.account_id in seen_accounts:
-            at(file, ("account_id",), f"account {env.account_id} is also used by environment '{seen_accounts[env.account_id]}'", "each environment has its own AWS account")
-        seen_accounts.setdefault(env.account_id, name)
-
-        # Regions: residency and single/multi-region.
-        if platform.constraints.data_residency:
-            for i, region in enumerate(env.regions):
-                if not region.startswith(platform.constraints.data_residency):
-                    at(file, ("regions", i), f"region '{region}' breaks the data residency constraint '{platform.constraints.data_residency}'", f"see {platform_file}: constraints.data_residency")
-        if platform.deployment_type == "single-region" and len(env.regions) != 1:
-            at(file, ("regions",), f"{len(env.regions)} regions, but deployment_type is single-region", "list one region, or set deployment_type: multi-region")
-        if platform.deployment_type == "multi-region" and env.tier == "production" and len(env.regions) < 2:
-            at(file, ("regions",), "a multi-region plan needs at least two regions in production", "add a secondary region (and its VPC CIDR in region_vpc_cidrs), or set deployment_type: single-region")
-
-        # Public API endpoint only with an allow-list.
-        public = env.cluster.endpoint_public_access if env.cluster.endpoint_public_access is not None else platform.cluster.endpoint_public_access
-        cidrs = env.cluster.public_access_cidrs if env.cluster.public_access_cidrs is not None else platform.cluster.public_access_cidrs
-        if public and not cidrs:
-            at(file, ("cluster", "endpoint_public_access"), "a public API endpoint needs an allow-list", "set cluster.public_access_cidrs to your office or VPN ranges")
-        for i, cidr in enumerate(cidrs or []):
-            try:
-                net = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                loose = ipaddress.ip_network(cidr, strict=False) if _parses(cidr) else None
-                at(file, ("cluster", "public_access_cidrs", i), f"'{cidr}' is not a CIDR block", f"did you mean {loose}?" if loose else "")
-                continue
-            if net.prefixlen == 0:
-                at(file, ("cluster", "public_access_cidrs", i), "0.0.0.0/0 opens the Kubernetes API to the internet", "list the ranges that need access")
-
-        known = {"argocd", *platform.components} if platform.gitops.tool == "argocd" else set(platform.components)
-        for component in env.component_values:
-            if component not in known:
-                at(file, ("component_values", component), f"'{component}' is not a chart component of this plan", f"components with charts: {', '.join(sorted(known))}")
-
-        # Scale: node groups within max_nodes.
-        total_max = sum(n.max_size for n in env.cluster.node_groups)
-        if total_max > platform.scale.max_nodes:
-            at(file, ("cluster", "node_groups"), f"node groups can grow to {total_max} nodes, over scale.max_nodes ({platform.scale.max_nodes})", f"raise scale.max_nodes in {platform_file} or lower max_size")
-
-        # Names over AWS limits.
-        cluster = names.cluster_name(platform.name, name)
-        _check_names(at, file, cluster, names.db_identifier(platform.name, name), platform, env)
-        for region in env.regions[1:]:
-            _check_names(at, file, names.regional_cluster_name(platform.name, name, region), names.db_identifier(platform.name, name), platform, env)
+    _environment_checks(at, platform, platform_file, environments)
 
     # Tenants.
     if len(tenants) > platform.scale.tenants:
-        issues.append(PlanIssue(platform_file, sources[platform_file].line_of(("scale", "tenants")), "scale.tenants", f"{len(tenants)} tenants are defined, over scale.tenants ({platform.scale.tenants})"))
+        at(platform_file, ("scale", "tenants"), f"{len(tenants)} tenants are defined, over scale.tenants ({platform.scale.tenants})", f"raise scale.tenants to at least {len(tenants)}")
     namespace_owner: dict[str, str] = {}
     from ..resolve.addons import chart_catalog
 
-    platform_namespaces = {*names.SYSTEM_NAMESPACES, *(c.namespace for c in chart_catalog().values())}
+    platform_namespaces = {*names.SYSTEM_NAMESPACES, *(c.namespace for c in chart_catalog().values()), *(m.namespace for m in platform.manifest_components)}
     database_owner: dict[tuple[str, str], str] = {}  # (env, database on the shared instance) -> tenant
     for tname, (tenant, file) in tenants.items():
         if tname == names.PLATFORM_SECRETS:
             at(file, ("name",), f"the tenant name '{tname}' is reserved: <secrets path>/{tname}/ holds the platform's own secrets", "choose another name")
         if len(tenant.namespaces) > platform.scale.namespaces_per_tenant:
-            at(file, ("namespaces",), f"{len(tenant.namespaces)} namespaces, over scale.namespaces_per_tenant ({platform.scale.namespaces_per_tenant})")
+            at(file, ("namespaces",), f"{len(tenant.namespaces)} namespaces, over scale.namespaces_per_tenant ({platform.scale.namespaces_per_tenant})", f"list fewer, or raise scale.namespaces_per_tenant in {platform_file}")
         for i, ns in enumerate(tenant.namespaces):
             if ns in platform_namespaces:
                 at(file, ("namespaces", i), f"namespace '{ns}' belongs to the platform", f"platform namespaces: {', '.join(sorted(platform_namespaces))}")
             if ns in namespace_owner:
-                at(file, ("namespaces", i), f"namespace '{ns}' is also claimed by tenant '{namespace_owner[ns]}'")
+                at(file, ("namespaces", i), f"namespace '{ns}' is also claimed by tenant '{namespace_owner[ns]}' ({tenants[namespace_owner[ns]][1]})", "a namespace belongs to one tenant")
             namespace_owner.setdefault(ns, tname)
         for env_name in tenant.environments:
             if env_name not in environments:
-                import difflib
-
                 close = difflib.get_close_matches(env_name, env_names, n=1)
                 at(file, ("environments", env_name), f"environment '{env_name}' is not defined", (f"did you mean '{close[0]}'? " if close else "") + f"defined: {', '.join(env_names)}")
-        for env_name, (env, _) in environments.items():
+        for env_name in environments:
             override = tenant.environments.get(env_name)
-            isolation = (override.isolation if override and override.isolation else None) or tenant.isolation
-            role = names.tenant_role(names.cluster_name(platform.name, env_name, tname if isolation == "dedicated" else None), tname, "developers")
-            if len(role) > names.IAM_ROLE_NAME_MAX:
-                at(file, ("name",), f"the tenant's IAM role '{role}' would be {len(role)} characters, over {names.IAM_ROLE_NAME_MAX}", "shorten the tenant name")
-            db = override.database if override and override.database else tenant.database
-            db_path: FieldPath = ("environments", env_name, "database") if override and override.database else ("database",)
+            isolation = _isolation(tenant, env_name)
+            db, db_path = _tenant_database(tenant, env_name)
             if db.mode != "none":
                 db_name = db.name or tname.replace("-", "_")
                 if db_name in names.RESERVED_DATABASE_NAMES or db_name.startswith(("pg_", "rds_")):
@@ -123,39 +85,379 @@ def cross_file_checks(
                 elif db.mode == "shared":
                     other = database_owner.setdefault((env_name, db_name), tname)
                     if other != tname:
-                        at(file, (*db_path, "name"), f"database '{db_name}' on the shared instance of '{env_name}' is also tenant '{other}'s", "give each tenant its own database name")
+                        at(file, (*db_path, "name"), f"database '{db_name}' on the shared instance of '{env_name}' is also tenant '{other}'s ({tenants[other][1]})", "give each tenant its own database name")
             if isolation == "dedicated":
                 cidr = (override.vpc_cidr if override else None) or tenant.vpc_cidr
                 if cidr is None:
                     path: FieldPath = ("environments", env_name, "isolation") if override and override.isolation else ("isolation",)
                     at(file, path, f"a dedicated cluster in '{env_name}' needs its own VPC CIDR", f"set environments.{env_name}.vpc_cidr (or vpc_cidr) to a range that overlaps no other VPC")
-                cluster = names.cluster_name(platform.name, env_name, tname)
-                _check_names(at, file, cluster, names.db_identifier(platform.name, env_name, tname), platform, env)
+        _quota_checks(at, tenant, file, environments)
 
+    _group_checks(at, platform, platform_file, tenants, sources)
+    _derived_name_checks(at, platform, platform_file, environments, tenants, sources)
     issues += _cidr_overlaps(platform, environments, tenants, sources)
     return issues
 
 
-def _parses(cidr: str) -> bool:
-    try:
-        ipaddress.ip_network(cidr, strict=False)
-        return True
-    except ValueError:
-        return False
+def _isolation(tenant: TenantPlan, env_name: str) -> str:
+    override = tenant.environments.get(env_name)
+    return (override.isolation if override and override.isolation else None) or tenant.isolation
 
 
-def _check_names(at: Any, file: str, cluster: str, db_id: str, platform: PlatformPlan, env: EnvironmentPlan) -> None:
-    if len(cluster) > names.EKS_CLUSTER_NAME_MAX:
-        at(file, ("name",), f"cluster name '{cluster}' is over {names.EKS_CLUSTER_NAME_MAX} characters", "shorten the platform, environment or tenant name")
-    longest_role = cluster + max(names.IAM_ROLE_SUFFIXES, key=len)
-    if len(longest_role) > names.IAM_ROLE_NAME_MAX:
-        at(file, ("name",), f"IAM role names such as '{longest_role}' would be {len(longest_role)} characters, over {names.IAM_ROLE_NAME_MAX}", "shorten the platform, environment or tenant name")
-    problem = names.rds_identifier_problem(db_id)
-    if problem:
-        at(file, ("name",), problem, "shorten the platform, environment or tenant name")
-    bucket = names.state_bucket(platform.state_backend.bucket_prefix, env.name, env.account_id)
-    if len(bucket) > names.S3_BUCKET_MAX:
-        at(file, ("name",), f"state bucket name '{bucket}' is over {names.S3_BUCKET_MAX} characters", "shorten state_backend.bucket_prefix")
+def _isolation_path(tenant: TenantPlan, env_name: str) -> FieldPath:
+    override = tenant.environments.get(env_name)
+    return ("environments", env_name, "isolation") if override and override.isolation else ("isolation",)
+
+
+def _tenant_database(tenant: TenantPlan, env_name: str) -> tuple[TenantDatabase, FieldPath]:
+    override = tenant.environments.get(env_name)
+    if override and override.database:
+        return override.database, ("environments", env_name, "database")
+    return tenant.database, ("database",)
+
+
+def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]]) -> None:
+    seen_accounts: dict[str, str] = {}
+    public_without_list: list[str] = []  # environments that inherit a public endpoint and an empty list from platform.yaml
+    for name, (env, file) in environments.items():
+        # One AWS account per environment.
+        if env.account_id in seen_accounts:
+            other = seen_accounts[env.account_id]
+            at(file, ("account_id",), f"account {env.account_id} is also used by environment '{other}' ({environments[other][1]})", "each environment has its own AWS account")
+        seen_accounts.setdefault(env.account_id, name)
+
+        # Regions: residency and single/multi-region.
+        residency = platform.constraints.data_residency
+        if residency:
+            for i, region in enumerate(env.regions):
+                if not region.startswith(residency):
+                    at(file, ("regions", i), f"region '{region}' breaks the data residency constraint '{residency}'", f"choose a region starting with '{residency}' ({platform_file}: constraints.data_residency)")
+        if platform.deployment_type == "single-region" and len(env.regions) != 1:
+            at(file, ("regions",), f"{len(env.regions)} regions, but deployment_type is single-region", f"list one region, or set deployment_type: multi-region in {platform_file}")
+        if platform.deployment_type == "multi-region" and env.tier == "production" and len(env.regions) < 2:
+            at(file, ("regions",), "a multi-region plan needs at least two regions in production", f"add a secondary region (and its VPC CIDR in region_vpc_cidrs), or set deployment_type: single-region in {platform_file}")
+        if len(env.regions) > 1 and env.database.backup_retention_days == 0:
+            at(file, ("database", "backup_retention_days"), "0 turns off automated backups, but the secondary regions receive a copy of them", "keep at least 1 day")
+
+        # Public API endpoint only with an allow-list; blamed where the deciding value is written.
+        public = env.cluster.endpoint_public_access if env.cluster.endpoint_public_access is not None else platform.cluster.endpoint_public_access
+        cidrs = env.cluster.public_access_cidrs if env.cluster.public_access_cidrs is not None else platform.cluster.public_access_cidrs
+        if public and not cidrs:
+            if env.cluster.public_access_cidrs is not None:
+                at(file, ("cluster", "public_access_cidrs"), "a public API endpoint needs an allow-list, and this one is empty", "list your office or VPN ranges, or set cluster.endpoint_public_access: false")
+            elif env.cluster.endpoint_public_access:
+                at(file, ("cluster", "endpoint_public_access"), "a public API endpoint needs an allow-list", f"set cluster.public_access_cidrs here or in {platform_file} to your office or VPN ranges")
+            else:
+                public_without_list.append(name)
+
+        known = {"argocd", *platform.components} if platform.gitops.tool == "argocd" else set(platform.components)
+        for component in env.component_values:
+            if component not in known:
+                at(file, ("component_values", component), f"'{component}' is not a chart component of this plan", f"components with charts: {', '.join(sorted(known))}")
+
+        # Scale: node groups within max_nodes.
+        total_max = sum(n.max_size for n in env.cluster.node_groups)
+        if total_max > platform.scale.max_nodes:
+            at(file, ("cluster", "node_groups"), f"node groups can grow to {total_max} nodes, over scale.max_nodes ({platform.scale.max_nodes})", f"raise scale.max_nodes in {platform_file} or lower max_size")
+
+        # Tags: platform's, then the environment's, then infraplan's own, on every resource.
+        keys = {*platform.tags, *env.tags, *INFRAPLAN_TAG_KEYS}
+        if len(keys) > AWS_TAGS_MAX:
+            where, path = (file, ("tags",)) if env.tags else (platform_file, ("tags",))
+            at(where, path, f"resources of '{name}' would carry {len(keys)} tags, over the {AWS_TAGS_MAX} AWS allows", f"infraplan adds {len(INFRAPLAN_TAG_KEYS)} of its own; drop tags from {platform_file} or {file}")
+
+    if public_without_list:
+        at(
+            platform_file,
+            ("cluster", "endpoint_public_access"),
+            f"a public API endpoint needs an allow-list (environments {', '.join(public_without_list)} use this default with no public_access_cidrs)",
+            "set cluster.public_access_cidrs to your office or VPN ranges",
+        )
+    prefix = platform.state_backend.bucket_prefix
+    if prefix.startswith(S3_RESERVED_PREFIXES):
+        at(platform_file, ("state_backend", "bucket_prefix"), f"S3 bucket names may not start with '{next(p for p in S3_RESERVED_PREFIXES if prefix.startswith(p))}'", "choose another bucket_prefix")
+
+
+# --- Quotas: what the GitOps tree splits and what the apps ask for -------------------------
+
+
+def _quota_checks(at: At, tenant: TenantPlan, file: str, environments: dict[str, tuple[EnvironmentPlan, str]]) -> None:
+    """Each namespace gets an even share of the tenant quota (resolve/gitops.namespace_quota): the
+    share must not round to nothing, and the apps in a namespace must fit in its share and under
+    the LimitRange's maximum, or their pods are refused at admission."""
+    from ..resolve.gitops import CONTAINER_DEFAULTS
+
+    parts = len(tenant.namespaces)
+    max_memory = parse_quantity(CONTAINER_DEFAULTS["max"]["memory"])
+    for i, app in enumerate(tenant.apps):
+        if parse_quantity(app.memory) > max_memory:
+            at(file, ("apps", i, "memory"), f"app '{app.name}' asks for {app.memory} of memory; a container may have at most {CONTAINER_DEFAULTS['max']['memory']} (the namespaces' LimitRange)", f"at most {CONTAINER_DEFAULTS['max']['memory']}: run more replicas instead")
+    reported: set[FieldPath] = set()
+    for env_name in environments:
+        override = tenant.environments.get(env_name)
+        quotas: Quotas = override.quotas if override and override.quotas else tenant.quotas
+        qpath: FieldPath = ("environments", env_name, "quotas") if override and override.quotas else ("quotas",)
+        cpu_share = parse_quantity(quotas.cpu) * 1000 // parts  # millicores, as namespace_quota rounds
+        memory_share = parse_quantity(quotas.memory) // parts // 2**20 * 2**20  # bytes, rounded down to 1Mi
+        pod_share = max(1, quotas.pods // parts)
+        problems: list[tuple[FieldPath, str, str]] = []
+        if cpu_share < 1:
+            problems.append(((*qpath, "cpu"), f"cpu {quotas.cpu} split over {parts} namespaces leaves each less than 1m", f"at least {parts}m"))
+        if memory_share < 2**20:
+            problems.append(((*qpath, "memory"), f"memory {quotas.memory} split over {parts} namespaces leaves each less than 1Mi", f"at least {parts}Mi"))
+        for ns in tenant.namespaces:
+            apps = [a for a in tenant.apps if a.namespace == ns]
+            cpu = sum(parse_quantity(a.cpu) * 1000 * a.replicas for a in apps)
+            memory = sum(parse_quantity(a.memory) * a.replicas for a in apps)
+            pods = sum(a.replicas for a in apps)
+            share = f"namespace '{ns}' gets 1/{parts} of the tenant quota in '{env_name}'"
+            if cpu > cpu_share and cpu_share >= 1:
+                problems.append(((*qpath, "cpu"), f"the apps of {ns} ask for {_milli(cpu)} of CPU, but {share}: {_milli(cpu_share)}", f"raise cpu to at least {_milli(cpu * parts)}, or lower the apps' cpu or replicas"))
+            if memory > memory_share and memory_share >= 2**20:
+                problems.append(((*qpath, "memory"), f"the apps of {ns} ask for {_mib(memory)} of memory, but {share}: {_mib(memory_share)}", f"raise memory to at least {_mib(memory * parts)}, or lower the apps' memory or replicas"))
+            if pods > pod_share:
+                problems.append(((*qpath, "pods"), f"the apps of {ns} run {pods} pods, but {share}: {pod_share} pods", f"raise pods to at least {pods * parts}"))
+        for path, message, hint in problems:
+            if path not in reported:
+                reported.add(path)
+                at(file, path, message, hint)
+
+
+def _milli(milli: object) -> str:
+    value = int(milli)  # type: ignore[call-overload]
+    return f"{value // 1000}" if value % 1000 == 0 else f"{value}m"
+
+
+def _mib(size: object) -> str:
+    mib = -(-int(size) // 2**20)  # type: ignore[call-overload]
+    return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
+
+
+# --- Identity groups: each belongs to one tenant, or to the platform -----------------------
+
+
+def _group_checks(at: At, platform: PlatformPlan, platform_file: str, tenants: dict[str, tuple[TenantPlan, str]], sources: dict[str, SourceMap]) -> None:
+    """A group in a tenant's RoleBindings, EKS access entries and ArgoCD project gets that tenant's
+    rights. If two owners list it, the members of one get the other's rights (org-a's IAM role mapped
+    to org-b's admin group is admin in org-b's namespaces), so a group has exactly one owner."""
+    claims: dict[str, list[tuple[str, str, str, FieldPath]]] = defaultdict(list)  # key -> [(owner, group, file, path)]
+    for i, group in enumerate(platform.platform_admins.groups):
+        claims[group_key(group)].append(("the platform", group, platform_file, ("platform_admins", "groups", i)))
+    for tname, (tenant, file) in tenants.items():
+        for role in GROUP_ROLES:
+            for i, group in enumerate(getattr(tenant.groups, role)):
+                claims[group_key(group)].append((f"tenant '{tname}'", group, file, ("groups", role, i)))
+    for key, owners in claims.items():
+        if len({o[0] for o in owners}) < 2:
+            continue
+        owner = _rightful_owner(owners, tenants)
+        first = owners[owner]
+        for j, (who, group, file, path) in enumerate(owners):
+            if j == owner or who == first[0]:
+                continue
+            line = sources[first[2]].line_of(first[3])
+            at(
+                file,
+                path,
+                f"group '{group}' belongs to {first[0]} ({first[2]}:{line}); {who} may not claim it",
+                "a group belongs to exactly one tenant or to the platform: use a group of your own, or remove it from the other file",
+            )
+
+
+def _rightful_owner(owners: list[tuple[str, str, str, FieldPath]], tenants: dict[str, tuple[TenantPlan, str]]) -> int:
+    """The platform if it lists the group; else the one tenant whose name the group carries; else the first."""
+    for j, (who, *_rest) in enumerate(owners):
+        if who == "the platform":
+            return j
+    named = [j for j, (who, group, *_rest) in enumerate(owners) if any(who == f"tenant '{t}'" and group_key(group).startswith(f"{t}-") for t in tenants)]
+    return named[0] if len({owners[j][0] for j in named}) == 1 else 0
+
+
+# --- Derived names: unique, within limits ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Owner:
+    key: str
+    label: str
+    file: str
+    path: FieldPath
+    hint: str
+
+
+_LIMITS = {
+    "EKS cluster": names.EKS_CLUSTER_NAME_MAX,
+    "IAM role": names.IAM_ROLE_NAME_MAX,
+    "S3 bucket": names.S3_BUCKET_MAX,
+    "launch template": 128,
+    "DynamoDB table": 255,
+    "KMS alias": 256 - len("alias/"),
+}
+
+
+def _derived_name_checks(
+    at: At,
+    platform: PlatformPlan,
+    platform_file: str,
+    environments: dict[str, tuple[EnvironmentPlan, str]],
+    tenants: dict[str, tuple[TenantPlan, str]],
+    sources: dict[str, SourceMap],
+) -> None:
+    """Every name the renderers derive (resolve/names.py, and the Terraform constructs' suffixes on
+    them) for every environment, region and tenant: two owners must never get one name (two clusters
+    in one GitOps folder, one stack or IAM role for two things), no name may exceed its AWS limit,
+    and no principal's secrets path may lie inside another's."""
+    from ..resolve.cluster import irsa_roles
+
+    p = platform.name
+    prefix = platform.secrets.path_prefix
+    claims: dict[tuple[str, str, str], list[_Owner]] = defaultdict(list)  # (kind, scope, name) -> owners
+    too_long: dict[tuple[str, str], _Owner] = {}
+    secret_readers: list[tuple[str, str, _Owner]] = []  # (account, path, owner)
+
+    def claim(owner: _Owner, kind: str, name: str, scope: str) -> None:
+        if owner not in claims[(kind, scope, name)]:
+            claims[(kind, scope, name)].append(owner)
+        limit = _LIMITS.get(kind)
+        if kind == "RDS instance":
+            problem = names.rds_identifier_problem(name)
+            if problem:
+                too_long.setdefault((kind, name), owner)
+        elif limit is not None and len(name) > limit:
+            too_long.setdefault((kind, name), owner)
+
+    def cluster(owner: _Owner, account: str, name: str, key: str, stack: str, *, network: bool = True) -> None:
+        claim(owner, "GitOps folder", key, "plan")
+        claim(owner, "Terraform stack", stack, "plan")
+        claim(owner, "EKS cluster", name, account)
+        claim(owner, "IAM role", f"{name}-cluster", account)  # terraform/cluster.py
+        claim(owner, "IAM role", f"{name}-nodes", account)
+        for role in irsa_roles(platform, account, name):
+            claim(owner, "IAM role", role.role_name, account)
+        claim(owner, "IAM role", names.database_admin_role(name), account)
+        claim(owner, "KMS alias", f"{name}-eks-secrets", account)
+        claim(owner, "KMS alias", f"{name}-eks-logs", account)
+        claim(owner, "CloudWatch log group", f"/aws/eks/{name}/cluster", account)
+        if network:  # terraform/network.py
+            claim(owner, "IAM role", f"{name}-flow-logs", account)
+            claim(owner, "KMS alias", f"{name}-flow-logs", account)
+            claim(owner, "CloudWatch log group", names.flow_log_group(name), account)
+
+    def database(owner: _Owner, account: str, identifier: str) -> None:
+        claim(owner, "RDS instance", identifier, account)
+        claim(owner, "IAM role", f"{identifier}-monitoring", account)  # terraform/database.py
+        claim(owner, "KMS alias", f"{identifier}-rds", account)
+
+    def node_groups(owner: _Owner, account: str, cluster_name: str, env: EnvironmentPlan) -> None:
+        for group in env.cluster.node_groups:  # terraform/cluster.py: one launch template per node group
+            claim(owner, "launch template", f"{cluster_name}-{group.name}", account)
+
+    def tenant_access(owner: _Owner, account: str, cluster_name: str, tname: str, tenant: TenantPlan) -> None:
+        for role in GROUP_ROLES:
+            if getattr(tenant.groups, role):
+                claim(owner, "IAM role", names.tenant_role(cluster_name, tname, role), account)
+        if "external-secrets" in platform.components and platform.secrets.operator == "external-secrets":
+            claim(owner, "IAM role", names.tenant_secrets_role(cluster_name, tname), account)
+
+    shared_by_env = {e: [t for t, (tp, _) in tenants.items() if _isolation(tp, e) == "shared"] for e in environments}
+    for env_name, (env, file) in environments.items():
+        acct = env.account_id
+        shorten = f"shorten the environment name, or the platform name in {platform_file}"
+        owner = _Owner(f"env:{env_name}", f"environment '{env_name}'", file, ("name",), shorten)
+        cname = names.cluster_name(p, env_name)
+        cluster(owner, acct, cname, names.cluster_key(env_name), names.environment_stack(env_name))
+        node_groups(owner, acct, cname, env)
+        claim(owner, "Terraform stack", names.state_stack(env_name), "plan")
+        bucket_owner = _Owner(owner.key, owner.label, file, ("name",), f"shorten the environment name or state_backend.bucket_prefix in {platform_file}")
+        claim(bucket_owner, "S3 bucket", names.state_bucket(platform.state_backend.bucket_prefix, env_name, acct), "aws")
+        claim(bucket_owner, "DynamoDB table", names.lock_table(platform.state_backend.bucket_prefix, env_name), acct)
+        claim(bucket_owner, "KMS alias", f"{names.state_bucket(platform.state_backend.bucket_prefix, env_name, acct)}-state", acct)
+        database(owner, acct, names.db_identifier(p, env_name))
+        secret_readers.append((acct, names.platform_secrets_path(prefix, env_name), _Owner(owner.key, f"the platform of '{env_name}'", file, ("name",), "")))
+        for tname in shared_by_env[env_name]:
+            tenant, tfile = tenants[tname]
+            towner = _Owner(f"tenant:{tname}:{env_name}", f"tenant '{tname}' in '{env_name}'", tfile, ("name",), "shorten the tenant name")
+            tenant_access(towner, acct, cname, tname, tenant)
+        for i, region in enumerate(env.regions[1:], start=1):
+            rowner = _Owner(f"region:{env_name}:{region}", f"environment '{env_name}' in {region}", file, ("regions", i), f"shorten the environment name, or the platform name in {platform_file}")
+            rname = names.regional_cluster_name(p, env_name, region)
+            cluster(rowner, acct, rname, names.regional_key(env_name, region), names.regional_stack(env_name, region))
+            node_groups(rowner, acct, rname, env)
+            claim(rowner, "KMS alias", f"{rname}-rds-backups", acct)  # terraform/stacks.py
+            for tname in shared_by_env[env_name]:
+                tenant, tfile = tenants[tname]
+                towner = _Owner(f"tenant:{tname}:{env_name}:{region}", f"tenant '{tname}' in '{env_name}' ({region})", tfile, ("name",), "shorten the tenant name")
+                tenant_access(towner, acct, rname, tname, tenant)
+    for tname, (tenant, tfile) in tenants.items():
+        for env_name, (env, _efile) in environments.items():
+            acct = env.account_id
+            dedicated = _isolation(tenant, env_name) == "dedicated"
+            owner = _Owner(
+                f"tenant:{tname}:{env_name}",
+                f"tenant '{tname}' in '{env_name}'" + (" (its dedicated cluster)" if dedicated else ""),
+                tfile,
+                _isolation_path(tenant, env_name) if dedicated else ("name",),
+                "shorten the tenant name",
+            )
+            claim(owner, "Terraform stack", names.tenant_stack(tname, env_name), "plan")
+            cname = names.cluster_name(p, env_name, tname if dedicated else None)
+            db, _ = _tenant_database(tenant, env_name)
+            if db.mode != "none":
+                claim(owner, "KMS alias", f"{cname}-{tname}-secrets", acct)  # terraform/stacks.py: the tenant secret's key
+            secret_readers.append((acct, names.secrets_path(prefix, env_name, tname), _Owner(owner.key, f"tenant '{tname}' in '{env_name}'", tfile, ("name",), "")))
+            if dedicated:
+                cluster(owner, acct, cname, names.cluster_key(env_name, tname), names.tenant_stack(tname, env_name))
+                node_groups(owner, acct, cname, env)
+                tenant_access(owner, acct, cname, tname, tenant)
+                if db.mode == "dedicated":
+                    database(owner, acct, names.db_identifier(p, env_name, tname))
+                secret_readers.append((acct, names.platform_secrets_path(prefix, env_name, tname), _Owner(owner.key + ":platform", f"the platform of tenant '{tname}''s cluster in '{env_name}'", tfile, owner.path, "")))
+
+    # Collisions: one issue per pair of owners, at the later one, naming both.
+    pairs: dict[tuple[str, str], tuple[_Owner, _Owner, list[str]]] = {}
+    for (kind, _scope, name), owners in claims.items():
+        first = owners[0]
+        for other in owners[1:]:
+            if other.key != first.key:
+                pair = tuple(sorted((first.key, other.key)))
+                pairs.setdefault(pair, (first, other, []))[2].append(f"{kind} '{name}'")  # type: ignore[index]
+    for first, other, what in pairs.values():
+        shown = ", ".join(what[:3]) + (f" and {len(what) - 3} more" if len(what) > 3 else "")
+        line = sources[first.file].line_of(first.path)
+        at(
+            other.file,
+            other.path,
+            f"{other.label} and {first.label} ({first.file}:{line}) would get the same {shown}",
+            "every derived name must be unique (GitOps folders, stacks, clusters, roles, buckets): rename one of the two",
+        )
+    longest: dict[tuple[str, str], tuple[str, _Owner]] = {}  # (owner, kind) -> the longest name over its limit
+    for (kind, name), owner in too_long.items():
+        if (owner.key, kind) not in longest or len(name) > len(longest[(owner.key, kind)][0]):
+            longest[(owner.key, kind)] = (name, owner)
+    for (_key, kind), (name, owner) in longest.items():
+        if kind == "RDS instance":
+            message = names.rds_identifier_problem(name) or ""
+        else:
+            message = f"{kind} names such as '{name}' ({owner.label}) would be {len(name)} characters, over the {_LIMITS[kind]} AWS allows"
+        at(owner.file, owner.path, message, owner.hint)
+
+    # Secrets: what one principal reads must not contain what another reads.
+    for i, (acct_a, path_a, owner_a) in enumerate(secret_readers):
+        for acct_b, path_b, owner_b in secret_readers[i + 1 :]:
+            if acct_a != acct_b or owner_a.key == owner_b.key:
+                continue
+            for (pa, oa), (pb, ob) in (((path_a, owner_a), (path_b, owner_b)), ((path_b, owner_b), (path_a, owner_a))):
+                if f"{pb}/".startswith(f"{pa}/"):
+                    at(
+                        ob.file,
+                        ob.path,
+                        f"the secrets of {ob.label} ({pb}/*) lie inside those of {oa.label} ({pa}/*), who could read them",
+                        f"no secrets path may be inside another principal's; check secrets.path_prefix in {platform_file} and the names",
+                    )
+                    break
+
+
+# --- VPC ranges ---------------------------------------------------------------------------
 
 
 def _cidr_overlaps(
@@ -165,7 +467,7 @@ def _cidr_overlaps(
     sources: dict[str, SourceMap],
 ) -> list[PlanIssue]:
     # (owner, label, network, file, path)
-    vpcs: list[tuple[str, str, ipaddress.IPv4Network, str, FieldPath]] = []
+    vpcs: list[tuple[str, str, ipaddress.IPv4Network | ipaddress.IPv6Network, str, FieldPath]] = []
     for name, (env, file) in environments.items():
         vpcs.append((f"env:{name}", f"environment '{name}'", ipaddress.ip_network(env.vpc_cidr), file, ("vpc_cidr",)))
         for region, cidr in env.region_vpc_cidrs.items():
@@ -173,8 +475,7 @@ def _cidr_overlaps(
     for tname, (tenant, file) in tenants.items():
         for env_name in environments:
             override = tenant.environments.get(env_name)
-            isolation = (override.isolation if override and override.isolation else None) or tenant.isolation
-            if isolation != "dedicated":
+            if _isolation(tenant, env_name) != "dedicated":
                 continue
             if override and override.vpc_cidr:
                 cidr, path = override.vpc_cidr, ("environments", env_name, "vpc_cidr")
@@ -185,7 +486,7 @@ def _cidr_overlaps(
             vpcs.append((f"tenant:{tname}", f"tenant '{tname}' in '{env_name}'", ipaddress.ip_network(cidr), file, path))
     issues = []
     for i, (owner_a, label_a, net_a, file_a, path_a) in enumerate(vpcs):
-        for owner_b, label_b, net_b, _file_b, _path_b in vpcs[i + 1 :]:
+        for owner_b, label_b, net_b, file_b, path_b in vpcs[i + 1 :]:
             if owner_a == owner_b and net_a == net_b:
                 continue  # the same tenant's VPC in two accounts
             if net_a.overlaps(net_b):
@@ -194,7 +495,7 @@ def _cidr_overlaps(
                         file_a,
                         sources[file_a].line_of(path_a),
                         format_path(path_a),
-                        f"VPC CIDR {net_a} of {label_a} overlaps {net_b} of {label_b}",
+                        f"VPC CIDR {net_a} of {label_a} overlaps {net_b} of {label_b} ({file_b}:{sources[file_b].line_of(path_b)})",
                         "VPCs that may be peered or joined by a transit gateway must not overlap; pick another /16",
                     )
                 )

@@ -7,34 +7,57 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .base import (
+    RFC1918,
+    AwsAccountId,
+    AwsRegion,
+    AwsTags,
+    DnsLabel,
+    InstanceType,
+    LogRetentionDays,
+    PlanModel,
+    PublicAccessCidrs,
+    RdsPostgresVersion,
+    parse_ipv4_cidr,
+)
 from .errors import FieldValueError
-from .base import AwsAccountId, AwsRegion, DnsLabel, PlanModel
+
+RDS_STORAGE_MAX_GB = 65536  # gp3/gp2 storage of RDS for PostgreSQL
+_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 
 
 def check_cidr(value: str, *, min_prefix: int = 16, max_prefix: int = 20) -> str:
-    try:
-        net = ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        try:
-            loose = ipaddress.ip_network(value, strict=False)
-        except ValueError:
-            raise ValueError(f"'{value}' is not an IPv4 CIDR block such as 10.0.0.0/16") from None
-        raise ValueError(f"'{value}' has host bits set; did you mean {loose}?") from None
-    if net.version != 4:
-        raise ValueError(f"'{value}' is IPv6; VPC primary CIDRs are IPv4")
+    """A VPC's primary CIDR: IPv4, RFC 1918, /16 to /20 so that the subnet tiers fit."""
+    net = parse_ipv4_cidr(value)
     if not (min_prefix <= net.prefixlen <= max_prefix):
-        raise ValueError(
-            f"'{value}' is a /{net.prefixlen}; a VPC CIDR here is /{min_prefix} to /{max_prefix} "
-            "so that the subnet tiers fit"
+        raise FieldValueError(
+            (),
+            f"'{value}' is a /{net.prefixlen}; a VPC CIDR here is /{min_prefix} to /{max_prefix} so that the subnet tiers fit",
+            f"e.g. {net.supernet(new_prefix=min_prefix) if net.prefixlen > min_prefix else next(net.subnets(new_prefix=min_prefix))}",
         )
-    if not net.is_private:
-        raise ValueError(f"'{value}' is not a private (RFC 1918) range")
+    if not any(net.subnet_of(r) for r in RFC1918):
+        kind = (
+            "link-local (169.254.0.0/16)" if net.is_link_local
+            else "loopback (127.0.0.0/8)" if net.is_loopback
+            else "shared address space for carrier-grade NAT (100.64.0.0/10)" if net.subnet_of(_CGNAT)
+            else "reserved" if net.is_reserved or net.is_unspecified or net.is_multicast or net.subnet_of(_THIS_NETWORK)
+            else "public" if net.is_global
+            else "special-purpose"
+        )  # fmt: skip
+        raise FieldValueError(
+            (),
+            f"'{value}' is {kind} address space, not a private range",
+            "a VPC CIDR lies in RFC 1918 space: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (e.g. 10.40.0.0/16)",
+        )
     return str(net)
+
+TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 
 
 class NodeGroupPlan(PlanModel):
     name: DnsLabel
-    instance_types: list[str] = Field(min_length=1)
+    instance_types: list[InstanceType] = Field(min_length=1)
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
     min_size: int = Field(ge=0, le=450)
     max_size: int = Field(ge=1, le=450)
@@ -48,36 +71,73 @@ class NodeGroupPlan(PlanModel):
         if self.min_size > self.max_size:
             raise FieldValueError(("max_size",), f"max_size ({self.max_size}) is smaller than min_size ({self.min_size})", "raise max_size or lower min_size")
         if self.desired_size is not None and not (self.min_size <= self.desired_size <= self.max_size):
-            raise FieldValueError(("desired_size",), f"desired_size ({self.desired_size}) is outside min_size..max_size ({self.min_size}..{self.max_size})")
-        for t in self.taints:
-            if set(t) - {"key", "value", "effect"} or "key" not in t or "effect" not in t:
-                raise ValueError("a taint has key, effect and optionally value")
-            if t["effect"] not in ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"):
-                raise ValueError(f"taint effect '{t['effect']}' must be NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE")
+            raise FieldValueError(
+                ("desired_size",),
+                f"desired_size ({self.desired_size}) is outside min_size..max_size ({self.min_size}..{self.max_size})",
+                f"a number from {self.min_size} to {self.max_size}, or leave it out (it starts at min_size)",
+            )
+        if len(self.instance_types) != len(set(self.instance_types)):
+            dup = next(i for i, t in enumerate(self.instance_types) if t in self.instance_types[:i])
+            raise FieldValueError(("instance_types", dup), f"instance type '{self.instance_types[dup]}' is listed twice", "list each instance type once")
+        for i, t in enumerate(self.taints):
+            unknown = sorted(set(t) - {"key", "value", "effect"})
+            if unknown:
+                raise FieldValueError(("taints", i, unknown[0]), f"a taint has no field '{unknown[0]}'", "a taint has key, effect and optionally value")
+            for needed in ("key", "effect"):
+                if needed not in t:
+                    raise FieldValueError(("taints", i), f"this taint has no {needed}", "a taint has key, effect and optionally value")
+            if t["effect"] not in TAINT_EFFECTS:
+                raise FieldValueError(("taints", i, "effect"), f"taint effect '{t['effect']}' is not one EKS knows", f"allowed: {', '.join(TAINT_EFFECTS)}")
         return self
 
 
 class ClusterPlan(PlanModel):
     endpoint_public_access: bool | None = None
-    public_access_cidrs: list[str] | None = None
+    public_access_cidrs: PublicAccessCidrs | None = None
     node_groups: list[NodeGroupPlan] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique(self) -> "ClusterPlan":
-        names = [n.name for n in self.node_groups]
-        if len(set(names)) != len(names):
-            raise ValueError("node group names must be unique")
+        seen: set[str] = set()
+        for i, group in enumerate(self.node_groups):
+            if group.name in seen:
+                raise FieldValueError(("node_groups", i, "name"), f"node group name '{group.name}' is used twice", "give each node group its own name")
+            seen.add(group.name)
         return self
 
 
 class DatabasePlan(PlanModel):
     instance_class: str | None = Field(None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
-    allocated_storage_gb: int = Field(20, ge=20, le=65536)
-    max_allocated_storage_gb: int | None = Field(None, ge=20, le=65536)
+    allocated_storage_gb: int = Field(20, ge=20, le=RDS_STORAGE_MAX_GB)
+    max_allocated_storage_gb: int | None = Field(None, ge=20, le=RDS_STORAGE_MAX_GB)
     multi_az: bool | None = None
     backup_retention_days: int | None = Field(None, ge=0, le=35)
     deletion_protection: bool | None = None
-    engine_version: str | None = Field(None, pattern=r"^\d+(\.\d+)?$")
+    engine_version: RdsPostgresVersion | None = None
+
+    @model_validator(mode="after")
+    def _storage(self) -> "DatabasePlan":
+        floor = -(-self.allocated_storage_gb * 11 // 10)  # RDS: the threshold is at least 10% above the allocated storage
+        if floor > RDS_STORAGE_MAX_GB:
+            raise FieldValueError(
+                ("allocated_storage_gb",),
+                f"{self.allocated_storage_gb} GiB leaves no room for storage autoscaling (its threshold is at least 10% higher, at most {RDS_STORAGE_MAX_GB} GiB)",
+                f"allocate at most {RDS_STORAGE_MAX_GB * 10 // 11} GiB",
+            )
+        if self.max_allocated_storage_gb is None:
+            if self.allocated_storage_gb * 2 > RDS_STORAGE_MAX_GB:
+                raise FieldValueError(
+                    ("allocated_storage_gb",),
+                    f"storage autoscaling would grow {self.allocated_storage_gb} GiB to twice that, over the RDS maximum of {RDS_STORAGE_MAX_GB} GiB",
+                    f"set max_allocated_storage_gb between {floor} and {RDS_STORAGE_MAX_GB}",
+                )
+        elif self.max_allocated_storage_gb < floor:
+            raise FieldValueError(
+                ("max_allocated_storage_gb",),
+                f"max_allocated_storage_gb ({self.max_allocated_storage_gb}) is not at least 10% above allocated_storage_gb ({self.allocated_storage_gb}), as RDS requires",
+                f"set it to {floor} GiB or more (up to {RDS_STORAGE_MAX_GB}), or leave it out for twice the allocated storage",
+            )
+        return self
 
 
 class EnvironmentPlan(PlanModel):
@@ -91,11 +151,11 @@ class EnvironmentPlan(PlanModel):
     )
     availability_zones: int = Field(2, ge=2, le=3, description="2 or 3; zones are <region>a, b, c.")
     nat: Literal["none", "single", "one-per-az"] | None = None
-    flow_logs_retention_days: int | None = None
+    flow_logs_retention_days: LogRetentionDays | None = None
     cluster: ClusterPlan
     database: DatabasePlan = DatabasePlan()
     component_values: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-environment values overlay, merged last.")
-    tags: dict[str, str] = {}
+    tags: AwsTags = {}
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -105,22 +165,39 @@ class EnvironmentPlan(PlanModel):
     @field_validator("regions")
     @classmethod
     def _regions_unique(cls, v: list[str]) -> list[str]:
-        if len(set(v)) != len(v):
-            raise ValueError("each region may be listed once")
+        for i, region in enumerate(v):
+            if region in v[:i]:
+                raise FieldValueError((i,), f"region '{region}' is listed twice", "list each region once; the first is the primary")
         return v
 
     @field_validator("region_vpc_cidrs")
     @classmethod
     def _region_cidrs(cls, v: dict[str, str]) -> dict[str, str]:
-        return {region: check_cidr(cidr) for region, cidr in v.items()}
+        out = {}
+        for region, cidr in v.items():
+            try:
+                out[region] = check_cidr(cidr)
+            except FieldValueError as exc:
+                raise FieldValueError((region,), exc.message, exc.hint) from None
+        return out
 
     @model_validator(mode="after")
     def _secondary_regions(self) -> "EnvironmentPlan":
         secondary = self.regions[1:]
         for region in self.region_vpc_cidrs:
             if region not in secondary:
-                raise ValueError(f"region_vpc_cidrs names {region}, which is not a secondary region of {self.regions}")
-        missing = [r for r in secondary if r not in self.region_vpc_cidrs]
-        if missing:
-            raise ValueError(f"secondary region(s) {', '.join(missing)} need a VPC CIDR in region_vpc_cidrs")
+                raise FieldValueError(
+                    ("region_vpc_cidrs", region),
+                    f"region_vpc_cidrs names {region}, which is not a secondary region of {self.regions}",
+                    "the primary region (the first) uses vpc_cidr; list here only the other regions" if region == self.regions[0] else f"secondary regions: {', '.join(secondary) or 'none'}",
+                )
+        for i, region in enumerate(self.regions):
+            if i and region not in self.region_vpc_cidrs:
+                raise FieldValueError(("regions", i), f"secondary region {region} has no VPC CIDR", f"add region_vpc_cidrs: {{{region}: <a /16 that overlaps no other VPC>}}")
+        if self.tier == "production" and self.database.backup_retention_days == 0:
+            raise FieldValueError(
+                ("database", "backup_retention_days"),
+                "0 turns off automated backups of a production database: no point-in-time recovery, no RPO",
+                "keep at least 1 day (production defaults to 14, or 35 under compliance); leave it out to use the default",
+            )
         return self

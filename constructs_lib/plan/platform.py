@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import DnsLabel, GitUrl, KubernetesVersion, PlanModel
+from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion
+from .errors import FieldValueError
 
 Component = Literal["ingress-nginx", "cert-manager", "external-secrets", "kube-prometheus-stack"]
 
@@ -45,7 +46,9 @@ class GitOpsDecision(PlanModel):
     repo_url: GitUrl = Field(description="The Git repository ArgoCD syncs from.")
     target_revision: str = "main"
     path: str = Field("kubernetes", description="Folder of the GitOps tree inside the repository.")
-    argocd_version: str | None = Field(None, description="Override of the catalog's ArgoCD chart version.")
+    argocd_version: str | None = Field(
+        None, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$", description="Override of the catalog's ArgoCD chart version: an exact chart version such as 8.1.3."
+    )
 
 
 class StateBackendDecision(PlanModel):
@@ -92,20 +95,30 @@ class ComplexityJustification(PlanModel):
 
 class PlatformAdmins(PlanModel):
     principal_arns: list[str] = Field(default_factory=list, description="IAM roles given cluster-admin.")
-    groups: list[str] = Field(default_factory=list, description="Identity groups for ArgoCD's platform project.")
+    groups: list[IdentityGroup] = Field(default_factory=list, description="Identity groups for ArgoCD's platform project.")
 
     @field_validator("principal_arns")
     @classmethod
     def _arns(cls, values: list[str]) -> list[str]:
-        for v in values:
-            if not v.startswith("arn:aws:iam::"):
-                raise ValueError(f"'{v}' is not an IAM principal ARN (arn:aws:iam::<account>:role/<name>)")
+        for i, v in enumerate(values):
+            if not re.fullmatch(r"arn:aws:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]{1,512}", v, re.ASCII):
+                raise FieldValueError((i,), f"'{v}' is not an IAM principal ARN", "arn:aws:iam::<12-digit account>:role/<name> (or :user/<name>)")
+            if v in values[:i]:
+                raise FieldValueError((i,), f"'{v}' is listed twice", "EKS takes one access entry per principal: list it once")
+        return values
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, values: list[str]) -> list[str]:
+        for i, v in enumerate(values):
+            if v in values[:i]:
+                raise FieldValueError((i,), f"group '{v}' is listed twice", "list it once")
         return values
 
 
 class ClusterDefaults(PlanModel):
     endpoint_public_access: bool = False
-    public_access_cidrs: list[str] = []
+    public_access_cidrs: PublicAccessCidrs = []
 
 
 class Certificates(PlanModel):
@@ -116,12 +129,12 @@ class Certificates(PlanModel):
     @model_validator(mode="after")
     def _zone(self) -> "Certificates":
         if self.challenge == "dns-01" and not self.hosted_zone_id:
-            raise ValueError("challenge dns-01 needs hosted_zone_id (the Route 53 zone cert-manager may edit)")
+            raise FieldValueError(("challenge",), "challenge dns-01 needs hosted_zone_id", "set hosted_zone_id to the Route 53 zone cert-manager may edit, or use challenge: http-01")
         return self
 
 
 class DatabaseDefaults(PlanModel):
-    engine_version: str = Field("16.4", pattern=r"^\d+(\.\d+)?$")
+    engine_version: RdsPostgresVersion = "16.4"
 
 
 class PlatformPlan(PlanModel):
@@ -152,7 +165,7 @@ class PlatformPlan(PlanModel):
     cluster: ClusterDefaults = ClusterDefaults()
     certificates: Certificates | None = None
     database: DatabaseDefaults = DatabaseDefaults()
-    tags: dict[str, str] = {}
+    tags: AwsTags = {}
 
     @field_validator("cloud")
     @classmethod
@@ -163,16 +176,31 @@ class PlatformPlan(PlanModel):
 
     @model_validator(mode="after")
     def _unique(self) -> "PlatformPlan":
-        if len(set(self.components)) != len(self.components):
-            raise ValueError("components: each component may be listed once")
-        names = [m.name for m in self.manifest_components]
-        if len(set(names)) != len(names) or set(names) & {"argocd", *self.components}:
-            raise ValueError("manifest_components: names must be unique and differ from the chart components")
+        for i, component in enumerate(self.components):
+            if component in self.components[:i]:
+                raise FieldValueError(("components", i), f"component '{component}' is listed twice", "list each component once")
+        taken = {"argocd", *self.components}
+        for i, m in enumerate(self.manifest_components):
+            if m.name in taken:
+                raise FieldValueError(
+                    ("manifest_components", i, "name"),
+                    f"'{m.name}' is already the name of a component",
+                    f"names must differ from each other and from {', '.join(sorted({'argocd', *self.components}))}",
+                )
+            taken.add(m.name)
         if self.manifest_components and self.gitops.tool == "none":
-            raise ValueError("manifest_components need GitOps (gitops.tool: argocd): without it nothing would apply them")
+            raise FieldValueError(
+                ("manifest_components",),
+                "manifest_components need GitOps: without it nothing would apply them",
+                "set gitops.tool: argocd, or remove manifest_components",
+            )
         if "cert-manager" in self.components and self.certificates is None:
-            raise ValueError("cert-manager is a component, so certificates (acme_email, challenge) must be set")
-        ids = [g.id for g in self.constitution]
-        if len(set(ids)) != len(ids):
-            raise ValueError("constitution: gate ids must be unique")
+            raise FieldValueError(
+                ("components", self.components.index("cert-manager")),
+                "cert-manager is a component, but certificates is not set",
+                "add certificates: {acme_email: ..., challenge: http-01 | dns-01}",
+            )
+        for i, gate in enumerate(self.constitution):
+            if any(g.id == gate.id for g in self.constitution[:i]):
+                raise FieldValueError(("constitution", i, "id"), f"gate id '{gate.id}' is used twice", "gate ids are unique")
         return self

@@ -7,32 +7,46 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import DnsLabel, PlanModel
+from .base import CpuQuantity, DnsLabel, IdentityGroup, InstanceType, MemoryQuantity, PlanModel, group_key
 from .environment import check_cidr
+from .errors import FieldValueError
 
-_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
+GROUP_ROLES = ("admins", "developers", "viewers")
+
+
+def check_image_tag(tag: str) -> str:
+    """An exact image tag: never 'latest', never empty, what a registry accepts as a tag."""
+    if tag in ("latest", "") or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag):
+        raise FieldValueError((), f"image tag '{tag}' is not an exact version", "write a pinned tag such as '1.4.2' (letters, digits, '_', '.', '-'; not 'latest')")
+    return tag
 
 
 class Quotas(PlanModel):
-    cpu: str = "4"
-    memory: str = "8Gi"
+    cpu: CpuQuantity = "4"
+    memory: MemoryQuantity = "8Gi"
     pods: int = Field(50, ge=1)
     services_loadbalancers: int = Field(0, ge=0)
     persistentvolumeclaims: int = Field(10, ge=0)
 
-    @field_validator("cpu", "memory", mode="before")
-    @classmethod
-    def _quantity(cls, v: object) -> str:
-        v = str(v)
-        if not _QUANTITY.match(v):
-            raise ValueError(f"'{v}' is not a Kubernetes quantity such as '4', '500m' or '16Gi'")
-        return v
-
 
 class TenantGroups(PlanModel):
-    admins: list[str] = Field(default_factory=list)
-    developers: list[str] = Field(default_factory=list)
-    viewers: list[str] = Field(default_factory=list)
+    """Identity groups and the role each gets in the tenant's namespaces. A group belongs to one tenant."""
+
+    admins: list[IdentityGroup] = Field(default_factory=list)
+    developers: list[IdentityGroup] = Field(default_factory=list)
+    viewers: list[IdentityGroup] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_role_each(self) -> "TenantGroups":
+        seen: dict[str, str] = {}
+        for role in GROUP_ROLES:
+            for i, group in enumerate(getattr(self, role)):
+                key = group_key(group)
+                if key in seen:
+                    where = "twice" if seen[key] == role else f"under {seen[key]} too"
+                    raise FieldValueError((role, i), f"group '{group}' is listed {where}", "give each group one role: the highest it needs (admins > developers > viewers)")
+                seen[key] = role
+        return self
 
 
 class AppPlan(PlanModel):
@@ -43,17 +57,15 @@ class AppPlan(PlanModel):
     port: int = Field(8080, ge=1, le=65535)
     replicas: int = Field(2, ge=1)
     host: str | None = None
-    health_path: str = "/healthz"
-    cpu: str = "250m"
-    memory: str = "256Mi"
+    health_path: str = Field("/healthz", pattern=r"^/[\x21-\x7e]*$", description="The HTTP path of the readiness and liveness probes.")
+    cpu: CpuQuantity = "250m"
+    memory: MemoryQuantity = "256Mi"
     uses_database: bool = False
 
     @field_validator("tag")
     @classmethod
     def _exact_tag(cls, v: str) -> str:
-        if v in ("latest", "") or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", v):
-            raise ValueError(f"image tag '{v}' must be an exact version such as '1.4.2', not 'latest'")
-        return v
+        return check_image_tag(v)
 
 
 class TenantDatabase(PlanModel):
@@ -70,12 +82,22 @@ class TenantEnvironmentOverride(PlanModel):
     quotas: Quotas | None = None
     database: TenantDatabase | None = None
     image_tags: dict[str, str] = {}
-    node_instance_types: list[str] | None = None
+    node_instance_types: list[InstanceType] | None = None
 
     @field_validator("vpc_cidr")
     @classmethod
     def _cidr(cls, v: str | None) -> str | None:
         return None if v is None else check_cidr(v)
+
+    @field_validator("image_tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        for app, tag in v.items():
+            try:
+                check_image_tag(tag)
+            except FieldValueError as exc:
+                raise FieldValueError((app,), exc.message, exc.hint) from None
+        return v
 
 
 class TenantPlan(PlanModel):
@@ -98,18 +120,45 @@ class TenantPlan(PlanModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "TenantPlan":
-        if len(set(self.namespaces)) != len(self.namespaces):
-            raise ValueError("namespaces: each namespace may be listed once")
-        for ns in self.namespaces:
+        for i, ns in enumerate(self.namespaces):
+            if ns in self.namespaces[:i]:
+                raise FieldValueError(("namespaces", i), f"namespace '{ns}' is listed twice", "list each namespace once")
             if not ns.startswith(f"{self.name}-") and ns != self.name:
-                raise ValueError(f"namespace '{ns}' must be '{self.name}' or start with '{self.name}-' so tenants never collide")
-        names = [a.name for a in self.apps]
-        if len(set(names)) != len(names):
-            raise ValueError("apps: app names must be unique within a tenant")
-        for app in self.apps:
+                raise FieldValueError(
+                    ("namespaces", i),
+                    f"namespace '{ns}' must be '{self.name}' or start with '{self.name}-' so tenants never collide",
+                    f"e.g. '{self.name}-{ns}'",
+                )
+        for i, app in enumerate(self.apps):
+            if any(other.name == app.name for other in self.apps[:i]):
+                raise FieldValueError(("apps", i, "name"), f"app name '{app.name}' is used twice", "app names are unique within a tenant")
             if app.namespace not in self.namespaces:
-                raise ValueError(f"app '{app.name}' uses namespace '{app.namespace}', which is not in namespaces {self.namespaces}")
-        uses_db = any(a.uses_database for a in self.apps)
-        if uses_db and self.database.mode == "none":
-            raise ValueError("an app has uses_database: true but database.mode is 'none'")
+                raise FieldValueError(
+                    ("apps", i, "namespace"),
+                    f"app '{app.name}' uses namespace '{app.namespace}', which is not one of the tenant's",
+                    f"the tenant's namespaces: {', '.join(self.namespaces)}",
+                )
+        for env_name, override in self.environments.items():
+            for app_name in override.image_tags:
+                if not any(a.name == app_name for a in self.apps):
+                    raise FieldValueError(
+                        ("environments", env_name, "image_tags", app_name),
+                        f"image_tags names '{app_name}', which is not an app of this tenant",
+                        f"apps: {', '.join(a.name for a in self.apps) or 'none'}",
+                    )
+        users = [i for i, a in enumerate(self.apps) if a.uses_database]
+        if users:
+            if self.database.mode == "none":
+                raise FieldValueError(
+                    ("apps", users[0], "uses_database"),
+                    f"app '{self.apps[users[0]].name}' uses a database, but database.mode is 'none'",
+                    "set database.mode to shared or dedicated, or uses_database: false",
+                )
+            for env_name, override in self.environments.items():
+                if override.database is not None and override.database.mode == "none":
+                    raise FieldValueError(
+                        ("environments", env_name, "database", "mode"),
+                        f"app '{self.apps[users[0]].name}' uses a database, but there is none in '{env_name}'",
+                        "shared or dedicated",
+                    )
         return self

@@ -49,7 +49,7 @@ def resolve_cluster(
     env: EnvironmentPlan,
     env_file: str,
     access: tuple[TenantAccess, ...],
-    secrets_path: str,
+    platform_secrets_path: str,
     terraform_stack: str,
     database: str | None = None,
     region: str | None = None,
@@ -105,7 +105,11 @@ def resolve_cluster(
         t.record(f"addons.{m.name}", f"kustomize: {m.repo_url}//{m.path} @ {m.revision}", rule("deployment-decision-matrix", m.reason))
     gitops_path = f"{platform.gitops.path.strip('/')}/{key}"
     t.record("gitops_path", gitops_path, plan("platform.yaml: gitops.path", "<gitops.path>/<cluster key>"))
-    platform_secrets = t.record("platform_secrets_path", f"{secrets_path}/{names.PLATFORM_SECRETS}", rule("secrets-isolation", "external-secrets' own role reads only the platform's secrets"))
+    platform_secrets = t.record(
+        "platform_secrets_path",
+        platform_secrets_path,
+        rule("secrets-isolation", "external-secrets' own role reads only the platform's secrets of this cluster, never below a tenant's path (names.platform_secrets_path)"),
+    )
     secret_roles: tuple[TenantSecretsRole, ...] = ()
     if any(r.component == "external-secrets" for r in roles):
         secret_roles = tuple(

@@ -85,7 +85,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         env=env,
         env_file=env_file,
         access=tuple(_access(t) for t in shared_tenants),
-        secrets_path=names.secrets_path(p.secrets.path_prefix, env_name),
+        platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name),
         terraform_stack=names.environment_stack(env_name),
         database=names.db_identifier(p.name, env_name) if any(_database_mode(t, env_name) == "shared" for t in shared_tenants) else None,
     )
@@ -159,7 +159,7 @@ def _resolve_region(plan_: Plan, env_name: str, region: str, trace: Trace, *, sh
         env=env,
         env_file=env_file,
         access=shared_access,
-        secrets_path=names.secrets_path(p.secrets.path_prefix, env_name),
+        platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name),
         terraform_stack=stack,
         region=region,
     )
@@ -250,7 +250,7 @@ def resolve_tenant(
             env=env,
             env_file=env_file,
             access=(_access(t),),
-            secrets_path=secrets,
+            platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name, tenant_name),
             terraform_stack=names.tenant_stack(tenant_name, env_name),
             database=db.instance_identifier if db is not None else None,
             instance_types_override=override.node_instance_types if override else None,

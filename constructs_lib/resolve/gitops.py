@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from ..plan.base import parse_quantity
 from . import names
 from .model import Quota, ResolvedApp, ResolvedCluster, ResolvedEnvironment, ResolvedTenant
 from .trace import Decision, Trace, default, plan, rule, tenant as tenant_src
@@ -192,23 +193,15 @@ class ClusterGitOps:
         return "/".join([self.tree_path, *parts])
 
 
-_QTY = re.compile(r"^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti)?$")
-_FACTOR = {None: 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
-
-
 def split_cpu(cpu: str, parts: int) -> str:
-    m = _QTY.match(cpu)
-    if not m or m.group(2) not in (None, "m"):
-        raise ValueError(f"cpu quantity '{cpu}' is not cores or millicores")
-    milli = round(float(m.group(1)) * (1 if m.group(2) == "m" else 1000)) // parts
+    """One of ``parts`` even shares of a CPU quantity (any Kubernetes form: '3', '500m', '2k', '1e3'), rounded down to 1m."""
+    milli = int(parse_quantity(cpu) * 1000) // parts
     return str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
 
 
 def split_memory(memory: str, parts: int) -> str:
-    m = _QTY.match(memory)
-    if not m or m.group(2) == "m":
-        raise ValueError(f"memory quantity '{memory}' is not bytes or Ki/Mi/Gi/Ti")
-    mib = int(float(m.group(1)) * _FACTOR[m.group(2)]) // parts // 1024**2
+    """One of ``parts`` even shares of a memory quantity (any Kubernetes form: '16Gi', '16G', '1e9'), rounded down to 1Mi."""
+    mib = int(parse_quantity(memory)) // parts // 1024**2
     return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
 
 

@@ -123,6 +123,17 @@ def secrets_path(prefix: str, env: str, tenant: str | None = None) -> str:
     return base if tenant is None else f"{base}/{tenant}"
 
 
+def platform_secrets_path(prefix: str, env: str, tenant: str | None = None) -> str:
+    """What a cluster's own external-secrets role reads: ``<prefix>/<env>/platform`` for the
+    environment's clusters, ``<prefix>/<env>/platform.<tenant>`` for a tenant's dedicated cluster.
+
+    Never below a tenant's path (``<prefix>/<env>/<tenant>/*`` is what the tenant's own role
+    reads) nor below another cluster's: '.' cannot appear in a tenant name, and 'platform' is
+    no tenant's name."""
+    base = secrets_path(prefix, env)
+    return f"{base}/{PLATFORM_SECRETS}" if tenant is None else f"{base}/{PLATFORM_SECRETS}.{tenant}"
+
+
 def rds_identifier_problem(identifier: str) -> str | None:
     """Why ``identifier`` is not a valid RDS DB instance identifier, or None."""
     if len(identifier) > RDS_IDENTIFIER_MAX:
