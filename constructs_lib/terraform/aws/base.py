@@ -111,7 +111,7 @@ class _Attributes:
 
     @property
     def attributes(self) -> dict[str, Any]:
-        """The attributes as written (tokens unresolved)."""
+        """The attributes as given: tokens unresolved, strings not yet escaped."""
         return self._attributes
 
 
