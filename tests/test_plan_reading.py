@@ -241,6 +241,7 @@ def test_plan_file_with_an_uppercase_extension_is_not_skipped_silently(plan_copy
         ('"5"', '"5" (a quoted string)', "write it without quotes: 5"),
         ("true", "true (a boolean)", "true and false are not numbers"),
         ("4.0", "4.0 (a number)", "write 4"),
+        (".inf", ".inf (a number)", ".inf is not one"),
     ],
 )
 def test_a_number_must_be_written_as_a_number(plan_copy: Path, written: str, message: str, hint: str) -> None:
@@ -284,6 +285,16 @@ def test_ambiguous_scalars_in_helm_values_must_say_what_they_mean(plan_copy: Pat
     assert len(err.issues) == 1  # 2 and the quoted "0755" are what they look like
     path.write_text(text.replace("enabled: yes", "enabled: true"))
     assert load_plan(plan_copy).environments["dev"].component_values["ingress-nginx"]["controller"] == {"enabled": True, "replicaCount": 2, "mode": "0755"}
+
+
+def test_keys_are_text(plan_copy: Path) -> None:
+    """A key YAML reads as a number or boolean is refused like the same value would be; on, 0755 are text."""
+    line = replace_in(plan_copy / "dev.yaml", "  data-classification: internal\n", "  data-classification: internal\n  1: one\n  on: two\n  0755: three\n")
+    err = errors_of(plan_copy)
+    [issue] = err.issues
+    assert (issue.path, issue.line, issue.message, issue.hint) == ("tags.1", line + 1, "a key must be text: read 1 (a number)", 'quote it: "1"')
+    replace_in(plan_copy / "dev.yaml", "  1: one", '  "1": one')
+    assert load_plan(plan_copy).environments["dev"].tags == {"data-classification": "internal", "1": "one", "on": "two", "0755": "three"}
 
 
 def test_a_float_field_takes_a_whole_number(plan_copy: Path) -> None:

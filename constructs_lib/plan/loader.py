@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import stat
 import types
@@ -206,6 +207,8 @@ def _type_hint(kind: str, value: Any, note: ScalarNote | None, field_name: str) 
         if isinstance(value, bool):
             return f"write {'a whole number' if whole else 'a number'} such as {example}; true and false are not numbers"
         if isinstance(value, float) and whole:
+            if not math.isfinite(value):
+                return f"write a whole number such as {example}; {text} is not one"
             return f"write {int(value)}" if value.is_integer() else f"write a whole number such as {int(value)}"
         if isinstance(value, str):
             bare = value.strip()

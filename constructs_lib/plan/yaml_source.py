@@ -424,6 +424,20 @@ class _Composer:
             )
         assert isinstance(top.container, dict)
         path = top.path + (key,)
+        kind = resolve_plain(key)[1] if event.style is None and event.tag is None else "string"
+        if kind in ("number", "boolean", "null"):
+            # Every mapping of a plan (fields, tags, labels, Helm values) is keyed by text; a key
+            # that YAML reads as a number or boolean is kept as written but must be quoted, as
+            # the same scalar would have to be as a value.
+            self.issues.append(
+                PlanIssue(
+                    self.file,
+                    line,
+                    format_path(path),
+                    f"a key must be text: read {key or '~'} ({'a number' if kind == 'number' else 'a boolean' if kind == 'boolean' else 'null'})",
+                    f'quote it: "{key}"',
+                )
+            )
         if key in top.container:
             self.issues.append(
                 PlanIssue(
