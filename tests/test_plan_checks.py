@@ -421,3 +421,25 @@ def test_a_homoglyph_in_a_name_is_pointed_out(plan_copy: Path, name: str, expect
     issue = one(errors_of(plan_copy), expected)
     assert_located(issue, "org-b.yaml", "name")
     assert "'org-b'" in issue.hint
+
+
+# --- More values a consumer would refuse ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "text", "path"),
+    [
+        ("platform.yaml", lambda d: d["gitops"].update(argocd_version="^8.1"), "should match pattern", "gitops.argocd_version"),
+        ("dev.yaml", lambda d: d["cluster"]["node_groups"][0].update(instance_types=["t3 large"]), "EC2 instance type", "cluster.node_groups[0].instance_types[0]"),
+        ("tenants/org-a.yaml", lambda d: d["environments"]["dev"]["image_tags"].update(storefront="latest"), "not an exact version", "environments.dev.image_tags.storefront"),
+        ("platform.yaml", lambda d: d["platform_admins"]["principal_arns"].append(d["platform_admins"]["principal_arns"][0]), "listed twice", "platform_admins.principal_arns[1]"),
+        ("platform.yaml", lambda d: d["platform_admins"]["principal_arns"].append("arn:aws:iam::12345:role/x"), "not an IAM principal ARN", "platform_admins.principal_arns[1]"),
+        ("tenants/org-b.yaml", lambda d: d["apps"][0].update(memory="12Gi"), "at most 8Gi", "apps[0].memory"),
+        ("platform.yaml", lambda d: d["state_backend"].update(bucket_prefix="xn--acme"), "may not start with 'xn--'", "state_backend.bucket_prefix"),
+        ("dev.yaml", lambda d: d["tags"].update({f"k{i}": "v" for i in range(45)}), "over the 50 AWS allows", "tags"),
+    ],
+)
+def test_values_aws_kubernetes_or_argocd_would_refuse(plan_copy: Path, file: str, change, text: str, path: str) -> None:
+    edit_yaml(plan_copy / file, change)
+    issue = one(errors_of(plan_copy), text)
+    assert Path(issue.file).name == Path(file).name and issue.path == path and issue.line, issue.render()

@@ -376,7 +376,7 @@ def _derived_name_checks(
         secret_readers.append((acct, names.platform_secrets_path(prefix, env_name), _Owner(owner.key, f"the platform of '{env_name}'", file, ("name",), "")))
         for tname in shared_by_env[env_name]:
             tenant, tfile = tenants[tname]
-            towner = _Owner(f"tenant:{tname}:{env_name}", f"tenant '{tname}' in '{env_name}'", tfile, ("name",), "shorten the tenant name")
+            towner = _Owner(f"tenant:{tname}:{env_name}", f"tenant '{tname}' in '{env_name}'", tfile, ("name",), f"shorten the tenant name (or the platform name in {platform_file}, or the environment name)")
             tenant_access(towner, acct, cname, tname, tenant)
         for i, region in enumerate(env.regions[1:], start=1):
             rowner = _Owner(f"region:{env_name}:{region}", f"environment '{env_name}' in {region}", file, ("regions", i), f"shorten the environment name, or the platform name in {platform_file}")
@@ -386,7 +386,7 @@ def _derived_name_checks(
             claim(rowner, "KMS alias", f"{rname}-rds-backups", acct)  # terraform/stacks.py
             for tname in shared_by_env[env_name]:
                 tenant, tfile = tenants[tname]
-                towner = _Owner(f"tenant:{tname}:{env_name}:{region}", f"tenant '{tname}' in '{env_name}' ({region})", tfile, ("name",), "shorten the tenant name")
+                towner = _Owner(f"tenant:{tname}:{env_name}:{region}", f"tenant '{tname}' in '{env_name}' ({region})", tfile, ("name",), f"shorten the tenant name (or the platform name in {platform_file}, or the environment name)")
                 tenant_access(towner, acct, rname, tname, tenant)
     for tname, (tenant, tfile) in tenants.items():
         for env_name, (env, _efile) in environments.items():
@@ -397,7 +397,7 @@ def _derived_name_checks(
                 f"tenant '{tname}' in '{env_name}'" + (" (its dedicated cluster)" if dedicated else ""),
                 tfile,
                 _isolation_path(tenant, env_name) if dedicated else ("name",),
-                "shorten the tenant name",
+                f"shorten the tenant name (or the platform name in {platform_file}, or the environment name)",
             )
             claim(owner, "Terraform stack", names.tenant_stack(tname, env_name), "plan")
             cname = names.cluster_name(p, env_name, tname if dedicated else None)
