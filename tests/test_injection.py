@@ -24,7 +24,7 @@ import pytest
 import yaml
 from cdktf import Testing as CdktfTesting
 
-from conftest import EXAMPLE_PLAN, terraform
+from conftest import EXAMPLE_PLAN, edit_yaml, terraform
 from constructs_lib.plan import PlanError, load_plan
 from constructs_lib.resolve.environment import resolve_plan
 from constructs_lib.resolve.model import Taint
@@ -506,3 +506,15 @@ def test_hostile_stacks_pass_terraform_validate(stack: str, hostile: HostilePlan
     terraform(["init", "-backend=false", "-input=false"], work, terraform_cli_config)
     result = terraform(["validate", "-json"], work, terraform_cli_config)
     assert json.loads(result.stdout)["valid"], result.stdout
+
+
+@pytest.mark.xfail(strict=True, reason="needs a plan check refusing cdktf's token marker 'TfToken[' in plan text (constructs_lib/plan)")
+def test_a_forged_cdktf_token_in_plan_text_is_refused(plan_copy: Path) -> None:
+    """cdktf marks references as ``${TfToken[TOKEN.n]}`` inside strings, and the L1 layer
+    cannot tell such a marker written in the plan from a real one: a group named
+    ``${TfToken[TOKEN.3]}`` became a reference to another stack's state (a
+    terraform_remote_state of dev-state's KMS key ARN). Only the plan can refuse it."""
+    edit_yaml(plan_copy / "tenants/org-a.yaml", lambda d: d["groups"]["admins"].append("${TfToken[TOKEN.3]}"))
+    with pytest.raises(PlanError) as info:
+        load_plan(plan_copy)
+    assert any(i.file.endswith("org-a.yaml") and i.path.startswith("groups.admins") for i in info.value.issues), str(info.value)
