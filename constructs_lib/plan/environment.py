@@ -193,7 +193,7 @@ class EnvironmentPlan(PlanModel):
                 )
         for i, region in enumerate(self.regions):
             if i and region not in self.region_vpc_cidrs:
-                raise FieldValueError(("regions", i), f"secondary region {region} has no VPC CIDR", f"add region_vpc_cidrs: {{{region}: <a /16 that overlaps no other VPC>}}")
+                raise FieldValueError(("regions", i), f"secondary region {region} has no VPC CIDR: secondary regions need a VPC CIDR in region_vpc_cidrs", f"add region_vpc_cidrs: {{{region}: <a /16 that overlaps no other VPC>}}")
         if self.tier == "production" and self.database.backup_retention_days == 0:
             raise FieldValueError(
                 ("database", "backup_retention_days"),
