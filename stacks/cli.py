@@ -11,6 +11,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -52,18 +53,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _private_tmp(out: Path) -> None:
-    """Give the cdktf runtime (jsii unpacks Node.js code into the temp folder) a folder of
-    this run's own, removed at exit; a killed run's folder is removed by the next run."""
+def _private_tmp(out: Path) -> Callable[[], None]:
+    """Give the cdktf runtime a temporary folder of this run's own while it starts (jsii
+    unpacks its Node.js code there); it is removed at exit, and a killed run's folder by the
+    next run. Returns the function that restores TMPDIR once the runtime has started."""
     from .output import private_tmpdir
 
+    if "jsii" in sys.modules:  # already started in this process (a test, a second call)
+        return lambda: None
+    saved_env, saved_tempdir = os.environ.get("TMPDIR"), tempfile.tempdir
     try:
         run = private_tmpdir(out)
     except OSError:
-        return  # the system temp folder is unusable: jsii will say so itself
+        return lambda: None  # the system temp folder is unusable: jsii will say so itself
     os.environ["TMPDIR"] = str(run)
     tempfile.tempdir = str(run)
     atexit.register(shutil.rmtree, run, True)  # registered before jsii's own handler, so it runs after it
+
+    def restore() -> None:
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        tempfile.tempdir = saved_tempdir
+
+    return restore
 
 
 def _fail(message: str) -> int:
@@ -103,7 +117,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if problem:
         return _fail(problem)
     _jsii_env()
-    _private_tmp(Path(os.path.abspath(args.out)))
+    restore_tmp = _private_tmp(Path(os.path.abspath(args.out)))
     try:
         from constructs_lib.terraform.extensions import ExtensionError
         from constructs_lib.terraform.target import AwsTarget
@@ -111,6 +125,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
         from .synth import OutputDirError, synthesize
     except Exception as exc:  # cdktf's runtime (Node.js through jsii) did not start
         return _fail(f"the cdktf runtime (Node.js, through jsii) could not start: {exc}; infraplan needs Node.js >= 20 on PATH")
+    finally:
+        restore_tmp()  # the runtime has started (or failed): its folder stays until exit
 
     console.print(f"Reading the plan in [bold]{args.plan}[/] …")
     try:

@@ -361,3 +361,10 @@ def test_the_cdktf_runtime_dying_is_a_clear_error(tmp_path: Path, example_plan: 
     assert proc.returncode == 2, proc.stderr
     assert "cdktf runtime" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_synth_in_process_leaves_tmpdir_as_it_was(tmp_path: Path, example_plan: Path) -> None:
+    before = (os.environ.get("TMPDIR"), __import__("tempfile").gettempdir())
+    for _ in range(2):
+        assert synth(example_plan, tmp_path / "dist") == 0
+    assert (os.environ.get("TMPDIR"), __import__("tempfile").gettempdir()) == before
