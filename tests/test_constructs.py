@@ -213,7 +213,9 @@ def test_tenant_stacks_shared_and_dedicated(envs) -> None:
     assert one(dedicated, "aws_db_instance")["identifier"] == "acme-prod-org-c-pg"
     assert one(dedicated, "aws_db_instance")["multi_az"] is True
     eso = next(p for p in resources(dedicated, "aws_iam_role_policy").values() if p["name"] == "external-secrets-least-privilege")
-    assert "secret:acme/prod/org-c/platform/*" in eso["policy"] and "acme-prod-org-c-org-c-secrets" in eso["policy"]
+    # The dedicated cluster's own secrets lie outside the tenant's path: the tenant's role cannot read them.
+    assert "secret:acme/prod/platform.org-c/*" in eso["policy"] and "acme-prod-org-c-org-c-secrets" in eso["policy"]
+    assert "secret:acme/prod/org-c/platform" not in eso["policy"]
     assert by_attr(dedicated, "aws_iam_role_policy", "name", "read-tenant-secrets")["policy"].count("secret:acme/prod/org-c/*") == 1
     outputs = dedicated["output"]
     assert {"cluster_name", "cluster_endpoint", "oidc_provider_arn", "db_endpoint", "db_master_secret_arn"} <= set(outputs)

@@ -262,15 +262,31 @@ def test_a_boolean_must_be_written_true_or_false(plan_copy: Path, written: str, 
     assert issue.line == line and issue.message.startswith("expected true or false, read ") and hint in issue.hint, issue
 
 
-def test_scalars_that_yaml_1_1_reads_otherwise_are_strings_where_a_string_is_expected(plan_copy: Path) -> None:
-    replace_in(plan_copy / "tenants" / "org-b.yaml", "display_name: Organization B (analytics)", "display_name: on")
-    replace_in(plan_copy / "tenants" / "org-b.yaml", "tag: 0.12.4", "tag: 2024-01-01")
-    replace_in(plan_copy / "prod.yaml", "        workload: system\n", "        workload: system\n        mode: 0755\n        window: 1:20\n        flag: no\n")
+def test_scalars_that_yaml_1_1_reads_otherwise_must_be_quoted_where_text_is_expected(plan_copy: Path) -> None:
+    """`on`, `no`, `0755`, `1:20`, a date: YAML 1.1 readers see a boolean, a number or a date;
+    the plan takes text only when it is written as text (issue #10: "quote it")."""
+    org_b, prod = plan_copy / "tenants" / "org-b.yaml", plan_copy / "prod.yaml"
+    replace_in(org_b, "display_name: Organization B (analytics)", "display_name: on")
+    replace_in(org_b, "tag: 0.12.4", "tag: 2024-01-01")
+    replace_in(prod, "        workload: system\n", "        workload: system\n        mode: 0755\n        window: 1:20\n        flag: no\n")
+    err = errors_of(plan_copy)
+    flagged = {(Path(i.file).name, i.path): i for i in err.issues}
+    assert set(flagged) == {
+        ("org-b.yaml", "display_name"),
+        ("org-b.yaml", "apps[0].tag"),
+        ("prod.yaml", "cluster.node_groups[1].labels.mode"),
+        ("prod.yaml", "cluster.node_groups[1].labels.window"),
+        ("prod.yaml", "cluster.node_groups[1].labels.flag"),
+    }
+    assert all("ambiguous" in i.message and "quote it" in i.hint for i in err.issues)
+    assert 'quote it ("on")' in flagged[("org-b.yaml", "display_name")].hint
+    replace_in(org_b, "display_name: on", 'display_name: "on"')
+    replace_in(org_b, "tag: 2024-01-01", 'tag: "2024-01-01"')
+    replace_in(prod, "mode: 0755\n        window: 1:20\n        flag: no\n", 'mode: "0755"\n        window: "1:20"\n        flag: "no"\n')
     plan = load_plan(plan_copy)
     assert plan.tenants["org-b"].display_name == "on"
     assert plan.tenants["org-b"].apps[0].tag == "2024-01-01"
-    labels = plan.environments["prod"].cluster.node_groups[1].labels
-    assert labels == {"workload": "system", "mode": "0755", "window": "1:20", "flag": "no"}
+    assert plan.environments["prod"].cluster.node_groups[1].labels == {"workload": "system", "mode": "0755", "window": "1:20", "flag": "no"}
 
 
 def test_ambiguous_scalars_in_helm_values_must_say_what_they_mean(plan_copy: Path) -> None:

@@ -369,14 +369,25 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _ambiguous_in_untyped(doc: YamlDocument, model: type[BaseModel]) -> list[PlanIssue]:
-    """Ambiguous scalars (``yes``, ``010``, ``2024-01-01``) where the plan does not type the value.
+def _takes_text(annotation: Any) -> bool:
+    """Whether a field of this type takes the scalar as text (str, a Literal of strings, untyped)."""
+    if annotation is Any or annotation is str:
+        return True
+    if typing.get_origin(annotation) is typing.Literal:
+        return all(isinstance(a, str) for a in typing.get_args(annotation))
+    return False
 
-    Such values (component_values) go to Helm, which reads YAML 1.1: ``enabled: yes`` would be
-    the string "yes" here and true there. The writer must say which one is meant."""
+
+def _ambiguous_scalars(doc: YamlDocument, model: type[BaseModel]) -> list[PlanIssue]:
+    """Ambiguous plain scalars (``yes``, ``off``, ``010``, ``2024-01-01``) where the value is
+    taken as text. (Where a number or boolean is expected, the type check reports them.)
+
+    infraplan reads them by YAML 1.2, as the text written; YAML 1.1 readers (PyYAML, Helm's
+    Go YAML, most editors' linters) read a boolean, an octal number or a date. Untyped values
+    (component_values) go to Helm itself. The writer must say which one is meant: quoted."""
     issues = []
     for path, note in doc.source.scalars.items():
-        if not note.ambiguous or _annotation_at(model, path) is not Any:
+        if not note.ambiguous or not _takes_text(_annotation_at(model, path)):
             continue
         reading = yaml11_reading(note)
         if note.kind == "yaml11-bool":
@@ -390,18 +401,57 @@ def _ambiguous_in_untyped(doc: YamlDocument, model: type[BaseModel]) -> list[Pla
                 doc.file,
                 doc.source.line_of(path),
                 format_path(path),
-                f"{note.text} is ambiguous: YAML 1.2 reads it as {readings(note)[0]}, YAML 1.1 (Helm) as {reading}",
+                f"{note.text} is ambiguous: YAML 1.2 reads it as {readings(note)[0]}, YAML 1.1 (PyYAML, Helm) as {reading}",
                 hint,
             )
         )
     return issues
 
 
+_TOKEN_MARKER = "tftoken["
+
+
+def _forged_references(doc: YamlDocument) -> list[PlanIssue]:
+    """Text that cdktf would take for one of its own references.
+
+    cdktf stands ``${TfToken[TOKEN.n]}`` (and ``#{…}``, ``&{…}``) in for a reference inside a
+    string and replaces it at synth; the Terraform layer escapes every ``${`` of plan text but
+    cannot tell a marker written in the plan from a real one. Plan text never needs it."""
+    found: list[PlanIssue] = []
+
+    def check(text: str, path: FieldPath, what: str) -> None:
+        if _TOKEN_MARKER in unicodedata.normalize("NFKC", text).casefold():
+            found.append(
+                PlanIssue(
+                    doc.file,
+                    doc.source.line_of(path),
+                    format_path(path),
+                    f"{what} holds 'TfToken[', the marker cdktf uses for its references: it would turn plan text into a Terraform reference",
+                    "remove it; plan values are written to Terraform as literal text",
+                )
+            )
+
+    def walk(value: Any, path: FieldPath) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(k, str):
+                    check(k, path + (k,), "this key")
+                walk(v, path + (k,))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, path + (i,))
+        elif isinstance(value, str):
+            check(value, path, "the value")
+
+    walk(doc.data, ())
+    return found
+
+
 def _validate(doc: YamlDocument, model: type[BaseModel]) -> tuple[Any, list[PlanIssue]]:
-    undecided = _needs_clarification(doc)
+    undecided = _needs_clarification(doc) + _forged_references(doc)
     if undecided:
         return None, undecided
-    ambiguous = _ambiguous_in_untyped(doc, model)
+    ambiguous = _ambiguous_scalars(doc, model)
     try:
         obj = model.model_validate(doc.data)
     except ValidationError as exc:
