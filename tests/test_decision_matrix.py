@@ -87,7 +87,7 @@ def test_built_infrastructure_tree_includes_the_component(customized: Path, tmp_
     ("change", "expected"),
     [
         (lambda d: d.update(manifest_components=[{**MANIFESTS, "revision": "main"}]), "is not pinned"),
-        (lambda d: d.update(manifest_components=[{**MANIFESTS, "name": "cert-manager"}]), "differ from the chart components"),
+        (lambda d: d.update(manifest_components=[{**MANIFESTS, "name": "cert-manager"}]), "already the name of a component"),
         (lambda d: (d.update(manifest_components=[MANIFESTS]), d["gitops"].update(tool="none")), "need GitOps"),
     ],
 )
