@@ -279,7 +279,7 @@ def test_scalars_that_yaml_1_1_reads_otherwise_must_be_quoted_where_text_is_expe
         ("prod.yaml", "cluster.node_groups[1].labels.flag"),
     }
     assert all("ambiguous" in i.message and "quote it" in i.hint for i in err.issues)
-    assert 'quote it ("on")' in flagged[("org-b.yaml", "display_name")].hint
+    assert flagged[("org-b.yaml", "display_name")].hint == 'quote it: "on"'
     replace_in(org_b, "display_name: on", 'display_name: "on"')
     replace_in(org_b, "tag: 2024-01-01", 'tag: "2024-01-01"')
     replace_in(prod, "mode: 0755\n        window: 1:20\n        flag: no\n", 'mode: "0755"\n        window: "1:20"\n        flag: "no"\n')

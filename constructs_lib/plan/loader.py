@@ -387,10 +387,13 @@ def _ambiguous_scalars(doc: YamlDocument, model: type[BaseModel]) -> list[PlanIs
     (component_values) go to Helm itself. The writer must say which one is meant: quoted."""
     issues = []
     for path, note in doc.source.scalars.items():
-        if not note.ambiguous or not _takes_text(_annotation_at(model, path)):
+        annotation = _annotation_at(model, path)
+        if not note.ambiguous or not _takes_text(annotation):
             continue
         reading = yaml11_reading(note)
-        if note.kind == "yaml11-bool":
+        if annotation is not Any:  # the field takes text: there is only one way to mean it
+            hint = f'quote it: "{note.text}"'
+        elif note.kind == "yaml11-bool":
             hint = f'write {reading} for the boolean, or quote it ("{note.text}") for the text'
         elif decimal_of(note) is not None:
             hint = f'write {decimal_of(note)} for the number, or quote it ("{note.text}") for the text'
