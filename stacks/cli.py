@@ -100,16 +100,28 @@ def _endpoint_problem(url: str | None, option: str) -> str | None:
     return None
 
 
-def _forget_dead_jsii() -> None:
-    """jsii stops its Node.js process at exit; when that process died, its atexit hook would
-    print a traceback of its own. Unregister it (jsii internals: best effort only)."""
-    try:
-        from jsii._runtime import kernel
+def _quiet_jsii_teardown() -> None:
+    """Once the Node.js process behind cdktf has failed, jsii's own clean-up (an atexit hook
+    and ``_NodeProcess.__del__``) fails too and prints a traceback after our message. Drop
+    those reports; any other unraisable exception is still printed."""
+    default = sys.unraisablehook
 
-        process = kernel.provider._process
-        atexit.unregister(process.stop)
-    except Exception:
-        pass
+    def hook(unraisable: "sys.UnraisableHookArgs") -> None:
+        tb, from_jsii = unraisable.exc_traceback, False
+        while tb is not None:
+            from_jsii |= "jsii" in tb.tb_frame.f_code.co_filename.split(os.sep)
+            tb = tb.tb_next
+        if not from_jsii:
+            default(unraisable)
+
+    sys.unraisablehook = hook
+
+
+def _runtime_start_failure(exc: Exception) -> str:
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"the cdktf runtime (Node.js, through jsii) could not start: {exc.strerror or exc}{where}; is the disk or the temp folder full?"
+    return f"the cdktf runtime (Node.js, through jsii) could not start: {exc}; infraplan needs Node.js >= 20 on PATH (or JSII_NODE naming it)"
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -124,7 +136,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
         from .synth import OutputDirError, synthesize
     except Exception as exc:  # cdktf's runtime (Node.js through jsii) did not start
-        return _fail(f"the cdktf runtime (Node.js, through jsii) could not start: {exc}; infraplan needs Node.js >= 20 on PATH")
+        _quiet_jsii_teardown()
+        return _fail(_runtime_start_failure(exc))
     finally:
         restore_tmp()  # the runtime has started (or failed): its folder stays until exit
 
@@ -134,9 +147,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     except (OutputDirError, ExtensionError) as exc:
         return _fail(str(exc))
     except (BrokenPipeError, EOFError) as exc:  # the Node.js process behind cdktf is gone
-        _forget_dead_jsii()
+        _quiet_jsii_teardown()
         return _fail(f"the cdktf runtime (Node.js, through jsii) stopped: {exc}; --out was left as it was")
     except OSError as exc:
+        _quiet_jsii_teardown()  # a full disk may have stopped the runtime too
         where = f" {exc.filename}" if exc.filename else ""
         extra = " (the output's path is too long: choose a shorter --out)" if exc.errno == errno.ENAMETOOLONG else ""
         return _fail(f"cannot write the output:{where}: {exc.strerror or exc}{extra}; --out was left as it was")
@@ -144,6 +158,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         raise
     except Exception as exc:
         if type(exc).__module__.split(".")[0] == "jsii":
+            _quiet_jsii_teardown()
             return _fail(f"the cdktf runtime (Node.js, through jsii) failed: {exc}; --out was left as it was")
         raise
     console.print(f"  read {len(result.plan.files)} plan files; environments: {', '.join(e.name for e in result.environments)}")
