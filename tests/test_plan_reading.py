@@ -304,14 +304,19 @@ def test_ambiguous_scalars_in_helm_values_must_say_what_they_mean(plan_copy: Pat
 
 
 def test_keys_are_text(plan_copy: Path) -> None:
-    """A key YAML reads as a number or boolean is refused like the same value would be; on, 0755 are text."""
+    """A key YAML reads as a number or boolean, or that YAML 1.1 reads so (on, 0755), is refused
+    like the same value would be: quoted, each is the text written."""
     line = replace_in(plan_copy / "dev.yaml", "  data-classification: internal\n", "  data-classification: internal\n  1: one\n  on: two\n  0755: three\n")
     err = errors_of(plan_copy)
-    [issue] = err.issues
-    assert (issue.path, issue.line, issue.message, issue.hint) == ("tags.1", line + 1, "a key must be text: read 1 (a number)", 'quote it: "1"')
-    replace_in(plan_copy / "dev.yaml", "  1: one", '  "1": one')
+    assert [(i.path, i.line, i.hint) for i in err.issues] == [
+        ("tags.1", line + 1, 'quote it: "1"'),
+        ("tags.on", line + 2, 'quote it: "on"'),
+        ("tags.0755", line + 3, 'quote it: "0755"'),
+    ]
+    assert err.issues[0].message == "a key must be text: read 1 (a number)"
+    assert "YAML 1.1 (PyYAML, Helm) reads it as true" in err.issues[1].message
+    replace_in(plan_copy / "dev.yaml", "  1: one\n  on: two\n  0755: three", '  "1": one\n  "on": two\n  "0755": three')
     assert load_plan(plan_copy).environments["dev"].tags == {"data-classification": "internal", "1": "one", "on": "two", "0755": "three"}
-
 
 def test_a_float_field_takes_a_whole_number(plan_copy: Path) -> None:
     replace_in(plan_copy / "platform.yaml", "uptime_percent: 99.9", "uptime_percent: 99")

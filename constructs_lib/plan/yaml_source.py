@@ -438,6 +438,17 @@ class _Composer:
                     f'quote it: "{key}"',
                 )
             )
+        elif kind in AMBIGUOUS:
+            note = ScalarNote(key, kind)
+            self.issues.append(
+                PlanIssue(
+                    self.file,
+                    line,
+                    format_path(path),
+                    f"a key must be text: {key} is ambiguous, YAML 1.1 (PyYAML, Helm) reads it as {yaml11_reading(note)}",
+                    f'quote it: "{key}"',
+                )
+            )
         if key in top.container:
             self.issues.append(
                 PlanIssue(
