@@ -134,7 +134,7 @@ class Certificates(PlanModel):
 
 
 class DatabaseDefaults(PlanModel):
-    engine_version: RdsPostgresVersion = "16.4"
+    engine_version: RdsPostgresVersion = "16"
 
 
 class PlatformPlan(PlanModel):

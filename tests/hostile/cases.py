@@ -695,7 +695,7 @@ for id_, old, new, rel, fld, words in [
     ("image-tag-float", "    tag: 2.3.1", "    tag: 2.10", "tenants/org-a.yaml", "apps[0].tag", QUOTE),
     ("image-tag-integer", "    tag: 2.3.1", "    tag: 3", "tenants/org-a.yaml", "apps[0].tag", QUOTE),
     ("image-tag-latest", "    tag: 2.3.1", "    tag: latest", "tenants/org-a.yaml", "apps[0].tag", ()),
-    ("engine-version-unquoted", '  engine_version: "16.4"', "  engine_version: 16.4", "platform.yaml", "database.engine_version", QUOTE),
+    ("engine-version-unquoted", '  engine_version: "16"', "  engine_version: 16.4", "platform.yaml", "database.engine_version", QUOTE),
     ("uptime-100", "  uptime_percent: 99.9", "  uptime_percent: 100", "platform.yaml", "performance.uptime_percent", ()),
     ("backup-retention-negative", "  max_allocated_storage_gb: 50", "  max_allocated_storage_gb: 50\n  backup_retention_days: -1", "dev.yaml", "database.backup_retention_days", ()),
 ]:
@@ -724,8 +724,8 @@ case("log-retention-13-days", replace("dev.yaml", "availability_zones: 2\n", "av
 case("log-retention-huge", replace("dev.yaml", "availability_zones: 2\n", "availability_zones: 2\nflow_logs_retention_days: 99999\n"), 2, at("dev.yaml", "flow_logs_retention_days"), field="flow_logs_retention_days", words=RETENTION)
 case("storage-max-below-allocated", replace("dev.yaml", "  allocated_storage_gb: 20", "  allocated_storage_gb: 80"), 2, at("dev.yaml", "max_allocated_storage_gb"), at("dev.yaml", "  allocated_storage_gb"), words=(("allocated",),))
 case("storage-max-below-minimum", replace("dev.yaml", "  max_allocated_storage_gb: 50", "  max_allocated_storage_gb: 10"), 2, at("dev.yaml", "max_allocated_storage_gb"), field="database.max_allocated_storage_gb")
-case("engine-version-9.9", replace("platform.yaml", '  engine_version: "16.4"', '  engine_version: "9.9"'), 2, at("platform.yaml", "engine_version"), field="database.engine_version", words=(("16",),))
-case("engine-version-16.99", replace("platform.yaml", '  engine_version: "16.4"', '  engine_version: "16.99"'), 2, at("platform.yaml", "engine_version"), field="database.engine_version")
+case("engine-version-9.9", replace("platform.yaml", '  engine_version: "16"', '  engine_version: "9.9"'), 2, at("platform.yaml", "engine_version"), field="database.engine_version", words=(("16",),))
+case("engine-version-16.99", replace("platform.yaml", '  engine_version: "16"', '  engine_version: "16.99"'), 2, at("platform.yaml", "engine_version"), field="database.engine_version")
 case("engine-version-in-env", dev_db('  engine_version: "9.9"\n'), 2, at("dev.yaml", "engine_version"), field="database.engine_version")
 case("instance-class-invented", replace("dev.yaml", "db.t4g.micro", "db.x9.huge"), None, at("dev.yaml", "instance_class"), field="database.instance_class")
 
