@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..resolve.addons import ResolvedAddon, ResolvedManifestComponent
-from ..resolve.gitops import AppSpec, ClusterGitOps, HelmRepo, ProjectSpec
+from ..resolve.gitops import KEEP_SYNC_OPTIONS, AppSpec, ClusterGitOps, HelmRepo, ProjectSpec
 
 API = "argoproj.io/v1alpha1"
 LABELS = {"app.kubernetes.io/managed-by": "infraplan", "app.kubernetes.io/part-of": "platform"}
@@ -65,18 +65,22 @@ def app_project(g: ClusterGitOps, p: ProjectSpec, wave: int) -> dict[str, Any]:
         spec["clusterResourceWhitelist"] = [{"group": "*", "kind": "*"}]
     else:
         spec["clusterResourceWhitelist"] = []  # none: tenants may not create cluster-scoped objects
+        if p.allowed_namespaced_kinds:  # ArgoCD admits a namespaced kind only if whitelisted and not blacklisted
+            spec["namespaceResourceWhitelist"] = [{"group": group, "kind": kind} for group, kind in p.allowed_namespaced_kinds]
         spec["namespaceResourceBlacklist"] = [{"group": group, "kind": kind} for group, kind in p.denied_namespaced_kinds]
     if p.roles:
         spec["roles"] = [
             {
                 "name": r.name,
                 "description": r.description,
-                "policies": [f"p, proj:{p.name}:{r.name}, applications, {a}, {p.name}/*, allow" for a in r.actions],
+                "policies": [f"p, proj:{p.name}:{r.name}, {resource}, {action}, {p.name}/*, allow" for resource, action in r.policies],
                 "groups": list(r.groups),
             }
             for r in p.roles
         ]
-    return {"apiVersion": API, "kind": "AppProject", "metadata": _meta(p.name, g.argocd_namespace, wave), "spec": spec}
+    meta = _meta(p.name, g.argocd_namespace, wave)
+    meta["annotations"]["argocd.argoproj.io/sync-options"] = KEEP_SYNC_OPTIONS  # a pruned project strands its Applications
+    return {"apiVersion": API, "kind": "AppProject", "metadata": meta, "spec": spec}
 
 
 def apps_application_set(g: ClusterGitOps, apps: tuple[AppSpec, ...]) -> dict[str, Any]:

@@ -1,13 +1,14 @@
 """Guarded namespaces: the Namespace (Pod Security Admission restricted, ownership
-labels), ResourceQuota, LimitRange, NetworkPolicies and RoleBindings of each tenant
-namespace and of the platform's ``database-bootstrap`` namespace. Sizes and names
-come from :mod:`constructs_lib.resolve.gitops`."""
+labels), ResourceQuota, LimitRange, NetworkPolicies, Roles and RoleBindings of each tenant
+namespace and of the platform's ``database-bootstrap`` namespace. Sizes, names and rules
+come from :mod:`constructs_lib.resolve.gitops`. The Namespace and its guardrails carry
+``Prune=false,Delete=false``: ArgoCD never removes them; removing a tenant is explicit."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..resolve.gitops import CONTAINER_DEFAULTS, DNS_NAMESPACE, DNS_POD_LABELS, INGRESS_POD_LABELS, PSA_LEVEL, NamespaceSpec
+from ..resolve.gitops import CONTAINER_DEFAULTS, DNS_NAMESPACE, DNS_POD_LABELS, INGRESS_POD_LABELS, KEEP_SYNC_OPTIONS, PSA_LEVEL, NamespaceSpec
 from ..resolve.model import ResolvedTenant
 
 
@@ -22,8 +23,15 @@ def tenant_labels(tenant: ResolvedTenant | NamespaceSpec) -> dict[str, str]:
     return labels
 
 
-def _meta(ns: NamespaceSpec, name: str) -> dict[str, Any]:
-    return {"name": name, "namespace": ns.name, "labels": tenant_labels(ns)}
+KEEP = {"argocd.argoproj.io/sync-options": KEEP_SYNC_OPTIONS}
+
+
+def _meta(ns: NamespaceSpec, name: str, *, keep: bool = False) -> dict[str, Any]:
+    """``keep``: a guardrail that lives as long as its namespace (never pruned or cascade-deleted)."""
+    meta: dict[str, Any] = {"name": name, "namespace": ns.name, "labels": tenant_labels(ns)}
+    if keep:
+        meta["annotations"] = dict(KEEP)
+    return meta
 
 
 def namespace(tenant: ResolvedTenant | NamespaceSpec, name: str) -> dict:
@@ -39,6 +47,7 @@ def namespace(tenant: ResolvedTenant | NamespaceSpec, name: str) -> dict:
                 "pod-security.kubernetes.io/audit": PSA_LEVEL,
                 "pod-security.kubernetes.io/warn": PSA_LEVEL,
             },
+            "annotations": dict(KEEP),
         },
     }
 
@@ -48,7 +57,7 @@ def resource_quota(ns: NamespaceSpec) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
-        "metadata": _meta(ns, "tenant-quota"),
+        "metadata": _meta(ns, "tenant-quota", keep=True),
         "spec": {
             "hard": {
                 "requests.cpu": q.cpu,
@@ -67,19 +76,19 @@ def limit_range(ns: NamespaceSpec) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "LimitRange",
-        "metadata": _meta(ns, "container-defaults"),
+        "metadata": _meta(ns, "container-defaults", keep=True),
         "spec": {"limits": [{"type": "Container", "defaultRequest": dict(d["default_request"]), "default": dict(d["default_limit"]), "max": dict(d["max"])}]},
     }
 
 
-def _policy(ns: NamespaceSpec, name: str, spec: dict) -> dict:
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(ns, name), "spec": spec}
+def _policy(ns: NamespaceSpec, name: str, spec: dict, *, keep: bool = False) -> dict:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(ns, name, keep=keep), "spec": spec}
 
 
 def network_policies(ns: NamespaceSpec) -> dict[str, dict]:
     """file stem -> NetworkPolicy."""
     out = {
-        "default-deny": _policy(ns, "default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        "default-deny": _policy(ns, "default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, keep=True),
         "allow-same-namespace": _policy(
             ns,
             "allow-same-namespace",
@@ -137,6 +146,19 @@ def network_policies(ns: NamespaceSpec) -> dict[str, dict]:
     return out
 
 
+def roles(ns: NamespaceSpec) -> dict[str, dict]:
+    """file stem -> Role: what the tenant's groups may do in this namespace."""
+    out = {}
+    for role in ns.roles:
+        out[role.name] = {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": _meta(ns, role.name),
+            "rules": [{"apiGroups": [r.api_group], "resources": list(r.resources), "verbs": list(r.verbs)} for r in role.rules],
+        }
+    return out
+
+
 def role_bindings(ns: NamespaceSpec) -> dict[str, dict]:
     out = {}
     for rb in ns.role_bindings:
@@ -144,7 +166,7 @@ def role_bindings(ns: NamespaceSpec) -> dict[str, dict]:
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "RoleBinding",
             "metadata": _meta(ns, rb.name),
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": rb.cluster_role},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": rb.role},
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in rb.groups],
         }
     return out
@@ -155,6 +177,8 @@ def namespace_files(ns: NamespaceSpec) -> dict[str, dict]:
     files = {"namespace.yaml": namespace(ns, ns.name), "resourcequota.yaml": resource_quota(ns), "limitrange.yaml": limit_range(ns)}
     for stem, obj in network_policies(ns).items():
         files[f"networkpolicy-{stem}.yaml"] = obj
+    for stem, obj in roles(ns).items():
+        files[f"role-{stem}.yaml"] = obj
     for stem, obj in role_bindings(ns).items():
         files[f"rolebinding-{stem}.yaml"] = obj
     return files

@@ -29,8 +29,75 @@ PSA_LEVEL = "restricted"
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = (("k8s-app", "kube-dns"),)
 INGRESS_POD_LABELS = (("app.kubernetes.io/name", "ingress-nginx"),)
-# Guardrails a tenant must not change from its own Applications.
-TENANT_DENIED_KINDS = (("", "ResourceQuota"), ("", "LimitRange"), ("networking.k8s.io", "NetworkPolicy"))
+# What a tenant's Applications may create (AppProject namespaceResourceWhitelist): the
+# workload kinds its apps need, nothing that weakens a guardrail. No Secret: a secret in
+# Git is plain text; tenants write an ExternalSecret. No DaemonSet, Pod or Endpoints.
+TENANT_ALLOWED_KINDS = (
+    ("", "ConfigMap"),
+    ("", "PersistentVolumeClaim"),
+    ("", "Service"),
+    ("", "ServiceAccount"),
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("batch", "CronJob"),
+    ("batch", "Job"),
+    ("external-secrets.io", "ExternalSecret"),
+    ("networking.k8s.io", "Ingress"),
+    ("policy", "PodDisruptionBudget"),
+)
+# Guardrails a tenant must never create or change through ArgoCD, denied as well
+# (namespaceResourceBlacklist) so that widening the whitelist cannot admit them. A
+# SecretStore or generator without auth runs with external-secrets' own identity; RBAC
+# objects would let a tenant grant itself anything. Cluster-scoped kinds (ClusterRole,
+# ClusterRoleBinding, ClusterSecretStore, Namespace, ...) are denied by an empty
+# clusterResourceWhitelist.
+TENANT_DENIED_KINDS = (
+    ("", "LimitRange"),
+    ("", "ResourceQuota"),
+    ("external-secrets.io", "PushSecret"),
+    ("external-secrets.io", "SecretStore"),
+    ("generators.external-secrets.io", "*"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+)
+
+# ArgoCD must never prune or cascade-delete these: a path mistake or a removed tenant
+# would take a namespace, everything in it, or a project with it. Removing a tenant is
+# an explicit step (docs/gitops.md). Access (Roles, RoleBindings, allow-* policies) stays
+# prunable: removing access is always safe, keeping stale access is not.
+KEEP_SYNC_OPTIONS = "Prune=false,Delete=false"
+
+# Kubernetes RBAC of tenant groups, per namespace (a Role each, never the built-in
+# admin/edit/view: those let a tenant change NetworkPolicies and RBAC, and charts
+# aggregate their own rights into them, e.g. external-secrets' SecretStore writes).
+READ = ("get", "list", "watch")
+WRITE = ("create", "update", "patch", "delete", "deletecollection")
+_VIEWER_RULES = (
+    ("", ("configmaps", "endpoints", "events", "limitranges", "persistentvolumeclaims", "pods", "pods/log", "pods/status", "resourcequotas", "serviceaccounts", "services"), READ),
+    ("apps", ("controllerrevisions", "daemonsets", "deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"), READ),
+    ("autoscaling", ("horizontalpodautoscalers",), READ),
+    ("batch", ("cronjobs", "jobs"), READ),
+    ("discovery.k8s.io", ("endpointslices",), READ),
+    ("external-secrets.io", ("externalsecrets",), READ),
+    ("networking.k8s.io", ("ingresses", "networkpolicies"), READ),
+    ("policy", ("poddisruptionbudgets",), READ),
+)
+_DEVELOPER_RULES = (
+    *_VIEWER_RULES,
+    ("", ("secrets",), READ),
+    ("", ("configmaps", "persistentvolumeclaims", "pods", "serviceaccounts", "services"), WRITE),
+    ("", ("pods/attach", "pods/exec", "pods/portforward"), ("create", "get")),
+    ("", ("pods/eviction",), ("create",)),
+    ("apps", ("deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"), WRITE),
+    ("autoscaling", ("horizontalpodautoscalers",), WRITE),
+    ("batch", ("cronjobs", "jobs"), WRITE),
+    ("external-secrets.io", ("externalsecrets",), WRITE),
+    ("networking.k8s.io", ("ingresses",), WRITE),
+    ("policy", ("poddisruptionbudgets",), WRITE),
+)
+_ADMIN_RULES = (*_DEVELOPER_RULES, ("", ("secrets",), WRITE), ("rbac.authorization.k8s.io", ("rolebindings", "roles"), READ))
 
 # Sync waves inside one root. AppProjects first (Applications need them); the
 # add-on Applications carry their chart's wave from the catalog (CRD-installing
@@ -68,9 +135,26 @@ class HelmRepo:
 
 
 @dataclass(frozen=True)
+class PolicyRule:
+    """One rule of a Kubernetes Role."""
+
+    api_group: str
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A namespaced Role written beside its RoleBindings."""
+
+    name: str
+    rules: tuple[PolicyRule, ...]
+
+
+@dataclass(frozen=True)
 class RoleBindingSpec:
     name: str
-    cluster_role: str
+    role: str  # a Role of the same namespace (RoleSpec.name)
     groups: tuple[str, ...]
 
 
@@ -79,7 +163,7 @@ class ProjectRole:
     name: str
     description: str
     groups: tuple[str, ...]
-    actions: tuple[str, ...]  # ArgoCD RBAC actions on the project's applications
+    policies: tuple[tuple[str, str], ...]  # (ArgoCD 3.0 project-scoped resource, action), each on <project>/*
 
 
 @dataclass(frozen=True)
@@ -89,6 +173,7 @@ class ProjectSpec:
     source_repos: tuple[str, ...]
     destinations: tuple[str, ...]  # namespaces ("*" = any) on the in-cluster server
     cluster_resources: bool  # may create cluster-scoped resources
+    allowed_namespaced_kinds: tuple[tuple[str, str], ...]  # () = every kind not denied
     denied_namespaced_kinds: tuple[tuple[str, str], ...]
     roles: tuple[ProjectRole, ...]
 
@@ -103,6 +188,7 @@ class NamespaceSpec:
     ingress_namespace: str | None  # namespace of the ingress controller allowed in, if any
     database_cidrs: tuple[str, ...]  # egress allowed to these on database_port
     database_port: int | None
+    roles: tuple[RoleSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,23 +307,45 @@ def repo_secret_name(url: str) -> str:
     return "repo-" + re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")
 
 
+TENANT_ROLES = (
+    RoleSpec("tenant-admin", tuple(PolicyRule(g, r, v) for g, r, v in _ADMIN_RULES)),
+    RoleSpec("tenant-developer", tuple(PolicyRule(g, r, v) for g, r, v in _DEVELOPER_RULES)),
+    RoleSpec("tenant-viewer", tuple(PolicyRule(g, r, v) for g, r, v in _VIEWER_RULES)),
+)
+
+
 def _role_bindings(t: ResolvedTenant) -> tuple[RoleBindingSpec, ...]:
     out = []
-    for name, role, groups in (("admins", "admin", t.access.admin_groups), ("developers", "edit", t.access.developer_groups), ("viewers", "view", t.access.viewer_groups)):
+    for name, role, groups in (
+        ("admins", "tenant-admin", t.access.admin_groups),
+        ("developers", "tenant-developer", t.access.developer_groups),
+        ("viewers", "tenant-viewer", t.access.viewer_groups),
+    ):
         if groups:
             out.append(RoleBindingSpec(f"{t.name}-{name}", role, tuple(groups)))
     return tuple(out)
 
 
+def _tenant_roles(bindings: tuple[RoleBindingSpec, ...]) -> tuple[RoleSpec, ...]:
+    """The Roles the bindings name, and only those."""
+    used = {b.role for b in bindings}
+    return tuple(r for r in TENANT_ROLES if r.name in used)
+
+
+def _project_policies(*actions: str) -> tuple[tuple[str, str], ...]:
+    """Actions on the project's applications, plus ``logs, get`` (enforced since ArgoCD 3.0) for whoever may read them."""
+    return (*(("applications", a) for a in actions), ("logs", "get"))
+
+
 def _project_roles(t: ResolvedTenant) -> tuple[ProjectRole, ...]:
     out = []
-    for name, groups, actions in (
-        ("admin", t.access.admin_groups, ("get", "create", "update", "delete", "sync", "override", "action/*")),
-        ("developer", t.access.developer_groups, ("get", "sync")),
-        ("viewer", t.access.viewer_groups, ("get",)),
+    for name, groups, policies in (
+        ("admin", t.access.admin_groups, _project_policies("get", "create", "update", "delete", "sync", "override", "action/*")),
+        ("developer", t.access.developer_groups, _project_policies("get", "sync")),
+        ("viewer", t.access.viewer_groups, _project_policies("get")),
     ):
         if groups:
-            out.append(ProjectRole(name, f"{t.name} {name}s", tuple(groups), actions))
+            out.append(ProjectRole(name, f"{t.name} {name}s", tuple(groups), policies))
     return tuple(out)
 
 
@@ -278,17 +386,28 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
             ("*",),
             True,
             (),
-            (ProjectRole("admin", "platform administrators", tuple(argocd.settings.get("admin_groups", ())), ("*",)),) if argocd and argocd.settings.get("admin_groups") else (),
+            (),
+            (ProjectRole("admin", "platform administrators", tuple(argocd.settings.get("admin_groups", ())), _project_policies("*")),)
+            if argocd and argocd.settings.get("admin_groups")
+            else (),
         )
     ]
     trace.record("projects.platform", {"source_repos": list(platform_repos), "destinations": "*", "cluster_resources": True}, rule("platform-project", "the GitOps repo and the chart repos in use; may manage cluster-scoped resources"))
     for t in tenants:
         srcs = tuple(sorted({env.gitops.repo_url, *t.source_repos}))
-        projects.append(ProjectSpec(t.name, f"tenant {t.display_name}", srcs, tuple(t.namespaces), False, TENANT_DENIED_KINDS, _project_roles(t)))
+        projects.append(ProjectSpec(t.name, f"tenant {t.display_name}", srcs, tuple(t.namespaces), False, TENANT_ALLOWED_KINDS, TENANT_DENIED_KINDS, _project_roles(t)))
         trace.record(
             f"projects.{t.name}",
-            {"source_repos": list(srcs), "destinations": list(t.namespaces), "cluster_resources": False},
-            tenant_src(f"tenants/{t.name}.yaml: source_repos, namespaces, groups", "only its own namespaces, no cluster-scoped resources, guardrail kinds denied"),
+            {
+                "source_repos": list(srcs),
+                "destinations": list(t.namespaces),
+                "cluster_resources": False,
+                "allowed_kinds": [f"{g or 'core'}/{k}" for g, k in TENANT_ALLOWED_KINDS],
+            },
+            tenant_src(
+                f"tenants/{t.name}.yaml: source_repos, namespaces, groups",
+                "only its own namespaces, no cluster-scoped resources, only workload kinds; secret stores, RBAC, NetworkPolicy, quota and limits denied",
+            ),
         )
 
     # Namespaces
@@ -296,6 +415,7 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
     for t in tenants:
         share = namespace_quota(t.quota, len(t.namespaces))
         cidrs, port = _database_network(env, t)
+        bindings = _role_bindings(t)
         for ns in t.namespaces:
             uses_db = any(a.namespace == ns and a.database_secret for a in t.apps)
             namespaces.append(
@@ -304,10 +424,11 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
                     t.name,
                     t.environment,
                     share,
-                    _role_bindings(t),
+                    bindings,
                     ingress.namespace if ingress else None,
                     cidrs if uses_db else (),
                     port if uses_db else None,
+                    _tenant_roles(bindings),
                 )
             )
         trace.record(
@@ -318,6 +439,16 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
     trace.record("namespaces.network", "default-deny; allow same namespace, DNS, the ingress controller, database egress where an app uses one", default("least privilege between tenants"))
     trace.record("namespaces.limit_range", CONTAINER_DEFAULTS, default("containers without requests still count against the quota sensibly"))
     trace.record("namespaces.pod_security", PSA_LEVEL, default("Pod Security Admission restricted for every tenant namespace"))
+    trace.record(
+        "namespaces.rbac",
+        {r.name: len(r.rules) for r in TENANT_ROLES},
+        default("tenant groups bound to namespaced Roles: workloads and ExternalSecrets, never NetworkPolicies, RBAC, quota, limits or secret stores"),
+    )
+    trace.record(
+        "namespaces.sync_options",
+        KEEP_SYNC_OPTIONS,
+        default("Namespaces, their quota, limits and default-deny policy, and AppProjects are never pruned or cascade-deleted by ArgoCD"),
+    )
 
     # Tenant databases: bootstrapped from a platform namespace that alone may read the master secret.
     admin = cluster.database_admin
