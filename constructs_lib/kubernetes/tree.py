@@ -18,10 +18,10 @@ One Kubernetes object per file; every folder holding objects has a
 
 from __future__ import annotations
 
+from ..addons import addon as registered_addon
 from ..resolve.addons import ResolvedAddon
 from ..resolve.gitops import BOOTSTRAP_PROJECT, PLATFORM_PROJECT, ClusterGitOps, resolve_cluster_gitops
 from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedTenant
-from . import addons as addon_objects
 from . import apps as app_objects
 from . import argocd, database_bootstrap, namespaces
 from .yaml_out import dump
@@ -51,15 +51,10 @@ class _Folder:
 
 
 def addon_config(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
-    """The cluster configuration that ships beside an add-on (file name -> object):
-    cert-manager's ClusterIssuer, external-secrets' ClusterSecretStores."""
-    out: dict[str, dict] = {}
-    if addon.component == "cert-manager" and "issuer" in addon.settings:
-        out[f"clusterissuer-{addon.settings['issuer']['name']}.yaml"] = addon_objects.cluster_issuer(g, addon)
-    if addon.component == "external-secrets":
-        for store in g.secret_stores:
-            out[f"clustersecretstore-{store.name}.yaml"] = addon_objects.cluster_secret_store(g, store)
-    return out
+    """The cluster configuration that ships beside an add-on (file name -> object), as its
+    module in the add-on registry builds it: cert-manager's ClusterIssuer, external-secrets'
+    ClusterSecretStores."""
+    return registered_addon(addon.component).config_objects(g, addon)
 
 
 def objects_without_gitops(g: ClusterGitOps) -> tuple[tuple[str, tuple[dict, ...]], ...]:

@@ -7,10 +7,13 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..addons import CHART_ADDONS, PLAN_COMPONENTS
+from ..addons import addon as registered_addon
 from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion
 from .errors import FieldValueError
 
-Component = Literal["ingress-nginx", "cert-manager", "external-secrets", "kube-prometheus-stack"]
+Component = Literal[PLAN_COMPONENTS]  # type: ignore[valid-type]  # the add-on registry's chart add-ons
+ChartAddOn = Literal[tuple(CHART_ADDONS)]  # type: ignore[valid-type]  # the same, and argocd
 
 
 class ManifestComponent(PlanModel):
@@ -49,6 +52,17 @@ class GitOpsDecision(PlanModel):
     argocd_version: str | None = Field(
         None, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$", description="Override of the catalog's ArgoCD chart version: an exact chart version such as 8.1.3."
     )
+
+    @field_validator("argocd_version")
+    @classmethod
+    def _known_series(cls, v: str | None) -> str | None:
+        argocd = registered_addon("argocd")
+        if v is not None and not argocd.supports(v):
+            raise ValueError(
+                f"infraplan has no values for argo-cd {v.split('.')[0]}.x; it knows argo-cd {', '.join(s + '.x' for s in argocd.series)} "
+                f"(the catalog pins {argocd.chart.version})"
+            )
+        return v
 
 
 class StateBackendDecision(PlanModel):
@@ -155,7 +169,7 @@ class PlatformPlan(PlanModel):
     constraints: Constraints = Constraints()
     scale: Scale
     components: list[Component] = []
-    component_values: dict[Literal["argocd", "ingress-nginx", "cert-manager", "external-secrets", "kube-prometheus-stack"], dict[str, Any]] = Field(
+    component_values: dict[ChartAddOn, dict[str, Any]] = Field(
         default_factory=dict, description="Helm values merged over infraplan's for a chart that needs customization (a values overlay)."
     )
     manifest_components: list[ManifestComponent] = Field(default_factory=list, description="Components with no chart: Kustomize + ArgoCD.")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 
 import yaml
 
+from ..addons import IrsaPolicyInputs, IrsaSpec, irsa_specs
 from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
 from .addons import resolve_addons, resolve_manifest_components
@@ -26,18 +28,26 @@ def eks_addon_versions(kubernetes_version: str) -> dict[str, str]:
     return dict(sorted(data[kubernetes_version].items()))
 
 
-def irsa_role(account_id: str, cluster: str, component: str, namespace: str, service_account: str) -> IrsaRole:
-    name = f"{cluster}-irsa-{component}"
-    return IrsaRole(component, name, f"arn:aws:iam::{account_id}:role/{name}", namespace, service_account)
+def irsa_role(account_id: str, cluster: str, spec: IrsaSpec) -> IrsaRole:
+    """The role's identity (name, ARN, service account); its rights come with :func:`with_policies`."""
+    name = f"{cluster}{spec.role_suffix}"
+    return IrsaRole(spec.component, name, f"arn:aws:iam::{account_id}:role/{name}", spec.namespace, spec.service_account)
 
 
 def irsa_roles(platform: PlatformPlan, account_id: str, cluster: str) -> tuple[IrsaRole, ...]:
-    roles = [irsa_role(account_id, cluster, "ebs-csi", "kube-system", "ebs-csi-controller-sa")]
-    if "external-secrets" in platform.components and platform.secrets.operator == "external-secrets":
-        roles.append(irsa_role(account_id, cluster, "external-secrets", "external-secrets", "external-secrets"))
-    if "cert-manager" in platform.components and platform.certificates and platform.certificates.challenge == "dns-01":
-        roles.append(irsa_role(account_id, cluster, "cert-manager", "cert-manager", "cert-manager"))
-    return tuple(sorted(roles, key=lambda r: r.component))
+    """One role per controller that needs AWS, as the add-on registry declares them."""
+    return tuple(sorted((irsa_role(account_id, cluster, spec) for spec in irsa_specs(platform)), key=lambda r: r.component))
+
+
+def with_policies(roles: tuple[IrsaRole, ...], platform: PlatformPlan, inputs: IrsaPolicyInputs) -> tuple[IrsaRole, ...]:
+    """The roles with the rights their add-on declares, once every ARN they may name is resolved."""
+    specs = {spec.component: spec for spec in irsa_specs(platform)}
+    out = []
+    for role in roles:
+        spec = specs[role.component]
+        statements = spec.statements(inputs) if spec.statements is not None else ()
+        out.append(replace(role, statements=statements, managed_policies=spec.managed_policies))
+    return tuple(out)
 
 
 def resolve_cluster(
@@ -141,6 +151,19 @@ def resolve_cluster(
             ),
         )
     t.record("admin_principal_arns", list(platform.platform_admins.principal_arns), plan("platform.yaml: platform_admins.principal_arns"))
+    dns_zone_id = platform.certificates.hosted_zone_id if platform.certificates and platform.certificates.challenge == "dns-01" else None
+    roles = with_policies(
+        roles,
+        platform,
+        IrsaPolicyInputs(
+            account_id=env.account_id,
+            secrets_region=env.regions[0],
+            platform_secrets_path=platform_secrets,
+            tenant_secrets_role_arns=tuple(r.role_arn for r in secret_roles),
+            database_admin_role_arn=database_admin.role_arn if database_admin else None,
+            hosted_zone_id=dns_zone_id,
+        ),
+    )
     return ResolvedCluster(
         name=name,
         key=key,
@@ -159,7 +182,7 @@ def resolve_cluster(
         addons=addons,
         manifest_components=manifests,
         gitops_path=gitops_path,
-        dns_zone_id=platform.certificates.hosted_zone_id if platform.certificates and platform.certificates.challenge == "dns-01" else None,
+        dns_zone_id=dns_zone_id,
         platform_secrets_path=platform_secrets,
         tenant_secrets_roles=secret_roles,
         database_admin=database_admin,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .trace import Decision
 
 if TYPE_CHECKING:
+    from ..addons import PolicyStatement
     from .addons import ResolvedAddon, ResolvedManifestComponent
 
 
@@ -57,13 +58,16 @@ class ResolvedNodeGroup:
 
 @dataclass(frozen=True)
 class IrsaRole:
-    """An IAM role for a Kubernetes service account (IRSA)."""
+    """An IAM role for a Kubernetes service account (IRSA), with its rights: an inline
+    least-privilege policy (``statements``) or AWS managed policies, from the add-on registry."""
 
     component: str
     role_name: str
     role_arn: str
     namespace: str
     service_account: str
+    statements: tuple["PolicyStatement", ...] = ()
+    managed_policies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ EKS_CLUSTER_NAME_MAX = 100
 RDS_IDENTIFIER_MAX = 63
 S3_BUCKET_MAX = 63
 IAM_ROLE_NAME_MAX = 64
-IAM_ROLE_SUFFIXES = ("-cluster", "-nodes", "-irsa-external-secrets", "-irsa-cert-manager", "-irsa-ebs-csi")
+
 
 
 def cluster_name(platform: str, env: str, tenant: str | None = None) -> str:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import cdktf
 from constructs import Construct
 
+from ..addons import EKS_ADDONS
+from ..addons.external_secrets import SECRETS_READ
 from ..resolve import names
 from ..resolve.cluster import eks_addon_versions
 from ..resolve.model import IrsaRole, ResolvedCluster
@@ -25,8 +27,6 @@ TENANT_ACCESS_POLICIES = {
 }
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore")
 
-
-SECRETS_READ = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetResourcePolicy"]
 
 
 def _secret_arn(props: "ClusterProps", path: str) -> str:
@@ -141,7 +141,8 @@ class Cluster(Construct):
 
         # Managed add-ons, pinned.
         for name, version in eks_addon_versions(c.version).items():
-            ebs = name == "aws-ebs-csi-driver" and "ebs-csi" in self.irsa_roles
+            registered = EKS_ADDONS.get(name)
+            irsa = registered.irsa if registered else None
             eks.EksAddon(
                 self,
                 f"addon_{name.replace('-', '_')}",
@@ -150,7 +151,7 @@ class Cluster(Construct):
                 addon_version=version,
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE",
-                service_account_role_arn=self.irsa_roles["ebs-csi"].arn if ebs else None,
+                service_account_role_arn=self.irsa_roles[irsa.component].arn if irsa else None,
                 tags={"Name": f"{c.name}-{name}"},
                 depends_on=self.node_groups if name in ("coredns", "aws-ebs-csi-driver") else None,
             )
@@ -211,12 +212,15 @@ class Cluster(Construct):
                 }
             ],
         ).ref("json")
-        role = iam.IamRole(self, f"irsa_{r.component.replace('-', '_')}", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name})
-        doc = self._irsa_policy(r.component, props.cluster, props)
-        if doc is None:
-            iam.IamRolePolicyAttachment(self, f"irsa_{r.component.replace('-', '_')}_managed", role=role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/service-role/AmazonEBSCSIDriverPolicy")
-        else:
-            iam.IamRolePolicy(self, f"irsa_{r.component.replace('-', '_')}_policy", name=f"{r.component}-least-privilege", role=role.id_ref, policy=doc)
+        role = iam.IamRole(self, f"irsa_{key}", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name})
+        # The rights the add-on registry declares: AWS managed policies, or an inline least-privilege policy.
+        if not (r.statements or r.managed_policies):
+            raise ValueError(f"IRSA role {r.role_name} has no policy: its add-on must declare statements or managed policies")
+        for i, arn in enumerate(r.managed_policies):
+            iam.IamRolePolicyAttachment(self, f"irsa_{key}_managed" + (f"_{i}" if i else ""), role=role.ref("name"), policy_arn=arn)
+        if r.statements:
+            doc = policy.document(*(policy.allow(list(st.actions), list(st.resources), sid=st.sid) for st in r.statements))
+            iam.IamRolePolicy(self, f"irsa_{key}_policy", name=f"{r.component}-least-privilege", role=role.id_ref, policy=doc)
         return role
 
     def _tenant_secrets_roles(self, c: ResolvedCluster, props: ClusterProps) -> dict[str, iam.IamRole]:
@@ -232,25 +236,7 @@ class Cluster(Construct):
                 f"secrets_{r.tenant}_policy",
                 name="read-tenant-secrets",
                 role=role.id_ref,
-                policy=policy.document(policy.allow(SECRETS_READ, [_secret_arn(props, r.secrets_path)], sid="ReadTenantSecrets")),
+                policy=policy.document(policy.allow(list(SECRETS_READ), [_secret_arn(props, r.secrets_path)], sid="ReadTenantSecrets")),
             )
             roles[r.tenant] = role
         return roles
-
-    @staticmethod
-    def _irsa_policy(component: str, c: ResolvedCluster, props: ClusterProps) -> str | None:
-        if component == "external-secrets":
-            statements = [policy.allow(SECRETS_READ, [_secret_arn(props, c.platform_secrets_path)], sid="ReadPlatformSecrets")]
-            if c.tenant_secrets_roles:
-                statements.append(policy.allow(["sts:AssumeRole", "sts:TagSession"], sorted(r.role_arn for r in c.tenant_secrets_roles), sid="AssumeTenantSecretRoles"))
-            if c.database_admin is not None:
-                statements.append(policy.allow(["sts:AssumeRole", "sts:TagSession"], [c.database_admin.role_arn], sid="AssumeDatabaseAdminRole"))
-            return policy.document(*statements)
-        if component == "cert-manager":
-            zone = props.hosted_zone_id or "*"
-            return policy.document(
-                policy.allow(["route53:GetChange"], ["arn:aws:route53:::change/*"], sid="ReadChanges"),
-                policy.allow(["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"], [f"arn:aws:route53:::hostedzone/{zone}"], sid="EditZone"),
-                policy.allow(["route53:ListHostedZonesByName"], ["*"], sid="FindZone"),
-            )
-        return None  # ebs-csi: the AWS managed policy

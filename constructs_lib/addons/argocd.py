@@ -1,0 +1,61 @@
+"""Argo CD (argo-cd chart): GitOps for every cluster whose plan says ``gitops.tool: argocd``.
+
+It manages itself once installed (the Pulumi bootstrap or ``kubectl apply -k`` hands it over),
+so its values are read by both the GitOps tree and the Pulumi program."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import AddOn, AddOnContext
+
+# Argo CD >= 1.8 does not assess the health of Application objects, so an
+# app-of-apps would not wait for one sync wave to be healthy before the next.
+# This restores it (argo-cd docs, "App of Apps" health); sync waves then order
+# CRD-installing charts (cert-manager, external-secrets, ...) before their users.
+APPLICATION_HEALTH_LUA = """hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+"""
+
+
+def values(ctx: AddOnContext) -> dict[str, Any]:
+    """argo-cd 7.x and 8.x take the same keys for what infraplan sets."""
+    ha = ctx.ha
+    return {
+        "global": {"domain": f"argocd.{ctx.cluster_name}.internal"},
+        "configs": {
+            "params": {"server.insecure": False},
+            "cm": {"exec.enabled": False, "admin.enabled": True, "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA},
+        },
+        "dex": {"enabled": False},
+        "server": {"replicas": 2 if ha else 1},
+        "repoServer": {"replicas": 2 if ha else 1},
+        "applicationSet": {"replicas": 2 if ha else 1},
+        "controller": {"replicas": 1},
+        "redis-ha": {"enabled": ha},
+        "redis": {"enabled": not ha},
+    }
+
+
+def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
+    groups = list(ctx.platform.platform_admins.groups)
+    return {"admin_groups": groups}, f"platform project admins: {', '.join(groups) or '(none)'} (platform.yaml: platform_admins.groups)"
+
+
+ADDON = AddOn(
+    name="argocd",
+    values_by_series={"7": values, "8": values},
+    enabled=lambda platform: platform.gitops.tool == "argocd",
+    settings=settings,
+    listed_in_plan=False,
+)

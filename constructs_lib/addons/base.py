@@ -1,0 +1,206 @@
+"""What an add-on is: one module per add-on says everything infraplan knows about it.
+
+An :class:`AddOn` holds, for one component a plan may list (or that infraplan always
+installs):
+
+- its chart, from the chart catalog (``constructs_lib/data/charts.yaml``: repository,
+  exact version, namespace, release, sync wave);
+- when it is enabled by the plan;
+- its Helm values, **per chart series** (the major, or 0.<minor> for 0.x charts; a plan
+  may pin another major of a chart; a series with no values function is refused, never guessed);
+- its GitOps settings that are not Helm values (the ClusterIssuer, the secret
+  stores' identity) and the reason for them;
+- its IRSA role, if it needs AWS: namespace, service account, role-name suffix, and
+  its policy (statements or AWS managed policies; never a default);
+- the cluster configuration objects that ship beside it (the ClusterIssuer, the
+  ClusterSecretStores), built from the resolved GitOps model.
+
+Resolution (``resolve/addons.py``, ``resolve/cluster.py``), the Terraform IRSA roles,
+the GitOps tree and the Pulumi program read add-ons only through this registry, so
+adding one touches its module, the chart catalog and its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from ..plan.platform import PlatformPlan
+    from ..resolve.addons import ResolvedAddon
+    from ..resolve.gitops import ClusterGitOps
+    from ..resolve.model import IrsaRole
+
+
+class UnknownAddOn(KeyError):
+    """A component name no add-on module defines."""
+
+    def __str__(self) -> str:
+        return f"no add-on named '{self.args[0]}'"
+
+
+@dataclass(frozen=True)
+class ChartRef:
+    """A chart pinned in the chart catalog."""
+
+    component: str
+    repo_url: str
+    chart: str
+    version: str
+    maintainer: str  # official | community
+    namespace: str
+    release: str
+    sync_wave: int
+
+    @property
+    def series(self) -> str:
+        return chart_series(self.version)
+
+
+def chart_series(version: str) -> str:
+    """The release series whose values keys are stable: the major, or ``0.<minor>`` for a 0.x chart
+    (semantic versioning allows breaking changes in every 0.x minor)."""
+    parts = version.lstrip("v").split(".")
+    return f"0.{parts[1]}" if parts[0] == "0" else parts[0]
+
+
+@cache
+def chart_catalog() -> dict[str, ChartRef]:
+    data = yaml.safe_load(resources.files("constructs_lib.data").joinpath("charts.yaml").read_text(encoding="utf-8"))
+    return {name: ChartRef(component=name, **{k: (str(v) if k == "version" else v) for k, v in spec.items()}) for name, spec in data.items()}
+
+
+@dataclass(frozen=True)
+class AddOnContext:
+    """What an add-on's values and settings may depend on."""
+
+    tier: str
+    cluster_name: str
+    region: str
+    roles: tuple[IrsaRole, ...]
+    platform: PlatformPlan
+
+    @property
+    def ha(self) -> bool:
+        return self.tier == "production"
+
+    @property
+    def replicas(self) -> int:
+        return {"development": 1, "staging": 2, "production": 3}[self.tier]
+
+    def irsa(self, component: str) -> IrsaRole | None:
+        return next((r for r in self.roles if r.component == component), None)
+
+    def has(self, component: str) -> bool:
+        """Whether the plan lists ``component`` (an add-on's values may adapt to its neighbours)."""
+        return component in self.platform.components
+
+
+@dataclass(frozen=True)
+class PolicyStatement:
+    """One Allow statement of an IRSA role's inline policy (resources fully resolved)."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IrsaPolicyInputs:
+    """What an IRSA policy may name: everything is resolved before the policy is built."""
+
+    account_id: str
+    secrets_region: str
+    platform_secrets_path: str
+    tenant_secrets_role_arns: tuple[str, ...]
+    database_admin_role_arn: str | None
+    hosted_zone_id: str | None
+
+    def secret_arn(self, path: str) -> str:
+        """Secrets live in the environment's primary region, whichever region the cluster is in."""
+        return f"arn:aws:secretsmanager:{self.secrets_region}:{self.account_id}:secret:{path}/*"
+
+
+@dataclass(frozen=True)
+class IrsaSpec:
+    """The AWS identity of an add-on's controller (IAM Roles for Service Accounts).
+
+    Exactly one of ``statements`` (an inline least-privilege policy) and
+    ``managed_policies`` (AWS managed policy ARNs) describes its rights."""
+
+    component: str  # the role is <cluster>-irsa-<component>
+    namespace: str
+    service_account: str
+    statements: Callable[[IrsaPolicyInputs], tuple[PolicyStatement, ...]] | None = None
+    managed_policies: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.statements is None) == (not self.managed_policies):
+            raise ValueError(f"IRSA role of {self.component}: give either policy statements or managed policies, not both or neither")
+
+    @property
+    def role_suffix(self) -> str:
+        return f"-irsa-{self.component}"
+
+
+ValuesFn = Callable[[AddOnContext], dict[str, Any]]
+SettingsFn = Callable[[AddOnContext], tuple[dict[str, Any], str]]
+ConfigFn = Callable[["ClusterGitOps", "ResolvedAddon"], dict[str, dict]]
+
+
+def _no_settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
+    return {}, ""
+
+
+def _no_config(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
+    return {}
+
+
+@dataclass(frozen=True)
+class AddOn:
+    """A Helm-chart add-on of every cluster whose plan enables it."""
+
+    name: str
+    values_by_series: Mapping[str, ValuesFn]
+    enabled: Callable[[PlatformPlan], bool]
+    irsa: IrsaSpec | None = None
+    irsa_when: Callable[[PlatformPlan], bool] = field(default=lambda platform: True)  # the role only where its controller needs AWS
+    settings: SettingsFn = _no_settings
+    config_objects: ConfigFn = _no_config
+    listed_in_plan: bool = True  # False: enabled by another decision (ArgoCD by gitops.tool)
+
+    @property
+    def chart(self) -> ChartRef:
+        catalog = chart_catalog()
+        if self.name not in catalog:
+            raise ValueError(f"add-on {self.name} has no chart in constructs_lib/data/charts.yaml")
+        return catalog[self.name]
+
+    @property
+    def series(self) -> tuple[str, ...]:
+        return tuple(sorted(self.values_by_series))
+
+    def supports(self, version: str) -> bool:
+        return chart_series(version) in self.values_by_series
+
+    def values(self, ctx: AddOnContext, chart: ChartRef) -> dict[str, Any]:
+        """Helm values for ``chart`` (this add-on's chart, possibly at another version)."""
+        fn = self.values_by_series.get(chart.series)
+        if fn is None:
+            raise ValueError(f"{chart.chart} {chart.version}: infraplan has values for {chart.chart} {', '.join(s + '.x' for s in self.series)} only")
+        return fn(ctx)
+
+
+@dataclass(frozen=True)
+class EksAddOn:
+    """An add-on EKS installs and upgrades itself (``aws_eks_addon``, versions in
+    ``constructs_lib/data/eks_addons.yaml``); the registry holds what infraplan adds to it."""
+
+    name: str  # the EKS add-on name
+    irsa: IrsaSpec | None = None
+    configuration: Mapping[str, Any] | None = None  # configuration_values (JSON schema of the add-on version)

@@ -1,0 +1,95 @@
+"""cert-manager: certificates from Let's Encrypt through a ClusterIssuer chosen by tier;
+DNS-01 via Route 53 with its own IRSA role, or HTTP-01 through ingress-nginx."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PolicyStatement
+from .ingress_nginx import INGRESS_CLASS
+
+if TYPE_CHECKING:
+    from ..plan.platform import PlatformPlan
+    from ..resolve.addons import ResolvedAddon
+    from ..resolve.gitops import ClusterGitOps
+
+LETSENCRYPT = {
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    "letsencrypt-production": "https://acme-v02.api.letsencrypt.org/directory",
+}
+
+
+def cluster_issuer_for(tier: str) -> tuple[str, str]:
+    """The ACME ClusterIssuer of a tier and why."""
+    if tier == "production":
+        return "letsencrypt-production", "tier production: Let's Encrypt production ACME (browser-trusted certificates)"
+    return "letsencrypt-staging", f"tier {tier}: Let's Encrypt staging ACME (untrusted certificates, no production rate limits burnt by short-lived environments)"
+
+
+def route53_statements(inputs: IrsaPolicyInputs) -> tuple[PolicyStatement, ...]:
+    zone = inputs.hosted_zone_id or "*"
+    return (
+        PolicyStatement("ReadChanges", ("route53:GetChange",), ("arn:aws:route53:::change/*",)),
+        PolicyStatement("EditZone", ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"), (f"arn:aws:route53:::hostedzone/{zone}",)),
+        PolicyStatement("FindZone", ("route53:ListHostedZonesByName",), ("*",)),
+    )
+
+
+def needs_aws(platform: PlatformPlan) -> bool:
+    """Only DNS-01 needs AWS: the role may edit the plan's hosted zone and nothing else."""
+    return platform.certificates is not None and platform.certificates.challenge == "dns-01"
+
+
+def values(ctx: AddOnContext) -> dict[str, Any]:
+    role = ctx.irsa("cert-manager")
+    out: dict[str, Any] = {"crds": {"enabled": True, "keep": True}, "replicaCount": 2 if ctx.ha else 1, "prometheus": {"enabled": ctx.has("kube-prometheus-stack")}}
+    if role:
+        out["serviceAccount"] = {"name": role.service_account, "annotations": {"eks.amazonaws.com/role-arn": role.role_arn}}
+        out["securityContext"] = {"fsGroup": 1001}
+    return out
+
+
+def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
+    c = ctx.platform.certificates
+    assert c is not None, "the plan model requires certificates with cert-manager"
+    name, why = cluster_issuer_for(ctx.tier)
+    issuer: dict[str, Any] = {"name": name, "server": LETSENCRYPT[name], "email": c.acme_email, "challenge": c.challenge}
+    if c.challenge == "dns-01":
+        role = ctx.irsa("cert-manager")
+        issuer.update({"hosted_zone_id": c.hosted_zone_id, "region": ctx.region, "role_arn": role.role_arn if role else None})
+        solver = f"DNS-01 via Route 53 zone {c.hosted_zone_id} in {ctx.region} with the cert-manager IRSA role"
+    else:
+        issuer["ingress_class"] = INGRESS_CLASS
+        solver = f"HTTP-01 through IngressClass {INGRESS_CLASS}"
+    return {"issuer": issuer}, f"ClusterIssuer {name}: {why}; {solver}"
+
+
+def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
+    """The ClusterIssuer (file name -> object)."""
+    from .manifests import cluster_scoped_config
+
+    i = addon.settings["issuer"]
+    if i["challenge"] == "dns-01":
+        # Ambient credentials: the cert-manager service account is annotated with its IRSA role (Helm values).
+        solver: dict[str, Any] = {"dns01": {"route53": {"region": i["region"], "hostedZoneID": i["hosted_zone_id"]}}}
+    else:
+        solver = {"http01": {"ingress": {"ingressClassName": i["ingress_class"]}}}
+    issuer = cluster_scoped_config(
+        g,
+        "cert-manager.io/v1",
+        "ClusterIssuer",
+        i["name"],
+        {"acme": {"server": i["server"], "email": i["email"], "privateKeySecretRef": {"name": f"{i['name']}-account-key"}, "solvers": [solver]}},
+    )
+    return {f"clusterissuer-{i['name']}.yaml": issuer}
+
+
+ADDON = AddOn(
+    name="cert-manager",
+    values_by_series={"1": values},
+    enabled=lambda platform: "cert-manager" in platform.components,
+    irsa=IrsaSpec("cert-manager", "cert-manager", "cert-manager", statements=route53_statements),
+    irsa_when=needs_aws,
+    settings=settings,
+    config_objects=config_objects,
+)

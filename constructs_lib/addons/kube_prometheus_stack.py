@@ -1,0 +1,33 @@
+"""kube-prometheus-stack: Prometheus, Alertmanager and Grafana with the prometheus-operator CRDs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import AddOn, AddOnContext
+
+
+def values(ctx: AddOnContext) -> dict[str, Any]:
+    ha = ctx.ha
+    return {
+        "prometheus": {
+            "prometheusSpec": {
+                "replicas": 2 if ha else 1,
+                "retention": "15d" if ha else "3d",
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "100Gi" if ha else "20Gi"}}}
+                    }
+                },
+            }
+        },
+        "alertmanager": {"alertmanagerSpec": {"replicas": 3 if ha else 1}},
+        "grafana": {"replicas": 2 if ha else 1},
+    }
+
+
+ADDON = AddOn(
+    name="kube-prometheus-stack",
+    values_by_series={"72": values},
+    enabled=lambda platform: "kube-prometheus-stack" in platform.components,
+)
