@@ -116,6 +116,8 @@ def _apply_without_gitops(cb: ClusterBootstrap, provider: k8s.Provider, releases
     done: list[pulumi.Resource] = []
     names = []
     for phase, objs in objects_without_gitops(cb.gitops):
+        if phase == STORAGE_PHASE:
+            continue  # applied before the releases: see storage_first
         name = f"{cb.key}-{phase}"
         depends = [*done, *(releases if phase != "namespaces" else [])]
         done.append(k8s.yaml.v2.ConfigGroup(name, objs=[dict(o) for o in objs], opts=pulumi.ResourceOptions(provider=provider, depends_on=depends)))
@@ -123,12 +125,25 @@ def _apply_without_gitops(cb: ClusterBootstrap, provider: k8s.Provider, releases
     return names
 
 
+STORAGE_PHASE = "storage"
+
+
+def storage_first(cb: ClusterBootstrap, provider: k8s.Provider) -> list[pulumi.Resource]:
+    """The default StorageClass, before any chart claims a volume (a Helm release waits for
+    its pods, and a claim without a class never binds on EKS 1.30+)."""
+    for phase, objs in objects_without_gitops(cb.gitops):
+        if phase == STORAGE_PHASE:
+            return [k8s.yaml.v2.ConfigGroup(f"{cb.key}-{phase}", objs=[dict(o) for o in objs], opts=pulumi.ResourceOptions(provider=provider))]
+    return []
+
+
 def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str]) -> dict[str, Any]:
     """The resources of one cluster; returns its exports."""
     provider = k8s.Provider(cb.provider_name, kubeconfig=kubeconfig)
     releases: dict[str, k8s.helm.v3.Release] = {}
+    storage = storage_first(cb, provider) if cb.mode == "helm" else []  # with ArgoCD, the bootstrap root applies it
     for r in cb.releases:  # in catalog order; every release waits for those of earlier sync waves
-        releases[r.resource_name] = _release(r, provider, [releases[n] for n in r.after])
+        releases[r.resource_name] = _release(r, provider, [*storage, *(releases[n] for n in r.after)])
 
     exports: dict[str, Any] = {
         "clusterName": cb.cluster.name,
@@ -136,7 +151,7 @@ def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str]) -> di
         "chartVersions": cb.chart_versions,
     }
     if cb.mode == "helm":
-        exports["manifestGroups"] = _apply_without_gitops(cb, provider, list(releases.values()))
+        exports["manifestGroups"] = [f"{cb.key}-{STORAGE_PHASE}"] * bool(storage) + _apply_without_gitops(cb, provider, list(releases.values()))
     if cb.mode == "argocd":
         assert cb.root is not None
         argocd_release = list(releases.values())

@@ -143,3 +143,21 @@ def test_a_role_without_rights_never_reaches_terraform(example_plan: Path) -> No
     broken = replace(env.cluster, irsa_roles=tuple(replace(r, statements=(), managed_policies=()) if r.component == "cert-manager" else r for r in env.cluster.irsa_roles))
     with pytest.raises(ValueError, match="has no policy"):
         CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), env.stack_name, EnvironmentStackProps(replace(env, cluster=broken))))
+
+
+def test_every_cluster_has_an_encrypted_default_storage_class_that_charts_name(example_synth: Path) -> None:
+    """EKS 1.30+ has no default StorageClass: without one Prometheus' claim stays Pending and the
+    infrastructure root never gets past the wave that waits for it (#11 convergence 1)."""
+    import yaml
+
+    for cluster in ("dev", "staging", "prod", "prod-org-c"):
+        tree = example_synth / "kubernetes" / cluster
+        sc = yaml.safe_load((tree / "bootstrap/eks-addons/aws-ebs-csi-driver/storageclass-gp3-encrypted.yaml").read_text())
+        assert sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+        assert sc["provisioner"] == "ebs.csi.aws.com" and sc["parameters"]["encrypted"] == "true" and sc["parameters"]["type"] == "gp3"
+        assert sc["volumeBindingMode"] == "WaitForFirstConsumer"
+        assert sc["reclaimPolicy"] == ("Retain" if cluster.startswith("prod") else "Delete")
+        assert "eks-addons/aws-ebs-csi-driver" in yaml.safe_load((tree / "bootstrap/kustomization.yaml").read_text())["resources"]
+        prometheus = yaml.safe_load((tree / "infrastructure/kube-prometheus-stack/application.yaml").read_text())
+        claim = prometheus["spec"]["source"]["helm"]["valuesObject"]["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
+        assert claim["storageClassName"] == sc["metadata"]["name"]

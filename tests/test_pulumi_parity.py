@@ -66,13 +66,14 @@ def test_gitops_none_releases_match_the_synthesized_infrastructure_applications(
             assert release["values"] == source["helm"]["valuesObject"], component
         on_cluster = [r for r in run.mocks.of_type("kubernetes:helm.sh/v3:Release") if r.provider.split("::")[-2] == f"{cluster.key}-cluster"]
         assert sorted(r.name.removeprefix(f"{cluster.key}-") for r in on_cluster) == infra  # every add-on, nothing else
-        # ...and beside the charts, exactly the tree's namespaces, cluster configuration and database bootstrap
+        # ...and beside the charts, exactly the tree's default StorageClass, namespaces, cluster configuration and database bootstrap
         tree = example_synth / "kubernetes" / cluster.key
 
         def objects(paths) -> list[dict]:
             return sorted((_load(p) for p in paths if p.name != "kustomization.yaml"), key=lambda o: (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]))
 
         expected = {
+            "storage": objects((tree / "bootstrap/eks-addons").rglob("*.yaml")),  # before the releases: charts claim volumes
             "namespaces": objects((tree / "bootstrap/namespaces").rglob("*.yaml")),
             "cluster-config": objects([*(tree / "infrastructure").glob("*/clusterissuer-*.yaml"), *(tree / "infrastructure").glob("*/clustersecretstore-*.yaml")]),
             "database-bootstrap": objects((tree / "infrastructure/database-bootstrap/manifests").glob("*.yaml")),

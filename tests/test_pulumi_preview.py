@@ -27,7 +27,7 @@ def test_preview_gitops_none(capsys, plan_copy):
     out = capsys.readouterr().out
     assert "dev-cert-manager" in out and "cert-manager v1.17.2" in out
     assert "argoproj.io" not in out and "kubernetes:core/v1:Secret" not in out
-    assert "8 resources would be created" in out  # 4 charts, the provider, and the tree's objects in 3 groups
+    assert "9 resources would be created" in out  # 4 charts, the provider, and the tree's objects in 4 groups (storage first)
     for line in ("dev-namespaces", "5 Namespace"), ("dev-cluster-config", "ClusterSecretStore"), ("dev-database-bootstrap", "2 Job"):
         assert any(all(part in row for part in line) for row in out.splitlines()), line
     assert "dev (acme-dev, helm): cert-manager=v1.17.2" in out

@@ -203,4 +203,4 @@ class EksAddOn:
 
     name: str  # the EKS add-on name
     irsa: IrsaSpec | None = None
-    configuration: Mapping[str, Any] | None = None  # configuration_values (JSON schema of the add-on version)
+    config_objects: Callable[["ClusterGitOps"], dict[str, dict]] | None = None  # what the cluster needs beside it

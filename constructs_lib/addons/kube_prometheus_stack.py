@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .aws_ebs_csi_driver import DEFAULT_STORAGE_CLASS
 from .base import AddOn, AddOnContext
 
 
@@ -16,7 +17,11 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
                 "retention": "15d" if ha else "3d",
                 "storageSpec": {
                     "volumeClaimTemplate": {
-                        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "100Gi" if ha else "20Gi"}}}
+                        "spec": {
+                            "storageClassName": DEFAULT_STORAGE_CLASS,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": "100Gi" if ha else "20Gi"}},
+                        }
                     }
                 },
             }

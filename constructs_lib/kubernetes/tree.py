@@ -6,6 +6,7 @@ Layout of one cluster (see docs/gitops.md)::
     <cluster>/bootstrap/argocd/install/       ArgoCD itself as a Helm-source Application
     <cluster>/bootstrap/argocd/projects/      AppProject per tenant + platform
     <cluster>/bootstrap/namespaces/<ns>/      Namespace, ResourceQuota, LimitRange, NetworkPolicies, RoleBindings
+    <cluster>/bootstrap/eks-addons/<addon>/   what an EKS managed add-on needs (the EBS CSI driver's default StorageClass)
     <cluster>/infrastructure/<addon>/         Helm-source Application (+ ClusterIssuer / ClusterSecretStores)
     <cluster>/infrastructure/database-bootstrap/  Application of manifests/: tenant roles and databases (PostSync Jobs)
     <cluster>/apps/<app>/base, overlays/<env> Kustomize of each custom app
@@ -18,6 +19,7 @@ One Kubernetes object per file; every folder holding objects has a
 
 from __future__ import annotations
 
+from ..addons import EKS_ADDONS
 from ..addons import addon as registered_addon
 from ..resolve.addons import ResolvedAddon
 from ..resolve.gitops import BOOTSTRAP_PROJECT, PLATFORM_PROJECT, ClusterGitOps, resolve_cluster_gitops
@@ -62,10 +64,18 @@ def objects_without_gitops(g: ClusterGitOps) -> tuple[tuple[str, tuple[dict, ...
     (``gitops.tool: none``), in apply order: the guarded namespaces, the add-ons'
     cluster configuration (needs their CRDs), the tenant database bootstrap. The same
     objects the tree holds; the tenants' apps are left to the team's own deploys."""
+    storage = tuple(obj for objs in eks_addon_config(g).values() for obj in objs.values())
     guarded = tuple(obj for ns in g.namespaces for obj in namespaces.namespace_files(ns).values())
     config = tuple(obj for addon in g.cluster.addons for obj in addon_config(g, addon).values())
     bootstrap = tuple(database_bootstrap.manifests(g.database_bootstrap).values()) if g.database_bootstrap else ()
-    return tuple((phase, objs) for phase, objs in (("namespaces", guarded), ("cluster-config", config), ("database-bootstrap", bootstrap)) if objs)
+    phases = (("storage", storage), ("namespaces", guarded), ("cluster-config", config), ("database-bootstrap", bootstrap))
+    return tuple((phase, objs) for phase, objs in phases if objs)
+
+
+def eks_addon_config(g: ClusterGitOps) -> dict[str, dict[str, dict]]:
+    """What the EKS managed add-ons need in the cluster (add-on -> file name -> object):
+    the EBS CSI driver's default StorageClass."""
+    return {name: a.config_objects(g) for name, a in EKS_ADDONS.items() if a.config_objects is not None}
 
 
 def render_cluster(g: ClusterGitOps) -> dict[str, str]:
@@ -94,6 +104,12 @@ def render_cluster(g: ClusterGitOps) -> dict[str, str]:
         ns_root.include(ns.name)
     ns_root.close()
     bootstrap.include("namespaces")
+    for name, objs in eks_addon_config(g).items():
+        folder = _Folder(files, f"{k}/bootstrap/eks-addons/{name}")
+        for file, obj in objs.items():
+            folder.add(file, obj)
+        folder.close()
+        bootstrap.include(f"eks-addons/{name}")
     bootstrap.include("../argocd")  # the roots and repository Secrets are themselves managed by ArgoCD
     bootstrap.close()
 

@@ -9,6 +9,7 @@ from importlib import resources
 import yaml
 
 from ..addons import IrsaPolicyInputs, IrsaSpec, irsa_specs
+from ..addons.aws_ebs_csi_driver import DEFAULT_STORAGE_CLASS, reclaim_policy
 from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
 from .addons import resolve_addons, resolve_manifest_components
@@ -105,6 +106,15 @@ def resolve_cluster(
     t.record("log_retention_days", days, why)
     roles = irsa_roles(platform, env.account_id, name)
     t.record("irsa_roles", [r.role_name for r in roles], rule("irsa-by-component", "one least-privilege role per controller the plan enables"))
+    t.record(
+        "storage_class",
+        {"name": DEFAULT_STORAGE_CLASS, "type": "gp3", "encrypted": True, "reclaim_policy": reclaim_policy(env.tier), "default": True},
+        rule(
+            "default-storage-class",
+            "EKS clusters from 1.30 have no default StorageClass: the EBS CSI driver's encrypted gp3 class is the default and every chart's claims name it; "
+            "production retains the volume of a deleted claim",
+        ),
+    )
     region = region or env.regions[0]
     t.record("region", region, environment(f"{env_file}: regions", "the primary region" if region == env.regions[0] else "a secondary region"))
     addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file)

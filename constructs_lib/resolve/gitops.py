@@ -103,7 +103,7 @@ _ADMIN_RULES = (*_DEVELOPER_RULES, ("", ("secrets",), WRITE), ("rbac.authorizati
 # add-on Applications carry their chart's wave from the catalog (CRD-installing
 # charts at -5, ArgoCD at -10); custom resources that need the add-ons' CRDs
 # (ClusterIssuer, ClusterSecretStore) come after all of them.
-WAVES = {"projects": -20, "cluster-config": 10, "database-bootstrap": 20}
+WAVES = {"projects": -20, "storage": -15, "cluster-config": 10, "database-bootstrap": 20}
 DATABASE_ADMIN_STORE = "database-admin"
 DATABASE_MASTER_SECRET = "master-credentials"  # Kubernetes Secret in the bootstrap namespace
 RDS_MASTER_SECRET_TAG = "aws:rds:primaryDBInstanceArn"  # RDS tags the secret it manages with its instance
