@@ -240,7 +240,7 @@ def test_values_match_terraform(example_synth: Path, envs):
                     assert app.database_secret in secrets
             if t.database is not None:  # the bootstrap reads the secret Terraform writes
                 es = load(root / f"infrastructure/database-bootstrap/manifests/externalsecret-{t.name}-credentials.yaml")
-                assert es["spec"]["dataFrom"] == [{"extract": {"key": t.database.secret_name}}] and t.database.secret_name in secrets
+                assert es["spec"]["dataFrom"][0]["extract"]["key"] == t.database.secret_name and t.database.secret_name in secrets
         admin = load(root / "infrastructure/external-secrets/clustersecretstore-database-admin.yaml")["spec"]["provider"]["aws"]["role"]
         assert admin == cluster.database_admin.role_arn and cluster.database_admin.role_name in roles
         instances = {i["identifier"] for i in tf["aws_db_instance"].values()}

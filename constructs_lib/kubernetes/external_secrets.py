@@ -23,15 +23,38 @@ def external_secret(
     meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": labels}
     if annotations:
         meta["annotations"] = annotations
-    target: dict[str, Any] = {"name": name, "creationPolicy": "Owner"}
+    target: dict[str, Any] = {"name": name, "creationPolicy": "Owner", "deletionPolicy": "Retain"}
     if template:
-        target["template"] = template
+        target["template"] = {"engineVersion": "v2", "mergePolicy": "Replace", **template}
     return {
         "apiVersion": API,
         "kind": "ExternalSecret",
         "metadata": meta,
-        "spec": {"refreshInterval": REFRESH, "secretStoreRef": {"kind": "ClusterSecretStore", "name": store}, "target": target, "dataFrom": data_from},
+        "spec": {
+            "refreshInterval": REFRESH,
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
+            "target": target,
+            "dataFrom": [_with_defaults(entry) for entry in data_from],
+        },
     }
+
+
+# What external-secrets 0.17's CRD defaults inside each dataFrom entry. dataFrom is an atomic
+# list (no x-kubernetes-list-type), so with a field left out the API server's copy differs from
+# Git's forever: ArgoCD would see the application OutOfSync, self-heal every few minutes and run
+# its PostSync hooks again each time. Written out, the object is a fixed point of defaulting.
+DATA_FROM_DEFAULTS = {
+    "extract": {"conversionStrategy": "Default", "decodingStrategy": "None", "metadataPolicy": "None"},
+    "find": {"conversionStrategy": "Default", "decodingStrategy": "None"},
+}
+
+
+def _with_defaults(entry: dict[str, Any]) -> dict[str, Any]:
+    out = dict(entry)
+    for kind, defaults in DATA_FROM_DEFAULTS.items():
+        if kind in out:
+            out[kind] = {**defaults, **out[kind]}
+    return out
 
 
 def extract(key: str) -> list[dict[str, Any]]:
