@@ -758,11 +758,6 @@ def test_tenants_cannot_change_quota_limits_or_namespaces(views):
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#11 isolation 3: needs the tenant access entries without AmazonEKSEditPolicy/AmazonEKSAdminPolicy "
-    "(kubernetes_groups only, so the tree's Roles decide; or AmazonEKSViewPolicy) in constructs_lib/terraform/cluster.py TENANT_ACCESS_POLICIES",
-)
 def test_tenants_cannot_change_network_policies_or_rbac(views):
     """Through every channel, no tenant identity may change a NetworkPolicy, write Roles or RoleBindings,
     bind or escalate a role, or impersonate users and groups."""
@@ -828,11 +823,6 @@ def test_tenant_roles_keep_what_each_group_needs(views):
                     assert not rbac_grants(v.tree, m, verb, group, resource, ns), f"{v.key}/{ns}: {groups} may {verb} {resource}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#11 isolation 2: needs external-secrets values rbac.aggregateToEdit: false (and aggregateToView: false) "
-    "in the external-secrets add-on module (constructs_lib/addons/); chart 0.17.0 always aggregates into admin, which no tenant is bound to",
-)
 def test_builtin_edit_role_grants_no_secret_store_writes(views):
     """The cluster's ``edit`` role, as aggregated with the pinned chart's ClusterRoles, grants no
     external-secrets writes (defence in depth: no tenant is bound to it)."""

@@ -33,7 +33,11 @@ def needs_aws(platform: PlatformPlan) -> bool:
 
 def values(ctx: AddOnContext) -> dict[str, Any]:
     role = ctx.irsa("external-secrets")
-    out: dict[str, Any] = {"installCRDs": True, "replicaCount": 2 if ctx.ha else 1}
+    # The chart aggregates its CRDs' rights into the built-in view/edit ClusterRoles by default: anyone
+    # with edit could then create a SecretStore that assumes another tenant's role through the
+    # controller's identity. Tenants are bound to infraplan's own Roles; edit and view stay clean too.
+    # (0.17 always aggregates into admin, which no tenant is bound to.)
+    out: dict[str, Any] = {"installCRDs": True, "replicaCount": 2 if ctx.ha else 1, "rbac": {"aggregateToEdit": False, "aggregateToView": False}}
     if role:
         out["serviceAccount"] = {"name": role.service_account, "annotations": {"eks.amazonaws.com/role-arn": role.role_arn}}
     return out

@@ -20,11 +20,6 @@ from .kms_key import EncryptionKey
 from .log_group import EncryptedLogGroup
 
 EKS_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-TENANT_ACCESS_POLICIES = {
-    "admins": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
-    "developers": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
-    "viewers": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
-}
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore")
 
 
@@ -173,7 +168,11 @@ class Cluster(Construct):
                 )
                 role = iam.IamRole(self, f"tenant_{access.tenant}_{kind}", name=role_name, assume_role_policy=trust, tags={"Name": role_name, "infraplan:tenant": access.tenant})
                 self.tenant_roles[(access.tenant, kind)] = role
-                entry = eks.EksAccessEntry(
+                # Only Kubernetes groups, no EKS access policy: the GitOps tree's namespaced Roles
+                # decide what each group may do. AmazonEKSEditPolicy would let developers change
+                # NetworkPolicies and AmazonEKSAdminPolicy would let admins write RBAC, both of
+                # which the tenant Roles leave out.
+                eks.EksAccessEntry(
                     self,
                     f"tenant_{access.tenant}_{kind}_entry",
                     cluster_name=self.name_ref,
@@ -181,15 +180,6 @@ class Cluster(Construct):
                     type="STANDARD",
                     kubernetes_groups=sorted(groups),
                     tags={"Name": role_name},
-                )
-                eks.EksAccessPolicyAssociation(
-                    self,
-                    f"tenant_{access.tenant}_{kind}_policy",
-                    cluster_name=self.name_ref,
-                    principal_arn=role.arn,
-                    policy_arn=TENANT_ACCESS_POLICIES[kind],
-                    access_scope=[{"type": "namespace", "namespaces": sorted(access.namespaces)}],
-                    depends_on=[entry],
                 )
 
     def _irsa_role(self, r: IrsaRole, props: ClusterProps) -> iam.IamRole:
