@@ -109,6 +109,11 @@ def key_inputs(r: RecordedResource) -> str:
         meta = i.get("metadata") or {}
         data = i.get("stringData") or {}
         return f"{meta.get('namespace')}/{meta.get('name')} ({(meta.get('labels') or {}).get('argocd.argoproj.io/secret-type', i.get('type'))}) url {data.get('url')}"
+    if r.typ == "kubernetes:argoproj.io/v1alpha1:AppProject":
+        meta = i.get("metadata") or {}
+        spec = i.get("spec") or {}
+        scope = "cluster-scoped kinds allowed" if spec.get("clusterResourceWhitelist") else "namespaced kinds only"
+        return f"{meta.get('namespace')}/{meta.get('name')}: {len(spec.get('sourceRepos') or [])} source repos, {len(spec.get('destinations') or [])} destinations, {scope}"
     if r.typ.startswith("kubernetes:argoproj.io/"):
         meta = i.get("metadata") or {}
         spec = i.get("spec") or {}

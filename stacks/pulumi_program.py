@@ -4,18 +4,18 @@ One stack per environment (stack name = environment name). For every cluster of
 the environment (the shared one and each dedicated tenant cluster) it creates a
 ``kubernetes`` provider and then either
 
-* ``argocd`` mode: ArgoCD as a ``helm.v3.Release``, the ArgoCD Helm repository
-  Secrets and the root app-of-apps Application (ArgoCD installs the rest from
-  the GitOps repo), or
-* ``helm`` mode (``gitops.tool: none``): every add-on as a ``helm.v3.Release``,
-  then, as ``yaml.v2.ConfigGroup``s of the same objects the GitOps tree holds, the
-  guarded tenant namespaces, the add-ons' cluster configuration (ClusterIssuer,
-  ClusterSecretStores) and the tenant database bootstrap.
+* ``argocd`` mode: ArgoCD as a ``helm.v3.Release``, then the tree's ``root/``
+  objects, the platform AppProject and the root app-of-apps Application (ArgoCD
+  installs and owns the rest, the Helm repository Secrets included), or
+* ``helm`` mode (``gitops.tool: none``): the tree's default StorageClass, every
+  add-on as a ``helm.v3.Release``, then, as ``yaml.v2.ConfigGroup``s of the same
+  objects the GitOps tree holds, the guarded tenant namespaces, the add-ons' cluster
+  configuration (ClusterIssuer, ClusterSecretStores) and the tenant database bootstrap.
 
 Names, chart versions and values all come from the resolved model; the
-Kubernetes objects (repository Secrets, root Application) are built by the same
-functions that write them into the GitOps tree (``constructs_lib.kubernetes.argocd``),
-so what Pulumi applies is what ArgoCD later adopts, unchanged.
+Kubernetes objects are built by the same functions that write them into the
+GitOps tree (``constructs_lib.kubernetes``), so Pulumi applies exactly what the
+tree holds, and no object is owned by both Pulumi and ArgoCD.
 
 Entry point for ``pulumi``: ``stacks/pulumi_main.py`` (see Pulumi.yaml).
 """
@@ -29,8 +29,7 @@ from typing import Any, Callable
 import pulumi
 import pulumi_kubernetes as k8s
 
-from constructs_lib.kubernetes import argocd as argocd_objects
-from constructs_lib.kubernetes.tree import objects_without_gitops
+from constructs_lib.kubernetes.tree import objects_without_gitops, root_objects
 from constructs_lib.plan import load_plan
 from constructs_lib.resolve.bootstrap import CONFIG_NAMESPACE, DEFAULT_PLAN_DIR, ClusterBootstrap, ClusterConnection, EnvironmentBootstrap, HelmRelease, resolve_bootstrap
 from constructs_lib.resolve.environment import resolve_environment
@@ -154,30 +153,22 @@ def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str]) -> di
         exports["manifestGroups"] = [f"{cb.key}-{STORAGE_PHASE}"] * bool(storage) + _apply_without_gitops(cb, provider, list(releases.values()))
     if cb.mode == "argocd":
         assert cb.root is not None
-        argocd_release = list(releases.values())
-        secrets = []
-        for repo in cb.helm_repos:
-            obj = argocd_objects.repository_secret(cb.gitops, repo)
-            secrets.append(
-                k8s.core.v1.Secret(
-                    f"{cb.key}-{repo.name}",
+        # Exactly the tree's root/ objects (the platform AppProject, then the root Application);
+        # everything else, the repository Secrets included, belongs to ArgoCD through the root.
+        created: list[pulumi.Resource] = list(releases.values())
+        for name, obj in root_objects(cb.gitops).items():
+            created.append(
+                k8s.apiextensions.CustomResource(
+                    f"{cb.key}-{obj['metadata']['name']}-{obj['kind'].lower()}" if obj["kind"] == "AppProject" else f"{cb.key}-{obj['metadata']['name']}",
+                    api_version=obj["apiVersion"],
+                    kind=obj["kind"],
                     metadata=obj["metadata"],
-                    type=obj["type"],
-                    string_data=obj["stringData"],
-                    opts=pulumi.ResourceOptions(provider=provider, depends_on=argocd_release),
+                    spec=obj["spec"],
+                    opts=pulumi.ResourceOptions(provider=provider, depends_on=list(created)),
                 )
             )
         root = cb.root
-        app = argocd_objects.git_application(cb.gitops, root.name, root.path, root.project, root.namespace)
-        k8s.apiextensions.CustomResource(
-            f"{cb.key}-{root.name}",
-            api_version=app["apiVersion"],
-            kind=app["kind"],
-            metadata=app["metadata"],
-            spec=app["spec"],
-            opts=pulumi.ResourceOptions(provider=provider, depends_on=[*argocd_release, *secrets]),
-        )
-        exports.update({"argocdNamespace": cb.argocd_namespace, "rootApplication": root.name, "rootPath": root.path, "helmRepositories": [r.name for r in cb.helm_repos]})
+        exports.update({"argocdNamespace": cb.argocd_namespace, "rootApplication": root.name, "rootPath": root.path})
     return exports
 
 

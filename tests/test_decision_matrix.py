@@ -63,7 +63,7 @@ def test_component_without_chart_is_kustomize_from_its_pinned_repo(customized: P
     assert app["spec"]["destination"]["namespace"] == "kube-system"
     assert app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "-8"
     assert "priority-classes" in yaml.safe_load(files["dev/infrastructure/kustomization.yaml"])["resources"]
-    project = yaml.safe_load(files["dev/bootstrap/argocd/projects/platform.yaml"])
+    project = yaml.safe_load(files["dev/root/project-platform.yaml"])
     assert MANIFESTS["repo_url"] in project["spec"]["sourceRepos"]
     decision = next(d for d in env.decisions if d.path == "cluster.addons.priority-classes")
     assert decision.source.ref == "deployment-decision-matrix" and "no chart" in decision.source.reason

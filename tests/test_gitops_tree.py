@@ -48,13 +48,16 @@ def test_layout_per_cluster(example_synth: Path, envs):
     for env, cluster, tenants in clusters_of(envs):
         root = k8s / cluster.key
         for rel in [
+            "root/project-platform.yaml",
+            "root/application-root.yaml",
             "bootstrap/argocd/install/application.yaml",
-            "bootstrap/argocd/projects/platform.yaml",
             "argocd/applications/bootstrap.yaml",
             "argocd/applications/infrastructure.yaml",
             "argocd/applications/apps.yaml",
+            "argocd/projects/default.yaml",
         ]:
             assert (root / rel).is_file(), f"{cluster.key}: {rel} missing"
+        assert not (root / "bootstrap/argocd/projects/platform.yaml").exists()  # one owner: the bootstrap path
         for t in tenants:
             assert (root / f"bootstrap/argocd/projects/{t.name}.yaml").is_file()
             for ns in t.namespaces:
@@ -368,3 +371,21 @@ def test_no_database_bootstrap_without_external_secrets(plan_copy: Path) -> None
     g = resolve_cluster_gitops(env, env.cluster, env.clusters[0][1])
     (d,) = [d for d in g.decisions if d.path.endswith("database_bootstrap")]
     assert d.value == "not generated" and "by hand" in d.source.reason
+
+
+def test_every_object_has_one_owner_and_the_roots_sync_in_order(example_synth: Path):
+    """#11 convergence 2 and 4: the bootstrap path applies root/ only; the root syncs argocd/;
+    the bootstrap root syncs bootstrap/ (no longer ../argocd, which made the roots and repository
+    Secrets belong to two Applications that self-healed against each other forever)."""
+    for cluster in (example_synth / "kubernetes").iterdir():
+        kust = yaml.safe_load((cluster / "bootstrap/kustomization.yaml").read_text())
+        assert not any(r.startswith("..") for r in kust["resources"])
+        root = load(cluster / "root/application-root.yaml")
+        assert root["spec"]["source"]["path"].endswith(f"/{cluster.name}/argocd") and root["spec"]["project"] == "platform"
+        waves = {p.stem: int(load(p)["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for p in (cluster / "argocd/applications").glob("*.yaml") if p.name != "kustomization.yaml"}
+        assert waves["bootstrap"] < waves["infrastructure"] < waves["apps"]
+        assert all(load(p)["spec"]["project"] == "platform" for p in (cluster / "argocd/applications").glob("[bi]*.yaml") if p.name != "kustomization.yaml")
+        default = load(cluster / "argocd/projects/default.yaml")["spec"]
+        assert default["sourceRepos"] == [] and default["destinations"] == [] and default["clusterResourceWhitelist"] == []
+        template = load(cluster / "argocd/applications/apps.yaml")["spec"]["template"]["spec"]["syncPolicy"]
+        assert "SkipDryRunOnMissingResource=true" in template["syncOptions"] and template["retry"]["limit"] > 0

@@ -67,7 +67,12 @@ def test_every_kustomization_builds(builds: dict[Path, str], example_synth: Path
     # the roots ArgoCD syncs build to what they should hold
     for cluster in (p for p in k8s.iterdir()):
         kinds = {d["kind"] for d in yaml.safe_load_all(builds[cluster / "bootstrap"]) if d}
-        assert {"Application", "AppProject", "ApplicationSet", "Namespace", "NetworkPolicy", "ResourceQuota", "Secret"} <= kinds
+        assert {"Application", "AppProject", "Namespace", "NetworkPolicy", "ResourceQuota", "StorageClass"} <= kinds
+        root = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(builds[cluster / "argocd"]) if d}
+        assert {("Application", "bootstrap"), ("Application", "infrastructure"), ("ApplicationSet", "apps"), ("AppProject", "default")} <= root
+        assert {kind for kind, _ in root} == {"Application", "ApplicationSet", "AppProject", "Secret"}
+        applied_once = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(builds[cluster / "root"]) if d}
+        assert applied_once == {("AppProject", "platform"), ("Application", "root")}
 
 
 def _objects(example_synth: Path, builds: dict[Path, str]) -> list[tuple[str, dict]]:

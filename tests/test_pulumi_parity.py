@@ -88,32 +88,21 @@ def test_gitops_none_releases_match_the_synthesized_infrastructure_applications(
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_repository_secrets_match_the_synthesized_ones(example_synth, example_plan, runs, env):
+def test_pulumi_applies_exactly_the_trees_root_folder(example_synth, example_plan, runs, env):
+    """What the bootstrap creates is the tree's root/ folder, object for object; the folder the
+    root syncs (argocd/) holds the roots, repository Secrets and locked default project, which
+    Pulumi never creates: every object has one owner."""
     run = runs[env]
+    kinds = ("kubernetes:argoproj.io/v1alpha1:AppProject", "kubernetes:argoproj.io/v1alpha1:Application")
     for cluster, _ in _clusters(example_plan, env):
-        folder = example_synth / "kubernetes" / cluster.key / "argocd/repositories"
-        synthesized = {p.stem: yaml.safe_load(p.read_text()) for p in folder.glob("*.yaml") if p.name != "kustomization.yaml"}
-        assert synthesized, f"no repository Secrets in {folder}"
-        ours = {r.inputs["metadata"]["name"]: r.inputs for r in run.mocks.of_type("kubernetes:core/v1:Secret") if r.name.startswith(f"{cluster.key}-repo-") and r.provider.split("::")[-2] == f"{cluster.key}-cluster"}
-        assert sorted(ours) == sorted(s["metadata"]["name"] for s in synthesized.values())
-        for s in synthesized.values():
-            mine = ours[s["metadata"]["name"]]
-            assert mine["metadata"] == s["metadata"]
-            assert mine["stringData"] == s["stringData"]
-            assert mine["type"] == s["type"]
-
-
-@pytest.mark.parametrize("env", ENVS)
-def test_root_application_covers_the_synthesized_roots(example_synth, example_plan, runs, env):
-    for cluster, _ in _clusters(example_plan, env):
-        root = runs[env].mocks.named(f"{cluster.key}-root").inputs
-        path = root["spec"]["source"]["path"]
-        assert path == f"kubernetes/{cluster.key}/argocd/applications"
+        tree = example_synth / "kubernetes" / cluster.key
+        want = sorted((_load(p) for p in (tree / "root").glob("*.yaml") if p.name != "kustomization.yaml"), key=lambda o: o["kind"])
+        got = sorted((r.inputs for r in run.resources if r.typ in kinds and r.provider.split("::")[-2] == f"{cluster.key}-cluster"), key=lambda o: o["kind"])
+        assert [(o["apiVersion"], o["kind"], o["metadata"], o["spec"]) for o in got] == [(o["apiVersion"], o["kind"], o["metadata"], o["spec"]) for o in want]
+        root = next(o for o in want if o["kind"] == "Application")
+        assert root["spec"]["source"]["path"] == f"kubernetes/{cluster.key}/argocd"
         # the path is relative to the GitOps repo, whose kubernetes/ folder is the synthesized one
-        folder = example_synth / path
-        roots = {p.stem for p in folder.glob("*.yaml") if p.name != "kustomization.yaml"}
-        assert {"bootstrap", "infrastructure", "apps"} <= roots
-        assert root["metadata"]["name"] not in {yaml.safe_load((folder / f"{r}.yaml").read_text())["metadata"]["name"] for r in roots}
-        bootstrap = _load(folder / "bootstrap.yaml")["spec"]["source"]
-        assert (root["spec"]["source"]["repoURL"], root["spec"]["source"]["targetRevision"]) == (bootstrap["repoURL"], bootstrap["targetRevision"])
-        assert root["metadata"]["namespace"] == _load(folder / "bootstrap.yaml")["metadata"]["namespace"]
+        synced = {(o["kind"], o["metadata"]["name"]) for p in (example_synth / root["spec"]["source"]["path"]).rglob("*.yaml") if p.name != "kustomization.yaml" for o in [_load(p)]}
+        assert {("Application", "bootstrap"), ("Application", "infrastructure"), ("ApplicationSet", "apps"), ("AppProject", "default")} <= synced
+        assert not synced & {(o["kind"], o["metadata"]["name"]) for o in want}  # nothing both applied by Pulumi and synced
+    assert run.mocks.of_type("kubernetes:core/v1:Secret") == []

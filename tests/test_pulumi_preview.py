@@ -14,11 +14,12 @@ def test_preview_prints_an_offline_resource_plan(capsys, example_plan):
     for line in (
         ("pulumi:providers:kubernetes", "prod-org-c-cluster"),
         ("kubernetes:helm.sh/v3:Release", "prod-argocd", "argo-cd 8.1.3", "namespace argocd"),
-        ("kubernetes:core/v1:Secret", "prod-repo-charts-jetstack-io", "argocd/repo-charts-jetstack-io", "https://charts.jetstack.io"),
-        ("kubernetes:argoproj.io/v1alpha1:Application", "prod-org-c-root", "kubernetes/prod-org-c/argocd/applications"),
+        ("kubernetes:argoproj.io/v1alpha1:AppProject", "prod-platform-appproject", "argocd/platform", "cluster-scoped kinds allowed"),
+        ("kubernetes:argoproj.io/v1alpha1:Application", "prod-org-c-root", "project platform", "kubernetes/prod-org-c/argocd"),
     ):
         assert any(all(part in row for part in line) for row in out.splitlines()), line
-    assert "16 resources would be created" in out
+    assert "kubernetes:core/v1:Secret" not in out  # the repository Secrets are the root Application's
+    assert "8 resources would be created" in out  # per cluster: provider, ArgoCD, platform project, root
 
 
 def test_preview_gitops_none(capsys, plan_copy):

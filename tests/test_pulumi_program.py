@@ -47,13 +47,12 @@ def test_one_provider_and_bootstrap_per_cluster(runs, resolved, env):
     assert sorted(p.name for p in run.mocks.of_type(PROVIDER)) == sorted(f"{k}-cluster" for k in keys)
     for p in run.mocks.of_type(PROVIDER):
         assert p.inputs["kubeconfig"] == OFFLINE_KUBECONFIG
-    # per cluster: ArgoCD, one Secret per chart repository, one root Application, all on that cluster's provider
+    # per cluster: ArgoCD, the platform AppProject and one root Application, all on that cluster's provider
     for cluster, _ in r.clusters:
         k = cluster.key
         argocd = run.mocks.named(f"{k}-argocd")
         assert _provider_of(run, argocd) == f"{k}-cluster"
-        secrets = [s for s in run.mocks.of_type(SECRET) if s.name.startswith(f"{k}-repo-") and _provider_of(run, s) == f"{k}-cluster"]
-        assert len(secrets) == len({a.chart.repo_url for a in cluster.addons})
+        assert _provider_of(run, run.mocks.named(f"{k}-platform-appproject")) == f"{k}-cluster"
         root = run.mocks.named(f"{k}-root")
         assert _provider_of(run, root) == f"{k}-cluster"
     assert len(run.mocks.of_type(RELEASE)) == len(keys)  # only ArgoCD: ArgoCD installs the rest from Git
@@ -64,7 +63,7 @@ def test_prod_org_c_dedicated_cluster_gets_its_own_bootstrap(runs):
     run = runs["prod"]
     assert {p.name for p in run.mocks.of_type(PROVIDER)} == {"prod-cluster", "prod-org-c-cluster"}
     root = run.mocks.named("prod-org-c-root")
-    assert root.inputs["spec"]["source"]["path"] == "kubernetes/prod-org-c/argocd/applications"
+    assert root.inputs["spec"]["source"]["path"] == "kubernetes/prod-org-c/argocd"
     assert run.exports["clusters"]["prod-org-c"]["clusterName"] == "acme-prod-org-c"
     # dev and staging host org-c on the shared cluster: no second provider
     assert [p.name for p in runs["dev"].mocks.of_type(PROVIDER)] == ["dev-cluster"]
@@ -98,18 +97,18 @@ def test_values_differ_per_tier(runs):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_repository_secrets(runs, resolved, env):
+def test_the_bootstrap_creates_no_repository_secrets_and_only_the_root_objects(runs, resolved, env):
+    """One owner per object: the repository Secrets are the root Application's (argocd/repositories);
+    Pulumi creates only ArgoCD's release, the platform AppProject and the root Application."""
     run = runs[env]
-    cluster = resolved[env].cluster
-    urls = sorted({a.chart.repo_url for a in cluster.addons})
-    secrets = {s.inputs["metadata"]["name"]: s.inputs for s in run.mocks.of_type(SECRET) if _provider_of(run, s) == f"{cluster.key}-cluster"}
-    assert sorted(secrets) == sorted(repo_secret_name(u) for u in urls)
-    for name, inputs in secrets.items():
-        assert inputs["metadata"]["namespace"] == "argocd"
-        assert inputs["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repository"
-        assert inputs["stringData"]["type"] == "helm"
-        assert inputs["stringData"]["name"] == name
-        assert inputs["stringData"]["url"] in urls
+    for cluster, _ in resolved[env].clusters:
+        mine = {(r.typ, r.name) for r in run.resources if r.provider and _provider_of(run, r) == f"{cluster.key}-cluster"}
+        assert run.mocks.of_type(SECRET) == []
+        assert mine == {
+            ("kubernetes:helm.sh/v3:Release", f"{cluster.key}-argocd"),
+            ("kubernetes:argoproj.io/v1alpha1:AppProject", f"{cluster.key}-platform-appproject"),
+            ("kubernetes:argoproj.io/v1alpha1:Application", f"{cluster.key}-root"),
+        }
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -120,8 +119,8 @@ def test_root_application_points_at_the_environment_in_the_gitops_repo(runs, res
         assert app["apiVersion"] == "argoproj.io/v1alpha1" and app["kind"] == "Application"
         assert app["metadata"]["name"] == "root" and app["metadata"]["namespace"] == "argocd"
         spec = app["spec"]
-        assert spec["project"] == "default"
-        assert spec["source"] == {"repoURL": r.gitops.repo_url, "targetRevision": r.gitops.target_revision, "path": f"{r.gitops.root_path}/{cluster.key}/argocd/applications"}
+        assert spec["project"] == "platform"
+        assert spec["source"] == {"repoURL": r.gitops.repo_url, "targetRevision": r.gitops.target_revision, "path": f"{r.gitops.root_path}/{cluster.key}/argocd"}
         assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
         assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
 
@@ -136,7 +135,7 @@ def test_exports(runs, resolved, env):
     assert e["chartVersions"] == {"argocd": "8.1.3"}
     assert sorted(e["clusters"]) == sorted(c.key for c, _ in resolved[env].clusters)
     for key, c in e["clusters"].items():
-        assert c["rootPath"] == f"kubernetes/{key}/argocd/applications"
+        assert c["rootPath"] == f"kubernetes/{key}/argocd"
         assert c["chartVersions"] == {"argocd": "8.1.3"}
 
 
@@ -220,7 +219,7 @@ def test_stack_name_is_the_environment(example_plan):
     config = {"infraplan:plan": str(example_plan), "infraplan:clusterEndpoint": "https://s", "infraplan:clusterCertificateAuthority": "Y2E="}
     run = run_offline(lambda: program(), stack="staging", config=config)
     assert run.exports["environment"] == "staging"
-    assert run.mocks.named("staging-root").inputs["spec"]["source"]["path"] == "kubernetes/staging/argocd/applications"
+    assert run.mocks.named("staging-root").inputs["spec"]["source"]["path"] == "kubernetes/staging/argocd"
 
 
 def test_update_mode_gives_the_same_inputs(example_plan, runs):

@@ -975,11 +975,6 @@ def test_namespaces_guardrails_and_projects_are_never_pruned(example_synth: Path
         assert not KEEP & _sync_options(_objects_of(path)[0]), f"{path.relative_to(k8s)}: access must stay prunable"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#11 isolation 8: needs the bootstrap root in the platform project (constructs_lib/kubernetes/tree.py roots and "
-    "resolve/bootstrap.py use BOOTSTRAP_PROJECT 'default'), with the platform AppProject applied beside the roots",
-)
 def test_roots_use_the_platform_project(example_synth: Path):
     for path in (example_synth / "kubernetes").glob("*/argocd/applications/*.yaml"):
         for obj in _objects_of(path):

@@ -11,6 +11,9 @@ from ..resolve.gitops import KEEP_SYNC_OPTIONS, AppSpec, ClusterGitOps, HelmRepo
 API = "argoproj.io/v1alpha1"
 LABELS = {"app.kubernetes.io/managed-by": "infraplan", "app.kubernetes.io/part-of": "platform"}
 SYNC_AUTOMATED = {"prune": True, "selfHeal": True}
+# A sync that fails (a CRD or namespace another Application makes is not there yet) is retried
+# with backoff instead of waiting for the next change in Git.
+SYNC_RETRY = {"limit": 10, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}}
 
 
 def _meta(name: str, namespace: str, wave: int | None = None, labels: dict | None = None) -> dict[str, Any]:
@@ -31,7 +34,11 @@ def _application(
             "project": project,
             "source": source,
             "destination": {"server": g.server, "namespace": namespace},
-            "syncPolicy": {"automated": SYNC_AUTOMATED, "syncOptions": (["CreateNamespace=true"] if create_namespace else []) + ["ServerSideApply=true"]},
+            "syncPolicy": {
+                "automated": SYNC_AUTOMATED,
+                "syncOptions": (["CreateNamespace=true"] if create_namespace else []) + ["ServerSideApply=true"],
+                "retry": SYNC_RETRY,
+            },
         },
     }
 
@@ -83,7 +90,20 @@ def app_project(g: ClusterGitOps, p: ProjectSpec, wave: int) -> dict[str, Any]:
     return {"apiVersion": API, "kind": "AppProject", "metadata": meta, "spec": spec}
 
 
-def apps_application_set(g: ClusterGitOps, apps: tuple[AppSpec, ...]) -> dict[str, Any]:
+def locked_default_project(g: ClusterGitOps, wave: int) -> dict[str, Any]:
+    """ArgoCD's ``default`` project, emptied: no source, no destination, no kind. Every
+    Application infraplan writes names its project; one that names none deploys nothing."""
+    meta = _meta("default", g.argocd_namespace, wave)
+    meta["annotations"]["argocd.argoproj.io/sync-options"] = KEEP_SYNC_OPTIONS  # deleted, ArgoCD would recreate it wide open
+    return {
+        "apiVersion": API,
+        "kind": "AppProject",
+        "metadata": meta,
+        "spec": {"description": "locked by infraplan: use the platform or a tenant project", "sourceRepos": [], "destinations": [], "clusterResourceWhitelist": [], "namespaceResourceWhitelist": []},
+    }
+
+
+def apps_application_set(g: ClusterGitOps, apps: tuple[AppSpec, ...], wave: int | None = None) -> dict[str, Any]:
     """The apps root: one Application per custom app, in its tenant's project, from its overlay."""
     elements = [
         {"app": a.app.name, "project": a.project, "namespace": a.app.namespace, "path": g.path("apps", a.app.name, "overlays", a.environment)} for a in apps
@@ -91,7 +111,7 @@ def apps_application_set(g: ClusterGitOps, apps: tuple[AppSpec, ...]) -> dict[st
     return {
         "apiVersion": API,
         "kind": "ApplicationSet",
-        "metadata": _meta("apps", g.argocd_namespace),
+        "metadata": _meta("apps", g.argocd_namespace, wave),
         "spec": {
             "goTemplate": True,
             "goTemplateOptions": ["missingkey=error"],
@@ -102,22 +122,23 @@ def apps_application_set(g: ClusterGitOps, apps: tuple[AppSpec, ...]) -> dict[st
                     "project": "{{.project}}",
                     "source": {"repoURL": g.repo_url, "targetRevision": g.target_revision, "path": "{{.path}}"},
                     "destination": {"server": g.server, "namespace": "{{.namespace}}"},
-                    "syncPolicy": {"automated": SYNC_AUTOMATED},
+                    # A tenant app may use kinds (ExternalSecret) whose CRD an add-on brings: no dry run
+                    # against a missing CRD, and retries until the platform has converged.
+                    "syncPolicy": {"automated": SYNC_AUTOMATED, "syncOptions": ["SkipDryRunOnMissingResource=true"], "retry": SYNC_RETRY},
                 },
             },
         },
     }
 
 
-def repository_secret(g: ClusterGitOps, repo: HelmRepo) -> dict[str, Any]:
+def repository_secret(g: ClusterGitOps, repo: HelmRepo, wave: int | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": repo.name, "namespace": g.argocd_namespace, "labels": {**LABELS, "argocd.argoproj.io/secret-type": "repository"}}
+    if wave is not None:
+        meta["annotations"] = {"argocd.argoproj.io/sync-wave": str(wave)}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {
-            "name": repo.name,
-            "namespace": g.argocd_namespace,
-            "labels": {**LABELS, "argocd.argoproj.io/secret-type": "repository"},
-        },
+        "metadata": meta,
         "type": "Opaque",
         "stringData": {"type": "helm", "name": repo.name, "url": repo.url},
     }

@@ -2,16 +2,20 @@
 
 Layout of one cluster (see docs/gitops.md)::
 
-    <cluster>/bootstrap/                      kustomization: argocd/install, argocd/projects, namespaces, ../argocd
+    <cluster>/root/                           what the bootstrap applies once (Pulumi, or kubectl apply -k): the
+                                              platform AppProject and the root Application; nothing syncs this folder
+    <cluster>/bootstrap/                      kustomization: argocd/install, argocd/projects, namespaces, eks-addons
     <cluster>/bootstrap/argocd/install/       ArgoCD itself as a Helm-source Application
-    <cluster>/bootstrap/argocd/projects/      AppProject per tenant + platform
+    <cluster>/bootstrap/argocd/projects/      AppProject per tenant
     <cluster>/bootstrap/namespaces/<ns>/      Namespace, ResourceQuota, LimitRange, NetworkPolicies, RoleBindings
     <cluster>/bootstrap/eks-addons/<addon>/   what an EKS managed add-on needs (the EBS CSI driver's default StorageClass)
     <cluster>/infrastructure/<addon>/         Helm-source Application (+ ClusterIssuer / ClusterSecretStores)
     <cluster>/infrastructure/database-bootstrap/  Application of manifests/: tenant roles and databases (PostSync Jobs)
     <cluster>/apps/<app>/base, overlays/<env> Kustomize of each custom app
-    <cluster>/argocd/applications/            the roots: bootstrap.yaml, infrastructure.yaml, apps.yaml
+    <cluster>/argocd/                         what the root Application syncs (it alone owns these):
+    <cluster>/argocd/applications/            the roots: bootstrap.yaml, infrastructure.yaml, apps.yaml (waves 0, 1, 2)
     <cluster>/argocd/repositories/            Helm repository Secrets
+    <cluster>/argocd/projects/                ArgoCD's default AppProject, locked
 
 One Kubernetes object per file; every folder holding objects has a
 ``kustomization.yaml`` listing them (sorted).
@@ -22,7 +26,7 @@ from __future__ import annotations
 from ..addons import EKS_ADDONS
 from ..addons import addon as registered_addon
 from ..resolve.addons import ResolvedAddon
-from ..resolve.gitops import BOOTSTRAP_PROJECT, PLATFORM_PROJECT, ClusterGitOps, resolve_cluster_gitops
+from ..resolve.gitops import PLATFORM_PROJECT, ROOT_APPLICATION, ROOT_SOURCE, ClusterGitOps, resolve_cluster_gitops
 from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedTenant
 from . import apps as app_objects
 from . import argocd, database_bootstrap, namespaces
@@ -92,7 +96,8 @@ def render_cluster(g: ClusterGitOps) -> dict[str, str]:
         bootstrap.include("argocd/install")
     projects = _Folder(files, f"{k}/bootstrap/argocd/projects")
     for p in g.projects:
-        projects.add(f"{p.name}.yaml", argocd.app_project(g, p, g.waves["projects"]))
+        if p.name != PLATFORM_PROJECT:  # the platform project comes with the root (root/)
+            projects.add(f"{p.name}.yaml", argocd.app_project(g, p, g.waves["projects"]))
     projects.close()
     bootstrap.include("argocd/projects")
     ns_root = _Folder(files, f"{k}/bootstrap/namespaces")
@@ -110,7 +115,6 @@ def render_cluster(g: ClusterGitOps) -> dict[str, str]:
             folder.add(file, obj)
         folder.close()
         bootstrap.include(f"eks-addons/{name}")
-    bootstrap.include("../argocd")  # the roots and repository Secrets are themselves managed by ArgoCD
     bootstrap.close()
 
     # infrastructure/
@@ -179,20 +183,41 @@ def render_cluster(g: ClusterGitOps) -> dict[str, str]:
         files[f"{over}/kustomization.yaml"] = dump(kust)
 
     # argocd/
+    # argocd/: the root Application's source. Exactly one owner for every object: the root
+    # owns these, the bootstrap root owns bootstrap/, and nothing syncs root/.
     roots = _Folder(files, f"{k}/argocd/applications")
-    roots.add("bootstrap.yaml", argocd.git_application(g, "bootstrap", g.path("bootstrap"), BOOTSTRAP_PROJECT, g.argocd_namespace))
-    roots.add("infrastructure.yaml", argocd.git_application(g, "infrastructure", g.path("infrastructure"), PLATFORM_PROJECT, g.argocd_namespace))
-    roots.add("apps.yaml", argocd.apps_application_set(g, g.apps))
+    roots.add("bootstrap.yaml", argocd.git_application(g, "bootstrap", g.path("bootstrap"), PLATFORM_PROJECT, g.argocd_namespace, g.waves["root:bootstrap"]))
+    roots.add("infrastructure.yaml", argocd.git_application(g, "infrastructure", g.path("infrastructure"), PLATFORM_PROJECT, g.argocd_namespace, g.waves["root:infrastructure"]))
+    roots.add("apps.yaml", argocd.apps_application_set(g, g.apps, g.waves["root:apps"]))
     roots.close()
     repos = _Folder(files, f"{k}/argocd/repositories")
     for repo in g.helm_repos:
-        repos.add(f"{repo.name}.yaml", argocd.repository_secret(g, repo))
+        repos.add(f"{repo.name}.yaml", argocd.repository_secret(g, repo, g.waves["repositories"]))
     repos.close()
+    default_project = _Folder(files, f"{k}/argocd/projects")
+    default_project.add("default.yaml", argocd.locked_default_project(g, g.waves["repositories"]))
+    default_project.close()
     top = _Folder(files, f"{k}/argocd")
-    top.include("applications")
-    top.include("repositories")
+    for sub in ("applications", "projects", "repositories"):
+        top.include(sub)
     top.close()
+
+    # root/: applied once by the bootstrap (Pulumi or kubectl apply -k), never synced
+    root = _Folder(files, f"{k}/root")
+    for name, obj in root_objects(g).items():
+        root.add(name, obj)
+    root.close()
     return files
+
+
+def root_objects(g: ClusterGitOps) -> dict[str, dict]:
+    """The platform AppProject and the root Application over ``argocd/``: the only objects of
+    the tree the bootstrap path applies (file name -> object). Pulumi creates exactly these."""
+    platform = next(p for p in g.projects if p.name == PLATFORM_PROJECT)
+    return {
+        "project-platform.yaml": argocd.app_project(g, platform, g.waves["projects"]),
+        "application-root.yaml": argocd.git_application(g, ROOT_APPLICATION, g.path(*ROOT_SOURCE), PLATFORM_PROJECT, g.argocd_namespace),
+    }
 
 
 def clusters(env: ResolvedEnvironment, only_tenants: set[str] | None = None) -> list[tuple[ResolvedCluster, tuple[ResolvedTenant, ...]]]:

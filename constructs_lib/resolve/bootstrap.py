@@ -12,14 +12,16 @@ Helm value it uses comes from here, and here only from the resolved model:
 
 New decisions made here (each recorded as a :class:`Decision`):
 
-* ``mode``: ``argocd`` (install ArgoCD, the repository Secrets and one root
-  Application; ArgoCD installs the rest from Git) or ``helm`` (gitops.tool none:
-  every add-on directly as a Helm release, ordered by the catalog's sync waves,
-  then the tree's guarded namespaces, cluster configuration and database bootstrap).
-* the root Application: name ``root``, project ``default`` (the platform
-  AppProject is itself synced by the ``bootstrap`` root, so it does not exist
-  yet), source ``<tree>/argocd/applications`` (the folder holding the
-  ``bootstrap``, ``infrastructure`` and ``apps`` roots of the GitOps tree).
+* ``mode``: ``argocd`` (install ArgoCD, then the tree's ``root/`` objects: the
+  platform AppProject and one root Application; ArgoCD installs the rest from Git)
+  or ``helm`` (gitops.tool none: every add-on directly as a Helm release, ordered by
+  the catalog's sync waves, then the tree's default StorageClass, guarded namespaces,
+  cluster configuration and database bootstrap).
+* the root Application: name ``root``, project ``platform``, source ``<tree>/argocd``
+  (the ``bootstrap``, ``infrastructure`` and ``apps`` roots in sync waves, the
+  Helm repository Secrets and the locked ``default`` project). The root and the
+  platform project are the only objects of the tree the bootstrap creates; ArgoCD
+  owns everything else, so no object has two owners.
 * the cluster connection: which stack config keys hold the kubeconfig or the
   EKS outputs of which Terraform stack.
 """
@@ -29,12 +31,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .addons import ResolvedAddon
-from .gitops import BOOTSTRAP_PROJECT, ClusterGitOps, HelmRepo, resolve_cluster_gitops
+from .gitops import PLATFORM_PROJECT, ROOT_APPLICATION, ROOT_SOURCE, ClusterGitOps, HelmRepo, resolve_cluster_gitops
 from .model import ResolvedCluster, ResolvedEnvironment, ResolvedTenant
 from .trace import Decision, Trace, default, plan, rule
 
-ROOT_APPLICATION = "root"
-ROOT_SOURCE_FOLDER = ("argocd", "applications")
 CONFIG_NAMESPACE = "infraplan"  # pulumi config keys are "infraplan:<key>"
 DEFAULT_PLAN_DIR = "environments"
 
@@ -83,7 +83,7 @@ class ClusterBootstrap:
     provider_name: str
     connection: ClusterConnection
     releases: tuple[HelmRelease, ...]
-    helm_repos: tuple[HelmRepo, ...]  # ArgoCD repository Secrets (argocd mode only)
+    helm_repos: tuple[HelmRepo, ...]  # repository Secrets the bootstrap itself creates: none (the root owns the tree's)
     root: RootApplication | None  # argocd mode only
     argocd_namespace: str | None
     decisions: tuple[Decision, ...]
@@ -146,14 +146,19 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
     argocd = cluster.addon("argocd")
     if env.gitops.tool == "argocd" and argocd is not None:
         releases = _releases((argocd,), cluster.key)
-        trace.record("mode", "argocd", plan("platform.yaml: gitops.tool", "Pulumi installs ArgoCD, the Helm repository Secrets and one root Application; ArgoCD installs the rest from Git"))
-        root = RootApplication(ROOT_APPLICATION, g.argocd_namespace, BOOTSTRAP_PROJECT, g.repo_url, g.target_revision, g.path(*ROOT_SOURCE_FOLDER))
+        trace.record("mode", "argocd", plan("platform.yaml: gitops.tool", "Pulumi installs ArgoCD, the platform AppProject and one root Application; ArgoCD installs the rest from Git"))
+        root = RootApplication(ROOT_APPLICATION, g.argocd_namespace, PLATFORM_PROJECT, g.repo_url, g.target_revision, g.path(*ROOT_SOURCE))
         trace.record(
             "root",
-            {"name": root.name, "path": root.path, "repo": root.repo_url, "revision": root.target_revision},
-            rule("app-of-apps", "one root Application per cluster over the roots of its GitOps tree (bootstrap, infrastructure, apps); project default because the platform AppProject is synced by it"),
+            {"name": root.name, "project": root.project, "path": root.path, "repo": root.repo_url, "revision": root.target_revision},
+            rule(
+                "app-of-apps",
+                "one root Application per cluster, in the platform project, over argocd/: the bootstrap, infrastructure and apps roots in sync waves 0, 1, 2 "
+                "(each waits for the one before to be healthy), the Helm repository Secrets and the locked default project; "
+                "the bootstrap creates only the root and the platform project, so every object has one owner",
+            ),
         )
-        return ClusterBootstrap(cluster, tenants, g, "argocd", f"{cluster.key}-cluster", connection, releases, g.helm_repos, root, g.argocd_namespace, tuple(trace.decisions))
+        return ClusterBootstrap(cluster, tenants, g, "argocd", f"{cluster.key}-cluster", connection, releases, (), root, g.argocd_namespace, tuple(trace.decisions))
     releases = _releases(cluster.addons, cluster.key)
     trace.record(
         "mode",

@@ -23,7 +23,8 @@ from .trace import Decision, Trace, default, plan, rule, tenant as tenant_src
 IN_CLUSTER = "https://kubernetes.default.svc"  # one ArgoCD per cluster: each manages only itself
 ARGOCD_NAMESPACE = "argocd"
 PLATFORM_PROJECT = "platform"
-BOOTSTRAP_PROJECT = "default"  # the roots exist before the platform AppProject does
+ROOT_APPLICATION = "root"
+ROOT_SOURCE = ("argocd",)  # the folder of the cluster's tree the root Application syncs
 PSA_LEVEL = "restricted"
 
 DNS_NAMESPACE = "kube-system"
@@ -103,7 +104,17 @@ _ADMIN_RULES = (*_DEVELOPER_RULES, ("", ("secrets",), WRITE), ("rbac.authorizati
 # add-on Applications carry their chart's wave from the catalog (CRD-installing
 # charts at -5, ArgoCD at -10); custom resources that need the add-ons' CRDs
 # (ClusterIssuer, ClusterSecretStore) come after all of them.
-WAVES = {"projects": -20, "storage": -15, "cluster-config": 10, "database-bootstrap": 20}
+WAVES = {
+    "projects": -20,
+    "storage": -15,
+    "cluster-config": 10,
+    "database-bootstrap": 20,
+    # the children of the root Application, synced in this order, each waiting for the last to be healthy
+    "repositories": -1,
+    "root:bootstrap": 0,
+    "root:infrastructure": 1,
+    "root:apps": 2,
+}
 DATABASE_ADMIN_STORE = "database-admin"
 DATABASE_MASTER_SECRET = "master-credentials"  # Kubernetes Secret in the bootstrap namespace
 RDS_MASTER_SECRET_TAG = "aws:rds:primaryDBInstanceArn"  # RDS tags the secret it manages with its instance
