@@ -1,20 +1,21 @@
 """The add-on registry: every add-on infraplan installs, one module each (see ``base.py``).
 
 ``CHART_ADDONS`` are Helm charts (the plan's ``components``, and Argo CD by ``gitops.tool``);
-``EKS_ADDONS`` are EKS managed add-ons that need something of infraplan (an IRSA role).
+``EKS_ADDONS`` are EKS managed add-ons that need something of infraplan (an IRSA role, a
+configuration, objects in the cluster).
 Everything else derives from here: the plan's list of allowed components, the IRSA roles
 and their policies, the Helm values, the cluster configuration objects and the names."""
 
 from __future__ import annotations
 
-from . import argocd, aws_ebs_csi_driver, cert_manager, external_secrets, ingress_nginx, kube_prometheus_stack
+from . import argocd, aws_ebs_csi_driver, cert_manager, external_secrets, ingress_nginx, kube_prometheus_stack, vpc_cni
 from .base import AddOn, AddOnContext, ChartRef, EksAddOn, IrsaPolicyInputs, IrsaSpec, PolicyStatement, UnknownAddOn, chart_catalog
 
 # Order: the order in which a cluster lists its add-ons (Argo CD first: it syncs the rest).
 CHART_ADDONS: dict[str, AddOn] = {
     a.name: a for a in (argocd.ADDON, ingress_nginx.ADDON, cert_manager.ADDON, external_secrets.ADDON, kube_prometheus_stack.ADDON)
 }
-EKS_ADDONS: dict[str, EksAddOn] = {a.name: a for a in (aws_ebs_csi_driver.ADDON,)}
+EKS_ADDONS: dict[str, EksAddOn] = {a.name: a for a in (aws_ebs_csi_driver.ADDON, vpc_cni.ADDON)}
 
 PLAN_COMPONENTS: tuple[str, ...] = tuple(name for name, a in CHART_ADDONS.items() if a.listed_in_plan)
 """What a plan's ``components`` may list."""

@@ -204,3 +204,4 @@ class EksAddOn:
     name: str  # the EKS add-on name
     irsa: IrsaSpec | None = None
     config_objects: Callable[["ClusterGitOps"], dict[str, dict]] | None = None  # what the cluster needs beside it
+    configuration: Mapping[str, Any] | None = None  # configuration_values, in the add-on version's own schema

@@ -107,6 +107,11 @@ def resolve_cluster(
     roles = irsa_roles(platform, env.account_id, name)
     t.record("irsa_roles", [r.role_name for r in roles], rule("irsa-by-component", "one least-privilege role per controller the plan enables"))
     t.record(
+        "network_policies",
+        "enforced (VPC CNI enableNetworkPolicy)",
+        rule("network-policy-enforcement", "the tree's default-deny and allow policies do nothing unless the VPC CNI's network policy agent runs"),
+    )
+    t.record(
         "storage_class",
         {"name": DEFAULT_STORAGE_CLASS, "type": "gp3", "encrypted": True, "reclaim_policy": reclaim_policy(env.tier), "default": True},
         rule(

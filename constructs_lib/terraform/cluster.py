@@ -4,6 +4,7 @@ pinned managed add-ons and least-privilege IRSA roles."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import cdktf
@@ -147,6 +148,7 @@ class Cluster(Construct):
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE",
                 service_account_role_arn=self.irsa_roles[irsa.component].arn if irsa else None,
+                configuration_values=json.dumps(dict(registered.configuration), sort_keys=True) if registered and registered.configuration else None,
                 tags={"Name": f"{c.name}-{name}"},
                 depends_on=self.node_groups if name in ("coredns", "aws-ebs-csi-driver") else None,
             )
