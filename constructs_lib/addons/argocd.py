@@ -11,16 +11,26 @@ from .base import AddOn, AddOnContext
 
 # Argo CD >= 1.8 does not assess the health of Application objects, so an
 # app-of-apps would not wait for one sync wave to be healthy before the next.
-# This restores it (argo-cd docs, "App of Apps" health); sync waves then order
-# CRD-installing charts (cert-manager, external-secrets, ...) before their users.
+# This restores it (argo-cd docs, "App of Apps" health), and a child counts as
+# healthy only once it is also synced and no sync of it is running: a child whose
+# resources are healthy but whose later waves are still being applied does not
+# release the parent's next wave. Sync waves then order CRD-installing charts
+# (cert-manager, external-secrets, ...), namespaces and StorageClass before their users.
 APPLICATION_HEALTH_LUA = """hs = {}
 hs.status = "Progressing"
 hs.message = ""
-if obj.status ~= nil then
-  if obj.status.health ~= nil then
-    hs.status = obj.status.health.status
-    if obj.status.health.message ~= nil then
-      hs.message = obj.status.health.message
+if obj.status ~= nil and obj.status.health ~= nil then
+  hs.status = obj.status.health.status
+  if obj.status.health.message ~= nil then
+    hs.message = obj.status.health.message
+  end
+  if hs.status == "Healthy" then
+    if obj.status.sync == nil or obj.status.sync.status ~= "Synced" then
+      hs.status = "Progressing"
+      hs.message = "healthy, not yet synced"
+    elseif obj.status.operationState ~= nil and obj.status.operationState.phase == "Running" then
+      hs.status = "Progressing"
+      hs.message = "a sync is running"
     end
   end
 end
