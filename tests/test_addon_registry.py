@@ -161,3 +161,17 @@ def test_every_cluster_has_an_encrypted_default_storage_class_that_charts_name(e
         prometheus = yaml.safe_load((tree / "infrastructure/kube-prometheus-stack/application.yaml").read_text())
         claim = prometheus["spec"]["source"]["helm"]["valuesObject"]["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
         assert claim["storageClassName"] == sc["metadata"]["name"]
+
+
+def test_ingress_does_not_trust_client_supplied_forwarded_headers(example_synth: Path) -> None:
+    """Behind a layer-4 NLB nothing in front sets X-Forwarded-For: trusting it would let any client
+    spoof its address and pass source-range allow-lists (#11 isolation 4). The client address comes
+    from the connection, kept by externalTrafficPolicy Local."""
+    import yaml
+
+    for cluster in ("dev", "prod", "prod-org-c"):
+        app = yaml.safe_load((example_synth / "kubernetes" / cluster / "infrastructure/ingress-nginx/application.yaml").read_text())
+        controller = app["spec"]["source"]["helm"]["valuesObject"]["controller"]
+        assert controller["config"]["use-forwarded-headers"] == "false"
+        assert controller["service"]["externalTrafficPolicy"] == "Local"
+        assert controller["service"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"

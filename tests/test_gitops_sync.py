@@ -246,7 +246,6 @@ def _prometheus_selectors(s: sim.Simulation) -> list[dict]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="#11 convergence 7: ingress-nginx's ServiceMonitor lacks the release label kube-prometheus-stack selects on")
 def test_every_service_monitor_is_selected_by_a_prometheus(sims):
     missed = []
     for (key, path), s in sims.items():
@@ -260,7 +259,6 @@ def test_every_service_monitor_is_selected_by_a_prometheus(sims):
     assert not missed, report(missed)
 
 
-@pytest.mark.xfail(strict=True, reason="#11 convergence 7: cert-manager exposes metrics but creates no ServiceMonitor")
 def test_cert_manager_metrics_are_scraped(sims):
     for key, install in installs(sims, "cert-manager"):
         v = install.effective
@@ -268,7 +266,6 @@ def test_cert_manager_metrics_are_scraped(sims):
             assert sim.dig(v, "prometheus.servicemonitor.enabled") or sim.dig(v, "prometheus.podmonitor.enabled"), f"{key}: prometheus.enabled without a ServiceMonitor or PodMonitor"
 
 
-@pytest.mark.xfail(strict=True, reason="#11 convergence 7: two external-secrets replicas run without leader election")
 def test_replicated_external_secrets_elects_a_leader(sims):
     for key, install in installs(sims, "external-secrets"):
         v = install.effective
@@ -312,7 +309,6 @@ def test_add_ons_tolerate_the_system_node_group(sims):
     assert not missing, report(missing)
 
 
-@pytest.mark.xfail(strict=True, reason="#11 convergence 7: kube-prometheus-stack scrapes control-plane components EKS does not expose")
 def test_no_scrape_of_hidden_control_plane(sims):
     for key, install in installs(sims, "kube-prometheus-stack"):
         v = install.effective
@@ -320,7 +316,6 @@ def test_no_scrape_of_hidden_control_plane(sims):
         assert not on, f"{key}: {on} are scraped, but EKS does not expose them (TargetDown forever)"
 
 
-@pytest.mark.xfail(strict=True, reason="#11 convergence 7: prod's cert-manager webhook and cainjector have one replica and no PodDisruptionBudget")
 def test_production_cert_manager_is_highly_available(sims, example_plan: Path):
     tiers = {name: env.tier for name, env in load_plan(example_plan).environments.items()}
     checked = 0

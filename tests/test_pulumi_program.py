@@ -177,9 +177,11 @@ def test_gitops_none_orders_releases_by_sync_wave(plan_without_gitops):
 
     b = resolve_bootstrap(resolve_environment(load_plan(plan_without_gitops), "dev"))
     releases = {r.addon.component: r for r in b.shared.releases}
-    # ingress-nginx (wave 0) waits for the CRD-installing charts (wave -5), e.g. its ServiceMonitor needs kube-prometheus-stack
+    # ingress-nginx (wave 0) waits for the CRD-installing charts (waves -8, -5), e.g. its ServiceMonitor needs kube-prometheus-stack;
+    # cert-manager's ServiceMonitor needs it too (-8 before -5)
     assert set(releases["ingress-nginx"].after) == {"dev-cert-manager", "dev-external-secrets", "dev-kube-prometheus-stack"}
-    assert releases["cert-manager"].after == ()
+    assert releases["cert-manager"].after == ("dev-kube-prometheus-stack",)
+    assert releases["kube-prometheus-stack"].after == ()
 
 
 # --- cluster connection ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PolicyStatement
 from .ingress_nginx import INGRESS_CLASS
+from .kube_prometheus_stack import prometheus_selector_labels
 
 if TYPE_CHECKING:
     from ..plan.platform import PlatformPlan
@@ -42,7 +43,17 @@ def needs_aws(platform: PlatformPlan) -> bool:
 
 def values(ctx: AddOnContext) -> dict[str, Any]:
     role = ctx.irsa("cert-manager")
-    out: dict[str, Any] = {"crds": {"enabled": True, "keep": True}, "replicaCount": 2 if ctx.ha else 1, "prometheus": {"enabled": ctx.has("kube-prometheus-stack")}}
+    monitored = ctx.has("kube-prometheus-stack")
+    prometheus: dict[str, Any] = {"enabled": monitored}
+    if monitored:
+        prometheus["servicemonitor"] = {"enabled": True, "labels": prometheus_selector_labels()}
+    n = 2 if ctx.ha else 1
+    out: dict[str, Any] = {"crds": {"enabled": True, "keep": True}, "replicaCount": n, "prometheus": prometheus}
+    if ctx.ha:  # every certificate and every admission of a cert-manager object goes through these
+        pdb = {"enabled": True, "minAvailable": 1}
+        out["podDisruptionBudget"] = pdb
+        out["webhook"] = {"replicaCount": n, "podDisruptionBudget": pdb}
+        out["cainjector"] = {"replicaCount": n, "podDisruptionBudget": pdb}
     if role:
         out["serviceAccount"] = {"name": role.service_account, "annotations": {"eks.amazonaws.com/role-arn": role.role_arn}}
         out["securityContext"] = {"fsGroup": 1001}

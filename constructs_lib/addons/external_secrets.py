@@ -37,7 +37,10 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
     # with edit could then create a SecretStore that assumes another tenant's role through the
     # controller's identity. Tenants are bound to infraplan's own Roles; edit and view stay clean too.
     # (0.17 always aggregates into admin, which no tenant is bound to.)
-    out: dict[str, Any] = {"installCRDs": True, "replicaCount": 2 if ctx.ha else 1, "rbac": {"aggregateToEdit": False, "aggregateToView": False}}
+    n = 2 if ctx.ha else 1
+    out: dict[str, Any] = {"installCRDs": True, "replicaCount": n, "rbac": {"aggregateToEdit": False, "aggregateToView": False}}
+    if n > 1:  # two controllers reconciling the same objects race each other without a leader
+        out["leaderElect"] = True
     if role:
         out["serviceAccount"] = {"name": role.service_account, "annotations": {"eks.amazonaws.com/role-arn": role.role_arn}}
     return out

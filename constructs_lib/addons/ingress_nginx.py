@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from .base import AddOn, AddOnContext
+from .kube_prometheus_stack import prometheus_selector_labels
 
 INGRESS_CLASS = "nginx"  # the IngressClass ingress-nginx creates; app Ingresses and HTTP-01 solvers use it
+
+
+def monitor(ctx: AddOnContext) -> dict[str, Any]:
+    """Its ServiceMonitor, labelled so that kube-prometheus-stack's Prometheus selects it."""
+    if not ctx.has("kube-prometheus-stack"):
+        return {"enabled": False}
+    return {"enabled": True, "additionalLabels": prometheus_selector_labels()}
 
 
 def values(ctx: AddOnContext) -> dict[str, Any]:
@@ -16,13 +24,17 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
             "replicaCount": n,
             "minAvailable": max(1, n - 1),
             "service": {
+                "externalTrafficPolicy": "Local",
                 "annotations": {
                     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
                     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
                 }
             },
-            "metrics": {"enabled": True, "serviceMonitor": {"enabled": ctx.has("kube-prometheus-stack")}},
-            "config": {"use-forwarded-headers": "true", "server-tokens": "false"},
+            "metrics": {"enabled": True, "serviceMonitor": monitor(ctx)},
+            # Behind a layer-4 NLB there is no proxy in front that sets X-Forwarded-For: trusting the
+            # header would let any client spoof its address (and pass source-range allow-lists).
+            # The client address comes from the connection instead: externalTrafficPolicy Local keeps it.
+            "config": {"use-forwarded-headers": "false", "server-tokens": "false"},
             "ingressClassResource": {"name": INGRESS_CLASS, "enabled": True, "default": False},
             "ingressClass": INGRESS_CLASS,
         }

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .aws_ebs_csi_driver import DEFAULT_STORAGE_CLASS
-from .base import AddOn, AddOnContext
+from .base import AddOn, AddOnContext, chart_catalog
+
+
+def prometheus_selector_labels() -> dict[str, str]:
+    """The labels the chart's Prometheus selects ServiceMonitors and PodMonitors by
+    (``serviceMonitorSelectorNilUsesHelmValues``: ``release: <its release name>``)."""
+    return {"release": chart_catalog()["kube-prometheus-stack"].release}
 
 
 def values(ctx: AddOnContext) -> dict[str, Any]:
@@ -28,6 +34,12 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
         },
         "alertmanager": {"alertmanagerSpec": {"replicas": 3 if ha else 1}},
         "grafana": {"replicas": 2 if ha else 1},
+        # EKS runs the control plane itself and exposes none of these to the cluster, and kube-proxy
+        # serves its metrics on 127.0.0.1 only: scraping them would page TargetDown forever.
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        "kubeProxy": {"enabled": False},
     }
 
 
