@@ -106,6 +106,10 @@ def private_tmpdir(out: Path) -> Path:
     the other runs' folders so that those of killed runs can be removed."""
     base = Path(tempfile.gettempdir()) / f"infraplan-{os.getuid()}"
     base.mkdir(mode=0o700, exist_ok=True)
+    st = os.lstat(base)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o022:
+        # in a shared /tmp, someone else may have made it (or a symlink) first: do not use it
+        raise OSError(f"{base} is not a private folder of this user")
     for entry in base.iterdir():
         pid = _staging_pid(entry.name, "run")
         if pid is not None and not _pid_alive(pid) and not entry.is_symlink():

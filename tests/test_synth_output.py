@@ -368,3 +368,18 @@ def test_synth_in_process_leaves_tmpdir_as_it_was(tmp_path: Path, example_plan: 
     for _ in range(2):
         assert synth(example_plan, tmp_path / "dist") == 0
     assert (os.environ.get("TMPDIR"), __import__("tempfile").gettempdir()) == before
+
+
+def test_a_temp_folder_someone_else_prepared_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    """In a shared /tmp another user may create infraplan-<uid> first (or a symlink to elsewhere)."""
+    import tempfile
+
+    from stacks.output import private_tmpdir
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / f"infraplan-{os.getuid()}").symlink_to(elsewhere)
+    with pytest.raises(OSError, match="not a private folder"):
+        private_tmpdir(tmp_path / "dist")
+    assert list(elsewhere.iterdir()) == []
