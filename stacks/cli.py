@@ -171,7 +171,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     for env in result.environments:
         console.print(f"  local state of {env.state_stack_name}: {result.state_dir / f'terraform.{env.state_stack_name}.tfstate'}", style="dim")
     if result.kept:
-        console.print(f"  kept {len(result.kept)} files others wrote into the output (e.g. {result.kept[0]})", style="dim")
+        console.print(f"  kept what other tools wrote into the output: {len(result.kept)} entries (e.g. {result.kept[0]})", style="dim")
     console.print(f"Done in {result.seconds:.1f} s.")
     return 0
 
