@@ -112,3 +112,32 @@ def aws_schema(example_synth: Path, terraform_cli_config: dict[str, str], tmp_pa
 
 def load_stack(out: Path, stack: str) -> dict:
     return json.loads((out / "terraform" / "stacks" / stack / "cdk.tf.json").read_text())
+
+
+# --- lanes ----------------------------------------------------------------------------------------
+# The fast lane (`./dev test -m "not slow and not deploy"`, well under 30 s) is pure Python: the
+# plan model, resolution, the renderers' objects. Everything that runs terraform, kubectl, checkov,
+# a database, a subprocess or a full synth is `slow` and runs in CI with the deploy tests.
+SLOW_FIXTURES = {"example_synth", "terraform_cli_config", "aws_schema", "moto_server", "moto_factory", "builds", "sims", "views"}
+SLOW_MODULES = {
+    "test_checkov",
+    "test_cli",
+    "test_database_bootstrap",
+    "test_gitops_crds",
+    "test_gitops_sync",
+    "test_gitops_validate",
+    "test_hostile_corpus",
+    "test_injection",
+    "test_multi_region",
+    "test_plan_properties",
+    "test_provider_schema",
+    "test_synth_output",
+    "test_terraform_validate",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
+        if module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
