@@ -13,6 +13,7 @@ import yaml
 
 from constructs_lib.kubernetes.tree import render_environment
 from constructs_lib.plan import load_plan
+from constructs_lib.kubernetes.external_secrets import DATA_FROM_DEFAULTS
 from constructs_lib.resolve.addons import chart_catalog, resolve_addons
 from constructs_lib.resolve.environment import resolve_plan
 from constructs_lib.resolve.gitops import namespace_quota, split_cpu, split_memory
@@ -243,7 +244,7 @@ def test_values_match_terraform(example_synth: Path, envs):
                     assert app.database_secret in secrets
             if t.database is not None:  # the bootstrap reads the secret Terraform writes
                 es = load(root / f"infrastructure/database-bootstrap/manifests/externalsecret-{t.name}-credentials.yaml")
-                assert es["spec"]["dataFrom"][0]["extract"]["key"] == t.database.secret_name and t.database.secret_name in secrets
+                assert es["spec"]["dataFrom"] == [{"extract": {**DATA_FROM_DEFAULTS["extract"], "key": t.database.secret_name}}] and t.database.secret_name in secrets
         admin = load(root / "infrastructure/external-secrets/clustersecretstore-database-admin.yaml")["spec"]["provider"]["aws"]["role"]
         assert admin == cluster.database_admin.role_arn and cluster.database_admin.role_name in roles
         instances = {i["identifier"] for i in tf["aws_db_instance"].values()}
