@@ -388,5 +388,6 @@ def test_every_object_has_one_owner_and_the_roots_sync_in_order(example_synth: P
         assert all(load(p)["spec"]["project"] == "platform" for p in (cluster / "argocd/applications").glob("[bi]*.yaml") if p.name != "kustomization.yaml")
         default = load(cluster / "argocd/projects/default.yaml")["spec"]
         assert default["sourceRepos"] == [] and default["destinations"] == [] and default["clusterResourceWhitelist"] == []
+        assert default["namespaceResourceBlacklist"] == [{"group": "*", "kind": "*"}]
         template = load(cluster / "argocd/applications/apps.yaml")["spec"]["template"]["spec"]["syncPolicy"]
         assert "SkipDryRunOnMissingResource=true" in template["syncOptions"] and template["retry"]["limit"] > 0

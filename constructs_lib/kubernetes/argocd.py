@@ -99,7 +99,14 @@ def locked_default_project(g: ClusterGitOps, wave: int) -> dict[str, Any]:
         "apiVersion": API,
         "kind": "AppProject",
         "metadata": meta,
-        "spec": {"description": "locked by infraplan: use the platform or a tenant project", "sourceRepos": [], "destinations": [], "clusterResourceWhitelist": [], "namespaceResourceWhitelist": []},
+        # ArgoCD treats an absent whitelist as "everything": deny every namespaced kind explicitly.
+        "spec": {
+            "description": "locked by infraplan: use the platform or a tenant project",
+            "sourceRepos": [],
+            "destinations": [],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceBlacklist": [{"group": "*", "kind": "*"}],
+        },
     }
 
 

@@ -237,11 +237,7 @@ def _pg_version(value: str) -> str:
         hint = f"write '{major}' (RDS picks its default {major}.x) or one of {', '.join(offered[major])}"
     else:
         hint = f"majors: {majors}; or a listed minor such as {', '.join(m[-1] for m in offered.values())}"
-    return _raise(FieldValueError((), f"RDS for PostgreSQL does not offer engine version '{value}' (constructs_lib/data/rds_postgres_versions.yaml)", hint))
-
-
-def _raise(exc: Exception) -> Any:
-    raise exc
+    raise FieldValueError((), f"RDS for PostgreSQL does not offer engine version '{value}' (constructs_lib/data/rds_postgres_versions.yaml)", hint)
 
 
 RdsPostgresVersion = Annotated[str, AfterValidator(_pg_version)]

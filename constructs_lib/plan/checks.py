@@ -330,27 +330,27 @@ def _derived_name_checks(
         claim(owner, "GitOps folder", key, "plan")
         claim(owner, "Terraform stack", stack, "plan")
         claim(owner, "EKS cluster", name, account)
-        claim(owner, "IAM role", f"{name}-cluster", account)  # terraform/cluster.py
-        claim(owner, "IAM role", f"{name}-nodes", account)
+        claim(owner, "IAM role", names.cluster_role(name), account)
+        claim(owner, "IAM role", names.node_role(name), account)
         for role in irsa_roles(platform, account, name):
             claim(owner, "IAM role", role.role_name, account)
         claim(owner, "IAM role", names.database_admin_role(name), account)
-        claim(owner, "KMS alias", f"{name}-eks-secrets", account)
-        claim(owner, "KMS alias", f"{name}-eks-logs", account)
-        claim(owner, "CloudWatch log group", f"/aws/eks/{name}/cluster", account)
-        if network:  # terraform/network.py
-            claim(owner, "IAM role", f"{name}-flow-logs", account)
-            claim(owner, "KMS alias", f"{name}-flow-logs", account)
+        claim(owner, "KMS alias", names.eks_secrets_key_alias(name), account)
+        claim(owner, "KMS alias", names.eks_logs_key_alias(name), account)
+        claim(owner, "CloudWatch log group", names.eks_log_group(name), account)
+        if network:  # the cluster's VPC carries its name
+            claim(owner, "IAM role", names.flow_logs_role(name), account)
+            claim(owner, "KMS alias", names.flow_logs_key_alias(name), account)
             claim(owner, "CloudWatch log group", names.flow_log_group(name), account)
 
     def database(owner: _Owner, account: str, identifier: str) -> None:
         claim(owner, "RDS instance", identifier, account)
-        claim(owner, "IAM role", f"{identifier}-monitoring", account)  # terraform/database.py
-        claim(owner, "KMS alias", f"{identifier}-rds", account)
+        claim(owner, "IAM role", names.rds_monitoring_role(identifier), account)
+        claim(owner, "KMS alias", names.rds_key_alias(identifier), account)
 
     def node_groups(owner: _Owner, account: str, cluster_name: str, env: EnvironmentPlan) -> None:
-        for group in env.cluster.node_groups:  # terraform/cluster.py: one launch template per node group
-            claim(owner, "launch template", f"{cluster_name}-{group.name}", account)
+        for group in env.cluster.node_groups:  # one launch template per node group
+            claim(owner, "launch template", names.node_launch_template(cluster_name, group.name), account)
 
     def tenant_access(owner: _Owner, account: str, cluster_name: str, tname: str, tenant: TenantPlan) -> None:
         for role in GROUP_ROLES:

@@ -6,9 +6,9 @@ Helm value it uses comes from here, and here only from the resolved model:
 
 * chart, version, namespace, release name, values: :class:`ResolvedAddon` (the
   same objects the GitOps tree renders into ArgoCD Applications);
-* Helm repository Secret names, the ArgoCD namespace, the GitOps repo, revision
-  and tree path: :func:`resolve_cluster_gitops` (the same object the GitOps
-  renderer reads).
+* the platform AppProject, the ArgoCD namespace, the GitOps repo, revision and
+  tree path: :func:`resolve_cluster_gitops` (the same object the GitOps renderer
+  reads).
 
 New decisions made here (each recorded as a :class:`Decision`):
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .addons import ResolvedAddon
-from .gitops import PLATFORM_PROJECT, ROOT_APPLICATION, ROOT_SOURCE, ClusterGitOps, HelmRepo, resolve_cluster_gitops
+from .gitops import PLATFORM_PROJECT, ROOT_APPLICATION, ROOT_SOURCE, ClusterGitOps, resolve_cluster_gitops
 from .model import ResolvedCluster, ResolvedEnvironment, ResolvedTenant
 from .trace import Decision, Trace, default, plan, rule
 
@@ -83,7 +83,6 @@ class ClusterBootstrap:
     provider_name: str
     connection: ClusterConnection
     releases: tuple[HelmRelease, ...]
-    helm_repos: tuple[HelmRepo, ...]  # repository Secrets the bootstrap itself creates: none (the root owns the tree's)
     root: RootApplication | None  # argocd mode only
     argocd_namespace: str | None
     decisions: tuple[Decision, ...]
@@ -158,7 +157,7 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
                 "the bootstrap creates only the root and the platform project, so every object has one owner",
             ),
         )
-        return ClusterBootstrap(cluster, tenants, g, "argocd", f"{cluster.key}-cluster", connection, releases, (), root, g.argocd_namespace, tuple(trace.decisions))
+        return ClusterBootstrap(cluster, tenants, g, "argocd", f"{cluster.key}-cluster", connection, releases, root, g.argocd_namespace, tuple(trace.decisions))
     releases = _releases(cluster.addons, cluster.key)
     trace.record(
         "mode",
@@ -169,7 +168,7 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
             "then the tree's guarded namespaces, cluster configuration and tenant database bootstrap; apps are the team's to deploy",
         ),
     )
-    return ClusterBootstrap(cluster, tenants, g, "helm", f"{cluster.key}-cluster", connection, releases, (), None, None, tuple(trace.decisions))
+    return ClusterBootstrap(cluster, tenants, g, "helm", f"{cluster.key}-cluster", connection, releases, None, None, tuple(trace.decisions))
 
 
 def resolve_bootstrap(env: ResolvedEnvironment) -> EnvironmentBootstrap:

@@ -43,6 +43,50 @@ def flow_log_group(network: str) -> str:
     return f"/aws/vpc/{network}/flow-logs"
 
 
+# Account-scoped names the Terraform constructs give; `validate` checks them for collisions.
+
+
+def flow_logs_role(network: str) -> str:
+    return f"{network}-flow-logs"
+
+
+def flow_logs_key_alias(network: str) -> str:
+    return f"{network}-flow-logs"
+
+
+def cluster_role(cluster: str) -> str:
+    return f"{cluster}-cluster"
+
+
+def node_role(cluster: str) -> str:
+    return f"{cluster}-nodes"
+
+
+def node_launch_template(cluster: str, node_group: str) -> str:
+    return f"{cluster}-{node_group}"
+
+
+def eks_secrets_key_alias(cluster: str) -> str:
+    return f"{cluster}-eks-secrets"
+
+
+def eks_logs_key_alias(cluster: str) -> str:
+    return f"{cluster}-eks-logs"
+
+
+def eks_log_group(cluster: str) -> str:
+    """The log group EKS itself writes control-plane logs to (its name is fixed by EKS)."""
+    return f"/aws/eks/{cluster}/cluster"
+
+
+def rds_monitoring_role(identifier: str) -> str:
+    return f"{identifier}-monitoring"
+
+
+def rds_key_alias(identifier: str) -> str:
+    return f"{identifier}-rds"
+
+
 def db_identifier(platform: str, env: str, tenant: str | None = None) -> str:
     base = cluster_name(platform, env, tenant)
     return f"{base}-pg"

@@ -43,19 +43,19 @@ class Cluster(Construct):
     def __init__(self, scope: Construct, id: str, props: ClusterProps):
         super().__init__(scope, id)
         c = props.cluster
-        self.kms = EncryptionKey(self, "kms", alias=f"{c.name}-eks-secrets", description=f"EKS secrets envelope encryption for {c.name}", account_id=props.account_id)
+        self.kms = EncryptionKey(self, "kms", alias=names.eks_secrets_key_alias(c.name), description=f"EKS secrets envelope encryption for {c.name}", account_id=props.account_id)
         log_group = EncryptedLogGroup(
             self,
             "control_plane_logs",
-            name=f"/aws/eks/{c.name}/cluster",
+            name=names.eks_log_group(c.name),
             retention_days=c.log_retention_days,
-            key_alias=f"{c.name}-eks-logs",
+            key_alias=names.eks_logs_key_alias(c.name),
             description=f"EKS control-plane logs of {c.name}",
             account_id=props.account_id,
             region=props.region,
         )
 
-        cluster_role = iam.IamRole(self, "cluster_role", name=f"{c.name}-cluster", assume_role_policy=policy.assume_by_service("eks.amazonaws.com"), tags={"Name": f"{c.name}-cluster"})
+        cluster_role = iam.IamRole(self, "cluster_role", name=names.cluster_role(c.name), assume_role_policy=policy.assume_by_service("eks.amazonaws.com"), tags={"Name": names.cluster_role(c.name)})
         cluster_attach = iam.IamRolePolicyAttachment(self, "cluster_policy", role=cluster_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/AmazonEKSClusterPolicy")
         # The managed policy has no rights on our key: envelope encryption needs these.
         cluster_kms = iam.IamRolePolicy(
@@ -95,7 +95,7 @@ class Cluster(Construct):
         self.tenant_secrets_roles = self._tenant_secrets_roles(c, props)
 
         # Nodes.
-        node_role = iam.IamRole(self, "node_role", name=f"{c.name}-nodes", assume_role_policy=policy.assume_by_service("ec2.amazonaws.com"), tags={"Name": f"{c.name}-nodes"})
+        node_role = iam.IamRole(self, "node_role", name=names.node_role(c.name), assume_role_policy=policy.assume_by_service("ec2.amazonaws.com"), tags={"Name": names.node_role(c.name)})
         node_attachments = [
             iam.IamRolePolicyAttachment(self, f"node_{name}", role=node_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/{name}") for name in NODE_POLICIES
         ]
@@ -104,7 +104,7 @@ class Cluster(Construct):
             lt = eks.LaunchTemplate(
                 self,
                 f"lt_{ng.name}",
-                name=f"{c.name}-{ng.name}",
+                name=names.node_launch_template(c.name, ng.name),
                 description=f"Nodes of {c.name}/{ng.name}: IMDSv2 only (hop limit 1), encrypted gp3 root volume",
                 update_default_version=True,
                 # IMDSv2 only, and a hop limit of 1: pods (on IRSA) cannot reach the node's credentials.

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
+from ..resolve import names
 from ..resolve.model import DatabaseAdminRole, ResolvedDatabase
 from . import policy
 from .aws import iam, rds, vpc
@@ -32,13 +33,13 @@ class Database(Construct):
     def __init__(self, scope: Construct, id: str, props: DatabaseProps):
         super().__init__(scope, id)
         db = props.database
-        self.kms = EncryptionKey(self, "kms", alias=f"{db.identifier}-rds", description=f"Storage, secret and Performance Insights of {db.identifier}", account_id=props.account_id)
+        self.kms = EncryptionKey(self, "kms", alias=names.rds_key_alias(db.identifier), description=f"Storage, secret and Performance Insights of {db.identifier}", account_id=props.account_id)
         monitoring_role = None
         if db.monitoring_interval_seconds:
             monitoring_role = iam.IamRole(
                 self,
                 "monitoring_role",
-                name=f"{db.identifier}-monitoring",
+                name=names.rds_monitoring_role(db.identifier),
                 assume_role_policy=policy.assume_by_service("monitoring.rds.amazonaws.com"),
                 tags={"Name": f"{db.identifier}-monitoring"},
             )

@@ -121,7 +121,7 @@ class Network(Construct):
             "flow_logs",
             name=names.flow_log_group(net.name),
             retention_days=net.flow_logs_retention_days,
-            key_alias=f"{net.name}-flow-logs",
+            key_alias=names.flow_logs_key_alias(net.name),
             description=f"VPC flow logs of {net.name}",
             account_id=props.account_id,
             region=props.region,
@@ -130,7 +130,7 @@ class Network(Construct):
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}],
         }
-        role = iam.IamRole(self, "flow_logs_role", name=f"{net.name}-flow-logs", assume_role_policy=json.dumps(assume, sort_keys=True), tags={"Name": f"{net.name}-flow-logs"})
+        role = iam.IamRole(self, "flow_logs_role", name=names.flow_logs_role(net.name), assume_role_policy=json.dumps(assume, sort_keys=True), tags={"Name": names.flow_logs_role(net.name)})
         iam.IamRolePolicy(
             self,
             "flow_logs_policy",
