@@ -22,6 +22,11 @@ PROJECT = "infraplan"  # the name in Pulumi.yaml
 OFFLINE_KUBECONFIG = "offline-preview: no cluster"  # what providers get in the offline preview
 
 
+def offline_credential(config_key: str) -> str:
+    """What the GitOps repository Secret holds in the offline preview: the name of the config key, no secret."""
+    return f"offline-preview: secret config {config_key}"
+
+
 @dataclass
 class RecordedResource:
     typ: str
@@ -29,6 +34,21 @@ class RecordedResource:
     inputs: dict[str, Any]
     provider: str | None
     custom: bool | None
+    # the resource options the engine would act on (retain_on_delete, ignore_changes, depends_on by name):
+    # MockResourceArgs carries none, so a stack transformation records them (RecordingMocks.capture_options)
+    options: dict[str, Any] = field(default_factory=dict)
+    secret_paths: tuple[str, ...] = ()  # the inputs the program passed as secrets, as dotted paths
+
+
+def secret_paths(value: Any, path: str = "") -> list[str]:
+    """Where ``value`` holds secret envelopes."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return [path]
+        return [p for k, v in value.items() for p in secret_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for n, v in enumerate(value) for p in secret_paths(v, f"{path}[{n}]")]
+    return []
 
 
 def unwrap_secrets(value: Any) -> Any:
@@ -47,10 +67,25 @@ class RecordingMocks(pulumi.runtime.Mocks):
     """Mocks that record every resource the program registers and echo its inputs back as outputs."""
 
     resources: list[RecordedResource] = field(default_factory=list)
+    options: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def capture_options(self, args: pulumi.ResourceTransformationArgs) -> None:
+        """A stack transformation: sees every resource's options before it is registered, changes nothing."""
+        o = args.opts
+        self.options[(args.type_, args.name)] = {
+            "retain_on_delete": bool(o.retain_on_delete),
+            "ignore_changes": list(o.ignore_changes or []),
+            "protect": bool(o.protect),
+            "delete_before_replace": bool(o.delete_before_replace),
+            "depends_on": sorted(d._name for d in (o.depends_on or []) if isinstance(d, pulumi.Resource)),  # type: ignore[union-attr]
+        }
+        return None
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        self.resources.append(RecordedResource(args.typ, args.name, unwrap_secrets(dict(args.inputs)), args.provider, args.custom))
-        return f"{args.name}-id", dict(args.inputs)
+        inputs = dict(args.inputs)
+        options = self.options.get((args.typ, args.name), {})
+        self.resources.append(RecordedResource(args.typ, args.name, unwrap_secrets(inputs), args.provider, args.custom, options, tuple(secret_paths(inputs))))
+        return f"{args.name}-id", inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         return {}
@@ -85,6 +120,7 @@ def run_offline(program: Callable[[], dict[str, Any]], stack: str, preview: bool
 
         @pulumi.runtime.test
         def _run():
+            pulumi.runtime.register_stack_transformation(mocks.capture_options)
             return pulumi.Output.from_input(program()).apply(exports.update)
 
         _run()
@@ -96,7 +132,12 @@ def run_offline(program: Callable[[], dict[str, Any]], stack: str, preview: bool
 def offline_program(plan_dir: Path, env_name: str) -> Callable[[], dict[str, Any]]:
     from .pulumi_program import program
 
-    return lambda: program(plan_dir, env_name, kubeconfig_for=lambda cb: OFFLINE_KUBECONFIG)
+    return lambda: program(
+        plan_dir,
+        env_name,
+        kubeconfig_for=lambda cb: OFFLINE_KUBECONFIG,
+        credential_for=lambda rc: {key: offline_credential(f"{PROJECT}:{k}") for key, k in rc.config_keys.items()},
+    )
 
 
 def key_inputs(r: RecordedResource) -> str:
@@ -108,7 +149,11 @@ def key_inputs(r: RecordedResource) -> str:
     if r.typ == "kubernetes:core/v1:Secret":
         meta = i.get("metadata") or {}
         data = i.get("stringData") or {}
-        return f"{meta.get('namespace')}/{meta.get('name')} ({(meta.get('labels') or {}).get('argocd.argoproj.io/secret-type', i.get('type'))}) url {data.get('url')}"
+        credential = sorted(set(data) - {"type", "url", "name"})
+        return (
+            f"{meta.get('namespace')}/{meta.get('name')} ({(meta.get('labels') or {}).get('argocd.argoproj.io/secret-type', i.get('type'))}) url {data.get('url')}"
+            + (f", {', '.join(credential)} from secret stack config" if credential else "")
+        )
     if r.typ == "kubernetes:argoproj.io/v1alpha1:AppProject":
         meta = i.get("metadata") or {}
         spec = i.get("spec") or {}
@@ -127,6 +172,17 @@ def key_inputs(r: RecordedResource) -> str:
             kinds[obj.get("kind", "?")] = kinds.get(obj.get("kind", "?"), 0) + 1
         return f"{sum(kinds.values())} objects: " + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
     return ""
+
+
+def key_options(r: RecordedResource) -> str:
+    """The options that decide what `pulumi up` and `pulumi destroy` do to the object later."""
+    o = r.options
+    parts = []
+    if o.get("retain_on_delete"):
+        parts.append("retained on delete")
+    if o.get("ignore_changes"):
+        parts.append(f"ignores changes to {', '.join(o['ignore_changes'])}")
+    return "; ".join(parts)
 
 
 TYPE_ORDER = {"pulumi:providers:kubernetes": 0, "kubernetes:helm.sh/v3:Release": 1, "kubernetes:core/v1:Secret": 2}
@@ -153,7 +209,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal:
-        console = Console(width=240, highlight=False)
+        console = Console(width=320, highlight=False)
     plan = Path(args.plan)
     try:
         run = run_offline(offline_program(plan, args.env), stack=args.env)
@@ -168,13 +224,17 @@ def cmd_preview(args: argparse.Namespace) -> int:
     table.add_column("type", no_wrap=True)
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("key inputs")
+    table.add_column("lifecycle")
     for r in plan_order(run.resources):
-        table.add_row(r.typ, r.name, key_inputs(r))
+        table.add_row(r.typ, r.name, key_inputs(r), key_options(r))
     console.print(table)
     exports = run.exports
     console.print(f"[bold]exports[/]: environment={exports['environment']} gitopsTool={exports['gitopsTool']} argocdNamespace={exports['argocdNamespace']} rootApplication={exports['rootApplication']}")
     for key, c in exports["clusters"].items():
         versions = ", ".join(f"{k}={v}" for k, v in c["chartVersions"].items())
         console.print(f"  {key} ({c['clusterName']}, {c['mode']}): {versions}")
+    retained = [r.name for r in run.resources if r.options.get("retain_on_delete")]
+    if retained:
+        console.print(f"{len(retained)} of them stay on the cluster after `pulumi destroy` (retained: ArgoCD runs on from Git; docs/pulumi.md says how to remove it).")
     console.print(f"{len(run.resources)} resources would be created. For the real preview, with the Pulumi CLI and the cluster's credentials: [bold]pulumi preview --stack {args.env}[/] (docs/pulumi.md).")
     return 0

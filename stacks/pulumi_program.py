@@ -4,9 +4,13 @@ One stack per environment (stack name = environment name). For every cluster of
 the environment (the shared one and each dedicated tenant cluster) it creates a
 ``kubernetes`` provider and then either
 
-* ``argocd`` mode: ArgoCD as a ``helm.v3.Release``, then the tree's ``root/``
-  objects, the platform AppProject and the root app-of-apps Application (ArgoCD
-  installs and owns the rest, the Helm repository Secrets included), or
+* ``argocd`` mode: ArgoCD as a ``helm.v3.Release``, the GitOps repository credential
+  (a private repository: an ArgoCD repository Secret from secret stack config), then
+  the tree's ``root/`` objects, the platform AppProject and the root app-of-apps
+  Application (ArgoCD installs and owns the rest, the Helm repository Secrets
+  included). Pulumi installs ArgoCD once and hands it over: the tree's ``argocd``
+  Application upgrades it from Git, so the release ignores later version and values
+  changes, and ``pulumi destroy`` or a replacement retains everything (docs/pulumi.md), or
 * ``helm`` mode (``gitops.tool: none``): the tree's default StorageClass, every
   add-on as a ``helm.v3.Release``, then, as ``yaml.v2.ConfigGroup``s of the same
   objects the GitOps tree holds, the guarded tenant namespaces, the add-ons' cluster
@@ -29,18 +33,39 @@ from typing import Any, Callable
 import pulumi
 import pulumi_kubernetes as k8s
 
+from constructs_lib.kubernetes.argocd import git_repository_secret
 from constructs_lib.kubernetes.tree import objects_without_gitops, root_objects
 from constructs_lib.plan import load_plan
-from constructs_lib.resolve.bootstrap import CONFIG_NAMESPACE, DEFAULT_PLAN_DIR, ClusterBootstrap, ClusterConnection, EnvironmentBootstrap, HelmRelease, resolve_bootstrap
+from constructs_lib.resolve.bootstrap import (
+    CONFIG_NAMESPACE,
+    DEFAULT_PLAN_DIR,
+    ClusterBootstrap,
+    ClusterConnection,
+    EnvironmentBootstrap,
+    HelmRelease,
+    RepositoryCredential,
+    resolve_bootstrap,
+)
 from constructs_lib.resolve.environment import resolve_environment
 
 ROOT = Path(__file__).resolve().parents[1]  # the folder holding Pulumi.yaml
 
 KubeconfigSource = Callable[[ClusterBootstrap], pulumi.Input[str]]
+# The credential keys of the GitOps repository Secret (username/password or sshPrivateKey), as secret inputs.
+RepositoryCredentialSource = Callable[[RepositoryCredential], dict[str, pulumi.Input[str]]]
+
+# Once ArgoCD runs, its own Application (bootstrap/argocd/install) upgrades it from Git: a chart
+# version or values change in the plan reaches the cluster through Git, never through `pulumi up`
+# (Helm's record of the release stays at the first install; a Pulumi upgrade would fight ArgoCD).
+ARGOCD_HANDED_OVER = ["chart", "version", "repositoryOpts", "values"]
 
 
 class ClusterConnectionMissing(Exception):
     pass
+
+
+class RepositoryCredentialMissing(pulumi.RunError):
+    """A private GitOps repository, and no credential in the stack config: without it ArgoCD syncs nothing."""
 
 
 def eks_kubeconfig(cluster_name: str, region: str, endpoint: str, certificate_authority: str, aws_profile: str | None = None) -> str:
@@ -89,7 +114,23 @@ def kubeconfig_from_config(cb: ClusterBootstrap) -> pulumi.Input[str]:
     return pulumi.Output.secret(eks_kubeconfig(c.cluster_name, c.region, endpoint, ca, config.get("awsProfile")))
 
 
-def _release(release: HelmRelease, provider: k8s.Provider, depends_on: list[pulumi.Resource]) -> k8s.helm.v3.Release:
+def repository_credential_from_config(rc: RepositoryCredential) -> dict[str, pulumi.Input[str]]:
+    """The credential of the GitOps repository from secret stack config (docs/gitops.md); every key is required."""
+    config = pulumi.Config(CONFIG_NAMESPACE)
+    values = {key: config.get_secret(config_key) for key, config_key in rc.config_keys.items()}
+    missing = [rc.config_keys[k] for k, v in values.items() if v is None]
+    if missing:
+        how = {"username": "<any non-empty name for a token, else the user>", "password": "<a token that can read the repository>", "sshPrivateKey": "< <the deploy key's private key file>"}
+        lines = "\n".join(f"  pulumi config set --secret {CONFIG_NAMESPACE}:{k} {how[key]}" for key, k in rc.config_keys.items())
+        raise RepositoryCredentialMissing(
+            f"gitops.repository_auth is {rc.auth}, but the stack config lacks {', '.join(f'{CONFIG_NAMESPACE}:{k}' for k in missing)}: "
+            f"ArgoCD could not read {rc.url}. Set the credential as secret config:\n{lines}\n(see docs/gitops.md)"
+        )
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _release(release: HelmRelease, provider: k8s.Provider, depends_on: list[pulumi.Resource], handed_over: bool = False) -> k8s.helm.v3.Release:
+    """``handed_over``: ArgoCD manages the release after the first sync; Pulumi installs it once and never deletes it."""
     a = release.addon
     c = a.chart
     return k8s.helm.v3.Release(
@@ -103,7 +144,9 @@ def _release(release: HelmRelease, provider: k8s.Provider, depends_on: list[pulu
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=c.repo_url),
             values=a.values,
         ),
-        opts=pulumi.ResourceOptions(provider=provider, depends_on=depends_on),
+        opts=pulumi.ResourceOptions(
+            provider=provider, depends_on=depends_on, retain_on_delete=handed_over or None, ignore_changes=ARGOCD_HANDED_OVER if handed_over else None
+        ),
     )
 
 
@@ -136,13 +179,16 @@ def storage_first(cb: ClusterBootstrap, provider: k8s.Provider) -> list[pulumi.R
     return []
 
 
-def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str]) -> dict[str, Any]:
+def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str], credential: dict[str, pulumi.Input[str]] | None = None) -> dict[str, Any]:
     """The resources of one cluster; returns its exports."""
-    provider = k8s.Provider(cb.provider_name, kubeconfig=kubeconfig)
+    # enable_secret_mutable: a new repository credential updates its Secret in place instead of the
+    # default delete-then-create of a named Secret (pulumi-kubernetes forceNewProperties), which would
+    # leave ArgoCD without a credential in between.
+    provider = k8s.Provider(cb.provider_name, kubeconfig=kubeconfig, enable_secret_mutable=True)
     releases: dict[str, k8s.helm.v3.Release] = {}
     storage = storage_first(cb, provider) if cb.mode == "helm" else []  # with ArgoCD, the bootstrap root applies it
     for r in cb.releases:  # in catalog order; every release waits for those of earlier sync waves
-        releases[r.resource_name] = _release(r, provider, [*storage, *(releases[n] for n in r.after)])
+        releases[r.resource_name] = _release(r, provider, [*storage, *(releases[n] for n in r.after)], handed_over=cb.mode == "argocd")
 
     exports: dict[str, Any] = {
         "clusterName": cb.cluster.name,
@@ -154,8 +200,27 @@ def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str]) -> di
     if cb.mode == "argocd":
         assert cb.root is not None
         # Exactly the tree's root/ objects (the platform AppProject, then the root Application);
-        # everything else, the repository Secrets included, belongs to ArgoCD through the root.
+        # everything else, the Helm repository Secrets included, belongs to ArgoCD through the root.
+        # All are retained on delete: `pulumi destroy` must not take the root and the platform
+        # project from a running GitOps tree (nothing would sync argocd/ any more, and every
+        # Application of the platform project, ArgoCD's own included, would be refused).
         created: list[pulumi.Resource] = list(releases.values())
+        rc = cb.repository_credential
+        if rc is not None:
+            # The bootstrap's alone (not in the tree): ArgoCD needs it before it can read the
+            # repository, and must neither overwrite nor prune it.
+            assert credential is not None
+            secret = git_repository_secret(rc.namespace, rc.secret_name, rc.url, {})
+            created.append(
+                k8s.core.v1.Secret(
+                    f"{cb.key}-{rc.secret_name}",
+                    metadata=secret["metadata"],
+                    type=secret["type"],
+                    string_data={**secret["stringData"], **{k: pulumi.Output.secret(v) for k, v in credential.items()}},
+                    opts=pulumi.ResourceOptions(provider=provider, depends_on=list(created), retain_on_delete=True),
+                )
+            )
+            exports["repositorySecret"] = f"{rc.namespace}/{rc.secret_name}"
         for name, obj in root_objects(cb.gitops).items():
             created.append(
                 k8s.apiextensions.CustomResource(
@@ -164,7 +229,7 @@ def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str]) -> di
                     kind=obj["kind"],
                     metadata=obj["metadata"],
                     spec=obj["spec"],
-                    opts=pulumi.ResourceOptions(provider=provider, depends_on=list(created)),
+                    opts=pulumi.ResourceOptions(provider=provider, depends_on=list(created), retain_on_delete=True),
                 )
             )
         root = cb.root
@@ -172,9 +237,15 @@ def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str]) -> di
     return exports
 
 
-def bootstrap_environment(bootstrap: EnvironmentBootstrap, kubeconfig_for: KubeconfigSource = kubeconfig_from_config) -> dict[str, Any]:
-    """Every cluster of the environment; returns the stack exports."""
-    clusters = {cb.key: bootstrap_cluster(cb, kubeconfig_for(cb)) for cb in bootstrap.clusters}
+def bootstrap_environment(
+    bootstrap: EnvironmentBootstrap, kubeconfig_for: KubeconfigSource = kubeconfig_from_config, credential_for: RepositoryCredentialSource = repository_credential_from_config
+) -> dict[str, Any]:
+    """Every cluster of the environment; returns the stack exports. Every connection and credential
+    is looked up before the first resource, so a missing one fails before anything is created."""
+    inputs = {
+        cb.key: (kubeconfig_for(cb), credential_for(cb.repository_credential) if cb.repository_credential else None) for cb in bootstrap.clusters
+    }
+    clusters = {cb.key: bootstrap_cluster(cb, *inputs[cb.key]) for cb in bootstrap.clusters}
     shared = clusters[bootstrap.shared.key]
     return {
         "environment": bootstrap.environment.name,
@@ -200,10 +271,16 @@ def environment_from_stack() -> str:
     return pulumi.Config(CONFIG_NAMESPACE).get("environment") or pulumi.get_stack()
 
 
-def program(plan_dir: Path | None = None, env_name: str | None = None, kubeconfig_for: KubeconfigSource = kubeconfig_from_config) -> dict[str, Any]:
+def program(
+    plan_dir: Path | None = None,
+    env_name: str | None = None,
+    kubeconfig_for: KubeconfigSource = kubeconfig_from_config,
+    credential_for: RepositoryCredentialSource = repository_credential_from_config,
+) -> dict[str, Any]:
     """The whole program (without ``pulumi.export``): used by ``pulumi_main``, the offline preview and the tests."""
     bootstrap = load_bootstrap(plan_dir or plan_dir_from_config(), env_name or environment_from_stack())
-    return bootstrap_environment(bootstrap, kubeconfig_for)
+    return bootstrap_environment(bootstrap, kubeconfig_for, credential_for)
+
 
 
 def main() -> None:

@@ -149,10 +149,12 @@ def installs(sims, chart: str):
     return [(key, app.install) for key, app in helm_apps(sims) if app.install.chart == chart]
 
 
-@pytest.mark.xfail(strict=True, reason="#11 convergence 5: only Helm repository Secrets exist; nothing lets ArgoCD read a private GitOps repository")
 def test_argocd_can_read_the_gitops_repository(sims, example_plan: Path, example_synth: Path):
-    """Before anything syncs, the bootstrap gives ArgoCD a credential for the GitOps repository (from a secret input, never from Git)."""
-    repo = load_plan(example_plan).platform.gitops.repo_url
+    """#11 convergence 5: before anything syncs, the bootstrap gives ArgoCD a credential for the
+    (private, in the example) GitOps repository, from a secret input, never from Git."""
+    gitops = load_plan(example_plan).platform.gitops
+    assert gitops.repository_auth != "none", "the example plan's GitOps repository is private"
+    repo = gitops.repo_url
     for (key, path), s in sims.items():
         if path != PULUMI:
             continue

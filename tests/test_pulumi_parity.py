@@ -1,6 +1,7 @@
 """Parity of the Pulumi bootstrap with the synthesized GitOps tree (``infraplan synth``):
-the same chart versions and values as the ArgoCD Applications, the same repository
-Secrets, and a root Application over the roots that exist in the tree."""
+the same chart versions and values as the ArgoCD Applications, a root Application over
+the roots that exist in the tree, and a GitOps repository credential that the tree
+never holds."""
 
 from __future__ import annotations
 
@@ -105,4 +106,47 @@ def test_pulumi_applies_exactly_the_trees_root_folder(example_synth, example_pla
         synced = {(o["kind"], o["metadata"]["name"]) for p in (example_synth / root["spec"]["source"]["path"]).rglob("*.yaml") if p.name != "kustomization.yaml" for o in [_load(p)]}
         assert {("Application", "bootstrap"), ("Application", "infrastructure"), ("ApplicationSet", "apps"), ("AppProject", "default")} <= synced
         assert not synced & {(o["kind"], o["metadata"]["name"]) for o in want}  # nothing both applied by Pulumi and synced
-    assert run.mocks.of_type("kubernetes:core/v1:Secret") == []
+        # beside root/, only the GitOps repository credential, which nothing in the tree holds (one owner: the bootstrap)
+        secrets = [r.inputs for r in run.mocks.of_type("kubernetes:core/v1:Secret") if r.provider.split("::")[-2] == f"{cluster.key}-cluster"]
+        assert [(s["metadata"]["namespace"], s["metadata"]["name"], s["stringData"]["url"]) for s in secrets] == [("argocd", "gitops-repository", root["spec"]["source"]["repoURL"])]
+        in_tree = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for p in tree.rglob("*.yaml") if p.name != "kustomization.yaml" for o in [_load(p)]}
+        assert ("Secret", "argocd", "gitops-repository") not in in_tree
+    assert len(run.resources) == len({r.name for r in run.resources})
+
+
+def test_the_repository_credential_never_reaches_the_synthesized_files(example_plan, tmp_path, capsys):
+    """#11 convergence 5: the credential is a Pulumi secret input, never a file. With a known token in
+    the stack config the program puts it into the Secret (as a secret), and neither a synth run while
+    that config is set (the GitOps tree, Terraform, everything under dist) nor any stack output nor the
+    offline preview contains it."""
+    import pulumi.runtime
+
+    from stacks.cli import main
+    from stacks.pulumi_program import program
+    from stacks.synth import synthesize
+
+    token = "ghp_c0nv5canary0not0a0real0token"
+    config = {
+        "infraplan:gitopsRepoUsername": "x-access-token",
+        "infraplan:gitopsRepoPassword": token,
+        "infraplan:clusterEndpoint": "https://e",
+        "infraplan:clusterCertificateAuthority": "Y2E=",
+        "infraplan:clusterEndpoint-prod-org-c": "https://f",
+        "infraplan:clusterCertificateAuthority-prod-org-c": "Y2E=",
+    }
+    for env in ENVS:
+        run = run_offline(lambda: program(example_plan, env), stack=env, config=config, secret_keys=["infraplan:gitopsRepoPassword"])
+        secrets = run.mocks.of_type("kubernetes:core/v1:Secret")
+        assert secrets and all(s.inputs["stringData"]["password"] == token and "stringData" in s.secret_paths for s in secrets), env
+        assert token not in repr(run.exports), env
+    pulumi.runtime.set_all_config(config, ["infraplan:gitopsRepoPassword"])
+    try:
+        synthesize(example_plan, tmp_path / "dist")
+        assert main(["preview", "--env", "prod", "--plan", str(example_plan)]) == 0
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    assert token not in capsys.readouterr().out
+    files = [p for p in (tmp_path / "dist").rglob("*") if p.is_file()]
+    assert len(files) > 50
+    leaks = [str(p) for p in files if token.encode() in p.read_bytes()]
+    assert not leaks, leaks

@@ -13,13 +13,15 @@ def test_preview_prints_an_offline_resource_plan(capsys, example_plan):
     assert "pulumi preview --stack prod" in out
     for line in (
         ("pulumi:providers:kubernetes", "prod-org-c-cluster"),
-        ("kubernetes:helm.sh/v3:Release", "prod-argocd", "argo-cd 8.1.3", "namespace argocd"),
+        ("kubernetes:helm.sh/v3:Release", "prod-argocd", "argo-cd 8.1.3", "namespace argocd", "retained on delete; ignores changes to chart, version, repositoryOpts, values"),
+        ("kubernetes:core/v1:Secret", "prod-org-c-gitops-repository", "argocd/gitops-repository (repository)", "password, username from secret stack config", "retained on delete"),
         ("kubernetes:argoproj.io/v1alpha1:AppProject", "prod-platform-appproject", "argocd/platform", "cluster-scoped kinds allowed"),
-        ("kubernetes:argoproj.io/v1alpha1:Application", "prod-org-c-root", "project platform", "kubernetes/prod-org-c/argocd"),
+        ("kubernetes:argoproj.io/v1alpha1:Application", "prod-org-c-root", "project platform", "kubernetes/prod-org-c/argocd", "retained on delete"),
     ):
         assert any(all(part in row for part in line) for row in out.splitlines()), line
-    assert "kubernetes:core/v1:Secret" not in out  # the repository Secrets are the root Application's
-    assert "8 resources would be created" in out  # per cluster: provider, ArgoCD, platform project, root
+    assert out.count("kubernetes:core/v1:Secret") == 2  # the GitOps repository credential; the Helm repository Secrets are the root Application's
+    assert "offline-preview: secret config" not in out  # the table names the credential's source, never a value
+    assert "10 resources would be created" in out  # per cluster: provider, ArgoCD, repository credential, platform project, root
 
 
 def test_preview_gitops_none(capsys, plan_copy):

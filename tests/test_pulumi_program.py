@@ -1,5 +1,6 @@
 """The Pulumi bootstrap program under pulumi.runtime mocks: resources and their inputs per environment,
-the GitOps-none path, the cluster connection and the exports. No Pulumi CLI or cluster involved."""
+the GitOps-none path, the cluster connection, the GitOps repository credential, the hand-off of ArgoCD
+(resource options, recorded by a stack transformation) and the exports. No Pulumi CLI or cluster involved."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from constructs_lib.plan import load_plan
 from constructs_lib.resolve.environment import resolve_environment
 from constructs_lib.resolve.gitops import repo_secret_name
 from stacks.pulumi_preview import OFFLINE_KUBECONFIG, offline_program, run_offline
-from stacks.pulumi_program import ClusterConnectionMissing, eks_kubeconfig, program
+from stacks.pulumi_program import ClusterConnectionMissing, RepositoryCredentialMissing, eks_kubeconfig, program
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
@@ -21,6 +22,10 @@ APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 PROVIDER = "pulumi:providers:kubernetes"
 
 ENVS = ("dev", "staging", "prod")
+# The example's GitOps repository is private (gitops.repository_auth: https): the stack config holds its credential.
+TOKEN = "ghp_TEST0nly0fake0token0for0mocks"
+CREDENTIAL = {"infraplan:gitopsRepoUsername": "x-access-token", "infraplan:gitopsRepoPassword": TOKEN}
+CREDENTIAL_SECRETS = ["infraplan:gitopsRepoPassword"]
 
 
 @pytest.fixture(scope="module")
@@ -97,18 +102,104 @@ def test_values_differ_per_tier(runs):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_the_bootstrap_creates_no_repository_secrets_and_only_the_root_objects(runs, resolved, env):
-    """One owner per object: the repository Secrets are the root Application's (argocd/repositories);
-    Pulumi creates only ArgoCD's release, the platform AppProject and the root Application."""
+def test_the_bootstrap_creates_only_argocd_its_repository_credential_and_the_root_objects(runs, resolved, env):
+    """One owner per object: the Helm repository Secrets are the root Application's (argocd/repositories);
+    Pulumi creates only ArgoCD's release, the GitOps repository credential (which is not in the tree),
+    the platform AppProject and the root Application."""
     run = runs[env]
     for cluster, _ in resolved[env].clusters:
         mine = {(r.typ, r.name) for r in run.resources if r.provider and _provider_of(run, r) == f"{cluster.key}-cluster"}
-        assert run.mocks.of_type(SECRET) == []
         assert mine == {
             ("kubernetes:helm.sh/v3:Release", f"{cluster.key}-argocd"),
+            (SECRET, f"{cluster.key}-gitops-repository"),
             ("kubernetes:argoproj.io/v1alpha1:AppProject", f"{cluster.key}-platform-appproject"),
             ("kubernetes:argoproj.io/v1alpha1:Application", f"{cluster.key}-root"),
         }
+
+
+# --- the GitOps repository credential (#11 convergence 5) -----------------------------------------
+
+
+def test_private_repository_credential_comes_from_secret_config(example_plan, resolved):
+    """An ArgoCD repository Secret (Argo CD 3.0 util/db/repository_secrets.go: label secret-type
+    repository; url, type git, username, password) per cluster, from the stack's secret config, and
+    in place before the root Application asks ArgoCD to read the repository."""
+    config = {**CREDENTIAL, "infraplan:clusterEndpoint": "https://e", "infraplan:clusterCertificateAuthority": "Y2E=",
+              "infraplan:clusterEndpoint-prod-org-c": "https://f", "infraplan:clusterCertificateAuthority-prod-org-c": "Y2E="}
+    run = run_offline(lambda: program(example_plan, "prod"), stack="prod", config=config, secret_keys=CREDENTIAL_SECRETS)
+    repo = resolved["prod"].gitops.repo_url
+    for cluster, _ in resolved["prod"].clusters:
+        k = cluster.key
+        secret = run.mocks.named(f"{k}-gitops-repository")
+        assert _provider_of(run, secret) == f"{k}-cluster"
+        assert secret.inputs["metadata"]["name"] == "gitops-repository" and secret.inputs["metadata"]["namespace"] == "argocd"
+        assert secret.inputs["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repository"
+        assert secret.inputs["stringData"] == {"type": "git", "url": repo, "username": "x-access-token", "password": TOKEN}
+        assert "stringData" in secret.secret_paths  # a secret input: encrypted in the state, masked in the CLI
+        assert secret.options["depends_on"] == [f"{k}-argocd"]  # the argocd namespace comes with the release
+        assert f"{k}-gitops-repository" in run.mocks.named(f"{k}-root").options["depends_on"]
+        assert run.exports["clusters"][k]["repositorySecret"] == "argocd/gitops-repository"
+    assert TOKEN not in json.dumps(run.exports)
+
+
+def test_missing_repository_credential_names_the_config_keys(example_plan):
+    config = {"infraplan:clusterEndpoint": "https://e", "infraplan:clusterCertificateAuthority": "Y2E=", "infraplan:gitopsRepoUsername": "x-access-token"}
+    with pytest.raises(RepositoryCredentialMissing, match="lacks infraplan:gitopsRepoPassword: ArgoCD could not read https://github.com/acme/platform-gitops.git") as exc:
+        run_offline(lambda: program(example_plan, "dev"), stack="dev", config=config)
+    assert "pulumi config set --secret infraplan:gitopsRepoPassword" in str(exc.value)
+
+
+def test_ssh_repository_credential_is_a_deploy_key(plan_copy):
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d["gitops"].update(repo_url="git@github.com:acme/platform-gitops.git", repository_auth="ssh"))
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nTESTONLY\n-----END OPENSSH PRIVATE KEY-----\n"
+    config = {"infraplan:clusterEndpoint": "https://e", "infraplan:clusterCertificateAuthority": "Y2E=", "infraplan:gitopsRepoSshPrivateKey": key}
+    run = run_offline(lambda: program(plan_copy, "dev"), stack="dev", config=config, secret_keys=["infraplan:gitopsRepoSshPrivateKey"])
+    data = run.mocks.named("dev-gitops-repository").inputs["stringData"]
+    assert data == {"type": "git", "url": "git@github.com:acme/platform-gitops.git", "sshPrivateKey": key}
+    assert run.mocks.named("dev-root").inputs["spec"]["source"]["repoURL"] == data["url"]  # ArgoCD matches the credential by URL
+    with pytest.raises(RepositoryCredentialMissing, match="infraplan:gitopsRepoSshPrivateKey"):
+        run_offline(lambda: program(plan_copy, "dev"), stack="dev", config={k: v for k, v in config.items() if "Ssh" not in k})
+
+
+def test_public_repository_needs_no_credential(plan_copy):
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d["gitops"].pop("repository_auth"))
+    run = run_offline(lambda: program(plan_copy, "dev"), stack="dev", config={"infraplan:clusterEndpoint": "https://e", "infraplan:clusterCertificateAuthority": "Y2E="})
+    assert run.mocks.of_type(SECRET) == []
+    assert "repositorySecret" not in run.exports["clusters"]["dev"]
+    assert run.mocks.named("dev-root").options["depends_on"] == ["dev-argocd", "dev-platform-appproject"]
+
+
+def test_a_new_credential_updates_the_secret_in_place(example_plan):
+    """Rotation: a new token in the config changes only the Secret's data. pulumi-kubernetes replaces a
+    named Secret whose data changes (delete, then create: ArgoCD without a credential in between) unless
+    the provider sets enableSecretMutable (provider/pkg/provider/diff.go forceNewProperties); then it is
+    an in-place update. Neither name nor type changes, and no option forces a replacement."""
+    base = {"infraplan:clusterEndpoint": "https://e", "infraplan:clusterCertificateAuthority": "Y2E="}
+    runs = [run_offline(lambda: program(example_plan, "dev"), stack="dev", config={**base, **CREDENTIAL, "infraplan:gitopsRepoPassword": t}, secret_keys=CREDENTIAL_SECRETS) for t in (TOKEN, "rotated")]
+    before, after = (r.mocks.named("dev-gitops-repository") for r in runs)
+    assert {**before.inputs["stringData"], "password": "rotated"} == after.inputs["stringData"]
+    assert (before.inputs["metadata"], before.inputs["type"]) == (after.inputs["metadata"], after.inputs["type"]) and "immutable" not in after.inputs
+    assert not after.options["delete_before_replace"]
+    assert runs[1].mocks.named("dev-cluster").inputs["enableSecretMutable"] == "true"
+
+
+# --- hand-off to ArgoCD (#11 isolation 7) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_argocd_is_installed_once_and_never_uninstalled(runs, resolved, env):
+    """After the first sync the tree's argocd Application (bootstrap/argocd/install) manages ArgoCD: Pulumi
+    ignores later chart and values changes (they reach the cluster through Git) and retains ArgoCD, its
+    repository credential, the platform project and the root on `pulumi destroy` or a replacement."""
+    run = runs[env]
+    for cluster, _ in resolved[env].clusters:
+        k = cluster.key
+        argocd = run.mocks.named(f"{k}-argocd").options
+        assert argocd["retain_on_delete"] is True
+        assert {"chart", "version", "repositoryOpts", "values"} <= set(argocd["ignore_changes"])
+        for name in (f"{k}-gitops-repository", f"{k}-platform-appproject", f"{k}-root"):
+            assert run.mocks.named(name).options["retain_on_delete"] is True, name
+            assert run.mocks.named(name).options["ignore_changes"] == [], name  # the bootstrap's alone: `pulumi up` keeps them current
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -146,6 +237,13 @@ def test_exports(runs, resolved, env):
 def plan_without_gitops(plan_copy: Path) -> Path:
     edit_yaml(plan_copy / "platform.yaml", lambda d: d["gitops"].update(tool="none"))
     return plan_copy
+
+
+def test_gitops_none_releases_stay_pulumis(plan_without_gitops):
+    """Without GitOps nothing takes the releases over: Pulumi upgrades and uninstalls them."""
+    run = run_offline(offline_program(plan_without_gitops, "dev"), stack="dev")
+    for r in run.mocks.of_type(RELEASE):
+        assert r.options["retain_on_delete"] is False and r.options["ignore_changes"] == [], r.name
 
 
 def test_gitops_none_installs_every_addon_as_a_helm_release(plan_without_gitops):
@@ -193,6 +291,7 @@ def test_kubeconfig_built_from_terraform_eks_outputs(example_plan):
         "infraplan:clusterCertificateAuthority": "LS0tQ0E=",
         "infraplan:clusterEndpoint-prod-org-c": "https://DEF.gr7.eu-west-1.eks.amazonaws.com",
         "infraplan:clusterCertificateAuthority-prod-org-c": "LS0tQ0Ey",
+        **CREDENTIAL,
     }
     run = run_offline(lambda: program(example_plan, "prod"), stack="prod", config=config)
     providers = {p.name: json.loads(p.inputs["kubeconfig"]) for p in run.mocks.of_type(PROVIDER)}
@@ -205,7 +304,7 @@ def test_kubeconfig_built_from_terraform_eks_outputs(example_plan):
 
 def test_secret_kubeconfig_wins(example_plan):
     kubeconfig = eks_kubeconfig("acme-dev", "eu-west-1", "https://x", "Y2E=", aws_profile="dev-admin")
-    run = run_offline(lambda: program(example_plan, "dev"), stack="dev", config={"infraplan:kubeconfig": kubeconfig, "infraplan:clusterEndpoint": "https://ignored"}, secret_keys=["infraplan:kubeconfig"])
+    run = run_offline(lambda: program(example_plan, "dev"), stack="dev", config={"infraplan:kubeconfig": kubeconfig, "infraplan:clusterEndpoint": "https://ignored", **CREDENTIAL}, secret_keys=["infraplan:kubeconfig"])
     got = json.loads(run.mocks.named("dev-cluster").inputs["kubeconfig"])
     assert got["clusters"][0]["cluster"]["server"] == "https://x"
     assert got["users"][0]["user"]["exec"]["env"] == [{"name": "AWS_PROFILE", "value": "dev-admin"}]
@@ -213,12 +312,12 @@ def test_secret_kubeconfig_wins(example_plan):
 
 def test_missing_connection_says_which_terraform_outputs_to_copy(example_plan):
     with pytest.raises(ClusterConnectionMissing, match=r"infraplan:clusterEndpoint-prod-org-c.*prod-tenant-org-c") as exc:
-        run_offline(lambda: program(example_plan, "prod"), stack="prod", config={"infraplan:kubeconfig": "apiVersion: v1"})
+        run_offline(lambda: program(example_plan, "prod"), stack="prod", config={"infraplan:kubeconfig": "apiVersion: v1", **CREDENTIAL})
     assert "terraform -chdir=dist/terraform/stacks/prod-tenant-org-c output -raw cluster_endpoint" in str(exc.value)
 
 
 def test_stack_name_is_the_environment(example_plan):
-    config = {"infraplan:plan": str(example_plan), "infraplan:clusterEndpoint": "https://s", "infraplan:clusterCertificateAuthority": "Y2E="}
+    config = {"infraplan:plan": str(example_plan), "infraplan:clusterEndpoint": "https://s", "infraplan:clusterCertificateAuthority": "Y2E=", **CREDENTIAL}
     run = run_offline(lambda: program(), stack="staging", config=config)
     assert run.exports["environment"] == "staging"
     assert run.mocks.named("staging-root").inputs["spec"]["source"]["path"] == "kubernetes/staging/argocd"
@@ -245,7 +344,7 @@ def test_pulumi_main_entry_exports_the_stack_outputs(example_plan):
     assert (ROOT / project["main"]).is_file()
     for env in ENVS:
         assert (ROOT / f"Pulumi.{env}.yaml").is_file()
-    config = {"infraplan:clusterEndpoint": "https://e", "infraplan:clusterCertificateAuthority": "Y2E="}
+    config = {"infraplan:clusterEndpoint": "https://e", "infraplan:clusterCertificateAuthority": "Y2E=", **CREDENTIAL}
     run = run_offline(lambda: (runpy.run_path(str(ROOT / project["main"]), run_name="__main__"), {})[1], stack="dev", config=config)
     assert {r.name for r in run.resources} >= {"dev-cluster", "dev-argocd", "dev-root"}
     outputs = pulumi.runtime.get_root_resource().outputs

@@ -149,3 +149,11 @@ def repository_secret(g: ClusterGitOps, repo: HelmRepo, wave: int | None = None)
         "type": "Opaque",
         "stringData": {"type": "helm", "name": repo.name, "url": repo.url},
     }
+
+
+def git_repository_secret(namespace: str, name: str, url: str, credential: dict[str, Any]) -> dict[str, Any]:
+    """An ArgoCD repository Secret for a Git repository (Argo CD 3.0 ``util/db/repository_secrets.go``
+    reads ``url``, ``type``, ``username``/``password`` or ``sshPrivateKey``). Only the bootstrap builds
+    it, with ``credential`` from secret stack config: it never enters the GitOps tree."""
+    meta = {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "infraplan", "argocd.argoproj.io/secret-type": "repository"}}
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": "Opaque", "stringData": {"type": "git", "url": url, **credential}}

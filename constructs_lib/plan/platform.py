@@ -11,6 +11,7 @@ from ..addons import CHART_ADDONS, PLAN_COMPONENTS
 from ..addons import addon as registered_addon
 from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion
 from .errors import FieldValueError
+from .gitops_repository import ARGOCD_KNOWN_SSH_HOSTS, known_hosts_names, ssh_known_hosts_name
 
 Component = Literal[PLAN_COMPONENTS]  # type: ignore[valid-type]  # the add-on registry's chart add-ons
 ChartAddOn = Literal[tuple(CHART_ADDONS)]  # type: ignore[valid-type]  # the same, and argocd
@@ -52,6 +53,23 @@ class GitOpsDecision(PlanModel):
     argocd_version: str | None = Field(
         None, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$", description="Override of the catalog's ArgoCD chart version: an exact chart version such as 8.1.3."
     )
+
+    repository_auth: Literal["none", "https", "ssh"] = Field(
+        "none",
+        description="How ArgoCD reads repo_url: none (a public repository), https (username and token) or ssh (a deploy key). "
+        "The credential is Pulumi secret config, never in the plan or in Git (docs/gitops.md).",
+    )
+
+    @model_validator(mode="after")
+    def _auth_matches_url(self) -> "GitOpsDecision":
+        if self.repository_auth == "none":
+            return self
+        ssh = ssh_known_hosts_name(self.repo_url) is not None
+        if self.repository_auth == "https" and not self.repo_url.startswith("https://"):
+            raise FieldValueError(("repository_auth",), f"repository_auth is https, but repo_url '{self.repo_url}' is not an https:// URL", "use the repository's https:// URL, or repository_auth: ssh")
+        if self.repository_auth == "ssh" and not ssh:
+            raise FieldValueError(("repository_auth",), f"repository_auth is ssh, but repo_url '{self.repo_url}' is not an SSH URL", "use git@<host>:<path> or ssh://git@<host>/<path>, or repository_auth: https")
+        return self
 
     @field_validator("argocd_version")
     @classmethod
@@ -218,3 +236,19 @@ class PlatformPlan(PlanModel):
             if any(g.id == gate.id for g in self.constitution[:i]):
                 raise FieldValueError(("constitution", i, "id"), f"gate id '{gate.id}' is used twice", "gate ids are unique")
         return self
+
+    @model_validator(mode="after")
+    def _ssh_host_is_known(self) -> "PlatformPlan":
+        """ArgoCD verifies the SSH host key against argocd-ssh-known-hosts-cm, which the chart fills
+        for a few public hosts only: any other host needs its key in the plan, or https."""
+        host = ssh_known_hosts_name(self.gitops.repo_url) if self.gitops.repository_auth == "ssh" else None
+        if host is None or host in ARGOCD_KNOWN_SSH_HOSTS:
+            return self
+        extra = ((self.component_values.get("argocd") or {}).get("configs") or {}).get("ssh") or {}
+        if host in known_hosts_names(str(extra.get("extraHosts") or "")):
+            return self
+        raise FieldValueError(
+            ("gitops", "repository_auth"),
+            f"ArgoCD does not know the SSH host key of {host}: it knows only {', '.join(sorted(ARGOCD_KNOWN_SSH_HOSTS))}",
+            f"use repository_auth: https, or add the output of `ssh-keyscan {host.strip('[').split(']')[0]}` under component_values.argocd.configs.ssh.extraHosts",
+        )

@@ -24,6 +24,12 @@ New decisions made here (each recorded as a :class:`Decision`):
   owns everything else, so no object has two owners.
 * the cluster connection: which stack config keys hold the kubeconfig or the
   EKS outputs of which Terraform stack.
+* the GitOps repository credential (``gitops.repository_auth`` https or ssh): one
+  ArgoCD repository Secret per cluster, from secret stack config, owned by the
+  bootstrap alone (never in the tree, so ArgoCD neither writes nor prunes it).
+* the hand-off: in ``argocd`` mode the bootstrap installs ArgoCD once and ArgoCD
+  then upgrades itself from Git (``bootstrap/argocd/install``); nothing the
+  bootstrap creates is deleted by ``pulumi destroy`` (docs/pulumi.md).
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ from .trace import Decision, Trace, default, plan, rule
 
 CONFIG_NAMESPACE = "infraplan"  # pulumi config keys are "infraplan:<key>"
 DEFAULT_PLAN_DIR = "environments"
+GITOPS_REPO_SECRET = "gitops-repository"  # not repo-<host>: the tree's Helm repository Secrets use that prefix
+# Stack config keys of the GitOps repository credential (one per stack: every cluster of it reads the same repo).
+GITOPS_REPO_KEYS = {"https": ("gitopsRepoUsername", "gitopsRepoPassword"), "ssh": ("gitopsRepoSshPrivateKey",)}
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,22 @@ class ClusterConnection:
     cluster_name: str
     region: str
     terraform_stack: str  # the cdktf stack whose outputs describe this cluster
+
+
+@dataclass(frozen=True)
+class RepositoryCredential:
+    """The ArgoCD repository Secret that lets ArgoCD read a private GitOps repository.
+
+    ArgoCD cannot read the credential from the repository it unlocks, so the bootstrap
+    creates it from secret stack config: ``config_keys`` maps each key of the Secret
+    (``username``/``password`` for https, ``sshPrivateKey`` for ssh) to its config key.
+    """
+
+    secret_name: str
+    namespace: str
+    url: str
+    auth: str  # https | ssh
+    config_keys: dict[str, str]  # Secret key -> stack config key (without the namespace)
 
 
 @dataclass(frozen=True)
@@ -86,6 +111,7 @@ class ClusterBootstrap:
     root: RootApplication | None  # argocd mode only
     argocd_namespace: str | None
     decisions: tuple[Decision, ...]
+    repository_credential: RepositoryCredential | None = None  # argocd mode with a private repository
 
     @property
     def key(self) -> str:
@@ -154,10 +180,23 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
                 "app-of-apps",
                 "one root Application per cluster, in the platform project, over argocd/: the bootstrap, infrastructure and apps roots in sync waves 0, 1, 2 "
                 "(each waits for the one before to be healthy), the Helm repository Secrets and the locked default project; "
-                "the bootstrap creates only the root and the platform project, so every object has one owner",
+                "the bootstrap creates only the root and the platform project (and a private repository's credential, which is not in the tree), "
+                "so every object has one owner",
             ),
         )
-        return ClusterBootstrap(cluster, tenants, g, "argocd", f"{cluster.key}-cluster", connection, releases, root, g.argocd_namespace, tuple(trace.decisions))
+        trace.record(
+            "handoff",
+            {"argocd": "installed once, then upgraded by ArgoCD from Git", "on_delete": "retained"},
+            rule(
+                "one owner for ArgoCD",
+                "the tree's argocd Application (bootstrap/argocd/install) manages ArgoCD after the first sync; Pulumi ignores later chart version and "
+                "values changes and retains ArgoCD, the root and the platform project on destroy or replacement, so it never uninstalls a running GitOps tree",
+            ),
+        )
+        credential = _repository_credential(env, g.argocd_namespace, trace)
+        return ClusterBootstrap(
+            cluster, tenants, g, "argocd", f"{cluster.key}-cluster", connection, releases, root, g.argocd_namespace, tuple(trace.decisions), credential
+        )
     releases = _releases(cluster.addons, cluster.key)
     trace.record(
         "mode",
@@ -169,6 +208,24 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
         ),
     )
     return ClusterBootstrap(cluster, tenants, g, "helm", f"{cluster.key}-cluster", connection, releases, None, None, tuple(trace.decisions))
+
+
+def _repository_credential(env: ResolvedEnvironment, namespace: str, trace: Trace) -> RepositoryCredential | None:
+    auth = env.gitops.repository_auth
+    if auth == "none":
+        trace.record("repository_credential", None, plan("platform.yaml: gitops.repository_auth", "a public repository: ArgoCD reads it without a credential"))
+        return None
+    keys = dict(zip(("username", "password") if auth == "https" else ("sshPrivateKey",), GITOPS_REPO_KEYS[auth]))
+    credential = RepositoryCredential(GITOPS_REPO_SECRET, namespace, env.gitops.repo_url, auth, keys)
+    trace.record(
+        "repository_credential",
+        {"secret": f"{namespace}/{GITOPS_REPO_SECRET}", "url": credential.url, "config": [f"{CONFIG_NAMESPACE}:{k}" for k in keys.values()]},
+        plan(
+            "platform.yaml: gitops.repository_auth",
+            f"{auth}: an ArgoCD repository Secret from secret stack config, created before the root Application; never in Git, so ArgoCD does not own it",
+        ),
+    )
+    return credential
 
 
 def resolve_bootstrap(env: ResolvedEnvironment) -> EnvironmentBootstrap:

@@ -137,6 +137,7 @@ class ResolvedGitOps:
     repo_url: str
     target_revision: str
     root_path: str
+    repository_auth: str = "none"  # none | https | ssh: the bootstrap's repository credential
 
 
 @dataclass(frozen=True)
