@@ -63,7 +63,8 @@ def test_ssh_to_an_unknown_host_is_refused_until_the_plan_gives_its_key(plan_cop
 
 def test_a_non_standard_port_is_its_own_known_host(plan_copy: Path):
     gitops(plan_copy, repo_url="ssh://git@gitlab.com:2222/acme/x.git", repository_auth="ssh")
-    assert "[gitlab.com]:2222" in refusal(plan_copy)
+    text = refusal(plan_copy)
+    assert "[gitlab.com]:2222" in text and "ssh-keyscan -p 2222 gitlab.com" in text
 
 
 def test_an_unused_repository_auth_without_gitops_is_harmless(plan_copy: Path):

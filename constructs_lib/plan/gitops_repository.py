@@ -38,3 +38,11 @@ def known_hosts_names(known_hosts: str) -> set[str]:
         if fields and not fields[0].startswith("#"):
             names |= {n.lower() for n in fields[0].split(",")}
     return names
+
+
+def keyscan(known_hosts_name: str) -> str:
+    """The command that prints the host keys of ``host`` or ``[host]:port``, as known_hosts lines."""
+    if known_hosts_name.startswith("["):
+        host, port = known_hosts_name[1:].split("]:")
+        return f"ssh-keyscan -p {port} {host}"
+    return f"ssh-keyscan {known_hosts_name}"

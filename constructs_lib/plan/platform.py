@@ -11,7 +11,7 @@ from ..addons import CHART_ADDONS, PLAN_COMPONENTS
 from ..addons import addon as registered_addon
 from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion
 from .errors import FieldValueError
-from .gitops_repository import ARGOCD_KNOWN_SSH_HOSTS, known_hosts_names, ssh_known_hosts_name
+from .gitops_repository import ARGOCD_KNOWN_SSH_HOSTS, keyscan, known_hosts_names, ssh_known_hosts_name
 
 Component = Literal[PLAN_COMPONENTS]  # type: ignore[valid-type]  # the add-on registry's chart add-ons
 ChartAddOn = Literal[tuple(CHART_ADDONS)]  # type: ignore[valid-type]  # the same, and argocd
@@ -250,5 +250,5 @@ class PlatformPlan(PlanModel):
         raise FieldValueError(
             ("gitops", "repository_auth"),
             f"ArgoCD does not know the SSH host key of {host}: it knows only {', '.join(sorted(ARGOCD_KNOWN_SSH_HOSTS))}",
-            f"use repository_auth: https, or add the output of `ssh-keyscan {host.strip('[').split(']')[0]}` under component_values.argocd.configs.ssh.extraHosts",
+            f"use repository_auth: https, or add the output of `{keyscan(host)}` under component_values.argocd.configs.ssh.extraHosts",
         )
