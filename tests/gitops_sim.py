@@ -261,6 +261,146 @@ CHART_CLAIMS: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
+# Every pod template a pinned chart renders, and where it reads its scheduling: (template file
+# relative to the chart folder; values conditions that must all hold to render it, "!" negates;
+# the values prefixes of its tolerations and nodeSelector, most specific first: the charts'
+# `<own> | default .Values.global.*`, so the first non-empty one wins; kind). Charts whose
+# subcharts are pinned in ../shared/charts list them under "<subchart>/" with their values
+# prefix ("subchart": its values live under that key of the parent's; "gated_by": the template's own
+# text of a condition it does not spell as .Values.<path>). Grounded by tests/test_gitops_sync.py::test_pod_templates_are_grounded_in_the_pinned_charts:
+# each file renders the kind, reads the prefixes and the conditions, and every workload template
+# of the chart is listed. (Helm test hooks are not synced by ArgoCD and are not listed.)
+_DEPLOY, _STS, _DS, _JOB = "Deployment", "StatefulSet", "DaemonSet", "Job"
+CHART_PODS: dict[str, list[dict[str, Any]]] = {
+    "argo-cd": [
+        {"template": "templates/argocd-server/deployment.yaml", "when": (), "from": ("server", "global"), "kind": _DEPLOY},
+        {"template": "templates/argocd-repo-server/deployment.yaml", "when": (), "from": ("repoServer", "global"), "kind": _DEPLOY},
+        {"template": "templates/argocd-applicationset/deployment.yaml", "when": (), "from": ("applicationSet", "global"), "kind": _DEPLOY},
+        {"template": "templates/argocd-application-controller/statefulset.yaml", "when": ("!controller.dynamicClusterDistribution",), "from": ("controller", "global"), "kind": _STS},
+        {"template": "templates/argocd-application-controller/deployment.yaml", "when": ("controller.dynamicClusterDistribution",), "from": ("controller", "global"), "kind": _DEPLOY},
+        {"template": "templates/argocd-commit-server/deployment.yaml", "when": ("commitServer.enabled",), "from": ("commitServer", "global"), "kind": _DEPLOY},
+        {"template": "templates/argocd-notifications/deployment.yaml", "when": ("notifications.enabled",), "from": ("notifications", "global"), "kind": _DEPLOY},
+        {"template": "templates/dex/deployment.yaml", "when": ("dex.enabled",), "from": ("dex", "global"), "kind": _DEPLOY},
+        {"template": "templates/redis/deployment.yaml", "when": ("redis.enabled", "!redis-ha.enabled"), "from": ("redis", "global"), "kind": _DEPLOY, "gated_by": {"!redis-ha.enabled": "not $redisHa.enabled"}},
+        {"template": "templates/redis-secret-init/job.yaml", "when": ("redisSecretInit.enabled", "!externalRedis.host"), "from": ("redisSecretInit", "global"), "kind": _JOB},
+    ],
+    "ingress-nginx": [
+        {"template": "templates/controller-deployment.yaml", "when": ("controller.kind=Deployment",), "from": ("controller",), "kind": _DEPLOY, "gated_by": {"controller.kind=Deployment": 'eq .Values.controller.kind "Deployment"'}},
+        {"template": "templates/controller-daemonset.yaml", "when": ("controller.kind=DaemonSet",), "from": ("controller",), "kind": _DS, "gated_by": {"controller.kind=DaemonSet": 'eq .Values.controller.kind "DaemonSet"'}},
+        {"template": "templates/default-backend-deployment.yaml", "when": ("defaultBackend.enabled",), "from": ("defaultBackend",), "kind": _DEPLOY},
+        *(
+            {"template": f"templates/admission-webhooks/job-patch/{f}", "when": ("controller.admissionWebhooks.enabled", "controller.admissionWebhooks.patch.enabled", "!controller.admissionWebhooks.certManager.enabled"), "from": ("controller.admissionWebhooks.patch",), "kind": _JOB}
+            for f in ("job-createSecret.yaml", "job-patchWebhook.yaml")
+        ),
+    ],
+    "cert-manager": [
+        {"template": "templates/deployment.yaml", "when": (), "from": ("",), "kind": _DEPLOY},
+        {"template": "templates/webhook-deployment.yaml", "when": (), "from": ("webhook",), "kind": _DEPLOY},
+        {"template": "templates/cainjector-deployment.yaml", "when": ("cainjector.enabled",), "from": ("cainjector",), "kind": _DEPLOY},
+        {"template": "templates/startupapicheck-job.yaml", "when": ("startupapicheck.enabled",), "from": ("startupapicheck",), "kind": _JOB},
+    ],
+    "external-secrets": [
+        {"template": "templates/deployment.yaml", "when": ("createOperator",), "from": ("", "global"), "kind": _DEPLOY},
+        {"template": "templates/webhook-deployment.yaml", "when": ("webhook.create",), "from": ("webhook", "global"), "kind": _DEPLOY},
+        {"template": "templates/cert-controller-deployment.yaml", "when": ("certController.create", "!webhook.certManager.enabled"), "from": ("certController", "global"), "kind": _DEPLOY},
+    ],
+    "kube-prometheus-stack": [
+        {"template": "templates/prometheus-operator/deployment.yaml", "when": ("prometheusOperator.enabled",), "from": ("prometheusOperator",), "kind": _DEPLOY},
+        {"template": "templates/prometheus-operator/admission-webhooks/deployment/deployment.yaml", "when": ("prometheusOperator.enabled", "prometheusOperator.admissionWebhooks.deployment.enabled"), "from": ("prometheusOperator.admissionWebhooks.deployment",), "kind": _DEPLOY},
+        *(
+            {"template": f"templates/prometheus-operator/admission-webhooks/job-patch/{f}", "when": ("prometheusOperator.enabled", "prometheusOperator.admissionWebhooks.enabled", "prometheusOperator.admissionWebhooks.patch.enabled", "!prometheusOperator.admissionWebhooks.certManager.enabled"), "from": ("prometheusOperator.admissionWebhooks.patch",), "kind": _JOB}
+            for f in ("job-createSecret.yaml", "job-patchWebhook.yaml")
+        ),
+        # custom resources: the operator renders their StatefulSets with these tolerations and nodeSelector
+        {"template": "templates/prometheus/prometheus.yaml", "when": ("prometheus.enabled",), "from": ("prometheus.prometheusSpec",), "kind": "Prometheus"},
+        {"template": "templates/alertmanager/alertmanager.yaml", "when": ("alertmanager.enabled",), "from": ("alertmanager.alertmanagerSpec",), "kind": "Alertmanager"},
+        {"template": "templates/thanos-ruler/ruler.yaml", "when": ("thanosRuler.enabled",), "from": ("thanosRuler.thanosRulerSpec",), "kind": "ThanosRuler"},
+        {"template": "charts/crds/templates/upgrade/job.yaml", "when": ("crds.enabled", "crds.upgradeJob.enabled"), "from": ("crds.upgradeJob",), "kind": _JOB, "subchart": "crds"},
+        # the grafana subchart (pinned in ../shared/charts as grafana-9.0.0): its pod comes from _pod.tpl
+        {"template": "grafana/templates/deployment.yaml", "when": ("grafana.enabled", "!grafana.useStatefulSet"), "from": ("grafana",), "kind": _DEPLOY, "helpers": "templates/_pod.tpl", "subchart": "grafana"},
+        {"template": "grafana/templates/statefulset.yaml", "when": ("grafana.enabled", "grafana.useStatefulSet"), "from": ("grafana",), "kind": _STS, "helpers": "templates/_pod.tpl", "subchart": "grafana"},
+        {"template": "grafana/templates/image-renderer-deployment.yaml", "when": ("grafana.enabled", "grafana.imageRenderer.enabled"), "from": ("grafana.imageRenderer",), "kind": _DEPLOY, "subchart": "grafana"},
+    ],
+}
+
+# Subcharts that are not in ../shared/charts, read at the version their parent resolves
+# (Chart.yaml's range at the parent's release date) from their upstream tags: their pod
+# templates, the values prefix they read (under the parent's key), and the defaults of
+# those keys (so the effective values are known without the chart here).
+UNPINNED_SUBCHART_PODS: dict[str, list[dict[str, Any]]] = {
+    "argo-cd": [  # dandydeveloper/charts redis-ha-4.33.7: the StatefulSet and the haproxy Deployment read the top level
+        {"template": "redis-ha-4.33.7: templates/redis-ha-statefulset.yaml", "when": ("redis-ha.enabled",), "from": ("redis-ha",), "kind": _STS, "defaults": {"tolerations": [], "nodeSelector": {}}},
+        {"template": "redis-ha-4.33.7: templates/redis-haproxy-deployment.yaml", "when": ("redis-ha.enabled", "redis-ha.haproxy.enabled"), "from": ("redis-ha",), "kind": _DEPLOY, "defaults": {"tolerations": [], "nodeSelector": {}}},
+    ],
+    "kube-prometheus-stack": [  # prometheus-community/helm-charts kube-state-metrics-5.33.1, prometheus-node-exporter-4.46.0
+        {"template": "kube-state-metrics-5.33.1: templates/deployment.yaml", "when": ("kubeStateMetrics.enabled",), "from": ("kube-state-metrics",), "kind": _DEPLOY, "defaults": {"tolerations": [], "nodeSelector": {}}},
+        {"template": "prometheus-node-exporter-4.46.0: templates/daemonset.yaml", "when": ("nodeExporter.enabled",), "from": ("prometheus-node-exporter",), "kind": _DS, "defaults": {"tolerations": [{"effect": "NoSchedule", "operator": "Exists"}], "nodeSelector": {"kubernetes.io/os": "linux"}}},
+    ],
+}
+UNPINNED_SUBCHART_KEYS = {("argo-cd", "redis-ha"): ("tolerations", "nodeSelector"), ("kube-prometheus-stack", "kube-state-metrics"): ("tolerations", "nodeSelector"), ("kube-prometheus-stack", "prometheus-node-exporter"): ("tolerations", "nodeSelector")}
+"""Values keys of those subcharts that infraplan sets, vouched for by the upstream values.yaml at those tags."""
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    """One pod template a chart install renders, with the scheduling its values give it."""
+
+    chart: str
+    template: str
+    kind: str
+    tolerations: list
+    node_selector: dict
+
+    @property
+    def every_node(self) -> bool:
+        return self.kind == "DaemonSet"
+
+
+def _condition_holds(values: dict, cond: str) -> bool:
+    if "=" in cond:
+        path, want = cond.split("=", 1)
+        return str(dig(values, path)) == want
+    return not truthy(values, cond[1:]) if cond.startswith("!") else truthy(values, cond)
+
+
+def _first_set(values: dict, prefixes: tuple[str, ...], key: str, defaults: dict | None = None) -> Any:
+    for prefix in prefixes:
+        v = dig(values, f"{prefix}.{key}" if prefix else key)
+        if v is None and defaults is not None:
+            v = copy.deepcopy(defaults.get(key))
+        if v:
+            return v
+    return [] if key == "tolerations" else {}
+
+
+def pod_templates(install: "ChartInstall") -> list[PodTemplate]:
+    """The pod templates ``install`` renders (CHART_PODS, UNPINNED_SUBCHART_PODS) with their tolerations and nodeSelector."""
+    v = install.effective
+    out = []
+    for p in CHART_PODS.get(install.chart, []) + UNPINNED_SUBCHART_PODS.get(install.chart, []):
+        if all(_condition_holds(v, c) for c in p["when"]):
+            d = p.get("defaults")
+            out.append(PodTemplate(install.chart, p["template"], p["kind"], _first_set(v, p["from"], "tolerations", d), _first_set(v, p["from"], "nodeSelector", d)))
+    return out
+
+
+def tolerates(tolerations: list, taint: dict) -> bool:
+    """Kubernetes' ToleratesTaint: an empty key with Exists matches every taint; an empty effect every effect."""
+    for t in tolerations:
+        if t.get("effect") and t["effect"] != taint["effect"]:
+            continue
+        op = t.get("operator", "Equal")
+        if not t.get("key"):
+            if op == "Exists":
+                return True
+            continue
+        if t["key"] != taint["key"]:
+            continue
+        if op == "Exists" or str(t.get("value", "")) == str(taint.get("value") or ""):
+            return True
+    return False
+
+
 def chart_folder(chart: str, version: str) -> Path:
     return CHARTS / f"{chart}-{version}"
 
@@ -399,6 +539,8 @@ class ClusterBase:
     storage_classes: list[dict]
     vpc_cni_network_policy: bool
     taints: list[dict]
+    node_groups: list[dict] = field(default_factory=list)  # name, labels, taints (Kubernetes effects) of each EKS node group
+    ebs_csi_configuration: dict = field(default_factory=dict)  # the aws-ebs-csi-driver add-on's configuration_values
 
 
 @cache
@@ -449,7 +591,18 @@ def eks_base(dist: Path, key: str) -> ClusterBase:
         if addon["addon_name"] == "vpc-cni":
             network_policy = str(config.get("enableNetworkPolicy", "false")).lower() == "true"
     taints = [t for ng in res.get("aws_eks_node_group", {}).values() for t in ng.get("taint") or []]
-    return ClusterBase(key, version, dict(builtin_kinds(version)), classes, network_policy, taints)
+    effect = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+    groups = [
+        {
+            "name": ng["node_group_name"],
+            # EKS labels each node with its group's name, and the kubelet with its OS
+            "labels": {**(ng.get("labels") or {}), "eks.amazonaws.com/nodegroup": ng["node_group_name"], "kubernetes.io/os": "linux"},
+            "taints": [{"key": t["key"], "value": t.get("value"), "effect": effect[t["effect"]]} for t in ng.get("taint") or []],
+        }
+        for ng in res.get("aws_eks_node_group", {}).values()
+    ]
+    ebs = next((json.loads(a.get("configuration_values") or "{}") for a in res.get("aws_eks_addon", {}).values() if a["addon_name"] == "aws-ebs-csi-driver"), {})
+    return ClusterBase(key, version, dict(builtin_kinds(version)), classes, network_policy, taints, groups, ebs)
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -1389,6 +1542,8 @@ def values_key_known(chart: str, version: str, path: tuple[str, ...], parent_def
     sub = subcharts(chart, version).get(path[0])
     if sub and len(path) > 1 and chart_folder(*sub).is_dir():
         return values_key_known(sub[0], sub[1], path[1:])
+    if sub and len(path) > 1 and path[1] in UNPINNED_SUBCHART_KEYS.get((chart, path[0]), ()):
+        return True
     return False
 
 

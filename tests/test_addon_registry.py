@@ -175,3 +175,57 @@ def test_ingress_does_not_trust_client_supplied_forwarded_headers(example_synth:
         assert controller["config"]["use-forwarded-headers"] == "false"
         assert controller["service"]["externalTrafficPolicy"] == "Local"
         assert controller["service"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"
+
+
+def _system_taint(d: dict, group: int, labels: dict | None = None) -> None:
+    ng = d["cluster"]["node_groups"][group]
+    ng["taints"] = [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}]
+    ng["labels"] = labels or {}
+
+
+def test_add_on_pods_run_on_the_system_node_group_and_explain_says_why(example_plan: Path) -> None:
+    """#11 convergence 7: prod's system group is tainted CriticalAddonsOnly; every declared pod
+    template of every add-on tolerates it and selects it, and the EBS CSI controller too."""
+    plan = load_plan(example_plan)
+    prod, dev = resolve_environment(plan, "prod"), resolve_environment(plan, "dev")
+    system = prod.cluster.system
+    assert system is not None and system.node_groups == ("system",)
+    assert system.tolerations == ({"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"},)
+    assert system.node_selector == {"workload": "system"}
+    for addon in prod.cluster.addons:
+        pods = CHART_ADDONS[addon.component].pods
+        assert pods, f"{addon.component} declares no pod templates"
+        for pod in pods:
+            node = addon.values
+            for part in pod.path.split(".") if pod.path else ():
+                node = node[part]
+            if pod.every_node:
+                assert node["tolerations"] == [{"operator": "Exists"}] and "nodeSelector" not in node
+            else:
+                assert node["tolerations"] == list(system.tolerations) and node["nodeSelector"] == system.node_selector, (addon.component, pod.path)
+        assert "system node group system" in addon.reason
+    why = {d.path: d for d in prod.decisions if d.path.endswith("system_nodes")}
+    assert why and all("CriticalAddonsOnly" in d.source.ref for d in why.values()), sorted(why)
+    # without a system group nothing changes: dev's values are the add-ons' own
+    assert dev.cluster.system is None
+    assert "tolerations" not in json.dumps([a.values for a in dev.cluster.addons])
+    assert EKS_ADDONS["aws-ebs-csi-driver"].configuration_for(dev.cluster.system) is None
+    ebs = EKS_ADDONS["aws-ebs-csi-driver"].configuration_for(system)
+    assert ebs == {"controller": {"tolerations": list(system.tolerations), "nodeSelector": system.node_selector}}
+
+
+def test_a_system_group_without_labels_is_selected_by_its_eks_node_group_label(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "prod.yaml", lambda d: _system_taint(d, 1))
+    system = resolve_environment(load_plan(plan_copy), "prod").cluster.system
+    assert system is not None and system.node_selector == {"eks.amazonaws.com/nodegroup": "system"}
+
+
+def test_several_system_groups_need_a_common_label(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "prod.yaml", lambda d: (_system_taint(d, 0, {"pool": "a"}), _system_taint(d, 1, {"pool": "b"})))
+    with pytest.raises(PlanError) as info:
+        load_plan(plan_copy)
+    [issue] = info.value.issues
+    assert issue.path == "cluster.node_groups[1].labels" and "share no label" in issue.message and "common label" in issue.hint
+    edit_yaml(plan_copy / "prod.yaml", lambda d: (_system_taint(d, 0, {"pool": "a", "workload": "system"}), _system_taint(d, 1, {"pool": "b", "workload": "system"})))
+    system = resolve_environment(load_plan(plan_copy), "prod").cluster.system
+    assert system is not None and system.node_groups == ("general", "system") and system.node_selector == {"workload": "system"}

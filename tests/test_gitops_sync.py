@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -298,17 +299,122 @@ def test_project_roles_can_read_logs(sims):
     assert not missing, report(missing)
 
 
-@pytest.mark.xfail(strict=True, reason="#11 convergence 7: add-ons do not tolerate the tainted system node group")
+def _system_groups(base: sim.ClusterBase) -> list[dict]:
+    """Node groups reserved for the add-ons: tainted CriticalAddonsOnly (the Kubernetes convention)."""
+    return [ng for ng in base.node_groups if any(t["key"] == "CriticalAddonsOnly" for t in ng["taints"])]
+
+
+def placement_problems(pod: sim.PodTemplate, groups: list[dict]) -> list[str]:
+    """Why ``pod`` does not run on the system node groups (or, a DaemonSet, on every node group)."""
+    system = [g for g in groups if any(t["key"] == "CriticalAddonsOnly" for t in g["taints"])]
+    if not system:
+        return []
+    if pod.every_node:
+        return [f"does not tolerate {t['key']}:{t['effect']} of node group {g['name']}" for g in groups for t in g["taints"] if not sim.tolerates(pod.tolerations, t)]
+    selected = [g for g in groups if all(g["labels"].get(k) == str(v) for k, v in pod.node_selector.items())]
+    out = []
+    if not selected or any(g not in system for g in selected):
+        out.append(f"nodeSelector {pod.node_selector} selects {[g['name'] for g in selected]}, not the system group(s) {[g['name'] for g in system]} only")
+    out += [f"does not tolerate {t['key']}={t.get('value')}:{t['effect']} of node group {g['name']}" for g in selected or system for t in g["taints"] if not sim.tolerates(pod.tolerations, t)]
+    return out
+
+
 def test_add_ons_tolerate_the_system_node_group(sims):
-    effect = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
-    missing = []
+    """#11 convergence 7: on a cluster with a system node group, every pod template of every add-on
+    chart (as the pinned chart reads its values) tolerates that group's taints and selects it;
+    DaemonSets tolerate every node group's taints."""
+    missing, checked = [], 0
     for key, app in helm_apps(sims):
         base = next(s.base for (k, _), s in sims.items() if k == key)
-        text = json.dumps(app.install.values)
-        for taint in base.taints:
-            if '"tolerations"' not in text or f'"{taint["key"]}"' not in text:
-                missing.append(f"{key}: {app.name} does not tolerate {taint['key']}={taint.get('value')}:{effect.get(taint['effect'], taint['effect'])}")
+        if not _system_groups(base):
+            continue
+        for pod in sim.pod_templates(app.install):
+            checked += 1
+            missing += [f"{key}: {app.name} {pod.template}: {p}" for p in placement_problems(pod, base.node_groups)]
+    assert checked, "no cluster with a system node group, or no pod template found"
     assert not missing, report(missing)
+
+
+def test_the_ebs_csi_controller_runs_on_the_system_node_group(sims):
+    checked = 0
+    for (key, path), s in sims.items():
+        if path != PULUMI or not _system_groups(s.base):
+            continue
+        controller = sim.dig(s.base.ebs_csi_configuration, "controller") or {}
+        pod = sim.PodTemplate("aws-ebs-csi-driver", "controller", "Deployment", controller.get("tolerations") or [], controller.get("nodeSelector") or {})
+        assert not placement_problems(pod, s.base.node_groups), f"{key}: {placement_problems(pod, s.base.node_groups)}"
+        checked += 1
+    assert checked
+
+
+def test_add_ons_stay_where_they_were_without_a_system_node_group(sims):
+    """Without a tainted group nothing is set: the charts' own scheduling stays."""
+    checked = 0
+    for key, app in helm_apps(sims):
+        base = next(s.base for (k, _), s in sims.items() if k == key)
+        if base.taints:
+            continue
+        checked += 1
+        assert '"tolerations"' not in json.dumps(app.install.values), f"{key}: {app.name} sets tolerations without a tainted node group"
+        assert "controller" not in base.ebs_csi_configuration, f"{key}: {base.ebs_csi_configuration}"
+    assert checked
+
+
+def test_placement_check_can_fail():
+    groups = [
+        {"name": "general", "labels": {"kubernetes.io/os": "linux"}, "taints": []},
+        {"name": "system", "labels": {"workload": "system", "kubernetes.io/os": "linux"}, "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}]},
+    ]
+    tol = [{"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+    ok = sim.PodTemplate("c", "t", "Deployment", tol, {"workload": "system"})
+    assert not placement_problems(ok, groups)
+    assert placement_problems(sim.PodTemplate("c", "t", "Deployment", tol, {}), groups)  # could land on general
+    assert placement_problems(sim.PodTemplate("c", "t", "Deployment", [], {"workload": "system"}), groups)  # never schedules
+    assert placement_problems(sim.PodTemplate("c", "t", "Deployment", [{**tol[0], "value": "false"}], {"workload": "system"}), groups)
+    assert not placement_problems(sim.PodTemplate("c", "t", "DaemonSet", [{"operator": "Exists"}], {}), groups)
+    assert placement_problems(sim.PodTemplate("c", "t", "DaemonSet", [{"operator": "Exists", "effect": "NoExecute"}], {}), groups)
+
+
+def test_pod_templates_are_grounded_in_the_pinned_charts(sims):
+    """CHART_PODS lists every workload template of each pinned chart (and its pinned subcharts),
+    each reads its tolerations and nodeSelector under the listed prefixes and renders only under
+    the listed conditions."""
+    workload = re.compile(r"^kind: (Deployment|StatefulSet|DaemonSet|Job|CronJob|Prometheus|Alertmanager|ThanosRuler)$", re.M)
+    versions = {(a.install.chart, a.install.version) for _, a in helm_apps(sims)}
+    for chart, version in versions:
+        folder = sim.chart_folder(chart, version)
+        listed = {p["template"] for p in sim.CHART_PODS.get(chart, [])}
+        roots = {"": folder} | {name + "/": sim.chart_folder(*sub) for name, sub in sim.subcharts(chart, version).items() if sim.chart_folder(*sub).is_dir()}
+        found = set()
+        for prefix, root in roots.items():
+            for f in (root / "templates").rglob("*.yaml"):
+                if "tests" not in f.relative_to(root).parts and workload.search(f.read_text()):
+                    found.add(prefix + str(f.relative_to(root)))
+            for f in (root / "charts").glob("*/templates/**/*.yaml") if not prefix else ():
+                if workload.search(f.read_text()):
+                    found.add(str(f.relative_to(root)))
+        assert found <= listed, f"{chart} {version}: pod templates not in sim.CHART_PODS: {sorted(found - listed)}"
+        for p in sim.CHART_PODS.get(chart, []):
+            sub = p.get("subchart")
+            root = sim.chart_folder(*sim.subcharts(chart, version)[sub]) if sub and sub != "crds" else folder
+            rel = p["template"].split("/", 1)[1] if sub and sub != "crds" else p["template"]
+            text = (root / rel).read_text() + ((root / p["helpers"]).read_text() if p.get("helpers") else "")
+            assert re.search(rf"^kind: {p['kind']}$", text, re.M), f"{chart}: {p['template']} does not render a {p['kind']}"
+
+            def local(path: str) -> str:  # the path as the (sub)chart's own templates read it
+                return ("" if path == sub else path.removeprefix(f"{sub}.")) if sub else path
+
+            for prefix in p["from"]:
+                for key in ("tolerations", "nodeSelector"):
+                    ref = f".Values.{local(prefix)}.{key}" if local(prefix) else f".Values.{key}"
+                    assert ref in text, f"{chart}: {p['template']} does not read {ref}"
+            for cond in p["when"]:
+                path = cond.lstrip("!").split("=")[0]
+                if sub and path == f"{sub}.enabled":  # the dependency's condition in the parent's Chart.yaml
+                    assert f"condition: {path}" in (folder / "Chart.yaml").read_text(), f"{chart}: {sub} is not conditioned on {path}"
+                    continue
+                gate = (p.get("gated_by") or {}).get(cond, f".Values.{local(path)}")
+                assert gate in text, f"{chart}: {p['template']} is not gated by {cond} ({gate})"
 
 
 def test_no_scrape_of_hidden_control_plane(sims):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import AddOn, AddOnContext
+from .base import AddOn, AddOnContext, PodPlacement
 
 # Argo CD >= 1.8 does not assess the health of Application objects, so an
 # app-of-apps would not wait for one sync wave to be healthy before the next.
@@ -68,4 +68,7 @@ ADDON = AddOn(
     enabled=lambda platform: platform.gitops.tool == "argocd",
     settings=settings,
     listed_in_plan=False,
+    # Every Argo CD component reads global.tolerations/nodeSelector when its own are empty (the
+    # chart's `| default .Values.global.*`); the redis-ha subchart (HA) reads its own top level.
+    pods=(PodPlacement("global"), PodPlacement("redis-ha")),
 )

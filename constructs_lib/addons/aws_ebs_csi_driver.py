@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import EksAddOn, IrsaSpec
+from .base import EksAddOn, IrsaSpec, PodPlacement
 from .manifests import LABELS
 
 if TYPE_CHECKING:
@@ -53,4 +53,6 @@ ADDON = EksAddOn(
     name="aws-ebs-csi-driver",
     irsa=IrsaSpec("ebs-csi", "kube-system", "ebs-csi-controller-sa", managed_policies=(AWS_MANAGED_POLICY,)),
     config_objects=config_objects,
+    # The controller Deployment; the node DaemonSet already tolerates every taint (node.tolerateAllTaints).
+    pods=(PodPlacement("controller"),),
 )

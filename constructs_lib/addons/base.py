@@ -22,6 +22,7 @@ adding one touches its module, the chart catalog and its tests.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -75,6 +76,61 @@ def chart_catalog() -> dict[str, ChartRef]:
     return {name: ChartRef(component=name, **{k: (str(v) if k == "version" else v) for k, v in spec.items()}) for name, spec in data.items()}
 
 
+CRITICAL_ADDONS_ONLY = "CriticalAddonsOnly"
+"""The taint key that reserves nodes for the cluster's critical add-ons (a Kubernetes convention
+EKS's own add-ons tolerate): a node group tainted with it is the cluster's system node group."""
+
+
+@dataclass(frozen=True)
+class SystemNodes:
+    """Where a cluster's add-ons run: its node groups tainted ``CriticalAddonsOnly``.
+
+    Every add-on pod tolerates their taints and selects them by ``node_selector`` (their
+    common labels); a DaemonSet tolerates every taint instead (as EKS's own node agents do), to run on every node."""
+
+    node_groups: tuple[str, ...]
+    tolerations: tuple[dict[str, str], ...]  # Kubernetes Tolerations of the system groups' taints
+    node_selector: dict[str, str] = field(hash=False)
+
+    @property
+    def reason(self) -> str:
+        selector = ", ".join(f"{k}={v}" for k, v in sorted(self.node_selector.items()))
+        return f"system node group {', '.join(self.node_groups)}: add-on pods tolerate its taints and select it by {selector}"
+
+
+@dataclass(frozen=True)
+class PodPlacement:
+    """Where one pod template of an add-on reads its scheduling in its chart values (or its EKS
+    add-on configuration): ``<path>.tolerations`` and ``<path>.nodeSelector``, read from the
+    chart's templates at the pinned version.
+
+    ``every_node``: a DaemonSet that must run on every node (tolerates every taint, keeps the
+    chart's node selector)."""
+
+    path: str  # dotted values path of the pod's settings; "" = the top level
+    every_node: bool = False
+
+
+TOLERATE_EVERY_TAINT = {"operator": "Exists"}  # no key: matches every taint, whatever its effect
+
+
+def place_pods(values: dict[str, Any], pods: tuple[PodPlacement, ...], system: SystemNodes | None) -> dict[str, Any]:
+    """``values`` with each pod template of ``pods`` on the system node group (unchanged without one)."""
+    if system is None or not pods:
+        return values
+    out = copy.deepcopy(values)
+    for pod in pods:
+        node: dict[str, Any] = out
+        for part in pod.path.split(".") if pod.path else ():
+            node = node.setdefault(part, {})
+        if pod.every_node:
+            node["tolerations"] = [dict(TOLERATE_EVERY_TAINT)]
+        else:
+            node["tolerations"] = [dict(t) for t in system.tolerations]
+            node["nodeSelector"] = dict(system.node_selector)
+    return out
+
+
 @dataclass(frozen=True)
 class AddOnContext:
     """What an add-on's values and settings may depend on."""
@@ -84,6 +140,7 @@ class AddOnContext:
     region: str
     roles: tuple[IrsaRole, ...]
     platform: PlatformPlan
+    system: SystemNodes | None = None  # where add-on pods run, when the cluster has a system node group
 
     @property
     def ha(self) -> bool:
@@ -108,6 +165,7 @@ class PolicyStatement:
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (operator, key, values): all must hold
 
 
 @dataclass(frozen=True)
@@ -120,6 +178,8 @@ class IrsaPolicyInputs:
     tenant_secrets_role_arns: tuple[str, ...]
     database_admin_role_arn: str | None
     hosted_zone_id: str | None
+    cluster_name: str = ""  # the cluster whose controller the role serves
+    region: str = ""  # where that cluster runs
 
     def secret_arn(self, path: str) -> str:
         """Secrets live in the environment's primary region, whichever region the cluster is in."""
@@ -173,6 +233,7 @@ class AddOn:
     settings: SettingsFn = _no_settings
     config_objects: ConfigFn = _no_config
     listed_in_plan: bool = True  # False: enabled by another decision (ArgoCD by gitops.tool)
+    pods: tuple[PodPlacement, ...] = ()  # every pod template the chart renders, for each series infraplan has values for
 
     @property
     def chart(self) -> ChartRef:
@@ -193,7 +254,7 @@ class AddOn:
         fn = self.values_by_series.get(chart.series)
         if fn is None:
             raise ValueError(f"{chart.chart} {chart.version}: infraplan has values for {chart.chart} {', '.join(s + '.x' for s in self.series)} only")
-        return fn(ctx)
+        return place_pods(fn(ctx), self.pods, ctx.system)
 
 
 @dataclass(frozen=True)
@@ -205,3 +266,9 @@ class EksAddOn:
     irsa: IrsaSpec | None = None
     config_objects: Callable[["ClusterGitOps"], dict[str, dict]] | None = None  # what the cluster needs beside it
     configuration: Mapping[str, Any] | None = None  # configuration_values, in the add-on version's own schema
+    pods: tuple[PodPlacement, ...] = ()  # pod templates in that schema that run on the system node group
+
+    def configuration_for(self, system: SystemNodes | None) -> dict[str, Any] | None:
+        """``configuration`` with the add-on's pods on the cluster's system node group, if any."""
+        out = place_pods(dict(self.configuration or {}), self.pods, system)
+        return out or None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PolicyStatement
+from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
 from .ingress_nginx import INGRESS_CLASS
 from .kube_prometheus_stack import prometheus_selector_labels
 
@@ -103,4 +103,5 @@ ADDON = AddOn(
     irsa_when=needs_aws,
     settings=settings,
     config_objects=config_objects,
+    pods=(PodPlacement(""), PodPlacement("webhook"), PodPlacement("cainjector"), PodPlacement("startupapicheck")),
 )

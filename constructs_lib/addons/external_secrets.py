@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PolicyStatement
+from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
 
 if TYPE_CHECKING:
     from ..plan.platform import PlatformPlan
@@ -84,4 +84,5 @@ ADDON = AddOn(
     irsa_when=needs_aws,
     settings=settings,
     config_objects=config_objects,
+    pods=(PodPlacement(""), PodPlacement("webhook"), PodPlacement("certController")),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import AddOn, AddOnContext
+from .base import AddOn, AddOnContext, PodPlacement
 from .kube_prometheus_stack import prometheus_selector_labels
 
 INGRESS_CLASS = "nginx"  # the IngressClass ingress-nginx creates; app Ingresses and HTTP-01 solvers use it
@@ -50,4 +50,5 @@ ADDON = AddOn(
     values_by_series={"4": values},
     enabled=lambda platform: "ingress-nginx" in platform.components,
     settings=settings,
+    pods=(PodPlacement("controller"), PodPlacement("controller.admissionWebhooks.patch"), PodPlacement("defaultBackend")),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .aws_ebs_csi_driver import DEFAULT_STORAGE_CLASS
-from .base import AddOn, AddOnContext, chart_catalog
+from .base import AddOn, AddOnContext, PodPlacement, chart_catalog
 
 
 def prometheus_selector_labels() -> dict[str, str]:
@@ -47,4 +47,17 @@ ADDON = AddOn(
     name="kube-prometheus-stack",
     values_by_series={"72": values},
     enabled=lambda platform: "kube-prometheus-stack" in platform.components,
+    pods=(
+        PodPlacement("prometheusOperator"),
+        PodPlacement("prometheusOperator.admissionWebhooks.patch"),
+        PodPlacement("prometheusOperator.admissionWebhooks.deployment"),
+        PodPlacement("prometheus.prometheusSpec"),
+        PodPlacement("alertmanager.alertmanagerSpec"),
+        PodPlacement("thanosRuler.thanosRulerSpec"),
+        PodPlacement("crds.upgradeJob"),
+        PodPlacement("grafana"),
+        PodPlacement("grafana.imageRenderer"),
+        PodPlacement("kube-state-metrics"),
+        PodPlacement("prometheus-node-exporter", every_node=True),  # a DaemonSet: metrics of every node
+    ),
 )

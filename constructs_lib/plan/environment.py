@@ -103,6 +103,14 @@ class ClusterPlan(PlanModel):
             if group.name in seen:
                 raise FieldValueError(("node_groups", i, "name"), f"node group name '{group.name}' is used twice", "give each node group its own name")
             seen.add(group.name)
+        system = [(i, g) for i, g in enumerate(self.node_groups) if any(t.get("key") == "CriticalAddonsOnly" for t in g.taints)]
+        if len(system) > 1 and not set.intersection(*(set(g.labels.items()) for _, g in system)):
+            i, g = system[-1]
+            raise FieldValueError(
+                ("node_groups", i, "labels"),
+                f"node groups {', '.join(n.name for _, n in system)} are all tainted CriticalAddonsOnly but share no label: the add-ons cannot select them",
+                "give the system node groups a common label (e.g. labels: {workload: system}), or taint one group only",
+            )
         return self
 
 

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..addons import CHART_ADDONS, AddOnContext, ChartRef, chart_catalog
+from ..addons.base import CRITICAL_ADDONS_ONLY, SystemNodes
 from ..addons.cert_manager import cluster_issuer_for as cluster_issuer
 from ..addons.ingress_nginx import INGRESS_CLASS
 from ..plan.platform import PlatformPlan
-from .model import IrsaRole
+from .model import IrsaRole, ResolvedNodeGroup
 
-__all__ = ["INGRESS_CLASS", "ChartRef", "ResolvedAddon", "ResolvedManifestComponent", "chart_catalog", "cluster_issuer", "deep_merge", "resolve_addons"]
+__all__ = ["INGRESS_CLASS", "ChartRef", "ResolvedAddon", "ResolvedManifestComponent", "chart_catalog", "cluster_issuer", "deep_merge", "resolve_addons", "system_nodes"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,27 @@ def resolve_manifest_components(platform: PlatformPlan) -> tuple[ResolvedManifes
     )
 
 
+TAINT_EFFECT = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}  # EKS API -> Kubernetes
+EKS_NODE_GROUP_LABEL = "eks.amazonaws.com/nodegroup"  # EKS labels every node of a managed node group with its name
+
+
+def system_nodes(node_groups: tuple[ResolvedNodeGroup, ...]) -> SystemNodes | None:
+    """The cluster's system node groups (tainted ``CriticalAddonsOnly``) as add-on pods see them:
+    their taints as tolerations, and their common labels as node selector (EKS's node group
+    label when a single group has none). None when the cluster has no such group."""
+    groups = [g for g in node_groups if any(t.key == CRITICAL_ADDONS_ONLY for t in g.taints)]
+    if not groups:
+        return None
+    tolerations: dict[tuple[str, str, str], dict[str, str]] = {}
+    for g in groups:
+        for t in g.taints:
+            tol = {"key": t.key, "operator": "Equal", "value": t.value, "effect": TAINT_EFFECT[t.effect]} if t.value else {"key": t.key, "operator": "Exists", "effect": TAINT_EFFECT[t.effect]}
+            tolerations.setdefault((t.key, t.value, t.effect), tol)
+    common = set.intersection(*(set(g.labels) for g in groups))  # the plan refuses several groups without one
+    selector = dict(sorted(common)) if common else {EKS_NODE_GROUP_LABEL: groups[0].name}
+    return SystemNodes(tuple(g.name for g in groups), tuple(tolerations.values()), selector)
+
+
 def resolve_addons(
     platform: PlatformPlan,
     tier: str,
@@ -82,10 +104,12 @@ def resolve_addons(
     roles: tuple[IrsaRole, ...],
     env_values: dict[str, dict[str, Any]] | None = None,
     env_file: str = "",
+    system: SystemNodes | None = None,
 ) -> tuple[ResolvedAddon, ...]:
-    """Every chart add-on the plan enables, in the registry's order, with its values and settings."""
+    """Every chart add-on the plan enables, in the registry's order, with its values and settings;
+    every pod template the add-on declares runs on the ``system`` node group, if there is one."""
     env_values = env_values or {}
-    ctx = AddOnContext(tier, cluster_name, region, roles, platform)
+    ctx = AddOnContext(tier, cluster_name, region, roles, platform, system)
     out = []
     for component, addon in CHART_ADDONS.items():
         if not addon.enabled(platform):
@@ -103,6 +127,8 @@ def resolve_addons(
         if why:
             reason = f"{reason}; {why}"
         values = addon.values(ctx, chart)
+        if system is not None and addon.pods:
+            reason = f"{reason}; {system.reason} ({', '.join(p.path or '(top level)' for p in addon.pods)})"
         overlays = [(platform.component_values.get(component), f"platform.yaml component_values.{component}"), (env_values.get(component), f"{env_file} component_values.{component}")]
         for overlay, where in overlays:
             if overlay:

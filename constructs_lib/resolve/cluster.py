@@ -12,7 +12,7 @@ from ..addons import IrsaPolicyInputs, IrsaSpec, irsa_specs
 from ..addons.aws_ebs_csi_driver import DEFAULT_STORAGE_CLASS, reclaim_policy
 from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
-from .addons import resolve_addons, resolve_manifest_components
+from .addons import resolve_addons, resolve_manifest_components, system_nodes
 from . import names
 from .model import DatabaseAdminRole, IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
 from .network import retention_days
@@ -122,7 +122,17 @@ def resolve_cluster(
     )
     region = region or env.regions[0]
     t.record("region", region, environment(f"{env_file}: regions", "the primary region" if region == env.regions[0] else "a secondary region"))
-    addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file)
+    system = system_nodes(tuple(groups))
+    if system is not None:
+        t.record(
+            "system_nodes",
+            {"node_groups": list(system.node_groups), "tolerations": [dict(x) for x in system.tolerations], "node_selector": system.node_selector},
+            environment(
+                f"{env_file}: cluster.node_groups (taint CriticalAddonsOnly)",
+                "every add-on pod (charts and the EBS CSI controller) tolerates these taints and selects these nodes; DaemonSets tolerate every taint",
+            ),
+        )
+    addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file, system)
     for a in addons:
         t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
     manifests = resolve_manifest_components(platform)
@@ -201,4 +211,5 @@ def resolve_cluster(
         platform_secrets_path=platform_secrets,
         tenant_secrets_roles=secret_roles,
         database_admin=database_admin,
+        system=system,
     )

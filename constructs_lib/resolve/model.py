@@ -14,6 +14,7 @@ from .trace import Decision
 
 if TYPE_CHECKING:
     from ..addons import PolicyStatement
+    from ..addons.base import SystemNodes
     from .addons import ResolvedAddon, ResolvedManifestComponent
 
 
@@ -123,6 +124,7 @@ class ResolvedCluster:
     platform_secrets_path: str  # the only path external-secrets' own role reads
     tenant_secrets_roles: tuple[TenantSecretsRole, ...]  # one per tenant on the cluster (with external-secrets)
     database_admin: DatabaseAdminRole | None = None  # when the cluster bootstraps its tenants' databases
+    system: "SystemNodes | None" = None  # the node groups tainted CriticalAddonsOnly, where add-on pods run
 
     def irsa(self, component: str) -> IrsaRole | None:
         return next((r for r in self.irsa_roles if r.component == component), None)

@@ -148,7 +148,7 @@ class Cluster(Construct):
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE",
                 service_account_role_arn=self.irsa_roles[irsa.component].arn if irsa else None,
-                configuration_values=json.dumps(dict(registered.configuration), sort_keys=True) if registered and registered.configuration else None,
+                configuration_values=json.dumps(config, sort_keys=True) if registered and (config := registered.configuration_for(c.system)) else None,
                 tags={"Name": f"{c.name}-{name}"},
                 depends_on=self.node_groups if name in ("coredns", "aws-ebs-csi-driver") else None,
             )
