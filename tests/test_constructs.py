@@ -177,6 +177,19 @@ def test_provider_guards_account_and_tags_everything(prod: str) -> None:
     assert backend["use_lockfile"] is True and backend["dynamodb_table"] == "acme-tfstate-prod-locks" and backend["encrypt"] is True
 
 
+def test_every_stack_requires_terraform_1_11(envs) -> None:
+    """Ephemeral resources and write-only attributes (the tenant secrets) need Terraform 1.11:
+    every stack says so, so an older CLI refuses it instead of misreading it."""
+    dev = envs["dev"]
+    stacks = [
+        StateStack(CdktfTesting.app(), "dev-state", EnvironmentStackProps(dev)),
+        EnvironmentStack(CdktfTesting.app(), "dev-platform", EnvironmentStackProps(dev)),
+        TenantStack(CdktfTesting.app(), "t", TenantStackProps(dev, dev.tenant("org-a"))),
+    ]
+    for stack in stacks:
+        assert json.loads(CdktfTesting.synth(stack))["terraform"]["required_version"] == ">= 1.11", stack.node.id
+
+
 def test_state_bootstrap(envs) -> None:
     synth = CdktfTesting.synth(StateStack(CdktfTesting.app(), "dev-state", EnvironmentStackProps(envs["dev"])))
     s = json.loads(synth)

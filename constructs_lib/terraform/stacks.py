@@ -36,6 +36,9 @@ class EnvironmentStackProps:
     target: AwsTarget = REAL_AWS
 
 
+TERRAFORM_REQUIRED_VERSION = ">= 1.11"
+"""Every stack's ``terraform.required_version``: older CLIs refuse before they misread a stack."""
+
 CDKTF_PROJECT_ROOT = "../../.."
 """From a stack folder in cdktf's layout (``cdktf.out/stacks/<stack>``) to the project root."""
 
@@ -77,6 +80,8 @@ def configure_stack(
 
     ``state`` None means local state at ``local_state_path`` (the bootstrap stack, which
     creates the bucket)."""
+    # ephemeral resources and write-only attributes (the tenant secrets) need Terraform 1.11
+    stack.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
     provider = AwsProvider(
         stack,
         "aws",
