@@ -1279,7 +1279,8 @@ class Simulation:
             for t in a.tasks:
                 if t.key.kind == "Namespace" and t.key.group == "" and t.key.name == ns:
                     return dig(t.obj, "metadata.labels") or {}
-        return {} if ns in INITIAL_NAMESPACES else None
+        # the bootstrap's releases create their namespace without labels (Pulumi createNamespace, helm --create-namespace)
+        return {} if ns in INITIAL_NAMESPACES or any(r.namespace == ns for r in self.bootstrap.releases) else None
 
     def _class_node(self, name: str | None) -> Node:
         if name:

@@ -279,13 +279,66 @@ def _argocd_values(s: sim.Simulation) -> dict:
     return s.bootstrap.argocd_values
 
 
-@pytest.mark.xfail(strict=True, reason="#11 convergence 7: AppProject roles name groups, but ArgoCD has no OIDC or Dex configuration")
 def test_project_role_groups_come_from_an_identity_provider(sims):
     for (key, path), s in sims.items():
         cm = sim.dig(_argocd_values(s), "configs.cm") or {}
         groups = [g for p in s.projects.values() for r in sim.dig(p, "spec.roles") or [] for g in r.get("groups") or []]
         sso = cm.get("oidc.config") or (cm.get("dex.config") and sim.dig(_argocd_values(s), "dex.enabled"))
         assert not groups or sso, f"{key} via {path}: roles bind groups {sorted(set(groups))[:4]} but ArgoCD has no SSO"
+
+
+ARGOCD_PART_OF = ("app.kubernetes.io/part-of", "argocd")  # util/settings/settings.go partOfArgoCDSelector (Argo CD 3.0.11)
+
+
+def _secret_labels(external_secret: dict) -> dict:
+    """The labels ESO 0.17 gives the Secret it writes (externalsecret_controller_template.go setMetadata):
+    the template's metadata.labels, or without a template the ExternalSecret's own labels."""
+    template = sim.dig(external_secret, "spec.target.template")
+    return (sim.dig(template, "metadata.labels") if template is not None else sim.dig(external_secret, "metadata.labels")) or {}
+
+
+def test_sso_secret_references_resolve_to_a_secret_argocd_reads(sims):
+    """#11 isolation 8: every `$<secret>:<key>` of oidc.config names a Secret of ArgoCD's namespace that an
+    ExternalSecret writes with the label Argo CD selects (ReplaceStringSecret reads only those), from the
+    platform's store; the client secret is never a literal in Git."""
+    checked = 0
+    for (key, path), s in sims.items():
+        cm = sim.dig(_argocd_values(s), "configs.cm") or {}
+        if not cm.get("oidc.config"):
+            continue
+        oidc = yaml.safe_load(cm["oidc.config"])
+        assert str(oidc.get("clientSecret", "")).startswith("$"), f"{key}: the OIDC client secret is written into Git"
+        namespace = next(r.namespace for r in s.bootstrap.releases if r.chart == "argo-cd")
+        for ref in [v[1:] for v in oidc.values() if isinstance(v, str) and v.startswith("$")]:
+            name, _, data_key = ref.partition(":")
+            assert data_key, f"{key}: ${ref} names no key of a Secret"
+            writers = [t.obj for a in s.apps.values() for t in a.tasks if t.key.kind == "ExternalSecret" and t.key.namespace == namespace and sim.dig(t.obj, "spec.target.name") == name]
+            assert writers, f"{key} via {path}: no ExternalSecret writes Secret {namespace}/{name}"
+            for es in writers:
+                assert _secret_labels(es).get(ARGOCD_PART_OF[0]) == ARGOCD_PART_OF[1], f"{key}: Secret {name} is not labelled {ARGOCD_PART_OF}: Argo CD would not read it"
+                store = sim.dig(es, "spec.secretStoreRef.name")
+                stores = [t.obj for a in s.apps.values() for t in a.tasks if t.key.kind == "ClusterSecretStore" and t.key.name == store]
+                assert stores, f"{key}: store {store} does not exist"
+            checked += 1
+    assert checked, "no cluster with SSO"
+
+
+def test_local_admin_is_disabled_only_where_sso_gives_admins(sims, example_plan: Path):
+    """#11 isolation 8: with SSO, Argo CD's local admin is off and platform_admins.groups hold role:admin;
+    without it the admin stays (someone must be able to operate Argo CD)."""
+    admins = load_plan(example_plan).platform.platform_admins.groups
+    for (key, path), s in sims.items():
+        v = _argocd_values(s)
+        cm = sim.dig(v, "configs.cm") or {}
+        enabled = str(cm.get("admin.enabled", True)).lower() == "true"
+        if cm.get("oidc.config"):
+            assert not enabled, f"{key}: SSO configured but the local admin is still enabled"
+            lines = {tuple(x.strip() for x in ln.split(",")) for ln in (sim.dig(v, "configs.rbac")["policy.csv"] or "").splitlines() if ln.strip()}
+            assert admins and all(("g", g, "role:admin") in lines for g in admins), f"{key}: {admins} are not Argo CD admins: {lines}"
+            claim = next(iter(yaml.safe_load(cm["oidc.config"])["requestedIDTokenClaims"]))
+            assert sim.dig(v, "configs.rbac")["scopes"] == f"[{claim}]", f"{key}: RBAC matches groups in {sim.dig(v, 'configs.rbac.scopes')}, the ID token carries {claim}"
+        else:
+            assert enabled, f"{key}: no SSO and no local admin: nobody can log in to Argo CD"
 
 
 def test_project_roles_can_read_logs(sims):

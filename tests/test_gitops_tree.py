@@ -365,7 +365,7 @@ def test_raising_credentials_version_reaches_terraform_and_the_job(plan_copy: Pa
 def test_no_database_bootstrap_without_external_secrets(plan_copy: Path) -> None:
     from constructs_lib.resolve.gitops import resolve_cluster_gitops
 
-    edit_yaml(plan_copy / "platform.yaml", lambda d: d.setdefault("secrets", {}).update(operator="none"))
+    edit_yaml(plan_copy / "platform.yaml", lambda d: (d.setdefault("secrets", {}).update(operator="none"), d["gitops"].pop("sso", None)))  # SSO needs external-secrets
     env = resolve_plan(load_plan(plan_copy), ["dev"])[0]
     assert env.cluster.database_admin is None  # no role that can read the master secret
     assert not any("database-bootstrap" in path for path in render_environment(env))

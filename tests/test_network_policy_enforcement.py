@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
 from constructs_lib.addons import EKS_ADDONS
+from constructs_lib.plan import load_plan
 from constructs_lib.resolve.cluster import eks_addon_versions
 
 
@@ -26,16 +25,16 @@ def _eks_addons(example_synth: Path) -> dict[str, dict[str, dict]]:
     return out
 
 
-def test_every_cluster_with_network_policies_enforces_them(example_synth: Path) -> None:
+def test_every_cluster_with_network_policies_enforces_them(example_synth: Path, example_plan: Path) -> None:
     addons = _eks_addons(example_synth)
+    platform = load_plan(example_plan).platform.name
     k8s = example_synth / "kubernetes"
     checked = 0
     for folder in sorted(k8s.iterdir()):
         policies = [p for p in folder.rglob("networkpolicy-*.yaml")]
         if not policies:
             continue
-        install = yaml.safe_load((folder / "bootstrap/argocd/install/application.yaml").read_text())
-        cluster = install["spec"]["source"]["helm"]["valuesObject"]["global"]["domain"].split(".")[1]  # argocd.<cluster>.internal
+        cluster = f"{platform}-{folder.name}"  # names.cluster_name: <platform>-<cluster key>
         cni = addons[cluster]["vpc-cni"]
         assert json.loads(cni["configuration_values"])["enableNetworkPolicy"] == "true", f"{folder.name}: {len(policies)} NetworkPolicies, none enforced"
         checked += 1

@@ -5,9 +5,21 @@ so its values are read by both the GitOps tree and the Pulumi program."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from .base import AddOn, AddOnContext, PodPlacement
+
+if TYPE_CHECKING:
+    from ..resolve.addons import ResolvedAddon
+    from ..resolve.gitops import ClusterGitOps
+
+SSO_SECRET = "argocd-sso"  # the Kubernetes Secret (argocd namespace) oidc.config reads the client secret from
+SSO_SECRET_KEY = "clientSecret"  # its key: the property of the Secrets Manager secret's JSON
+# Argo CD reads `$<secret>:<key>` in argocd-cm only from Secrets of its namespace with this label
+# (util/settings/settings.go: partOfArgoCDSelector, ReplaceStringSecret).
+ARGOCD_SECRET_LABELS = {"app.kubernetes.io/managed-by": "infraplan", "app.kubernetes.io/part-of": "argocd"}
 
 # Argo CD >= 1.8 does not assess the health of Application objects, so an
 # app-of-apps would not wait for one sync wave to be healthy before the next.
@@ -38,11 +50,43 @@ return hs
 """
 
 
+def hostname(ctx: AddOnContext) -> str:
+    """ArgoCD's host name: ``argocd.<cluster key>.<gitops.sso.domain>`` with SSO (its URL is what the
+    provider redirects back to), else a cluster-local name that nothing resolves."""
+    sso = ctx.platform.gitops.sso
+    if sso is None:
+        return f"argocd.{ctx.cluster_name}.internal"
+    return f"argocd.{ctx.cluster_name.removeprefix(ctx.platform.name + '-')}.{sso.domain}"
+
+
+def sso_values(ctx: AddOnContext) -> dict[str, Any]:
+    """OIDC login, ArgoCD admins from platform_admins.groups, and no local admin (Argo CD 3.0:
+    ``admin.enabled: false`` refuses the admin's logins and tokens; no initial admin secret is made)."""
+    sso = ctx.platform.gitops.sso
+    assert sso is not None
+    oidc = {
+        "name": sso.name,
+        "issuer": sso.issuer,
+        "clientID": sso.client_id,
+        "clientSecret": f"${SSO_SECRET}:{SSO_SECRET_KEY}",  # resolved by Argo CD from the Secret; never the value in Git
+        "requestedScopes": list(sso.requested_scopes),
+        "requestedIDTokenClaims": {sso.groups_claim: {"essential": True}},
+    }
+    admins = "".join(f"g, {group}, role:admin\n" for group in ctx.platform.platform_admins.groups)
+    return {
+        "configs": {
+            "cm": {"url": f"https://{hostname(ctx)}", "oidc.config": yaml.safe_dump(oidc, sort_keys=False), "admin.enabled": False},
+            # scopes: the claims Argo CD matches groups in (global policy and the AppProject roles' groups)
+            "rbac": {"policy.csv": admins, "policy.default": "", "scopes": f"[{sso.groups_claim}]"},
+        }
+    }
+
+
 def values(ctx: AddOnContext) -> dict[str, Any]:
     """argo-cd 7.x and 8.x take the same keys for what infraplan sets."""
     ha = ctx.ha
-    return {
-        "global": {"domain": f"argocd.{ctx.cluster_name}.internal"},
+    out: dict[str, Any] = {
+        "global": {"domain": hostname(ctx)},
         "configs": {
             "params": {"server.insecure": False},
             "cm": {"exec.enabled": False, "admin.enabled": True, "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA},
@@ -55,11 +99,46 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
         "redis-ha": {"enabled": ha},
         "redis": {"enabled": not ha},
     }
+    if ctx.platform.gitops.sso is not None:
+        from ..resolve.addons import deep_merge
+
+        out = deep_merge(out, sso_values(ctx))
+    return out
 
 
 def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
     groups = list(ctx.platform.platform_admins.groups)
-    return {"admin_groups": groups}, f"platform project admins: {', '.join(groups) or '(none)'} (platform.yaml: platform_admins.groups)"
+    why = f"platform project admins: {', '.join(groups) or '(none)'} (platform.yaml: platform_admins.groups)"
+    sso = ctx.platform.gitops.sso
+    if sso is None:
+        return {"admin_groups": groups}, f"{why}; no SSO (gitops.sso): the local admin stays, nothing supplies the project roles' groups"
+    return {"admin_groups": groups, "sso": {"client_secret": sso.client_secret, "url": f"https://{hostname(ctx)}"}}, (
+        f"{why}; SSO: OIDC from {sso.issuer} (groups claim {sso.groups_claim}), callback https://{hostname(ctx)}/auth/callback; "
+        f"platform_admins.groups are role:admin; the local admin is disabled; client secret from Secrets Manager <platform path>/{sso.client_secret} "
+        f"into Secret {SSO_SECRET} (external-secrets)"
+    )
+
+
+def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
+    """With SSO: the ExternalSecret that writes the client secret into ``argocd-sso``, labelled so
+    that Argo CD reads it (ESO copies an ExternalSecret's labels to its Secret when it has no template),
+    from the platform's store (usable from platform namespaces only), after the stores."""
+    from ..kubernetes.external_secrets import external_secret, extract
+
+    sso = addon.settings.get("sso")
+    store = next((s for s in g.secret_stores if not s.namespaces), None)  # the platform's store
+    if sso is None or store is None:
+        return {}
+    wave = g.waves.get("platform-secrets", g.waves["cluster-config"])
+    secret = external_secret(
+        name=SSO_SECRET,
+        namespace=addon.namespace,
+        labels=ARGOCD_SECRET_LABELS,
+        store=store.name,
+        data_from=extract(f"{g.cluster.platform_secrets_path}/{sso['client_secret']}"),
+        annotations={"argocd.argoproj.io/sync-wave": str(wave), "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true"},
+    )
+    return {f"externalsecret-{SSO_SECRET}.yaml": secret}
 
 
 ADDON = AddOn(
@@ -67,6 +146,7 @@ ADDON = AddOn(
     values_by_series={"7": values, "8": values},
     enabled=lambda platform: platform.gitops.tool == "argocd",
     settings=settings,
+    config_objects=config_objects,
     listed_in_plan=False,
     # Every Argo CD component reads global.tolerations/nodeSelector when its own are empty (the
     # chart's `| default .Values.global.*`); the redis-ha subchart (HA) reads its own top level.

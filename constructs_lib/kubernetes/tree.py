@@ -120,7 +120,14 @@ def render_cluster(g: ClusterGitOps) -> dict[str, str]:
     # infrastructure/
     infra = _Folder(files, f"{k}/infrastructure")
     for addon in g.cluster.addons:
-        if addon.component == "argocd":
+        if addon.component == "argocd":  # installed by bootstrap/; here only its configuration (SSO's ExternalSecret), which needs external-secrets
+            config = addon_config(g, addon)
+            if config:
+                folder = _Folder(files, f"{k}/infrastructure/argocd")
+                for name, obj in config.items():
+                    folder.add(name, obj)
+                folder.close()
+                infra.include("argocd")
             continue
         folder = _Folder(files, f"{k}/infrastructure/{addon.component}")
         if addon.method == "helm":

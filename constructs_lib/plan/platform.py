@@ -45,6 +45,51 @@ class KubernetesDecision(PlanModel):
     version: KubernetesVersion
 
 
+class SsoDecision(PlanModel):
+    """Single sign-on for ArgoCD through an OpenID Connect provider (Okta, Entra ID, Google, Keycloak, Cognito, ...).
+
+    With it, ArgoCD's local ``admin`` is disabled and ``platform_admins.groups`` are ArgoCD admins;
+    the AppProject roles' groups come from the provider's ``groups_claim``."""
+
+    type: Literal["oidc"] = "oidc"
+    name: str = Field("SSO", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 ._()-]+$", description="The login button's label.")
+    issuer: str = Field(description="The provider's issuer URL (https), as its /.well-known/openid-configuration states it.")
+    client_id: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._:@/+=-]+$")
+    client_secret: str = Field(
+        "argocd-sso",
+        pattern=r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$",
+        description="Secrets Manager secret under the cluster's platform path (<path_prefix>/<env>/platform/<client_secret>) holding JSON {\"clientSecret\": ...}; you create it, never in Git.",
+    )
+    domain: str = Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="ArgoCD of cluster <key> is https://argocd.<key>.<domain>; register https://argocd.<key>.<domain>/auth/callback at the provider.",
+    )
+    groups_claim: str = Field("groups", min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_:./-]+$", description="The ID token claim that lists the user's groups.")
+    requested_scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email", "groups"])
+
+    @field_validator("issuer")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        from urllib.parse import urlparse
+
+        u = urlparse(v)
+        if u.scheme != "https" or not u.hostname or u.query or u.fragment or any(c.isspace() for c in v):
+            raise ValueError(f"issuer '{v}' is not an https URL: ArgoCD fetches <issuer>/.well-known/openid-configuration over TLS")
+        return v
+
+    @field_validator("requested_scopes")
+    @classmethod
+    def _scopes(cls, v: list[str]) -> list[str]:
+        for i, scope in enumerate(v):
+            if not re.fullmatch(r"[!#-\[\]-~]+", scope):  # RFC 6749 scope-token
+                raise FieldValueError((i,), f"'{scope}' is not an OAuth scope", "a scope is printable ASCII without spaces, quotes or backslashes")
+            if scope in v[:i]:
+                raise FieldValueError((i,), f"scope '{scope}' is listed twice", "list it once")
+        if "openid" not in v:
+            raise FieldValueError((), "requested_scopes lacks openid: without it the provider issues no ID token", "add openid")
+        return v
+
+
 class GitOpsDecision(PlanModel):
     tool: Literal["argocd", "none"] = "argocd"
     repo_url: GitUrl = Field(description="The Git repository ArgoCD syncs from.")
@@ -54,6 +99,7 @@ class GitOpsDecision(PlanModel):
         None, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$", description="Override of the catalog's ArgoCD chart version: an exact chart version such as 8.1.3."
     )
 
+    sso: SsoDecision | None = Field(None, description="ArgoCD single sign-on; without it ArgoCD keeps its local admin.")
     repository_auth: Literal["none", "https", "ssh"] = Field(
         "none",
         description="How ArgoCD reads repo_url: none (a public repository), https (username and token) or ssh (a deploy key). "
@@ -199,6 +245,24 @@ class PlatformPlan(PlanModel):
     database: DatabaseDefaults = DatabaseDefaults()
     tags: AwsTags = {}
 
+    def _check_sso(self) -> None:
+        """SSO configures ArgoCD, disables its local admin and needs its client secret in the cluster
+        (with gitops.tool none there is no ArgoCD, and the decision has no effect)."""
+        if self.gitops.tool != "argocd":
+            return
+        if not self.platform_admins.groups:
+            raise FieldValueError(
+                ("gitops", "sso"),
+                "with SSO, ArgoCD's local admin is disabled, and platform_admins.groups is empty: nobody could administer ArgoCD",
+                "list your platform team's identity provider groups under platform_admins.groups (they become ArgoCD admins)",
+            )
+        if self.secrets.operator != "external-secrets" or "external-secrets" not in self.components:
+            raise FieldValueError(
+                ("gitops", "sso"),
+                "the SSO client secret reaches ArgoCD through external-secrets, which this plan does not run",
+                "add external-secrets to components and keep secrets.operator: external-secrets, or remove gitops.sso",
+            )
+
     @field_validator("cloud")
     @classmethod
     def _aws_only(cls, v: str) -> str:
@@ -226,6 +290,8 @@ class PlatformPlan(PlanModel):
                 "manifest_components need GitOps: without it nothing would apply them",
                 "set gitops.tool: argocd, or remove manifest_components",
             )
+        if self.gitops.sso is not None:
+            self._check_sso()
         if "cert-manager" in self.components and self.certificates is None:
             raise FieldValueError(
                 ("components", self.components.index("cert-manager")),
