@@ -94,6 +94,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CHARTS = ROOT.parent / "shared" / "charts"
+CHART_KEYS = ROOT / "tests" / "fixtures" / "chart-values"  # values keys of pinned charts not in CHARTS (generate.py there)
 
 WAVE = "argocd.argoproj.io/sync-wave"
 HOOK = "argocd.argoproj.io/hook"
@@ -243,6 +244,15 @@ CHART_OBJECTS: dict[str, list[dict[str, Any]]] = {
         {"template": "templates/servicemonitor.yaml", "when": ("prometheus.enabled", "prometheus.servicemonitor.enabled"), "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "labels_from": ("prometheus.servicemonitor.labels",), "label_values": {"prometheus": "prometheus.servicemonitor.prometheusInstance"}},
         {"template": "templates/podmonitor.yaml", "when": ("prometheus.enabled", "prometheus.podmonitor.enabled"), "apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "labels_from": ("prometheus.podmonitor.labels",)},
     ],
+    "external-dns": [
+        {"template": "templates/servicemonitor.yaml", "when": ("serviceMonitor.enabled",), "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "labels_from": ("serviceMonitor.additionalLabels",)},
+    ],
+    "aws-load-balancer-controller": [
+        {"template": "templates/servicemonitor.yaml", "when": ("serviceMonitor.enabled",), "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "labels_from": ("serviceMonitor.additionalLabels",)},
+        # the webhook's serving certificate, from the chart's own CA Issuer (cert-manager must run first)
+        {"template": "templates/cert-manager.yaml", "when": ("enableCertManager",), "apiVersion": "cert-manager.io/v1", "kind": "Issuer"},
+        {"template": "templates/cert-manager.yaml", "when": ("enableCertManager",), "apiVersion": "cert-manager.io/v1", "kind": "Certificate", "issuer": 1},
+    ],
     "external-secrets": [
         # guarded by .Capabilities.APIVersions.Has: rendered only if the CRD already exists
         {"template": "templates/servicemonitor.yaml", "when": ("serviceMonitor.enabled",), "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "capabilities": True, "labels_from": ("serviceMonitor.additionalLabels",)},
@@ -335,6 +345,14 @@ UNPINNED_SUBCHART_PODS: dict[str, list[dict[str, Any]]] = {
     "kube-prometheus-stack": [  # prometheus-community/helm-charts kube-state-metrics-5.33.1, prometheus-node-exporter-4.46.0
         {"template": "kube-state-metrics-5.33.1: templates/deployment.yaml", "when": ("kubeStateMetrics.enabled",), "from": ("kube-state-metrics",), "kind": _DEPLOY, "defaults": {"tolerations": [], "nodeSelector": {}}},
         {"template": "prometheus-node-exporter-4.46.0: templates/daemonset.yaml", "when": ("nodeExporter.enabled",), "from": ("prometheus-node-exporter",), "kind": _DS, "defaults": {"tolerations": [{"effect": "NoSchedule", "operator": "Exists"}], "nodeSelector": {"kubernetes.io/os": "linux"}}},
+    ],
+    # Pinned charts not in ../shared/charts (their values keys: CHART_KEYS): the one workload template
+    # each renders at its pinned tag, reading the top-level tolerations and nodeSelector (both default empty).
+    "external-dns": [  # kubernetes-sigs/external-dns external-dns-helm-chart-1.21.1
+        {"template": "external-dns-1.21.1: templates/deployment.yaml", "when": (), "from": ("",), "kind": _DEPLOY, "defaults": {"tolerations": [], "nodeSelector": {}}},
+    ],
+    "aws-load-balancer-controller": [  # aws/eks-charts 5239609 (aws-load-balancer-controller 3.5.0)
+        {"template": "aws-load-balancer-controller-3.5.0: templates/deployment.yaml", "when": (), "from": ("",), "kind": _DEPLOY, "defaults": {"tolerations": [], "nodeSelector": {}}},
     ],
 }
 UNPINNED_SUBCHART_KEYS = {("argo-cd", "redis-ha"): ("tolerations", "nodeSelector"), ("kube-prometheus-stack", "kube-state-metrics"): ("tolerations", "nodeSelector"), ("kube-prometheus-stack", "prometheus-node-exporter"): ("tolerations", "nodeSelector")}
@@ -438,7 +456,7 @@ class ChartInstall:
 
     @property
     def known(self) -> bool:
-        return chart_folder(self.chart, self.version).is_dir()
+        return chart_folder(self.chart, self.version).is_dir() or chart_keys(self.chart, self.version) is not None
 
     @property
     def effective(self) -> dict:
@@ -472,6 +490,8 @@ class ChartInstall:
                 obj["metadata"]["namespace"] = self.namespace
             if o.get("default_from") and truthy(v, o["default_from"]):
                 obj["metadata"]["annotations"] = {DEFAULT_INGRESS_CLASS: "true"}
+            if "issuer" in o:  # a Certificate of the Issuer the chart renders as its n-th object
+                obj["spec"] = {"issuerRef": {"kind": "Issuer", "name": f"{self.release}-issuer-{o['issuer']}"}}
             if o.get("capabilities"):
                 obj["x-sim-capabilities"] = True
             obj["x-sim-chart"] = f"{self.chart}-{self.version}"
@@ -1517,10 +1537,23 @@ def _referenced(text: str, dotted: str) -> tuple[bool, bool]:
     return referenced, wholesale
 
 
+@cache
+def chart_keys(chart: str, version: str) -> frozenset[str] | None:
+    """The values keys of a pinned chart that is not in CHARTS, extracted from its source (the fixture's header says how)."""
+    path = CHART_KEYS / f"{chart}-{version}.txt"
+    if not path.exists():
+        return None
+    return frozenset(ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#"))
+
+
 def values_key_known(chart: str, version: str, path: tuple[str, ...], parent_defaults: dict | None = None) -> bool:
     """Does the pinned chart read ``path`` (values.yaml, values.schema.json, templates, subcharts)?"""
     if path[0] == "global":
         return True
+    keys = chart_keys(chart, version) if not chart_folder(chart, version).is_dir() else None
+    if keys is not None:
+        dotted = ".".join(path)
+        return dotted in keys or any(".".join(path[:i]) + ".*" in keys for i in range(1, len(path)))
     defaults = chart_defaults(chart, version) if parent_defaults is None else parent_defaults
     node: Any = defaults
     for i, k in enumerate(path):

@@ -24,11 +24,12 @@ def test_the_plan_accepts_exactly_the_registered_components(plan_copy: Path) -> 
 
     listed = PlatformPlan.model_fields["components"].annotation
     assert set(listed.__args__[0].__args__) == set(addons.PLAN_COMPONENTS) == {n for n, a in CHART_ADDONS.items() if a.listed_in_plan}
+    listed_now = len(load_plan(plan_copy).platform.components)
     edit_yaml(plan_copy / "platform.yaml", lambda d: d["components"].append("cert-manger"))
     with pytest.raises(PlanError) as info:
         load_plan(plan_copy)
     [issue] = info.value.issues
-    assert issue.path == "components[4]" and "did you mean 'cert-manager'" in issue.hint
+    assert issue.path == f"components[{listed_now}]" and "did you mean 'cert-manager'" in issue.hint
 
 
 def test_an_unknown_add_on_is_an_error_not_a_fallthrough() -> None:
@@ -77,7 +78,7 @@ def test_irsa_roles_and_policies_are_the_registrys(example_plan: Path) -> None:
     roles = {r["name"]: k for k, r in doc["resource"]["aws_iam_role"].items()}
     inline = {p["name"]: p for p in doc["resource"]["aws_iam_role_policy"].values()}
     attached = {(a["role"], a["policy_arn"]) for a in doc["resource"]["aws_iam_role_policy_attachment"].values()}
-    assert {r.component for r in env.cluster.irsa_roles} == {"cert-manager", "ebs-csi", "external-secrets"}
+    assert {r.component for r in env.cluster.irsa_roles} == {"cert-manager", "ebs-csi", "external-secrets", "external-dns", "aws-load-balancer-controller"}
     for role in env.cluster.irsa_roles:
         assert role.role_name in roles
         key = roles[role.role_name]
@@ -86,7 +87,12 @@ def test_irsa_roles_and_policies_are_the_registrys(example_plan: Path) -> None:
         if role.statements:
             written = _statements(inline[f"{role.component}-least-privilege"])
             assert written == sorted(
-                ({"Sid": s.sid, "Effect": "Allow", "Action": sorted(s.actions), "Resource": list(s.resources)} for s in role.statements), key=lambda s: s["Sid"]
+                (
+                    {"Sid": s.sid, "Effect": "Allow", "Action": sorted(s.actions), "Resource": list(s.resources)}
+                    | ({"Condition": {op: {k: list(v) if len(v) > 1 else v[0] for o, k, v in s.conditions if o == op} for op, _, _ in s.conditions}} if s.conditions else {})
+                    for s in role.statements
+                ),
+                key=lambda s: s["Sid"],
             )
         else:
             assert f"{role.component}-least-privilege" not in inline  # no inline policy borrowed from another add-on
@@ -166,7 +172,8 @@ def test_every_cluster_has_an_encrypted_default_storage_class_that_charts_name(e
 def test_ingress_does_not_trust_client_supplied_forwarded_headers(example_synth: Path) -> None:
     """Behind a layer-4 NLB nothing in front sets X-Forwarded-For: trusting it would let any client
     spoof its address and pass source-range allow-lists (#11 isolation 4). The client address comes
-    from the connection, kept by externalTrafficPolicy Local."""
+    from the connection: the AWS Load Balancer Controller's NLB sends to the pods (IP targets) with
+    client IP preservation on (off by default for IP targets)."""
     import yaml
 
     for cluster in ("dev", "prod", "prod-org-c"):
@@ -174,7 +181,10 @@ def test_ingress_does_not_trust_client_supplied_forwarded_headers(example_synth:
         controller = app["spec"]["source"]["helm"]["valuesObject"]["controller"]
         assert controller["config"]["use-forwarded-headers"] == "false"
         assert controller["service"]["externalTrafficPolicy"] == "Local"
-        assert controller["service"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"
+        annotations = controller["service"]["annotations"]
+        assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "external"
+        assert annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "ip"
+        assert annotations["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"] == "preserve_client_ip.enabled=true"
 
 
 def _system_taint(d: dict, group: int, labels: dict | None = None) -> None:

@@ -157,11 +157,16 @@ def test_cluster_issuer_by_tier(example_synth: Path, envs):
         else:
             assert issuer["metadata"]["name"] == "letsencrypt-staging"
             assert "acme-staging-v02" in issuer["spec"]["acme"]["server"]
-        assert issuer["spec"]["acme"]["solvers"] == [{"dns01": {"route53": {"region": env.region, "hostedZoneID": cluster.dns_zone_id}}}]
+        # the environment's own zone: by id when the plan names it, else by its domain (Terraform creates it)
+        route53 = {"region": env.region, **({"hostedZoneID": cluster.dns.zone_id} if cluster.dns.zone_id else {})}
+        assert issuer["spec"]["acme"]["solvers"] == [{"selector": {"dnsZones": [cluster.dns.domain]}, "dns01": {"route53": route53}}]
         for t in tenants:
             for app in t.apps:
                 if app.host:
-                    ing = load(root / f"apps/{app.name}/base/ingress.yaml")
+                    assert app.host.endswith(f".{cluster.dns.domain}")
+                    assert not (root / f"apps/{app.name}/base/ingress.yaml").exists()  # the hostname is the environment's: in its overlay
+                    ing = load(root / f"apps/{app.name}/overlays/{env.name}/ingress.yaml")
+                    assert ing["spec"]["rules"][0]["host"] == app.host
                     assert ing["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == issuer["metadata"]["name"]
                     assert ing["spec"]["tls"] == [{"hosts": [app.host], "secretName": f"{app.name}-tls"}]
                     assert ing["spec"]["ingressClassName"] == "nginx"
@@ -318,7 +323,8 @@ def test_kustomize_only_strategy(plan_copy: Path):
     chart = yaml.safe_load(files["dev/infrastructure/ingress-nginx/chart/kustomization.yaml"])["helmCharts"][0]
     addon = env.cluster.addon("ingress-nginx")
     assert chart["version"] == addon.chart.version and chart["valuesInline"] == addon.values
-    assert [a.method for a in resolve_addons(load_plan(plan_copy).platform, "development", "x", "eu-west-1", ())] == ["kustomize"] * 5
+    methods = [a.method for a in resolve_addons(load_plan(plan_copy).platform, "development", "x", "eu-west-1", (), dns=env.cluster.dns, vpc_name="x")]
+    assert methods == ["kustomize"] * 7
 
 
 def test_tenant_secret_stores_assume_the_tenant_role(example_synth: Path) -> None:

@@ -420,7 +420,9 @@ CASES = [
     FieldCase("acme-email", "platform.yaml", "certificates.acme_email", lambda d, v: d["certificates"].update(acme_email=v), None, suffix="@acme.example.com"),
     # Validated names and values (patterns, enumerations, CIDRs): refused today.
     FieldCase("secrets-path-prefix", "platform.yaml", "secrets.path_prefix", lambda d, v: d["secrets"].update(path_prefix=v), None),
-    FieldCase("hosted-zone-id", "platform.yaml", "certificates.hosted_zone_id", lambda d, v: d["certificates"].update(hosted_zone_id=v), None),
+    FieldCase("hosted-zone-id", "prod.yaml", "dns.hosted_zone_id", lambda d, v: d["dns"].update(hosted_zone_id=v), None),
+    FieldCase("dns-domain", "dev.yaml", "dns.domain", lambda d, v: d["dns"].update(domain=v), None),
+    FieldCase("app-host", "tenants/org-a.yaml", "apps[0].host", lambda d, v: d["apps"][0].update(host=v), None),
     FieldCase("platform-engine-version", "platform.yaml", "database.engine_version", lambda d, v: d["database"].update(engine_version=v), None),
     FieldCase("bucket-prefix", "platform.yaml", "state_backend.bucket_prefix", lambda d, v: d["state_backend"].update(bucket_prefix=v), None),
     FieldCase("platform-name", "platform.yaml", "name", lambda d, v: d.update(name=v), None),

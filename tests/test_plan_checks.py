@@ -380,8 +380,13 @@ def test_aws_reserved_tag_keys_are_refused(plan_copy: Path) -> None:
         ("prod.yaml", lambda d: d["cluster"]["node_groups"][1].update(name="general"), "used twice", "cluster.node_groups[1].name"),
         ("prod.yaml", lambda d: d["cluster"]["node_groups"][1]["taints"][0].update(effect="NoSchedule"), "taint effect", "cluster.node_groups[1].taints[0].effect"),
         ("dev.yaml", lambda d: d.update(region_vpc_cidrs={"eu-west-2": "10.11.0.0/16"}), "not a secondary region", "region_vpc_cidrs.eu-west-2"),
-        ("platform.yaml", lambda d: d["certificates"].pop("hosted_zone_id"), "hosted_zone_id", "certificates.challenge"),
-        ("platform.yaml", lambda d: d.update(components=[*d["components"], "cert-manager"]), "listed twice", "components[4]"),
+        ("platform.yaml", lambda d: d["certificates"].update(hosted_zone_id="Z0123456789ABCDEFGHIJ"), "one Route 53 zone cannot serve every environment", "certificates.hosted_zone_id"),
+        ("platform.yaml", lambda d: d.update(components=[*d["components"], "cert-manager"]), "listed twice", "components[6]"),
+        ("platform.yaml", lambda d: d["components"].remove("cert-manager"), "needs cert-manager for its webhook certificate", "components[0]"),
+        ("dev.yaml", lambda d: d["dns"].update(domain="Dev.acme.example.com"), "not a DNS name", "dns.domain"),
+        ("dev.yaml", lambda d: d["dns"].update(domain="example"), "at least 2", "dns.domain"),
+        ("prod.yaml", lambda d: d["dns"].update(hosted_zone_id="zone-1"), "not a Route 53 hosted zone id", "dns.hosted_zone_id"),
+        ("tenants/org-a.yaml", lambda d: d["apps"][0].update(host="shop_1"), "not a DNS name", "apps[0].host"),
         ("platform.yaml", lambda d: d["constitution"].append({"id": "plan-validates", "description": "again"}), "used twice", "constitution[5].id"),
         (
             "platform.yaml",
@@ -443,3 +448,58 @@ def test_values_aws_kubernetes_or_argocd_would_refuse(plan_copy: Path, file: str
     edit_yaml(plan_copy / file, change)
     issue = one(errors_of(plan_copy), text)
     assert Path(issue.file).name == Path(file).name and issue.path == path and issue.line, issue.render()
+
+
+# --- DNS: each environment (account) its own domain and zone; every hostname inside it ----
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "text", "path"),
+    [
+        ("staging.yaml", lambda d: d["dns"].update(domain="dev.acme.example.com"), "the same domain as environment 'dev'", "dns.domain"),
+        ("staging.yaml", lambda d: d["dns"].update(domain="x.dev.acme.example.com"), "nested with that of environment 'dev'", "dns.domain"),
+        ("staging.yaml", lambda d: d["dns"].update(hosted_zone_id="Z0123456789ABCDEFGHIJ"), "also environment 'prod''s", "dns.hosted_zone_id"),
+        ("staging.yaml", lambda d: d.pop("dns"), "has no dns domain, but external-dns publishes", "dns"),
+        ("tenants/org-b.yaml", lambda d: d["apps"][0].update(host="shop.org-a"), "in 'dev' is also app org-a/storefront's", "apps[0].host"),
+        ("tenants/org-b.yaml", lambda d: d["apps"][0].update(host="shop.org-a.dev.acme.example.com"), "in 'dev' is also app org-a/storefront's", "apps[0].host"),
+        ("tenants/org-b.yaml", lambda d: d["apps"][0].update(host=".".join(["a" * 60] * 4)), "(in 'dev') has 264 characters; a DNS name has at most 253", "apps[0].host"),
+        ("tenants/org-b.yaml", lambda d: d["apps"][0].update(host="b" * 60), "external-dns could not publish 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.dev.acme.example.com' (in 'dev')", "apps[0].host"),
+    ],
+)
+def test_dns_checks_point_at_the_field(plan_copy: Path, file: str, change, text: str, path: str) -> None:
+    edit_yaml(plan_copy / file, change)
+    issue = one(errors_of(plan_copy), text)
+    assert_located(issue, Path(file).name, path)
+
+
+def test_dns_is_needed_only_by_what_uses_it(plan_copy: Path) -> None:
+    """Without external-dns, DNS-01 and app hosts, an environment needs no domain."""
+    def strip(d):
+        d["components"] = [c for c in d["components"] if c != "external-dns"]
+        d["certificates"]["challenge"] = "http-01"
+    edit_yaml(plan_copy / "platform.yaml", strip)
+    edit_yaml(plan_copy / "staging.yaml", lambda d: d.pop("dns"))
+    issue = one(errors_of(plan_copy), "has no dns domain")  # org-a's apps still have hosts
+    assert "app hosts are names in it" in issue.message
+    for t in ("org-a", "org-b", "org-c"):
+        edit_yaml(plan_copy / f"tenants/{t}.yaml", lambda d: [a.pop("host", None) for a in d["apps"]])
+    load_plan(plan_copy)
+
+
+def test_app_hosts_are_relative_to_each_environment_domain(example_plan: Path) -> None:
+    envs = {e.name: e for e in resolve_plan(load_plan(example_plan), ["dev", "staging"])}
+    assert envs["dev"].tenant("org-a").apps[0].host == "shop.org-a.dev.acme.example.com"
+    assert envs["staging"].tenant("org-a").apps[0].host == "shop.org-a.staging.acme.example.com"
+    assert envs["dev"].tenant("org-b").apps[0].host == "reports.org-b.dev.acme.example.com"
+    # a full name inside the environment's domain is kept as written
+    assert names.app_hostname("reports.staging.acme.example.com", "staging.acme.example.com") == "reports.staging.acme.example.com"
+    assert names.app_hostname("staging.acme.example.com", "staging.acme.example.com") == "staging.acme.example.com"
+
+
+def test_a_full_host_lies_in_one_environment_only(plan_copy: Path) -> None:
+    """A full name inside one environment's domain is kept there; the other environments refuse it
+    (relative to their domain it would be a surprising name)."""
+    edit_yaml(plan_copy / "tenants/org-b.yaml", lambda d: d["apps"][0].update(host="reports.staging.acme.example.com"))
+    issues = [i for i in errors_of(plan_copy) if "lies in environment 'staging''s domain" in i.message]
+    assert {i.message.split("; in '")[1].split("'")[0] for i in issues} == {"dev", "prod"}
+    assert all(i.path == "apps[0].host" for i in issues)

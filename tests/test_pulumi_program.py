@@ -277,7 +277,9 @@ def test_gitops_none_orders_releases_by_sync_wave(plan_without_gitops):
     releases = {r.addon.component: r for r in b.shared.releases}
     # ingress-nginx (wave 0) waits for the CRD-installing charts (waves -8, -5), e.g. its ServiceMonitor needs kube-prometheus-stack;
     # cert-manager's ServiceMonitor needs it too (-8 before -5)
-    assert set(releases["ingress-nginx"].after) == {"dev-cert-manager", "dev-external-secrets", "dev-kube-prometheus-stack"}
+    assert set(releases["ingress-nginx"].after) == {"dev-aws-load-balancer-controller", "dev-cert-manager", "dev-external-secrets", "dev-kube-prometheus-stack"}
+    # the load balancer controller (-4) runs before ingress-nginx's Service, after cert-manager (its webhook certificate)
+    assert set(releases["aws-load-balancer-controller"].after) == {"dev-cert-manager", "dev-external-secrets", "dev-kube-prometheus-stack"}
     assert releases["cert-manager"].after == ("dev-kube-prometheus-stack",)
     assert releases["kube-prometheus-stack"].after == ()
 

@@ -111,7 +111,7 @@ def test_names_and_tags(resolved) -> None:
 
 def test_irsa_roles_follow_components(resolved) -> None:
     roles = {r.component: r for r in resolved["dev"].cluster.irsa_roles}
-    assert set(roles) == {"ebs-csi", "external-secrets", "cert-manager"}
+    assert set(roles) == {"ebs-csi", "external-secrets", "cert-manager", "external-dns", "aws-load-balancer-controller"}
     assert roles["external-secrets"].role_arn == "arn:aws:iam::111111111111:role/acme-dev-irsa-external-secrets"
 
 

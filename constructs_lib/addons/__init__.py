@@ -8,12 +8,21 @@ and their policies, the Helm values, the cluster configuration objects and the n
 
 from __future__ import annotations
 
-from . import argocd, aws_ebs_csi_driver, cert_manager, external_secrets, ingress_nginx, kube_prometheus_stack, vpc_cni
+from . import argocd, aws_ebs_csi_driver, aws_load_balancer_controller, cert_manager, external_dns, external_secrets, ingress_nginx, kube_prometheus_stack, vpc_cni
 from .base import AddOn, AddOnContext, ChartRef, EksAddOn, IrsaPolicyInputs, IrsaSpec, PolicyStatement, UnknownAddOn, chart_catalog
 
 # Order: the order in which a cluster lists its add-ons (Argo CD first: it syncs the rest).
 CHART_ADDONS: dict[str, AddOn] = {
-    a.name: a for a in (argocd.ADDON, ingress_nginx.ADDON, cert_manager.ADDON, external_secrets.ADDON, kube_prometheus_stack.ADDON)
+    a.name: a
+    for a in (
+        argocd.ADDON,
+        aws_load_balancer_controller.ADDON,
+        ingress_nginx.ADDON,
+        external_dns.ADDON,
+        cert_manager.ADDON,
+        external_secrets.ADDON,
+        kube_prometheus_stack.ADDON,
+    )
 }
 EKS_ADDONS: dict[str, EksAddOn] = {a.name: a for a in (aws_ebs_csi_driver.ADDON, vpc_cni.ADDON)}
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ..plan.platform import PlatformPlan
     from ..resolve.addons import ResolvedAddon
     from ..resolve.gitops import ClusterGitOps
-    from ..resolve.model import IrsaRole
+    from ..resolve.model import ClusterDns, IrsaRole
 
 
 class UnknownAddOn(KeyError):
@@ -141,6 +141,8 @@ class AddOnContext:
     roles: tuple[IrsaRole, ...]
     platform: PlatformPlan
     system: SystemNodes | None = None  # where add-on pods run, when the cluster has a system node group
+    dns: ClusterDns | None = None  # the environment's domain and Route 53 zone
+    vpc_name: str | None = None  # the Name tag of the cluster's VPC (controllers that cannot ask IMDS find it by tag)
 
     @property
     def ha(self) -> bool:

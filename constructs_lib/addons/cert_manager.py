@@ -28,7 +28,9 @@ def cluster_issuer_for(tier: str) -> tuple[str, str]:
 
 
 def route53_statements(inputs: IrsaPolicyInputs) -> tuple[PolicyStatement, ...]:
-    zone = inputs.hosted_zone_id or "*"
+    if inputs.hosted_zone_id is None:
+        raise ValueError("cert-manager's DNS-01 role needs the environment's zone (dns in <env>.yaml)")
+    zone = inputs.hosted_zone_id
     return (
         PolicyStatement("ReadChanges", ("route53:GetChange",), ("arn:aws:route53:::change/*",)),
         PolicyStatement("EditZone", ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"), (f"arn:aws:route53:::hostedzone/{zone}",)),
@@ -37,7 +39,7 @@ def route53_statements(inputs: IrsaPolicyInputs) -> tuple[PolicyStatement, ...]:
 
 
 def needs_aws(platform: PlatformPlan) -> bool:
-    """Only DNS-01 needs AWS: the role may edit the plan's hosted zone and nothing else."""
+    """Only DNS-01 needs AWS: the role may edit the environment's hosted zone and nothing else."""
     return platform.certificates is not None and platform.certificates.challenge == "dns-01"
 
 
@@ -66,9 +68,11 @@ def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
     name, why = cluster_issuer_for(ctx.tier)
     issuer: dict[str, Any] = {"name": name, "server": LETSENCRYPT[name], "email": c.acme_email, "challenge": c.challenge}
     if c.challenge == "dns-01":
+        assert ctx.dns is not None, "validate requires a dns domain in every environment with DNS-01"
         role = ctx.irsa("cert-manager")
-        issuer.update({"hosted_zone_id": c.hosted_zone_id, "region": ctx.region, "role_arn": role.role_arn if role else None})
-        solver = f"DNS-01 via Route 53 zone {c.hosted_zone_id} in {ctx.region} with the cert-manager IRSA role"
+        issuer.update({"domain": ctx.dns.domain, "hosted_zone_id": ctx.dns.zone_id, "region": ctx.region, "role_arn": role.role_arn if role else None})
+        zone = f"zone {ctx.dns.zone_id}" if ctx.dns.zone_id else "the zone Terraform creates (found by name)"
+        solver = f"DNS-01 for names in {ctx.dns.domain} via its Route 53 {zone} in this environment's account, with the cert-manager IRSA role"
     else:
         issuer["ingress_class"] = INGRESS_CLASS
         solver = f"HTTP-01 through IngressClass {INGRESS_CLASS}"
@@ -82,7 +86,12 @@ def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
     i = addon.settings["issuer"]
     if i["challenge"] == "dns-01":
         # Ambient credentials: the cert-manager service account is annotated with its IRSA role (Helm values).
-        solver: dict[str, Any] = {"dns01": {"route53": {"region": i["region"], "hostedZoneID": i["hosted_zone_id"]}}}
+        # Only names in the environment's domain; without a zone id (Terraform creates the zone),
+        # cert-manager finds the zone by name, in this account (ListHostedZonesByName).
+        route53: dict[str, Any] = {"region": i["region"]}
+        if i["hosted_zone_id"]:
+            route53["hostedZoneID"] = i["hosted_zone_id"]
+        solver = {"selector": {"dnsZones": [i["domain"]]}, "dns01": {"route53": route53}}
     else:
         solver = {"http01": {"ingress": {"ingressClassName": i["ingress_class"]}}}
     issuer = cluster_scoped_config(

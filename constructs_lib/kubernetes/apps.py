@@ -1,6 +1,6 @@
 """Custom tenant apps as Kustomize: ``apps/<app>/base`` (environment-neutral) and
-``apps/<app>/overlays/<env>`` (image tag, environment label, ExternalSecret of the
-environment's database credentials). Values come from the resolved model."""
+``apps/<app>/overlays/<env>`` (image tag, environment label, the Ingress of the app's hostname in
+the environment's domain, ExternalSecret of the environment's database credentials). Values come from the resolved model."""
 
 from __future__ import annotations
 
@@ -96,16 +96,15 @@ def external_secret(s: AppSpec) -> dict[str, Any] | None:
 
 
 def base_files(s: AppSpec) -> dict[str, dict]:
-    files = {"deployment.yaml": deployment(s), "service.yaml": service(s)}
-    ing = ingress(s)
-    if ing:
-        files["ingress.yaml"] = ing
-    return files
+    return {"deployment.yaml": deployment(s), "service.yaml": service(s)}
 
 
 def overlay(s: AppSpec) -> tuple[dict[str, Any], dict[str, dict]]:
     """The overlay's kustomization (without ``resources`` files list) and its own objects."""
     objs: dict[str, dict] = {}
+    ing = ingress(s)  # its hostname lies in the environment's domain (resolved): the overlay's, not the base's
+    if ing:
+        objs["ingress.yaml"] = ing
     es = external_secret(s)
     if es:
         objs["externalsecret.yaml"] = es

@@ -24,6 +24,7 @@ from .yaml_source import FieldPath, SourceMap, format_path
 AWS_TAGS_MAX = 50  # tags per AWS resource
 INFRAPLAN_TAG_KEYS = ("managed-by", "infraplan:platform", "infraplan:environment", "infraplan:tenant", "Name")
 S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+TXT_OWNER_PREFIX = "cname-"  # external-dns' TXT registry names a record's owner record <type>-<first label>...: the longest type it writes
 
 At = Callable[..., None]
 
@@ -93,10 +94,66 @@ def cross_file_checks(
                     at(file, path, f"a dedicated cluster in '{env_name}' needs its own VPC CIDR", f"set environments.{env_name}.vpc_cidr (or vpc_cidr) to a range that overlaps no other VPC")
         _quota_checks(at, tenant, file, environments)
 
+    _dns_checks(at, platform, platform_file, environments, tenants)
     _group_checks(at, platform, platform_file, tenants, sources)
     _derived_name_checks(at, platform, platform_file, environments, tenants, sources)
     issues += _cidr_overlaps(platform, environments, tenants, sources)
     return issues
+
+
+def _dns_checks(
+    at: At, platform: PlatformPlan, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]], tenants: dict[str, tuple[TenantPlan, str]]
+) -> None:
+    """Each environment (account) has its own domain and zone, and every hostname lies in it:
+    a zone lives in one account, and a name published from two clusters would flip between them."""
+    dns01 = "cert-manager" in platform.components and platform.certificates is not None and platform.certificates.challenge == "dns-01"
+    domains: dict[str, str] = {}
+    zones: dict[str, str] = {}
+    for name, (env, file) in environments.items():
+        hosted = [(tname, tfile, i) for tname, (t, tfile) in tenants.items() for i, a in enumerate(t.apps) if a.host]
+        if env.dns is None:
+            needs = (
+                "external-dns publishes its hostnames" if "external-dns" in platform.components
+                else f"cert-manager's DNS-01 challenge edits its zone ({platform_file}: certificates.challenge)" if dns01
+                else f"app hosts are names in it ({hosted[0][1]}: apps[{hosted[0][2]}].host)" if hosted
+                else None
+            )  # fmt: skip
+            if needs:
+                at(file, ("dns",), f"environment '{name}' has no dns domain, but {needs}", "add dns: {domain: " + f"{name}.<your domain>" + "} (Terraform creates its Route 53 zone in this account)")
+            continue
+        domain = env.dns.domain
+        for other, other_domain in domains.items():
+            if domain == other_domain or domain.endswith(f".{other_domain}") or other_domain.endswith(f".{domain}"):
+                relation = "the same domain as" if domain == other_domain else "a domain nested with that of"
+                at(file, ("dns", "domain"), f"'{domain}' is {relation} environment '{other}' ('{other_domain}', {environments[other][1]})", "give each environment its own domain, none inside another (e.g. dev.acme.example.com, prod.acme.example.com)")
+                break
+        domains[name] = domain
+        zone = env.dns.hosted_zone_id
+        if zone is not None:
+            if zone in zones:
+                at(file, ("dns", "hosted_zone_id"), f"zone {zone} is also environment '{zones[zone]}''s ({environments[zones[zone]][1]})", "a zone lives in one account: each environment names its own")
+            zones.setdefault(zone, name)
+        published: dict[str, str] = {}
+        others = {o: e.dns.domain for o, (e, _) in environments.items() if o != name and e.dns is not None}
+        for tname, tfile, i in hosted:
+            app = tenants[tname][0].apps[i]
+            host = names.app_hostname(app.host or "", domain)
+            foreign = next((o for o, d in others.items() if host != app.host and (app.host == d or (app.host or "").endswith(f".{d}"))), None)
+            if foreign is not None:
+                at(tfile, ("apps", i, "host"), f"'{app.host}' lies in environment '{foreign}''s domain; in '{name}' it would become '{host}'", "write the host relative to the environment's domain (e.g. its first label): each environment then gets its own name")
+                continue
+            if len(host) > 253:
+                at(tfile, ("apps", i, "host"), f"'{host}' (in '{name}') has {len(host)} characters; a DNS name has at most 253", "choose a shorter host")
+            elif "external-dns" in platform.components and (len(host) + len(TXT_OWNER_PREFIX) > 253 or len(host.split(".")[0]) + len(TXT_OWNER_PREFIX) > 63):
+                at(
+                    tfile,
+                    ("apps", i, "host"),
+                    f"external-dns could not publish '{host}' (in '{name}'): its ownership record is named '{TXT_OWNER_PREFIX}{host}', over DNS limits (253 characters, 63 per label)",
+                    f"shorten the host's first label to at most {63 - len(TXT_OWNER_PREFIX)} characters and the whole name to {253 - len(TXT_OWNER_PREFIX)}",
+                )
+            owner = published.setdefault(host, f"{tname}/{app.name}")
+            if owner != f"{tname}/{app.name}":
+                at(tfile, ("apps", i, "host"), f"hostname '{host}' in '{name}' is also app {owner}'s", "give each app its own host")
 
 
 def _isolation(tenant: TenantPlan, env_name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -53,6 +54,50 @@ def check_cidr(value: str, *, min_prefix: int = 16, max_prefix: int = 20) -> str
     return str(net)
 
 TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
+
+_DNS_NAME_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+DNS_NAME_MAX = 253  # RFC 1035, without the final dot
+
+
+def check_dns_name(value: str, *, min_labels: int = 1) -> str:
+    """A DNS name as Route 53 and Ingress hosts take it: lowercase labels of 1..63 letters,
+    digits and hyphens (no wildcard, no final dot), 253 characters at most."""
+    labels = value.split(".")
+    bad = next((label for label in labels if not _DNS_NAME_LABEL.match(label)), None)
+    if bad is not None:
+        raise FieldValueError(
+            (),
+            f"'{value}' is not a DNS name: label '{bad}' " + ("is empty" if not bad else "is not 1 to 63 lowercase letters, digits and inner hyphens"),
+            "e.g. dev.acme.example.com (lowercase, no final dot, no wildcard)",
+        )
+    if len(value) > DNS_NAME_MAX:
+        raise FieldValueError((), f"'{value}' has {len(value)} characters; a DNS name has at most {DNS_NAME_MAX}", "choose a shorter name")
+    if len(labels) < min_labels:
+        raise FieldValueError((), f"'{value}' has {len(labels)} label(s); a domain here has at least {min_labels}", "e.g. dev.acme.example.com, a subdomain of a domain you own")
+    return value
+
+
+class DnsPlan(PlanModel):
+    """The environment's own DNS domain: its apps' hostnames live under it, cert-manager (DNS-01)
+    and external-dns edit only its Route 53 zone, in the environment's own account."""
+
+    domain: str = Field(description="e.g. dev.acme.example.com; distinct per environment (a subzone delegated from the parent domain).")
+    hosted_zone_id: str | None = Field(
+        None, description="An existing public Route 53 zone for the domain in this environment's account; left out, Terraform creates it."
+    )
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        return check_dns_name(v, min_labels=2)
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone_id(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"Z[A-Z0-9]{1,31}", v):
+            raise FieldValueError((), f"'{v}' is not a Route 53 hosted zone id", "the id without /hostedzone/, e.g. Z0123456789ABCDEFGHIJ (aws route53 list-hosted-zones-by-name)")
+        return v
+
 
 
 class NodeGroupPlan(PlanModel):
@@ -163,6 +208,7 @@ class EnvironmentPlan(PlanModel):
     cluster: ClusterPlan
     database: DatabasePlan = DatabasePlan()
     component_values: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-environment values overlay, merged last.")
+    dns: DnsPlan | None = None
     tags: AwsTags = {}
 
     @field_validator("vpc_cidr")

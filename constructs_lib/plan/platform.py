@@ -202,13 +202,20 @@ class ClusterDefaults(PlanModel):
 class Certificates(PlanModel):
     acme_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Contact for Let's Encrypt.")
     challenge: Literal["http-01", "dns-01"] = "http-01"
-    hosted_zone_id: str | None = Field(None, pattern=r"^Z[A-Z0-9]+$", description="Route 53 zone for DNS-01.")
+    hosted_zone_id: str | None = Field(None, description="Refused: each environment names its own zone (dns.hosted_zone_id in <env>.yaml).")
 
-    @model_validator(mode="after")
-    def _zone(self) -> "Certificates":
-        if self.challenge == "dns-01" and not self.hosted_zone_id:
-            raise FieldValueError(("challenge",), "challenge dns-01 needs hosted_zone_id", "set hosted_zone_id to the Route 53 zone cert-manager may edit, or use challenge: http-01")
-        return self
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        # One zone id for every environment would be edited from every environment's account: the
+        # zone lives in one account only, so cert-manager and external-dns elsewhere could not change it.
+        if v is not None:
+            raise FieldValueError(
+                (),
+                "one Route 53 zone cannot serve every environment: each environment runs in its own AWS account and edits only its own zone",
+                "remove it here; give each <env>.yaml a dns: {domain: <env>.<your domain>} (Terraform creates the zone) or dns.hosted_zone_id of a zone in that account",
+            )
+        return v
 
 
 class DatabaseDefaults(PlanModel):
@@ -289,6 +296,14 @@ class PlatformPlan(PlanModel):
                 ("manifest_components",),
                 "manifest_components need GitOps: without it nothing would apply them",
                 "set gitops.tool: argocd, or remove manifest_components",
+            )
+        if self.gitops.sso is not None:
+            self._check_sso()
+        if "aws-load-balancer-controller" in self.components and "cert-manager" not in self.components:
+            raise FieldValueError(
+                ("components", self.components.index("aws-load-balancer-controller")),
+                "aws-load-balancer-controller needs cert-manager for its webhook certificate",
+                "ArgoCD renders the chart without Helm's lookup, so the chart's own certificate would change at every sync; add cert-manager to components",
             )
         if self.gitops.sso is not None:
             self._check_sso()

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import CpuQuantity, DnsLabel, IdentityGroup, InstanceType, MemoryQuantity, PlanModel, group_key
-from .environment import check_cidr
+from .environment import check_cidr, check_dns_name
 from .errors import FieldValueError
 
 GROUP_ROLES = ("admins", "developers", "viewers")
@@ -56,7 +56,10 @@ class AppPlan(PlanModel):
     tag: str = Field(description="Image tag per environment is set under environments.<env>.image_tags.")
     port: int = Field(8080, ge=1, le=65535)
     replicas: int = Field(2, ge=1)
-    host: str | None = None
+    host: str | None = Field(
+        None,
+        description="Its hostname relative to each environment's dns.domain (shop -> shop.dev.acme.example.com), or a full name inside that domain.",
+    )
     health_path: str = Field("/healthz", pattern=r"^/[\x21-\x7e]*$", description="The HTTP path of the readiness and liveness probes.")
     cpu: CpuQuantity = "250m"
     memory: MemoryQuantity = "256Mi"
@@ -66,6 +69,11 @@ class AppPlan(PlanModel):
     @classmethod
     def _exact_tag(cls, v: str) -> str:
         return check_image_tag(v)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str | None) -> str | None:
+        return v if v is None else check_dns_name(v)
 
 
 class TenantDatabase(PlanModel):

@@ -23,7 +23,7 @@ from ..addons.base import CRITICAL_ADDONS_ONLY, SystemNodes
 from ..addons.cert_manager import cluster_issuer_for as cluster_issuer
 from ..addons.ingress_nginx import INGRESS_CLASS
 from ..plan.platform import PlatformPlan
-from .model import IrsaRole, ResolvedNodeGroup
+from .model import ClusterDns, IrsaRole, ResolvedNodeGroup
 
 __all__ = ["INGRESS_CLASS", "ChartRef", "ResolvedAddon", "ResolvedManifestComponent", "chart_catalog", "cluster_issuer", "deep_merge", "resolve_addons", "system_nodes"]
 
@@ -105,11 +105,13 @@ def resolve_addons(
     env_values: dict[str, dict[str, Any]] | None = None,
     env_file: str = "",
     system: SystemNodes | None = None,
+    dns: ClusterDns | None = None,
+    vpc_name: str | None = None,
 ) -> tuple[ResolvedAddon, ...]:
     """Every chart add-on the plan enables, in the registry's order, with its values and settings;
     every pod template the add-on declares runs on the ``system`` node group, if there is one."""
     env_values = env_values or {}
-    ctx = AddOnContext(tier, cluster_name, region, roles, platform, system)
+    ctx = AddOnContext(tier, cluster_name, region, roles, platform, system, dns=dns, vpc_name=vpc_name)
     out = []
     for component, addon in CHART_ADDONS.items():
         if not addon.enabled(platform):

@@ -14,7 +14,7 @@ from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
 from .addons import resolve_addons, resolve_manifest_components, system_nodes
 from . import names
-from .model import DatabaseAdminRole, IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
+from .model import ClusterDns, DatabaseAdminRole, IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
 from .network import retention_days
 from .trace import Trace, default, environment, plan, rule
 
@@ -66,6 +66,7 @@ def resolve_cluster(
     region: str | None = None,
     instance_types_override: list[str] | None = None,
     override_source: str = "",
+    vpc_name: str | None = None,
 ) -> ResolvedCluster:
     t = trace.child("cluster.")
     secondary = region is not None and region != env.regions[0]
@@ -132,7 +133,16 @@ def resolve_cluster(
                 "every add-on pod (charts and the EBS CSI controller) tolerates these taints and selects these nodes; DaemonSets tolerate every taint",
             ),
         )
-    addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file, system)
+    dns = None
+    if env.dns is not None:
+        zone = env.dns.hosted_zone_id
+        dns = ClusterDns(env.dns.domain, zone, zone or names.managed_zone_marker(env.dns.domain))
+        t.record(
+            "dns",
+            {"domain": dns.domain, "zone": zone or "created by Terraform in the environment's platform stack"},
+            environment(f"{env_file}: dns", "the environment's own domain and zone, in its own account: app hostnames, external-dns and DNS-01 use it"),
+        )
+    addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file, system, dns=dns, vpc_name=vpc_name)
     for a in addons:
         t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
     manifests = resolve_manifest_components(platform)
@@ -176,7 +186,7 @@ def resolve_cluster(
             ),
         )
     t.record("admin_principal_arns", list(platform.platform_admins.principal_arns), plan("platform.yaml: platform_admins.principal_arns"))
-    dns_zone_id = platform.certificates.hosted_zone_id if platform.certificates and platform.certificates.challenge == "dns-01" else None
+    dns_zone_id = dns.zone_id if dns is not None else None
     roles = with_policies(
         roles,
         platform,
@@ -186,7 +196,9 @@ def resolve_cluster(
             platform_secrets_path=platform_secrets,
             tenant_secrets_role_arns=tuple(r.role_arn for r in secret_roles),
             database_admin_role_arn=database_admin.role_arn if database_admin else None,
-            hosted_zone_id=dns_zone_id,
+            hosted_zone_id=dns.policy_zone_id if dns is not None else None,
+            cluster_name=name,
+            region=region,
         ),
     )
     return ResolvedCluster(
@@ -212,4 +224,5 @@ def resolve_cluster(
         tenant_secrets_roles=secret_roles,
         database_admin=database_admin,
         system=system,
+        dns=dns,
     )

@@ -88,6 +88,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name),
         terraform_stack=names.environment_stack(env_name),
         database=names.db_identifier(p.name, env_name) if any(_database_mode(t, env_name) == "shared" for t in shared_tenants) else None,
+        vpc_name=network.name,
     )
     database = resolve_database(
         trace,
@@ -162,6 +163,7 @@ def _resolve_region(plan_: Plan, env_name: str, region: str, trace: Trace, *, sh
         platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name),
         terraform_stack=stack,
         region=region,
+        vpc_name=network.name,
     )
     trace.record(
         "database",
@@ -255,6 +257,7 @@ def resolve_tenant(
             database=db.instance_identifier if db is not None else None,
             instance_types_override=override.node_instance_types if override else None,
             override_source=f"{tfile}: environments.{env_name}.node_instance_types",
+            vpc_name=network.name,
         )
     if db is not None and db.mode == "dedicated":
         dedicated_db = resolve_database(
@@ -276,6 +279,15 @@ def resolve_tenant(
             tag,
             tenant_src(f"{tfile}: environments.{env_name}.image_tags.{app.name}") if app.name in tags_override else tenant_src(f"{tfile}: apps[].tag"),
         )
+        host = None
+        if app.host:
+            if env.dns is None:
+                raise ValueError(f"app {app.name} of {tenant_name} has a host, but environment {env_name} has no dns domain (validate refuses this plan)")
+            host = trace.record(
+                f"apps.{app.name}.host",
+                names.app_hostname(app.host, env.dns.domain),
+                rule("names.app_hostname", f"{tfile}: apps[].host relative to {env_file}: dns.domain (a full name inside the domain is kept)"),
+            )
         apps.append(
             ResolvedApp(
                 name=app.name,
@@ -284,7 +296,7 @@ def resolve_tenant(
                 tag=tag,
                 port=app.port,
                 replicas=app.replicas,
-                host=app.host,
+                host=host,
                 health_path=app.health_path,
                 cpu=app.cpu,
                 memory=app.memory,

@@ -102,6 +102,21 @@ class TenantAccess:
 
 
 @dataclass(frozen=True)
+class ClusterDns:
+    """The environment's DNS domain as a cluster uses it: hostnames under ``domain`` are published
+    (external-dns) and certified (cert-manager DNS-01) in its Route 53 zone, in the environment's account."""
+
+    domain: str
+    zone_id: str | None  # the plan's existing zone; None: the environment's platform stack creates it
+    policy_zone_id: str  # what IAM policies name: zone_id, or the marker terraform/ replaces by the created zone's id
+
+    @property
+    def managed(self) -> bool:
+        """Whether Terraform creates the zone (in the environment's platform stack)."""
+        return self.zone_id is None
+
+
+@dataclass(frozen=True)
 class ResolvedCluster:
     name: str
     key: str  # folder in the GitOps tree
@@ -125,6 +140,7 @@ class ResolvedCluster:
     tenant_secrets_roles: tuple[TenantSecretsRole, ...]  # one per tenant on the cluster (with external-secrets)
     database_admin: DatabaseAdminRole | None = None  # when the cluster bootstraps its tenants' databases
     system: "SystemNodes | None" = None  # the node groups tainted CriticalAddonsOnly, where add-on pods run
+    dns: ClusterDns | None = None  # the environment's domain and zone, when the plan gives one
 
     def irsa(self, component: str) -> IrsaRole | None:
         return next((r for r in self.irsa_roles if r.component == component), None)

@@ -185,3 +185,20 @@ def rds_identifier_problem(identifier: str) -> str | None:
     if not re.fullmatch(r"[a-z][a-z0-9-]*", identifier) or "--" in identifier or identifier.endswith("-"):
         return f"'{identifier}' is not a valid RDS identifier (a letter, then letters, digits and single hyphens)"
     return None
+
+
+def app_hostname(host: str, domain: str) -> str:
+    """An app's hostname in an environment: ``host`` relative to the environment's domain
+    (``shop`` -> ``shop.dev.acme.example.com``), or ``host`` itself when it already lies inside it."""
+    return host if host == domain or host.endswith(f".{domain}") else f"{host}.{domain}"
+
+
+def dns_zone_comment(platform: str, env: str) -> str:
+    """The comment of the Route 53 zone Terraform creates for an environment's domain."""
+    return f"{platform} {env}: public zone of the environment's apps (infraplan)"
+
+
+def managed_zone_marker(domain: str) -> str:
+    """Stands for the id of the zone Terraform creates for ``domain`` in IAM policies until the
+    Terraform constructs replace it by the zone's reference (never a valid zone id: ids are [A-Z0-9])."""
+    return f"<zone of {domain}>"

@@ -25,6 +25,14 @@ NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2
 
 
 
+def _condition(conditions: tuple[tuple[str, str, tuple[str, ...]], ...]) -> dict | None:
+    """An IAM Condition block from a statement's (operator, key, values) triples."""
+    out: dict[str, dict[str, list[str] | str]] = {}
+    for operator, key, values in conditions:
+        out.setdefault(operator, {})[key] = list(values) if len(values) > 1 else values[0]
+    return out or None
+
+
 def _secret_arn(props: "ClusterProps", path: str) -> str:
     """Secrets live in the environment's primary region, whichever region the cluster is in."""
     return f"arn:aws:secretsmanager:{props.cluster.secrets_region}:{props.account_id}:secret:{path}/*"
@@ -36,7 +44,7 @@ class ClusterProps:
     account_id: str
     region: str
     subnet_ids: list[str]
-    hosted_zone_id: str | None = None
+    hosted_zone_id: str | None = None  # the environment's zone: its id, or a reference to the zone Terraform creates
 
 
 class Cluster(Construct):
@@ -184,6 +192,16 @@ class Cluster(Construct):
                     tags={"Name": role_name},
                 )
 
+    def _zone_resources(self, resources: tuple[str, ...], props: ClusterProps) -> list[str]:
+        """The resources with the marker of a zone Terraform creates replaced by its id (a reference)."""
+        dns = props.cluster.dns
+        if dns is None or not dns.managed:
+            return list(resources)
+        marker = names.managed_zone_marker(dns.domain)
+        if any(marker in r for r in resources) and props.hosted_zone_id is None:
+            raise ValueError(f"{props.cluster.name}: a policy names the zone of {dns.domain}, but no zone reference was given")
+        return [r.replace(marker, props.hosted_zone_id) if marker in r else r for r in resources]
+
     def _irsa_role(self, r: IrsaRole, props: ClusterProps) -> iam.IamRole:
         # The trust policy names the issuer without its scheme; Terraform computes it, so the
         # document is built by the aws_iam_policy_document data source, not as a JSON string.
@@ -211,7 +229,7 @@ class Cluster(Construct):
         for i, arn in enumerate(r.managed_policies):
             iam.IamRolePolicyAttachment(self, f"irsa_{key}_managed" + (f"_{i}" if i else ""), role=role.ref("name"), policy_arn=arn)
         if r.statements:
-            doc = policy.document(*(policy.allow(list(st.actions), list(st.resources), sid=st.sid) for st in r.statements))
+            doc = policy.document(*(policy.allow(list(st.actions), self._zone_resources(st.resources, props), sid=st.sid, condition=_condition(st.conditions)) for st in r.statements))
             iam.IamRolePolicy(self, f"irsa_{key}_policy", name=f"{r.component}-least-privilege", role=role.id_ref, policy=doc)
         return role
 

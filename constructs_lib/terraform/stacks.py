@@ -22,6 +22,8 @@ from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedRegion
 from .aws import AwsProvider, Expression, rds
 from .aws import vpc as vpc_l1
 from .cluster import Cluster, ClusterProps
+from .dns import EnvironmentZone
+from .dns import zone_id as dns_zone_id
 from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
 from .kms_key import EncryptionKey
 from .network import Network, NetworkProps
@@ -136,8 +138,13 @@ def _database_outputs(stack: cdktf.TerraformStack, db: Database, prefix: str = "
     output(stack, f"{prefix}db_master_secret_arn", db.secret_arn, "Secrets Manager secret holding the master credentials (managed by RDS)")
 
 
-def _platform(stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster, database, env: ResolvedEnvironment) -> tuple[Network, Cluster, Database | None]:
+def _platform(
+    stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster, database, env: ResolvedEnvironment, zone_id: str | None = None
+) -> tuple[Network, Cluster, Database | None]:
+    """``zone_id``: the environment's zone where this stack creates it; otherwise found here (dns.zone_id)."""
     net = Network(stack, "network", NetworkProps(network, cluster.region, env.account_id, cluster.name))
+    if zone_id is None:
+        zone_id = dns_zone_id(stack, "dns_zone", cluster.dns)
     eks_cluster = Cluster(
         stack,
         "cluster",
@@ -146,7 +153,7 @@ def _platform(stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster,
             account_id=env.account_id,
             region=cluster.region,
             subnet_ids=[s.id_ref for s in net.private_subnets],
-            hosted_zone_id=cluster.dns_zone_id,
+            hosted_zone_id=zone_id,
         ),
     )
     db = None
@@ -172,7 +179,14 @@ class EnvironmentStack(cdktf.TerraformStack):
         super().__init__(scope, id)
         env = props.environment
         configure_stack(self, region=env.region, account_id=env.account_id, tags=env.tag_map, state=env.state, target=props.target)
-        self.network, self.cluster, self.database = _platform(self, network=env.network, cluster=env.cluster, database=env.database, env=env)
+        dns = env.cluster.dns
+        self.zone = EnvironmentZone(self, "dns", dns=dns, platform=env.platform, environment=env.name) if dns is not None and dns.managed else None
+        self.network, self.cluster, self.database = _platform(
+            self, network=env.network, cluster=env.cluster, database=env.database, env=env, zone_id=self.zone.zone_id if self.zone else None
+        )
+        if self.zone is not None:
+            output(self, "dns_zone_id", self.zone.zone_id, f"Route 53 zone of {dns.domain}")
+            output(self, "dns_name_servers", self.zone.name_servers, f"delegate {dns.domain} to these from its parent zone (NS record), once")
         output(self, "vpc_id", self.network.vpc.id_ref, "VPC of the environment")
         output(self, "private_subnet_ids", [s.id_ref for s in self.network.private_subnets], "private subnets (nodes, internal load balancers)")
         _cluster_outputs(self, self.cluster, env.cluster)

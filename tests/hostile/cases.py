@@ -378,7 +378,8 @@ for name, mutation, rel, marker, reaches, envs in INJECT:
 case("inject-secrets-path-prefix", replace("platform.yaml", "  path_prefix: acme", f"  path_prefix: '{PAYLOAD}'"), 2, at("platform.yaml", "path_prefix"), field="secrets.path_prefix")
 case("inject-bucket-prefix", replace("platform.yaml", "  bucket_prefix: acme-tfstate", f"  bucket_prefix: '{PAYLOAD}'"), 2, at("platform.yaml", "bucket_prefix"))
 case("inject-database-name", org_a("  name: org_a ", f"  name: '{PAYLOAD}' "), 2, at("tenants/org-a.yaml", "hostile-marker"), field="database.name")
-case("inject-hosted-zone", replace("platform.yaml", "Z0123456789ABCDEFGHIJ", PAYLOAD.replace('"', "")), 2, at("platform.yaml", "hosted_zone_id"))
+case("inject-hosted-zone", replace("prod.yaml", "Z0123456789ABCDEFGHIJ", PAYLOAD.replace('"', "")), 2, at("prod.yaml", "hosted_zone_id"))
+case("inject-dns-domain", replace("dev.yaml", "domain: dev.acme.example.com", f"domain: '{PAYLOAD}'"), 2, at("dev.yaml", "domain:"))
 case("inject-instance-class", replace("dev.yaml", "db.t4g.micro", f"'{PAYLOAD}'"), 2, at("dev.yaml", "instance_class"))
 
 # Security: a group belongs to exactly one tenant (or to the platform).
@@ -764,8 +765,9 @@ case("message-duplicate-app-name", org_a("  - name: orders-api", "  - name: stor
 case("message-duplicate-namespace", org_a("namespaces: [org-a-web, org-a-api]", "namespaces:\n  - org-a-web\n  - org-a-api\n  - org-a-web"), 2, at("tenants/org-a.yaml", ("  - org-a-web", 2)), field="namespaces[2]")
 case("message-duplicate-node-group", replace("prod.yaml", "    - name: system", "    - name: general"), 2, at("prod.yaml", ("    - name: general", 2)), field="cluster.node_groups[1].name")
 case("message-taint-effect", replace("prod.yaml", "          effect: NO_SCHEDULE", "          effect: NoSchedule"), 2, at("prod.yaml", "effect: NoSchedule"), field="cluster.node_groups[1].taints[0].effect", words=(("NO_SCHEDULE",),))
-case("message-dns01-without-zone", replace("platform.yaml", "  hosted_zone_id: Z0123456789ABCDEFGHIJ\n", ""), 2, at("platform.yaml", "challenge"), at("platform.yaml", "certificates:"), words=(("hosted_zone_id",),))
-case("message-duplicate-component", replace("platform.yaml", "  - kube-prometheus-stack\n", "  - kube-prometheus-stack\n  - cert-manager\n"), 2, at("platform.yaml", ("  - cert-manager", 2)), field="components[4]")
+case("message-platform-wide-zone", replace("platform.yaml", "  challenge: dns-01", "  hosted_zone_id: Z0123456789ABCDEFGHIJ\n  challenge: dns-01"), 2, at("platform.yaml", "hosted_zone_id"), words=(("dns",),))
+case("message-environment-without-domain", replace("staging.yaml", "dns:\n  domain: staging.acme.example.com\n", ""), 2, at("staging.yaml", 1), words=(("dns",),))
+case("message-duplicate-component", replace("platform.yaml", "  - kube-prometheus-stack\n", "  - kube-prometheus-stack\n  - cert-manager\n"), 2, at("platform.yaml", ("  - cert-manager", 2)), field="components[6]")
 case("message-secondary-region-without-cidr", chain(replace("platform.yaml", "deployment_type: single-region", "deployment_type: multi-region"), replace("prod.yaml", "regions: [eu-west-1]", "regions: [eu-west-1, eu-central-1]")), 2, at("prod.yaml", "regions:"), words=(("region_vpc_cidrs",),))
 case("message-missing-required-field", replace("dev.yaml", "tier: development\n", ""), 2, at("dev.yaml", 1), field="tier", words=(("required",),))
 case("message-misspelled-field", replace("dev.yaml", "      min_size: 1", "      min_sise: 1"), 2, at("dev.yaml", "min_sise"), field="cluster.node_groups[0].min_sise", words=(("min_size",),))
