@@ -36,6 +36,7 @@ def _sso(d: dict, **change) -> None:
         ({"requested_scopes": ["openid", "openid"]}, "gitops.sso.requested_scopes[1]", "twice"),
         ({"client_secret": "/argocd"}, "gitops.sso.client_secret", ""),
         ({"domain": "Acme.Example.com"}, "gitops.sso.domain", ""),
+        ({"domain": "a" * 60 + "." + "b" * 60 + "." + "c" * 60 + ".com"}, "gitops.sso.domain", ""),
         ({"groups_claim": ""}, "gitops.sso.groups_claim", ""),
     ],
 )

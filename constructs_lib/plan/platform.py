@@ -61,6 +61,7 @@ class SsoDecision(PlanModel):
         description="Secrets Manager secret under the cluster's platform path (<path_prefix>/<env>/platform/<client_secret>) holding JSON {\"clientSecret\": ...}; you create it, never in Git.",
     )
     domain: str = Field(
+        max_length=180,  # argocd.<cluster key, up to 63>.<domain> stays within a DNS name's 253 characters
         pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
         description="ArgoCD of cluster <key> is https://argocd.<key>.<domain>; register https://argocd.<key>.<domain>/auth/callback at the provider.",
     )
