@@ -11,7 +11,7 @@ import argparse
 from dataclasses import dataclass
 
 from constructs_lib.resolve import names
-from constructs_lib.resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedTenant
+from constructs_lib.resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedStateBackend, ResolvedTenant
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,12 @@ class Clients:
 
     def __call__(self, service: str):
         if service not in self._cache:
-            self._cache[service] = self._boto3.client(service, **self._kwargs)
+            kwargs = dict(self._kwargs)
+            if service == "s3" and "endpoint_url" in kwargs:  # a local API serves buckets by path
+                from botocore.config import Config
+
+                kwargs["config"] = kwargs["config"].merge(Config(s3={"addressing_style": "path"}))
+            self._cache[service] = self._boto3.client(service, **kwargs)
         return self._cache[service]
 
 
@@ -255,6 +260,29 @@ def check_tenant(aws: Clients, env: ResolvedEnvironment, tenant: ResolvedTenant)
     return out
 
 
+def check_state(aws: Clients, states: list[ResolvedStateBackend]) -> list[Difference]:
+    """Each stack's state object exists and is SSE-KMS with the state bucket's own key (HeadObject:
+    S3 reports the key's ARN; a backend that named it by alias may be reported so by a local API)."""
+    s3, kms = aws("s3"), aws("kms")
+    out: list[Difference] = []
+    for st in states:
+        where = f"state s3://{st.bucket}/{st.key}"
+        try:
+            expected = {st.kms_key_id, kms.describe_key(KeyId=st.kms_key_id)["KeyMetadata"]["Arn"]}
+        except kms.exceptions.NotFoundException:
+            expected = {st.kms_key_id}
+        try:
+            head = s3.head_object(Bucket=st.bucket, Key=st.key)
+        except s3.exceptions.ClientError as e:
+            if e.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NoSuchBucket"):
+                raise
+            out.append(Difference(where, "exists", True, False))
+            continue
+        if head.get("ServerSideEncryption") != "aws:kms" or head.get("SSEKMSKeyId") not in expected:
+            out.append(Difference(where, "encryption", f"aws:kms with {st.kms_key_id}", f"{head.get('ServerSideEncryption')} with {head.get('SSEKMSKeyId')}"))
+    return out
+
+
 class WrongAccountError(Exception):
     pass
 
@@ -272,6 +300,7 @@ def verify_environment(env: ResolvedEnvironment, tenants: list[str] | None = Non
         diffs += check_network(regional, r.network) + check_cluster(regional, r.cluster) + check_roles(regional, r.cluster)
     for name in tenants or []:
         diffs += check_tenant(aws, env, env.tenant(name))
+    diffs += check_state(aws, [env.state, *(r.state for r in env.secondary_regions), *(env.tenant(name).state for name in tenants or [])])
     return diffs
 
 

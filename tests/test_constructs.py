@@ -176,6 +176,8 @@ def test_provider_guards_account_and_tags_everything(prod: str) -> None:
     backend = terraform_block["backend"]["s3"]
     assert backend["bucket"] == "acme-tfstate-prod-333333333333" and backend["key"] == "prod-platform/terraform.tfstate"
     assert backend["use_lockfile"] is True and backend["dynamodb_table"] == "acme-tfstate-prod-locks" and backend["encrypt"] is True
+    # the state bucket's own key, not SSE-S3: named by the alias ARN the state stack creates (a backend takes no expressions)
+    assert backend["kms_key_id"] == "arn:aws:kms:eu-west-1:333333333333:alias/acme-tfstate-prod-333333333333-state"
 
 
 def test_every_stack_requires_terraform_1_11(envs) -> None:
@@ -201,8 +203,16 @@ def test_state_bootstrap(envs) -> None:
     assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
     sse = one(s, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]["apply_server_side_encryption_by_default"][0]
     assert sse["sse_algorithm"] == "aws:kms"
-    deny = json.loads(one(s, "aws_s3_bucket_policy")["policy"])["Statement"][0]
+    deny, non_kms, other_key = json.loads(one(s, "aws_s3_bucket_policy")["policy"])["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # writes must name SSE-KMS and the state key, as every backend does (its kms_key_id is the alias ARN)
+    (key_id, key), = resources(s, "aws_kms_key").items()
+    alias = f"arn:aws:kms:eu-west-1:111111111111:{one(s, 'aws_kms_alias')['name']}"
+    assert alias == envs["dev"].state.kms_key_id == envs["dev"].tenant("org-a").state.kms_key_id
+    for st in (non_kms, other_key):
+        assert (st["Effect"], st["Principal"], st["Action"]) == ("Deny", "*", "s3:PutObject") and st["Resource"].endswith("/*")
+    assert non_kms["Condition"] == {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+    assert other_key["Condition"] == {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": [f"${{aws_kms_key.{key_id}.arn}}", alias]}}
     rule = one(s, "aws_s3_bucket_lifecycle_configuration")["rule"][0]
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 90}] and rule["status"] == "Enabled"
     table = one(s, "aws_dynamodb_table")

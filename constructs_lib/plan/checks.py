@@ -428,7 +428,7 @@ def _derived_name_checks(
         bucket_owner = _Owner(owner.key, owner.label, file, ("name",), f"shorten the environment name or state_backend.bucket_prefix in {platform_file}")
         claim(bucket_owner, "S3 bucket", names.state_bucket(platform.state_backend.bucket_prefix, env_name, acct), "aws")
         claim(bucket_owner, "DynamoDB table", names.lock_table(platform.state_backend.bucket_prefix, env_name), acct)
-        claim(bucket_owner, "KMS alias", f"{names.state_bucket(platform.state_backend.bucket_prefix, env_name, acct)}-state", acct)
+        claim(bucket_owner, "KMS alias", names.state_kms_alias(names.state_bucket(platform.state_backend.bucket_prefix, env_name, acct)), acct)
         database(owner, acct, names.db_identifier(p, env_name))
         secret_readers.append((acct, names.platform_secrets_path(prefix, env_name), _Owner(owner.key, f"the platform of '{env_name}'", file, ("name",), "")))
         for tname in shared_by_env[env_name]:

@@ -31,12 +31,15 @@ def _tags(*layers: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 def _state(plan_: Plan, env_name: str, account_id: str, region: str, stack: str) -> ResolvedStateBackend:
     sb = plan_.platform.state_backend
+    bucket = names.state_bucket(sb.bucket_prefix, env_name, account_id)
     return ResolvedStateBackend(
-        bucket=names.state_bucket(sb.bucket_prefix, env_name, account_id),
+        bucket=bucket,
         lock_table=names.lock_table(sb.bucket_prefix, env_name) if "dynamodb" in sb.lock else None,
         use_lockfile="lockfile" in sb.lock,
         region=region,
         key=names.state_key(stack),
+        kms_alias=names.state_kms_alias(bucket),
+        kms_key_id=names.kms_alias_arn(region, account_id, names.state_kms_alias(bucket)),
     )
 
 

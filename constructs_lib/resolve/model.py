@@ -183,6 +183,8 @@ class ResolvedStateBackend:
     use_lockfile: bool
     region: str
     key: str  # the state key of the stack that owns this record
+    kms_alias: str  # the state key's alias, without alias/ (names.state_kms_alias)
+    kms_key_id: str  # its alias ARN: the S3 backend's kms_key_id, every state and lock object is written with it
 
 
 @dataclass(frozen=True)

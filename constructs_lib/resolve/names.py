@@ -142,6 +142,16 @@ def state_bucket(prefix: str, env: str, account_id: str) -> str:
     return f"{prefix}-{env}-{account_id}"
 
 
+def state_kms_alias(bucket: str) -> str:
+    """The alias (without ``alias/``) of the key that encrypts the state in ``bucket``."""
+    return f"{bucket}-state"
+
+
+def kms_alias_arn(region: str, account_id: str, alias: str) -> str:
+    """An alias ARN: known before the key exists, so a backend block (no expressions) can name the key."""
+    return f"arn:aws:kms:{region}:{account_id}:alias/{alias}"
+
+
 def lock_table(prefix: str, env: str) -> str:
     return f"{prefix}-{env}-locks"
 

@@ -95,7 +95,10 @@ def configure_stack(
     if state is None:
         cdktf.LocalBackend(stack, path=local_state_path or f"{CDKTF_PROJECT_ROOT}/terraform.{stack.node.id}.tfstate")
     else:
-        cdktf.S3Backend(stack, bucket=state.bucket, key=state.key, region=state.region, encrypt=True, dynamodb_table=state.lock_table)
+        # kms_key_id: the state bucket's own key (by alias ARN: a backend takes no expressions), not SSE-S3
+        cdktf.S3Backend(
+            stack, bucket=state.bucket, key=state.key, region=state.region, encrypt=True, kms_key_id=state.kms_key_id, dynamodb_table=state.lock_table
+        )
         if state.use_lockfile:
             stack.add_override("terraform.backend.s3.use_lockfile", True)
         for key, value in target.backend_settings().items():

@@ -28,7 +28,7 @@ class StateBackend(Construct):
     def __init__(self, scope: Construct, id: str, props: StateBackendProps):
         super().__init__(scope, id)
         st = props.state
-        self.kms = EncryptionKey(self, "kms", alias=f"{st.bucket}-state", description=f"Terraform state in {st.bucket}", account_id=props.account_id)
+        self.kms = EncryptionKey(self, "kms", alias=st.kms_alias, description=f"Terraform state in {st.bucket}", account_id=props.account_id)
         self.bucket = s3.S3Bucket(self, "bucket", bucket=st.bucket, force_destroy=False, tags={"Name": st.bucket})
         bucket_id = self.bucket.id_ref
         s3.S3BucketOwnershipControls(self, "ownership", bucket=bucket_id, rule=[{"object_ownership": "BucketOwnerEnforced"}])
@@ -63,6 +63,7 @@ class StateBackend(Construct):
             bucket=bucket_id,
             rule=[{"apply_server_side_encryption_by_default": [{"sse_algorithm": "aws:kms", "kms_master_key_id": self.kms.arn}], "bucket_key_enabled": True}],
         )
+        objects = f"{self.bucket.arn}/*"
         s3.S3BucketPolicy(
             self,
             "tls_only",
@@ -73,9 +74,28 @@ class StateBackend(Construct):
                     "Effect": "Deny",
                     "Principal": "*",
                     "Action": "s3:*",
-                    "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
+                    "Resource": [self.bucket.arn, objects],
                     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
+                },
+                # Every write names SSE-KMS and this key, as the backends do (kms_key_id, for the
+                # state and the .tflock file alike): nobody writes state with SSE-S3 or another key.
+                {
+                    "Sid": "DenyNonKmsWrites",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:PutObject",
+                    "Resource": objects,
+                    "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+                },
+                {
+                    "Sid": "DenyOtherKeyWrites",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:PutObject",
+                    "Resource": objects,
+                    # S3 compares the key it will use; the alias ARN too, as the backends name it
+                    "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": [self.kms.arn, st.kms_key_id]}},
+                },
             ),
         )
         self.lock_table = None

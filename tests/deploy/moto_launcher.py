@@ -12,7 +12,11 @@ TLS-only statement (``Deny s3:* if Bool aws:SecureTransport = false``) would
 therefore deny *every* object write, and the S3 backend could never store
 state. Real S3 endpoints are TLS-only, so this launcher evaluates ``Bool``
 conditions with the request context ``aws:SecureTransport = true`` and lets a
-Deny whose condition does not hold stay neutral (as AWS does). 
+Deny whose condition does not hold stay neutral (as AWS does). It also
+evaluates ``StringNotEquals`` (true when the key is absent, as in AWS) with an
+object write's encryption headers as ``s3:x-amz-server-side-encryption`` and
+``s3:x-amz-server-side-encryption-aws-kms-key-id``, taken as sent (AWS compares
+the key it resolves), so the state bucket's deny of non-KMS writes is enforced.
 2. EKS CreateCluster drops ``accessConfig`` and reports no cluster security
    group; AWS stores the former and creates the latter (so a rule can reference it).
 3. EKS CreateNodegroup invents ``remoteAccess {ec2SshKey: eksKeypair}`` when none
@@ -32,9 +36,13 @@ Usage (same arguments as ``moto_server``)::
 
 from __future__ import annotations
 
+import contextvars
 import sys
 
 SECURE_TRANSPORT = "true"
+# An object request's encryption headers, as S3's condition keys, while moto handles it.
+_REQUEST_CONTEXT: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("s3_request_context", default={})
+SSE_CONDITION_KEYS = ("x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id")
 
 
 def _bool_operation(expected, actual) -> bool:
@@ -42,16 +50,34 @@ def _bool_operation(expected, actual) -> bool:
     return str(actual).lower() in {str(v).lower() for v in values}
 
 
+def _string_not_equals_operation(expected, actual) -> bool:
+    return actual not in (expected if isinstance(expected, list) else [expected])
+
+
 def patch_moto() -> None:
     from moto.iam import access_control, policy_conditions
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
+    from moto.s3.responses import S3Response
+
     policy_conditions.CONDITION_OPERATIONS.setdefault("Bool", _bool_operation)
+    policy_conditions.CONDITION_OPERATIONS.setdefault("StringNotEquals", _string_not_equals_operation)
+    key_response = S3Response._key_response
+
+    def _key_response(self, request, full_url):
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        token = _REQUEST_CONTEXT.set({f"s3:{h}": headers[h] for h in SSE_CONDITION_KEYS if h in headers})
+        try:
+            return key_response(self, request, full_url)
+        finally:
+            _REQUEST_CONTEXT.reset(token)
+
+    S3Response._key_response = _key_response
     original_check = IAMPolicyStatement._check_conditions
     original_permitted = IAMPolicyStatement.is_action_permitted
 
     def _check_conditions(self, incoming_condition_values=None):
-        context = {"aws:SecureTransport": SECURE_TRANSPORT, **(incoming_condition_values or {})}
+        context = {"aws:SecureTransport": SECURE_TRANSPORT, **_REQUEST_CONTEXT.get(), **(incoming_condition_values or {})}
         return original_check(self, context)
 
     def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from .moto_compat import strip_unsupported
 from .tfrun import tf
@@ -77,6 +78,18 @@ def test_state_backend_holds_remote_state(deployment: Deployment):
     assert f"{deployment.env.stack_name}/terraform.tfstate" in keys
     assert f"{deployment.env.tenant(TENANT).stack_name}/terraform.tfstate" in keys
     assert not any(k.endswith(".tflock") for k in keys), "a lock was left behind"
+    # every state object is SSE-KMS with the bucket's own key, which the backends name by alias ARN
+    state_key = deployment.moto.client("kms").describe_key(KeyId=st.kms_key_id)["KeyMetadata"]["Arn"]
+    assert deployment.env.state.kms_key_id == deployment.env.tenant(TENANT).state.kms_key_id == st.kms_key_id
+    for key in (f"{deployment.env.stack_name}/terraform.tfstate", f"{deployment.env.tenant(TENANT).stack_name}/terraform.tfstate"):
+        head = s3.head_object(Bucket=st.bucket, Key=key)
+        assert head["ServerSideEncryption"] == "aws:kms" and head.get("SSEKMSKeyId") in (st.kms_key_id, state_key), (key, head)
+    # and the bucket refuses any other write: SSE-S3, SSE-KMS without a key (aws/s3), or another key
+    other_key = f"arn:aws:kms:{deployment.env.region}:{deployment.env.account_id}:alias/not-the-state-key"
+    for sse in ({}, {"ServerSideEncryption": "AES256"}, {"ServerSideEncryption": "aws:kms"}, {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": other_key}):
+        with pytest.raises(ClientError) as denied:
+            s3.put_object(Bucket=st.bucket, Key="probe/terraform.tfstate", Body=b"{}", **sse)
+        assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403, sse
     table = deployment.moto.client("dynamodb").describe_table(TableName=st.lock_table)["Table"]
     assert table["SSEDescription"]["Status"] == "ENABLED"
     # the platform stack's local dir has no state file: it lives in S3
@@ -167,6 +180,21 @@ def test_verify_passes_on_the_fresh_deployment(deployment: Deployment, capsys):
     assert code == 0, output
 
 
+def test_verify_checks_the_state_encryption(deployment: Deployment):
+    """verify reads each state object's encryption (HeadObject) and names one not under the state key."""
+    import dataclasses
+
+    from stacks.verify import Clients, check_state
+
+    st = deployment.env.state
+    aws = Clients(deployment.env.region, deployment.moto.url)
+    assert check_state(aws, [st]) == []
+    other = dataclasses.replace(st, kms_key_id=f"arn:aws:kms:{deployment.env.region}:{deployment.env.account_id}:alias/not-the-state-key")
+    assert [(d.setting, d.expected) for d in check_state(aws, [other])] == [("encryption", f"aws:kms with {other.kms_key_id}")]
+    missing = dataclasses.replace(st, key="nothing-here/terraform.tfstate")
+    assert [d.render() for d in check_state(aws, [missing])] == [f"state s3://{st.bucket}/nothing-here/terraform.tfstate: missing"]
+
+
 def test_verify_reports_a_changed_resource(deployment: Deployment, capsys):
     env, moto = deployment.env, deployment.moto
     wrong = env.database.backup_retention_days + 6
@@ -214,7 +242,7 @@ def test_a_second_plan_cannot_take_the_lock(deployment: Deployment):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and first.poll() is None:
             try:
-                s3.head_object(Bucket=st.bucket, Key=f"{key}.tflock")
+                lock = s3.head_object(Bucket=st.bucket, Key=f"{key}.tflock")
                 break
             except s3.exceptions.ClientError:
                 time.sleep(0.05)
@@ -225,6 +253,7 @@ def test_a_second_plan_cannot_take_the_lock(deployment: Deployment):
         out, err = first.communicate(timeout=300)
     assert second.returncode == 1
     assert "Error acquiring the state lock" in second.stderr
+    assert lock["ServerSideEncryption"] == "aws:kms" and lock.get("SSEKMSKeyId") == st.kms_key_id  # the lock file too
     assert first.returncode == 0, out + err
     after = json.loads(tf(["state", "pull"], stack, deployment.tf_env).stdout)
     assert (after["lineage"], after["serial"], after["resources"]) == (before["lineage"], before["serial"], before["resources"])
