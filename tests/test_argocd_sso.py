@@ -23,6 +23,31 @@ def _refused(plan: Path, edit, file: str = "platform.yaml") -> tuple[str, str, s
     return issue.path, issue.message, issue.hint
 
 
+def test_argocd_url_lies_in_the_environment_domain_or_the_plans_sso_domain(plan_copy: Path) -> None:
+    """Left out, gitops.sso.domain is each environment's dns.domain (the zone in its own account);
+    given, every cluster's ArgoCD is argocd.<cluster key>.<domain>."""
+    edit_yaml(plan_copy / "platform.yaml", lambda d: _sso(d, domain="sso.acme.example.com"))
+    env = resolve_environment(load_plan(plan_copy), "prod")
+    assert env.cluster.addon("argocd").values["configs"]["cm"]["url"] == "https://argocd.prod.sso.acme.example.com"
+    org_c = next(t for t in env.tenants if t.name == "org-c")
+    assert org_c.cluster is not None and org_c.cluster.addon("argocd").values["global"]["domain"] == "argocd.prod-org-c.sso.acme.example.com"
+
+
+def test_sso_without_a_domain_needs_the_environments_dns(plan_copy: Path) -> None:
+    """Only SSO needs dev's domain here (no external-dns, HTTP-01, no app hosts): validate names it."""
+
+    def platform(d: dict) -> None:
+        d["components"] = [c for c in d["components"] if c not in ("external-dns", "aws-load-balancer-controller")]
+        d["certificates"]["challenge"] = "http-01"
+
+    edit_yaml(plan_copy / "platform.yaml", platform)
+    for tenant in (plan_copy / "tenants").glob("*.yaml"):
+        edit_yaml(tenant, lambda d: [a.pop("host", None) for a in d.get("apps", [])])
+    load_plan(plan_copy)  # valid as it is
+    path, message, hint = _refused(plan_copy, lambda d: d.pop("dns"), "dev.yaml")
+    assert path == "dns" and "ArgoCD's SSO URL" in message and "dns: {domain:" in hint
+
+
 def _sso(d: dict, **change) -> None:
     d["gitops"]["sso"].update(change)
 
@@ -81,7 +106,7 @@ def test_argocd_login_follows_the_sso_decision(example_plan: Path, plan_copy: Pa
     assert es["spec"]["dataFrom"][0]["extract"]["key"] == "acme/prod/platform/argocd-sso"
     assert "argocd" in yaml.safe_load(files["prod/infrastructure/kustomization.yaml"])["resources"]
     org_c = next(t for t in env.tenants if t.name == "org-c")
-    assert org_c.cluster is not None and org_c.cluster.addon("argocd").values["configs"]["cm"]["url"] == "https://argocd.prod-org-c.acme.example.com"
+    assert org_c.cluster is not None and org_c.cluster.addon("argocd").values["configs"]["cm"]["url"] == "https://argocd-org-c.prod.acme.example.com"
     assert yaml.safe_load(files[f"prod-org-c/infrastructure/argocd/externalsecret-{SSO_SECRET}.yaml"])["spec"]["dataFrom"][0]["extract"]["key"] == "acme/prod/platform.org-c/argocd-sso"
 
     edit_yaml(plan_copy / "platform.yaml", lambda d: d["gitops"].pop("sso"))

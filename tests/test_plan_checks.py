@@ -473,10 +473,11 @@ def test_dns_checks_point_at_the_field(plan_copy: Path, file: str, change, text:
 
 
 def test_dns_is_needed_only_by_what_uses_it(plan_copy: Path) -> None:
-    """Without external-dns, DNS-01 and app hosts, an environment needs no domain."""
+    """Without external-dns, DNS-01, app hosts and ArgoCD's SSO URL in it, an environment needs no domain."""
     def strip(d):
         d["components"] = [c for c in d["components"] if c != "external-dns"]
         d["certificates"]["challenge"] = "http-01"
+        d["gitops"]["sso"]["domain"] = "sso.acme.example.com"  # ArgoCD's URL outside the environments' domains
     edit_yaml(plan_copy / "platform.yaml", strip)
     edit_yaml(plan_copy / "staging.yaml", lambda d: d.pop("dns"))
     issue = one(errors_of(plan_copy), "has no dns domain")  # org-a's apps still have hosts

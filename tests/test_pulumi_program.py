@@ -87,7 +87,8 @@ def test_argocd_release_inputs_come_from_the_catalog_and_resolved_values(runs, r
         assert inputs["name"] == "argocd"
         assert inputs["createNamespace"] is True
         assert inputs["values"] == addon.values
-        assert inputs["values"]["global"]["domain"] == f"argocd.{cluster.key}.acme.example.com"  # the example plan's gitops.sso.domain
+        tenant = cluster.key.removeprefix(env).lstrip("-")  # SSO: ArgoCD in the environment's domain
+        assert inputs["values"]["global"]["domain"] == (f"argocd-{tenant}" if tenant else "argocd") + f".{env}.acme.example.com"
 
 
 def test_values_differ_per_tier(runs):

@@ -51,12 +51,19 @@ return hs
 
 
 def hostname(ctx: AddOnContext) -> str:
-    """ArgoCD's host name: ``argocd.<cluster key>.<gitops.sso.domain>`` with SSO (its URL is what the
-    provider redirects back to), else a cluster-local name that nothing resolves."""
+    """ArgoCD's host name with SSO (its URL is what the provider redirects back to): in the
+    environment's own domain, ``argocd.<dns.domain>`` (``argocd-<tenant or region>.<dns.domain>`` for
+    a tenant's dedicated or a secondary region's cluster), or ``argocd.<cluster key>.<gitops.sso.domain>``
+    when the plan names one. Without SSO a cluster-local name that nothing resolves."""
     sso = ctx.platform.gitops.sso
     if sso is None:
         return f"argocd.{ctx.cluster_name}.internal"
-    return f"argocd.{ctx.cluster_name.removeprefix(ctx.platform.name + '-')}.{sso.domain}"
+    key = ctx.cluster_name.removeprefix(ctx.platform.name + "-")
+    if sso.domain is not None:
+        return f"argocd.{key}.{sso.domain}"
+    assert ctx.dns is not None, "the plan requires a dns domain for SSO without gitops.sso.domain"
+    rest = key.removeprefix(ctx.environment).lstrip("-") if ctx.environment and key.startswith(ctx.environment) else ""
+    return f"argocd{'-' + rest if rest else ''}.{ctx.dns.domain}"
 
 
 def sso_values(ctx: AddOnContext) -> dict[str, Any]:

@@ -143,6 +143,7 @@ class AddOnContext:
     system: SystemNodes | None = None  # where add-on pods run, when the cluster has a system node group
     dns: ClusterDns | None = None  # the environment's domain and Route 53 zone
     vpc_name: str | None = None  # the Name tag of the cluster's VPC (controllers that cannot ask IMDS find it by tag)
+    environment: str = ""  # the environment's name (a cluster's key is it, or <environment>-<tenant or region>)
 
     @property
     def ha(self) -> bool:

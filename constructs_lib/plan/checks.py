@@ -107,6 +107,7 @@ def _dns_checks(
     """Each environment (account) has its own domain and zone, and every hostname lies in it:
     a zone lives in one account, and a name published from two clusters would flip between them."""
     dns01 = "cert-manager" in platform.components and platform.certificates is not None and platform.certificates.challenge == "dns-01"
+    sso_in_dns = platform.gitops.tool == "argocd" and platform.gitops.sso is not None and platform.gitops.sso.domain is None
     domains: dict[str, str] = {}
     zones: dict[str, str] = {}
     for name, (env, file) in environments.items():
@@ -116,6 +117,7 @@ def _dns_checks(
                 "external-dns publishes its hostnames" if "external-dns" in platform.components
                 else f"cert-manager's DNS-01 challenge edits its zone ({platform_file}: certificates.challenge)" if dns01
                 else f"app hosts are names in it ({hosted[0][1]}: apps[{hosted[0][2]}].host)" if hosted
+                else f"ArgoCD's SSO URL is argocd.<its domain> ({platform_file}: gitops.sso has no domain)" if sso_in_dns
                 else None
             )  # fmt: skip
             if needs:

@@ -60,10 +60,12 @@ class SsoDecision(PlanModel):
         pattern=r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$",
         description="Secrets Manager secret under the cluster's platform path (<path_prefix>/<env>/platform/<client_secret>) holding JSON {\"clientSecret\": ...}; you create it, never in Git.",
     )
-    domain: str = Field(
+    domain: str | None = Field(
+        None,
         max_length=180,  # argocd.<cluster key, up to 63>.<domain> stays within a DNS name's 253 characters
         pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-        description="ArgoCD of cluster <key> is https://argocd.<key>.<domain>; register https://argocd.<key>.<domain>/auth/callback at the provider.",
+        description="ArgoCD of cluster <key> is https://argocd.<key>.<domain>. Left out: https://argocd.<the environment's dns.domain> "
+        "(argocd-<tenant>.<dns.domain> for a dedicated cluster). Register <url>/auth/callback at the provider.",
     )
     groups_claim: str = Field("groups", min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_:./-]+$", description="The ID token claim that lists the user's groups.")
     requested_scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email", "groups"])

@@ -107,11 +107,12 @@ def resolve_addons(
     system: SystemNodes | None = None,
     dns: ClusterDns | None = None,
     vpc_name: str | None = None,
+    environment: str = "",
 ) -> tuple[ResolvedAddon, ...]:
     """Every chart add-on the plan enables, in the registry's order, with its values and settings;
     every pod template the add-on declares runs on the ``system`` node group, if there is one."""
     env_values = env_values or {}
-    ctx = AddOnContext(tier, cluster_name, region, roles, platform, system, dns=dns, vpc_name=vpc_name)
+    ctx = AddOnContext(tier, cluster_name, region, roles, platform, system, dns=dns, vpc_name=vpc_name, environment=environment)
     out = []
     for component, addon in CHART_ADDONS.items():
         if not addon.enabled(platform):

@@ -142,7 +142,7 @@ def resolve_cluster(
             {"domain": dns.domain, "zone": zone or "created by Terraform in the environment's platform stack"},
             environment(f"{env_file}: dns", "the environment's own domain and zone, in its own account: app hostnames, external-dns and DNS-01 use it"),
         )
-    addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file, system, dns=dns, vpc_name=vpc_name)
+    addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file, system, dns=dns, vpc_name=vpc_name, environment=env.name)
     for a in addons:
         t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
     manifests = resolve_manifest_components(platform)
