@@ -153,7 +153,32 @@ class PerformanceGoals(PlanModel):
 class Constraints(PlanModel):
     compliance: list[Literal["SOC2", "HIPAA", "PCI-DSS", "ISO27001", "GDPR"]] = []
     data_residency: str | None = Field(None, description="Region prefix all regions must start with, e.g. 'eu-'.")
-    monthly_budget_usd: int | None = Field(None, gt=0)
+    monthly_budget_usd: int | None = Field(None, gt=0, description="The whole platform's; split evenly over the environments' AWS Budgets.")
+    budget_alert_emails: list[str] = Field(
+        default_factory=list,
+        max_length=10,  # AWS Budgets: at most 10 email subscribers per notification
+        description="Who the AWS Budgets alerts go to; required with monthly_budget_usd.",
+    )
+
+    @field_validator("budget_alert_emails")
+    @classmethod
+    def _emails(cls, emails: list[str]) -> list[str]:
+        for i, email in enumerate(emails):
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email) or len(email) > 254:
+                raise FieldValueError((i,), f"'{email}' is not an email address", "write one address, e.g. finops@example.com")
+            if email in emails[:i]:
+                raise FieldValueError((i,), f"'{email}' is listed twice", "list each address once")
+        return emails
+
+    @model_validator(mode="after")
+    def _budget_has_a_contact(self) -> "Constraints":
+        if self.monthly_budget_usd is not None and not self.budget_alert_emails:
+            raise FieldValueError(
+                ("budget_alert_emails",),
+                "monthly_budget_usd is set, but nobody would be told when it is exceeded",
+                "add constraints.budget_alert_emails: [finops@example.com] (the AWS Budgets alerts' contacts)",
+            )
+        return self
 
 
 class Scale(PlanModel):

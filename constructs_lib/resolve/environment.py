@@ -8,6 +8,8 @@ from . import names
 from .cluster import resolve_cluster
 from .database import resolve_database
 from .model import (
+    BudgetAlert,
+    ResolvedBudget,
     Quota,
     ResolvedApp,
     ResolvedEnvironment,
@@ -27,6 +29,27 @@ def _tags(*layers: dict[str, str]) -> tuple[tuple[str, str], ...]:
     for layer in layers:
         merged.update(layer)
     return tuple(sorted(merged.items()))
+
+
+# Alert at 80% and 100% of the month's actual cost, and when AWS forecasts the month past 100%.
+BUDGET_ALERTS = (BudgetAlert("ACTUAL", 80), BudgetAlert("ACTUAL", 100), BudgetAlert("FORECASTED", 100))
+
+
+def _budget(plan_: Plan, env_name: str, trace: Trace) -> ResolvedBudget | None:
+    """The AWS Budget of the environment's account (each environment has its own account, which
+    validate checks; the budget has no cost filter, so it covers the whole account). The platform's
+    monthly budget is split evenly over the environments, in whole dollars rounded down."""
+    c = plan_.platform.constraints
+    if c.monthly_budget_usd is None:
+        return None
+    limit = c.monthly_budget_usd // len(plan_.environments)
+    budget = ResolvedBudget(names.budget_name(plan_.platform.name, env_name), limit, tuple(c.budget_alert_emails), BUDGET_ALERTS)
+    trace.record(
+        "budget",
+        {"limit_usd": limit, "emails": list(budget.emails), "alerts": [f"{a.notification_type} > {a.threshold_percent}%" for a in BUDGET_ALERTS]},
+        plan("platform.yaml: constraints.monthly_budget_usd", f"{c.monthly_budget_usd} USD split evenly over the {len(plan_.environments)} environments' accounts"),
+    )
+    return budget
 
 
 def _state(plan_: Plan, env_name: str, account_id: str, region: str, stack: str) -> ResolvedStateBackend:
@@ -107,6 +130,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
     state = _state(plan_, env_name, env.account_id, region, stack)
     trace.record("state.bucket", state.bucket, rule("names.state_bucket", "<bucket_prefix>-<env>-<account id>: globally unique"))
     trace.record("state.lock", {"dynamodb_table": state.lock_table, "use_lockfile": state.use_lockfile}, plan("platform.yaml: state_backend.lock"))
+    budget = _budget(plan_, env_name, trace)
     secrets = names.secrets_path(p.secrets.path_prefix, env_name)
     trace.record("secrets_path", secrets, rule("names.secrets_path", "<path_prefix>/<env>: external-secrets may read only below it"))
 
@@ -134,6 +158,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         gitops=gitops,
         tenants=tenants,
         secondary_regions=secondary,
+        budget=budget,
         decisions=tuple(trace.decisions),
     )
 

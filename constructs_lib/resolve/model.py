@@ -266,6 +266,22 @@ class ResolvedRegion:
 
 
 @dataclass(frozen=True)
+class BudgetAlert:
+    notification_type: str  # ACTUAL (spent) or FORECASTED (AWS's month-end forecast)
+    threshold_percent: int  # of the budget's limit
+
+
+@dataclass(frozen=True)
+class ResolvedBudget:
+    """An AWS Budget of one account's monthly cost (every service, unfiltered)."""
+
+    name: str
+    limit_usd: int
+    emails: tuple[str, ...]
+    alerts: tuple[BudgetAlert, ...]
+
+
+@dataclass(frozen=True)
 class ResolvedEnvironment:
     platform: str
     name: str
@@ -284,6 +300,7 @@ class ResolvedEnvironment:
     tenants: tuple[ResolvedTenant, ...]
     secondary_regions: tuple[ResolvedRegion, ...]
     decisions: tuple[Decision, ...]
+    budget: ResolvedBudget | None = None  # the AWS Budget of the environment's account
 
     @property
     def tag_map(self) -> dict[str, str]:

@@ -152,6 +152,11 @@ def kms_alias_arn(region: str, account_id: str, alias: str) -> str:
     return f"arn:aws:kms:{region}:{account_id}:alias/{alias}"
 
 
+def budget_name(platform: str, env: str) -> str:
+    """The AWS Budget of an environment's account (named after the environment that renders it)."""
+    return f"{platform}-{env}-monthly"
+
+
 def lock_table(prefix: str, env: str) -> str:
     return f"{prefix}-{env}-locks"
 

@@ -21,6 +21,7 @@ from constructs import Construct
 from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
 from .aws import AwsProvider, Expression, rds
 from .aws import vpc as vpc_l1
+from .budget import AccountBudget
 from .cluster import Cluster, ClusterProps
 from .dns import EnvironmentZone
 from .dns import zone_id as dns_zone_id
@@ -190,6 +191,8 @@ class EnvironmentStack(cdktf.TerraformStack):
         if self.zone is not None:
             output(self, "dns_zone_id", self.zone.zone_id, f"Route 53 zone of {dns.domain}")
             output(self, "dns_name_servers", self.zone.name_servers, f"delegate {dns.domain} to these from its parent zone (NS record), once")
+        if env.budget is not None:
+            AccountBudget(self, "budget", env.budget, env.account_id)
         output(self, "vpc_id", self.network.vpc.id_ref, "VPC of the environment")
         output(self, "private_subnet_ids", [s.id_ref for s in self.network.private_subnets], "private subnets (nodes, internal load balancers)")
         _cluster_outputs(self, self.cluster, env.cluster)
