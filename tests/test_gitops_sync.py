@@ -318,6 +318,14 @@ def test_sso_secret_references_resolve_to_a_secret_argocd_reads(sims):
             assert writers, f"{key} via {path}: no ExternalSecret writes Secret {namespace}/{name}"
             for es in writers:
                 assert _secret_labels(es).get(ARGOCD_PART_OF[0]) == ARGOCD_PART_OF[1], f"{key}: Secret {name} is not labelled {ARGOCD_PART_OF}: Argo CD would not read it"
+                # Degraded until someone puts the client secret into Secrets Manager: it must hold up nothing.
+                # gitops-engine (sync_context.go) fails a sync on a Degraded resource in any but the last
+                # wave; Argo CD (controller/health.go) leaves ignore-healthcheck children out of the app's health.
+                owner = next(a for a in s.apps.values() for t in a.tasks if t.obj is es)
+                last = max(t.wave for t in owner.tasks if not t.hook)
+                wave = int(sim.annotations(es).get("argocd.argoproj.io/sync-wave", "0"))
+                assert wave == last and all(t.wave < wave for t in owner.tasks if not t.hook and t.obj is not es), f"{key}: {name}'s ExternalSecret is not alone in {owner.name}'s last wave"
+                assert sim.annotations(es).get("argocd.argoproj.io/ignore-healthcheck") == "true", f"{key}: a missing SSO secret would make {owner.name} Degraded"
                 store = sim.dig(es, "spec.secretStoreRef.name")
                 stores = [t.obj for a in s.apps.values() for t in a.tasks if t.key.kind == "ClusterSecretStore" and t.key.name == store]
                 assert stores, f"{key}: store {store} does not exist"

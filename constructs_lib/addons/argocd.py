@@ -129,21 +129,31 @@ def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
 def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
     """With SSO: the ExternalSecret that writes the client secret into ``argocd-sso``, labelled so
     that Argo CD reads it (ESO copies an ExternalSecret's labels to its Secret when it has no template),
-    from the platform's store (usable from platform namespaces only), after the stores."""
+    from the platform's store (usable from platform namespaces only).
+
+    It must never hold up the platform: until someone puts the client secret into Secrets Manager it
+    is Degraded. gitops-engine fails a sync on a Degraded resource of any wave but the last (and
+    succeeds in the last whatever its health), and Argo CD leaves a resource annotated
+    ``ignore-healthcheck`` out of its Application's health: so it is the infrastructure root's last
+    wave, out of its health, and the apps root still follows."""
     from ..kubernetes.external_secrets import external_secret, extract
 
     sso = addon.settings.get("sso")
     store = next((s for s in g.secret_stores if not s.namespaces), None)  # the platform's store
     if sso is None or store is None:
         return {}
-    wave = g.waves.get("platform-secrets", g.waves["cluster-config"])
+    wave = 1 + max([*g.waves.values(), *(a.chart.sync_wave for a in g.cluster.addons), *(m.sync_wave for m in g.cluster.manifest_components)])
     secret = external_secret(
         name=SSO_SECRET,
         namespace=addon.namespace,
         labels=ARGOCD_SECRET_LABELS,
         store=store.name,
         data_from=extract(f"{g.cluster.platform_secrets_path}/{sso['client_secret']}"),
-        annotations={"argocd.argoproj.io/sync-wave": str(wave), "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true"},
+        annotations={
+            "argocd.argoproj.io/sync-wave": str(wave),
+            "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true",
+            "argocd.argoproj.io/ignore-healthcheck": "true",
+        },
     )
     return {f"externalsecret-{SSO_SECRET}.yaml": secret}
 
