@@ -325,8 +325,6 @@ class PlatformPlan(PlanModel):
                 "manifest_components need GitOps: without it nothing would apply them",
                 "set gitops.tool: argocd, or remove manifest_components",
             )
-        if self.gitops.sso is not None:
-            self._check_sso()
         if "aws-load-balancer-controller" in self.components and "cert-manager" not in self.components:
             raise FieldValueError(
                 ("components", self.components.index("aws-load-balancer-controller")),
