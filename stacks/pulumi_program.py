@@ -34,7 +34,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from constructs_lib.kubernetes.argocd import git_repository_secret
-from constructs_lib.kubernetes.tree import objects_without_gitops, root_objects
+from constructs_lib.kubernetes.tree import objects_without_gitops, phase_wave, root_objects
 from constructs_lib.plan import load_plan
 from constructs_lib.resolve.bootstrap import (
     CONFIG_NAMESPACE,
@@ -150,21 +150,35 @@ def _release(release: HelmRelease, provider: k8s.Provider, depends_on: list[pulu
     )
 
 
-def _apply_without_gitops(cb: ClusterBootstrap, provider: k8s.Provider, releases: list[pulumi.Resource]) -> list[str]:
-    """With no GitOps controller, apply the tree's cluster objects directly, phase after
-    phase; the cluster configuration waits for the charts that bring its CRDs. The
-    bootstrap Jobs' ArgoCD hook annotations are inert here: Pulumi runs a Job when it
+def _helm_in_wave_order(cb: ClusterBootstrap, provider: k8s.Provider, storage: list[pulumi.Resource]) -> tuple[dict[str, k8s.helm.v3.Release], list[str]]:
+    """With no GitOps controller, the add-on releases and the tree's cluster objects (phases of
+    ``objects_without_gitops``) in the tree's sync-wave order, each waiting for everything of
+    earlier waves: the stores after external-secrets, Grafana's admin Secret before
+    kube-prometheus-stack (whose release waits for its pods), the rest of the configuration
+    after the charts that bring its CRDs. The guarded namespaces need no chart and come first.
+    The bootstrap Jobs' ArgoCD hook annotations are inert here: Pulumi runs a Job when it
     creates it and replaces it (so runs it again) when its spec changes."""
-    done: list[pulumi.Resource] = []
-    names = []
-    for phase, objs in objects_without_gitops(cb.gitops):
-        if phase == STORAGE_PHASE:
-            continue  # applied before the releases: see storage_first
+    phases = [(phase, objs) for phase, objs in objects_without_gitops(cb.gitops) if phase != STORAGE_PHASE]  # storage: see storage_first
+    steps: list[tuple[float, int, Any]] = [(float(r.addon.chart.sync_wave), 1, r) for r in cb.releases]
+    for i, (phase, objs) in enumerate(phases):
+        wave = phase_wave(cb.gitops, phase)
+        steps.append((float("-inf") if wave is None else float(wave), 0, (i, phase, objs)))
+    releases: dict[str, k8s.helm.v3.Release] = {}
+    created: list[tuple[float, bool, pulumi.Resource]] = []  # (wave, a phase of namespaces, resource)
+    names: list[str] = []
+    for wave, _, item in sorted(steps, key=lambda s: (s[0], s[1], s[2][0] if s[1] == 0 else 0)):
+        earlier = [res for w, guarded, res in created if w < wave]
+        if isinstance(item, HelmRelease):
+            after_guarded = [res for w, guarded, res in created if w < wave and not guarded]  # releases need no namespace of the tree
+            releases[item.resource_name] = res = _release(item, provider, [*storage, *after_guarded], handed_over=False)
+            created.append((wave, False, res))
+            continue
+        _, phase, objs = item
         name = f"{cb.key}-{phase}"
-        depends = [*done, *(releases if phase != "namespaces" else [])]
-        done.append(k8s.yaml.v2.ConfigGroup(name, objs=[dict(o) for o in objs], opts=pulumi.ResourceOptions(provider=provider, depends_on=depends)))
+        group = k8s.yaml.v2.ConfigGroup(name, objs=[dict(o) for o in objs], opts=pulumi.ResourceOptions(provider=provider, depends_on=earlier))
+        created.append((wave, phase == "namespaces", group))
         names.append(name)
-    return names
+    return releases, names
 
 
 STORAGE_PHASE = "storage"
@@ -187,8 +201,12 @@ def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str], crede
     provider = k8s.Provider(cb.provider_name, kubeconfig=kubeconfig, enable_secret_mutable=True)
     releases: dict[str, k8s.helm.v3.Release] = {}
     storage = storage_first(cb, provider) if cb.mode == "helm" else []  # with ArgoCD, the bootstrap root applies it
+    groups: list[str] = []
+    if cb.mode == "helm":
+        releases, groups = _helm_in_wave_order(cb, provider, storage)
     for r in cb.releases:  # in catalog order; every release waits for those of earlier sync waves
-        releases[r.resource_name] = _release(r, provider, [*storage, *(releases[n] for n in r.after)], handed_over=cb.mode == "argocd")
+        if r.resource_name not in releases:
+            releases[r.resource_name] = _release(r, provider, [*storage, *(releases[n] for n in r.after)], handed_over=cb.mode == "argocd")
 
     exports: dict[str, Any] = {
         "clusterName": cb.cluster.name,
@@ -196,7 +214,7 @@ def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str], crede
         "chartVersions": cb.chart_versions,
     }
     if cb.mode == "helm":
-        exports["manifestGroups"] = [f"{cb.key}-{STORAGE_PHASE}"] * bool(storage) + _apply_without_gitops(cb, provider, list(releases.values()))
+        exports["manifestGroups"] = [f"{cb.key}-{STORAGE_PHASE}"] * bool(storage) + groups
     if cb.mode == "argocd":
         assert cb.root is not None
         # Exactly the tree's root/ objects (the platform AppProject, then the root Application);
@@ -280,7 +298,6 @@ def program(
     """The whole program (without ``pulumi.export``): used by ``pulumi_main``, the offline preview and the tests."""
     bootstrap = load_bootstrap(plan_dir or plan_dir_from_config(), env_name or environment_from_stack())
     return bootstrap_environment(bootstrap, kubeconfig_for, credential_for)
-
 
 
 def main() -> None:

@@ -211,16 +211,28 @@ def _principals(document: dict) -> list[str]:
     return sorted(found)
 
 
+def _trusted(document: dict) -> list[str]:
+    """Whom a trust policy admits: AWS principals, and the Kubernetes service accounts of web identities (their ``sub``)."""
+    found: set[str] = set(_principals(document))
+    for st in document.get("Statement", []):
+        if st.get("Effect") == "Allow" and (st.get("Principal") or {}).get("Federated"):
+            for conds in (st.get("Condition") or {}).values():
+                for var, vals in conds.items():
+                    if var.endswith(":sub"):
+                        found.update([vals] if isinstance(vals, str) else vals)
+            if not any(var.endswith(":sub") for conds in (st.get("Condition") or {}).values() for var in conds):
+                found.add("any service account")
+    return sorted(found)
+
+
 def check_roles(aws: Clients, c: ResolvedCluster) -> list[Difference]:
-    """The IAM roles of the cluster's controllers (IRSA) and of its secret stores: present,
-    and the store roles (tenant secrets, database admin) trusted by external-secrets' role only."""
+    """The IAM roles of the cluster's controllers (IRSA) and of its secret stores: present, and
+    each store role (platform, tenant secrets, database admin, Grafana) trusting its store's own
+    service account alone."""
     iam = aws("iam")
-    eso = c.irsa("external-secrets")
     roles: list[tuple[str, str | None]] = [(r.role_name, None) for r in c.irsa_roles]
-    if eso is not None:
-        roles += [(r.role_name, eso.role_arn) for r in c.tenant_secrets_roles]
-        if c.database_admin is not None:
-            roles.append((c.database_admin.role_name, eso.role_arn))
+    stores = [*c.tenant_secrets_roles, c.platform_secrets_role, c.database_admin, c.grafana_admin]
+    roles += [(r.role_name, f"system:serviceaccount:{r.namespace}:{r.service_account}") for r in stores if r is not None]
     out: list[Difference] = []
     for name, trusted in roles:
         where = f"IAM role {name}"
@@ -229,9 +241,9 @@ def check_roles(aws: Clients, c: ResolvedCluster) -> list[Difference]:
         except iam.exceptions.NoSuchEntityException:
             out.append(Difference(where, "exists", True, False))
             continue
-        principals = _principals(role.get("AssumeRolePolicyDocument") or {})
-        if trusted is not None and principals != [trusted]:
-            out.append(Difference(where, "trusted principals", [trusted], principals))
+        found = _trusted(role.get("AssumeRolePolicyDocument") or {})
+        if trusted is not None and found != [trusted]:
+            out.append(Difference(where, "trusted principals", [trusted], found))
     return out
 
 
@@ -243,20 +255,28 @@ def check_tenant(aws: Clients, env: ResolvedEnvironment, tenant: ResolvedTenant)
         out += check_cluster(aws, tenant.cluster) + check_roles(aws, tenant.cluster)
     if tenant.dedicated_database is not None:
         out += check_database(aws, tenant.dedicated_database)
+    if tenant.cluster is not None and tenant.cluster.grafana_admin is not None:
+        out += check_secret(aws, f"cluster {tenant.cluster.name}: secret", tenant.cluster.grafana_admin.secret_name)
     if tenant.database is not None:
-        sm = aws("secretsmanager")
-        name = tenant.database.secret_name
-        where = f"tenant {tenant.name}: secret {name}"
-        try:
-            desc = sm.describe_secret(SecretId=name)
-            if desc.get("DeletedDate"):
-                out.append(Difference(where, "state", "active", "scheduled for deletion"))
-            # Terraform writes the value; verify only sees that one is current (it never reads it).
-            current = any("AWSCURRENT" in stages for stages in desc.get("VersionIdsToStages", {}).values())
-            if not current:
-                out.append(Difference(where, "value", "a current version", "none"))
-        except sm.exceptions.ResourceNotFoundException:
-            out.append(Difference(where, "exists", True, False))
+        out += check_secret(aws, f"tenant {tenant.name}: secret", tenant.database.secret_name)
+    return out
+
+
+def check_secret(aws: Clients, label: str, name: str) -> list[Difference]:
+    """A secret Terraform writes: present, not scheduled for deletion, with a current value."""
+    sm = aws("secretsmanager")
+    where = f"{label} {name}"
+    out: list[Difference] = []
+    try:
+        desc = sm.describe_secret(SecretId=name)
+        if desc.get("DeletedDate"):
+            out.append(Difference(where, "state", "active", "scheduled for deletion"))
+        # Terraform writes the value; verify only sees that one is current (it never reads it).
+        current = any("AWSCURRENT" in stages for stages in desc.get("VersionIdsToStages", {}).values())
+        if not current:
+            out.append(Difference(where, "value", "a current version", "none"))
+    except sm.exceptions.ResourceNotFoundException:
+        out.append(Difference(where, "exists", True, False))
     return out
 
 
@@ -298,6 +318,9 @@ def verify_environment(env: ResolvedEnvironment, tenants: list[str] | None = Non
     for r in env.secondary_regions:
         regional = Clients(r.region, endpoint)
         diffs += check_network(regional, r.network) + check_cluster(regional, r.cluster) + check_roles(regional, r.cluster)
+    for c in (env.cluster, *(r.cluster for r in env.secondary_regions)):
+        if c.grafana_admin is not None:  # in the primary region, with every secret
+            diffs += check_secret(aws, f"cluster {c.name}: secret", c.grafana_admin.secret_name)
     for name in tenants or []:
         diffs += check_tenant(aws, env, env.tenant(name))
     diffs += check_state(aws, [env.state, *(r.state for r in env.secondary_regions), *(env.tenant(name).state for name in tenants or [])])

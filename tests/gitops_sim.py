@@ -419,6 +419,16 @@ def tolerates(tolerations: list, taint: dict) -> bool:
     return False
 
 
+# Secrets a chart's pods read that the chart does not render itself, once its values name one:
+# (values conditions, values path of the Secret's name, (chart folder, template) that reads it).
+# Grounded by tests/test_gitops_sync.py::test_chart_model_is_grounded_in_the_pinned_charts.
+CHART_SECRETS: dict[str, list[tuple[tuple[str, ...], str, tuple[str, str]]]] = {
+    # grafana 9.0.0 (kube-prometheus-stack 72's subchart): REQ_USERNAME/REQ_PASSWORD and
+    # GF_SECURITY_ADMIN_* are secretKeyRefs to admin.existingSecret, and then templates/secret.yaml renders nothing
+    "kube-prometheus-stack": [(("grafana.enabled",), "grafana.admin.existingSecret", ("grafana-9.0.0", "templates/_pod.tpl"))],
+}
+
+
 def chart_folder(chart: str, version: str) -> Path:
     return CHARTS / f"{chart}-{version}"
 
@@ -476,7 +486,8 @@ class ChartInstall:
             claim = dig(v, path)
             if truthy(v, when) and isinstance(claim, dict) and claim and (path.endswith("persistence") or claim.get("spec")):
                 claims.append({"values": path, "storageClassName": dig(claim, cls)})
-        out.append({"apiVersion": f"{SIM_GROUP}/v1", "kind": "ChartWorkloads", "metadata": {"name": self.release, "namespace": self.namespace}, "chart": f"{self.chart}-{self.version}", "chartName": self.chart, "claims": claims})
+        secrets = [dig(v, path) for when, path, _ in CHART_SECRETS.get(self.chart, []) if all(truthy(v, w) for w in when) and dig(v, path)]
+        out.append({"apiVersion": f"{SIM_GROUP}/v1", "kind": "ChartWorkloads", "metadata": {"name": self.release, "namespace": self.namespace}, "chart": f"{self.chart}-{self.version}", "chartName": self.chart, "claims": claims, "secrets": secrets})
         for n, o in enumerate(CHART_OBJECTS.get(self.chart, [])):
             if not all(truthy(v, p) for p in o["when"]):
                 continue
@@ -1242,6 +1253,8 @@ class Simulation:
         if key.kind == "ChartWorkloads":
             for claim in o.get("claims", []):
                 deps.append(self._class_node(claim.get("storageClassName")))
+            for name in o.get("secrets", []):  # its pods cannot start without them
+                deps.append(self.provider("secret", ns, name, why=f"Secret {ns}/{name} never exists"))
             return deps
         if key.kind == "PersistentVolumeClaim" and key.group == "":
             return [self._class_node(dig(o, "spec.storageClassName"))]
@@ -1255,6 +1268,14 @@ class Simulation:
         pod = self._pod_spec(o)
         if pod is not None:
             deps += self._pod_deps(pod, ns, o)
+        if key.kind in ("ClusterSecretStore", "SecretStore") and key.group == "external-secrets.io":
+            # ESO 0.17 validates a store by building its client: with jwt auth it reads the service
+            # account (pkg/provider/aws/auth credsFromServiceAccount); missing, the store is never Ready
+            for provider in (dig(o, "spec.provider") or {}).values():
+                ref = dig(provider, "auth.jwt.serviceAccountRef") if isinstance(provider, dict) else None
+                if ref:
+                    sa_ns = ref.get("namespace", "") if key.kind == "ClusterSecretStore" else ns
+                    deps.append(self.provider("serviceaccount", sa_ns, ref["name"], why=f"ServiceAccount {sa_ns}/{ref['name']} never exists"))
         if key.kind == "ExternalSecret":
             ref = dig(o, "spec.secretStoreRef") or {}
             store_kind = ref.get("kind", "SecretStore")

@@ -103,19 +103,16 @@ def test_irsa_and_pinned_addons(dev: str) -> None:
     assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
     assert all("eksbuild" in a["addon_version"] for a in addons.values())
     assert "aws_iam_role" in addons["aws-ebs-csi-driver"]["service_account_role_arn"]
-    eso = by_attr(d, "aws_iam_role", "name", "acme-dev-irsa-external-secrets")
-    assert eso["assume_role_policy"].startswith("${data.aws_iam_policy_document.")
-    trust_doc = next(v for k, v in d["data"]["aws_iam_policy_document"].items() if k in eso["assume_role_policy"])
-    statement = trust_doc["statement"][0]
-    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
-    conditions = {c["variable"].rsplit(":", 1)[1]: c["values"] for c in statement["condition"]}
-    assert conditions == {"sub": ["system:serviceaccount:external-secrets:external-secrets"], "aud": ["sts.amazonaws.com"]}
-    policy = next(p for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "external-secrets-least-privilege")
-    read, assume, assume_admin = json.loads(policy["policy"])["Statement"]
+    # external-secrets' controller has no IRSA role; each store's role trusts its own service account alone
+    assert not [r for r in resources(d, "aws_iam_role").values() if r["name"] == "acme-dev-irsa-external-secrets"]
+    for role_name, sa in (("acme-dev-platform-secrets", "store-aws-secrets-manager"), ("acme-dev-org-a-secrets", "store-tenant-org-a"),
+                          ("acme-dev-database-admin", "store-database-admin"), ("acme-dev-grafana-admin", "store-grafana-admin")):
+        assert store_trust(d, role_name) == {"sub": [f"system:serviceaccount:external-secrets:{sa}"], "aud": ["sts.amazonaws.com"]}
+    platform = by_attr(d, "aws_iam_role_policy", "name", "read-platform-secrets")
+    (read,) = json.loads(platform["policy"])["Statement"]
     assert read["Resource"] == ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme/dev/platform/*"]  # not the tenants'
     assert all(not a.startswith("secretsmanager:Put") and a != "secretsmanager:*" for a in read["Action"])
-    assert assume["Resource"] == [f"arn:aws:iam::111111111111:role/acme-dev-{t}-secrets" for t in ("org-a", "org-b", "org-c")]
-    assert assume_admin["Resource"] == ["arn:aws:iam::111111111111:role/acme-dev-database-admin"]
+    assert "sts:" not in json.dumps([p["policy"] for p in resources(d, "aws_iam_role_policy").values()])  # no role may assume another
     cert = next(p for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "cert-manager-least-privilege")
     (zone_key,) = resources(d, "aws_route53_zone")  # dev's zone is created in its platform stack; the policy names that zone only
     assert f"hostedzone/${{aws_route53_zone.{zone_key}.zone_id}}" in cert["policy"] and "hostedzone/*" not in cert["policy"]
@@ -134,11 +131,20 @@ def test_logs_and_keys_are_encrypted_with_explicit_policies(prod: str) -> None:
     assert "kms:Decrypt" in cluster_kms["policy"] and "aws_kms_key.cluster_kms_key" in cluster_kms["policy"]
 
 
+def store_trust(d: dict, role_name: str) -> dict[str, list[str]]:
+    """The conditions of a role's web-identity trust (its one statement, on the cluster's OIDC provider)."""
+    role = by_attr(d, "aws_iam_role", "name", role_name)
+    assert role["assume_role_policy"].startswith("${data.aws_iam_policy_document.")
+    (statement,) = next(v for k, v in d["data"]["aws_iam_policy_document"].items() if f".{k}.json" in role["assume_role_policy"])["statement"]
+    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"] and statement["principals"][0]["type"] == "Federated"
+    assert "aws_iam_openid_connect_provider" in statement["principals"][0]["identifiers"][0]
+    assert {c["test"] for c in statement["condition"]} == {"StringEquals"}
+    return {c["variable"].rsplit(":", 1)[1]: c["values"] for c in statement["condition"]}
+
+
 def test_each_tenant_reads_only_its_own_secrets(dev: str) -> None:
     d = json.loads(dev)
-    role = by_attr(d, "aws_iam_role", "name", "acme-dev-org-a-secrets")
-    trust = json.loads(role["assume_role_policy"])["Statement"][0]
-    assert "aws_iam_role.cluster_irsa_external_secrets" in trust["Principal"]["AWS"]  # only external-secrets' role
+    assert store_trust(d, "acme-dev-org-a-secrets") == {"sub": ["system:serviceaccount:external-secrets:store-tenant-org-a"], "aud": ["sts.amazonaws.com"]}
     reads = [json.loads(p["policy"])["Statement"][0] for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "read-tenant-secrets"]
     assert sorted(r["Resource"][0] for r in reads) == [f"arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme/dev/{t}/*" for t in ("org-a", "org-b", "org-c")]
 
@@ -237,10 +243,9 @@ def test_tenant_stacks_shared_and_dedicated(envs) -> None:
     assert one(dedicated, "aws_vpc")["cidr_block"] == "10.31.0.0/16"
     assert one(dedicated, "aws_db_instance")["identifier"] == "acme-prod-org-c-pg"
     assert one(dedicated, "aws_db_instance")["multi_az"] is True
-    eso = next(p for p in resources(dedicated, "aws_iam_role_policy").values() if p["name"] == "external-secrets-least-privilege")
+    platform = by_attr(dedicated, "aws_iam_role_policy", "name", "read-platform-secrets")
     # The dedicated cluster's own secrets lie outside the tenant's path: the tenant's role cannot read them.
-    assert "secret:acme/prod/platform.org-c/*" in eso["policy"] and "acme-prod-org-c-org-c-secrets" in eso["policy"]
-    assert "secret:acme/prod/org-c/platform" not in eso["policy"]
+    assert "secret:acme/prod/platform.org-c/*" in platform["policy"] and "secret:acme/prod/org-c/" not in platform["policy"]
     assert by_attr(dedicated, "aws_iam_role_policy", "name", "read-tenant-secrets")["policy"].count("secret:acme/prod/org-c/*") == 1
     outputs = dedicated["output"]
     assert {"cluster_name", "cluster_endpoint", "oidc_provider_arn", "db_endpoint", "db_master_secret_arn"} <= set(outputs)
@@ -248,9 +253,7 @@ def test_tenant_stacks_shared_and_dedicated(envs) -> None:
 
 def test_database_admin_role_reads_only_the_master_secret(dev: str) -> None:
     d = json.loads(dev)
-    role = by_attr(d, "aws_iam_role", "name", "acme-dev-database-admin")
-    trust = json.loads(role["assume_role_policy"])["Statement"][0]
-    assert "aws_iam_role.cluster_irsa_external_secrets" in trust["Principal"]["AWS"]  # only external-secrets' role
+    assert store_trust(d, "acme-dev-database-admin")["sub"] == ["system:serviceaccount:external-secrets:store-database-admin"]
     read, find, decrypt = json.loads(by_attr(d, "aws_iam_role_policy", "name", "read-master-secret")["policy"])["Statement"]
     instance = next(k for k, v in resources(d, "aws_db_instance").items() if v["identifier"] == "acme-dev-pg")
     key = next(k for k, v in resources(d, "aws_kms_key").items() if "acme-dev-pg" in v["description"])
@@ -277,7 +280,7 @@ def test_tenant_database_credentials_never_reach_state(envs) -> None:
         assert field in value, field
     dedicated = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
     assert "data" not in dedicated or "aws_db_instance" not in dedicated["data"]
-    value = one(dedicated, "aws_secretsmanager_secret_version")["secret_string_wo"]
+    value = resources(dedicated, "aws_secretsmanager_secret_version")["db_credentials_value_40D3F809"]["secret_string_wo"]
     instance_id = next(iter(resources(dedicated, "aws_db_instance")))
     assert f'"host" = aws_db_instance.{instance_id}.address' in value and '"dbname" = "org_c"' in value
     assert by_attr(dedicated, "aws_iam_role", "name", "acme-prod-org-c-database-admin")

@@ -503,6 +503,57 @@ def test_production_cert_manager_is_highly_available(sims, example_plan: Path):
 # --------------------------------------------------------------------------- the model is grounded in the pinned charts
 
 
+def _terraform_role(stack: dict, arn: str) -> tuple[dict, list[dict], list[dict]]:
+    """(role, its inline policy statements, its web-identity trust conditions) from a cluster's stack."""
+    res = stack["resource"]
+    rid, role = next((k, r) for k, r in res["aws_iam_role"].items() if arn.endswith(f":role/{r['name']}"))
+    statements = [st for p in res.get("aws_iam_role_policy", {}).values() if p["role"] == f"${{aws_iam_role.{rid}.id}}" for st in json.loads(p["policy"])["Statement"]]
+    doc = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}", role["assume_role_policy"])
+    trust = stack["data"]["aws_iam_policy_document"][doc.group(1)]["statement"] if doc else json.loads(role["assume_role_policy"])["Statement"]
+    return role, statements, trust
+
+
+def test_grafana_admin_password_comes_from_secrets_manager_before_grafana(sims, example_synth: Path):
+    """#11 isolation 5: Grafana never runs with the chart's default admin password (kube-prometheus-stack
+    sets ``prom-operator``): its admin Secret is written by an ExternalSecret in Grafana's namespace,
+    from a store usable there only, authenticating as its own service account whose role trusts it
+    alone and reads that one secret; and the ExternalSecret comes before the chart in sync order
+    (after external-secrets and the store), so Grafana's pods find the Secret and the wave converges."""
+    checked = 0
+    for (key, path), s in sorted(sims.items()):
+        app = s.apps.get("kube-prometheus-stack")
+        assert app is not None and app.install is not None, key
+        values, ns = app.install.effective, app.install.namespace
+        secret = sim.dig(values, "grafana.admin.existingSecret")
+        assert secret, f"{key}: Grafana's admin password is the chart's ({sim.dig(values, 'grafana.adminPassword')!r})"
+        tasks = {t.key: (a, t) for a in s.apps.values() for t in a.tasks if not t.hook}
+        (es_app, es), = [(a, t) for k, (a, t) in tasks.items() if k.kind == "ExternalSecret" and k.namespace == ns and (sim.dig(t.obj, "spec.target.name") or k.name) == secret]
+        store_ref = es.obj["spec"]["secretStoreRef"]
+        assert store_ref["kind"] == "ClusterSecretStore", key
+        (_, store), = [(a, t) for k, (a, t) in tasks.items() if k.kind == "ClusterSecretStore" and k.name == store_ref["name"]]
+        assert store.obj["spec"]["conditions"] == [{"namespaces": [ns]}], f"{key}: store {store.key.name} is open beyond {ns}"
+        ref = store.obj["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]
+        assert "role" not in store.obj["spec"]["provider"]["aws"]
+        (_, sa), = [(a, t) for k, (a, t) in tasks.items() if k.kind == "ServiceAccount" and (k.namespace, k.name) == (ref["namespace"], ref["name"])]
+        role, statements, trust = _terraform_role(sim.terraform_stack_of(example_synth, key), sa.obj["metadata"]["annotations"]["eks.amazonaws.com/role-arn"])
+        (extract,) = [d["extract"]["key"] for d in es.obj["spec"]["dataFrom"]]
+        reads = {r for st in statements if any(a.startswith("secretsmanager:Get") for a in st["Action"]) for r in st["Resource"]}
+        assert reads == {f"arn:aws:secretsmanager:{store.obj['spec']['provider']['aws']['region']}:{_account(example_synth, key)}:secret:{extract}-??????"}, f"{key}: {role['name']} reads {reads}"
+        (st,) = trust
+        assert {c["variable"].rsplit(":", 1)[1]: c["values"] for c in st["condition"]} == {"sub": [f"system:serviceaccount:{ref['namespace']}:{ref['name']}"], "aud": ["sts.amazonaws.com"]}
+        # Sync order within the root that holds them: external-secrets, the store, the ExternalSecret, then the chart.
+        kps_task = next(t for k, (a, t) in tasks.items() if k.kind == "Application" and k.name == "kube-prometheus-stack")
+        eso_task = next(t for k, (a, t) in tasks.items() if k.kind == "Application" and k.name == "external-secrets")
+        assert eso_task.wave < store.wave < es.wave < kps_task.wave, f"{key}: waves {eso_task.wave}, {store.wave}, {es.wave}, {kps_task.wave}"
+        assert s.g.before(s.provider("secret", ns, secret), app.health) and app.health.happened, f"{key} via {path}: " + "\n".join(s.timeline())
+        checked += 1
+    assert checked == len(sims)
+
+
+def _account(dist: Path, key: str) -> str:
+    return sim.terraform_stack_of(dist, key)["provider"]["aws"][0]["allowed_account_ids"][0]
+
+
 def test_chart_model_is_grounded_in_the_pinned_charts(sims):
     versions = {(a.install.chart, a.install.version) for _, a in helm_apps(sims)}
     assert {c for c, _ in versions} >= {"cert-manager", "external-secrets", "kube-prometheus-stack", "ingress-nginx", "argo-cd"}
@@ -528,6 +579,11 @@ def test_chart_model_is_grounded_in_the_pinned_charts(sims):
                 assert ".Capabilities.APIVersions.Has" in text
         for when, path, cls in sim.CHART_CLAIMS.get(chart, []):
             assert sim.values_key_known(chart, version, tuple(f"{path}.{cls}".split("."))), f"{chart} {version}: {path}.{cls}"
+        for when, path, (folder, template) in sim.CHART_SECRETS.get(chart, []):
+            sub = path.split(".", 1)[1] if folder != f"{chart}-{version}" else path  # a subchart's own values
+            text = (sim.CHARTS / folder / template).read_text()
+            assert f".Values.{sub}" in text and "secretKeyRef" in text, f"{folder}/{template} does not read {sub}"
+            assert f"(not .Values.{sub})" in (sim.CHARTS / folder / "templates/secret.yaml").read_text(), f"{folder} renders its own admin Secret"
     prom = (sim.chart_folder("kube-prometheus-stack", "72.6.2") / "templates/prometheus/prometheus.yaml").read_text()
     assert "serviceMonitorSelectorNilUsesHelmValues" in prom and "release: {{ $.Release.Name | quote }}" in prom
 

@@ -231,17 +231,27 @@ def test_values_match_terraform(example_synth: Path, envs):
         roles = {r["name"] for r in tf["aws_iam_role"].values()}
         assert cluster.name in {c["name"] for c in tf["aws_eks_cluster"].values()}
         root = example_synth / "kubernetes" / cluster.key
-        for component in ("cert-manager", "external-secrets"):
+        for component in ("cert-manager",):
             values = load(root / f"infrastructure/{component}/application.yaml")["spec"]["source"]["helm"]["valuesObject"]
             arn = values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
             role = cluster.irsa(component)
             assert arn == role.role_arn == f"arn:aws:iam::{env.account_id}:role/{role.role_name}"
             assert role.role_name in roles
             assert values["serviceAccount"]["name"] == role.service_account
-        store = load(root / "infrastructure/external-secrets/clustersecretstore-aws-secrets-manager.yaml")
-        eso = cluster.irsa("external-secrets")
-        assert store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"] == {"name": eso.service_account, "namespace": eso.namespace}
-        assert store["spec"]["provider"]["aws"]["region"] == env.region
+        # external-secrets' controller has no AWS identity; each store authenticates as its own
+        # service account, annotated with the role Terraform creates for that store alone.
+        assert cluster.irsa("external-secrets") is None
+        eso_values = load(root / "infrastructure/external-secrets/application.yaml")["spec"]["source"]["helm"]["valuesObject"]
+        assert "serviceAccount" not in eso_values
+        for store_role, store_name in [(cluster.platform_secrets_role, "aws-secrets-manager"), (cluster.database_admin, "database-admin"), (cluster.grafana_admin, "grafana-admin"),
+                                       *((r, f"tenant-{r.tenant}") for r in cluster.tenant_secrets_roles)]:
+            if store_role is None:
+                continue
+            store = load(root / f"infrastructure/external-secrets/clustersecretstore-{store_name}.yaml")["spec"]["provider"]["aws"]
+            assert store["auth"]["jwt"]["serviceAccountRef"] == {"name": store_role.service_account, "namespace": store_role.namespace} and "role" not in store
+            sa = load(root / f"infrastructure/external-secrets/serviceaccount-{store_role.service_account}.yaml")
+            assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == store_role.role_arn == f"arn:aws:iam::{env.account_id}:role/{store_role.role_name}"
+            assert store_role.role_name in roles and store["region"] == env.region
         for t in tenants:
             secrets = {s["name"] for s in stack(t.stack_name).get("resource", {}).get("aws_secretsmanager_secret", {}).values()}
             for app in t.apps:
@@ -250,8 +260,6 @@ def test_values_match_terraform(example_synth: Path, envs):
             if t.database is not None:  # the bootstrap reads the secret Terraform writes
                 es = load(root / f"infrastructure/database-bootstrap/manifests/externalsecret-{t.name}-credentials.yaml")
                 assert es["spec"]["dataFrom"] == [{"extract": {**DATA_FROM_DEFAULTS["extract"], "key": t.database.secret_name}}] and t.database.secret_name in secrets
-        admin = load(root / "infrastructure/external-secrets/clustersecretstore-database-admin.yaml")["spec"]["provider"]["aws"]["role"]
-        assert admin == cluster.database_admin.role_arn and cluster.database_admin.role_name in roles
         instances = {i["identifier"] for i in tf["aws_db_instance"].values()}
         master = load(root / "infrastructure/database-bootstrap/manifests/externalsecret-master-credentials.yaml")
         (tag_arn,) = master["spec"]["dataFrom"][0]["find"]["tags"].values()
@@ -327,16 +335,27 @@ def test_kustomize_only_strategy(plan_copy: Path):
     assert methods == ["kustomize"] * 7
 
 
-def test_tenant_secret_stores_assume_the_tenant_role(example_synth: Path) -> None:
+def test_tenant_secret_stores_use_the_tenant_role(example_synth: Path) -> None:
+    """Each store authenticates as its own service account, which carries the store's role (no `role` to assume)."""
     base = example_synth / "kubernetes/dev/infrastructure/external-secrets"
-    tenant = yaml.safe_load((base / "clustersecretstore-tenant-org-a.yaml").read_text())
-    assert tenant["spec"]["provider"]["aws"]["role"] == "arn:aws:iam::111111111111:role/acme-dev-org-a-secrets"
-    assert sorted(tenant["spec"]["conditions"][0]["namespaces"]) == ["database-bootstrap", "org-a-api", "org-a-web"]
-    admin = yaml.safe_load((base / "clustersecretstore-database-admin.yaml").read_text())
-    assert admin["spec"]["provider"]["aws"]["role"] == "arn:aws:iam::111111111111:role/acme-dev-database-admin"
-    assert admin["spec"]["conditions"] == [{"namespaces": ["database-bootstrap"]}]  # no tenant namespace may read the master secret
-    platform = yaml.safe_load((base / "clustersecretstore-aws-secrets-manager.yaml").read_text())
-    assert "role" not in platform["spec"]["provider"]["aws"]
+
+    def identity(store: str) -> tuple[dict, str]:
+        aws = yaml.safe_load((base / f"clustersecretstore-{store}.yaml").read_text())["spec"]
+        ref = aws["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]
+        assert "role" not in aws["provider"]["aws"] and ref == {"name": f"store-{store}", "namespace": "external-secrets"}
+        sa = yaml.safe_load((base / f"serviceaccount-store-{store}.yaml").read_text())
+        return aws, sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+
+    tenant, role = identity("tenant-org-a")
+    assert role == "arn:aws:iam::111111111111:role/acme-dev-org-a-secrets"
+    assert sorted(tenant["conditions"][0]["namespaces"]) == ["database-bootstrap", "org-a-api", "org-a-web"]
+    admin, role = identity("database-admin")
+    assert role == "arn:aws:iam::111111111111:role/acme-dev-database-admin"
+    assert admin["conditions"] == [{"namespaces": ["database-bootstrap"]}]  # no tenant namespace may read the master secret
+    _, role = identity("aws-secrets-manager")
+    assert role == "arn:aws:iam::111111111111:role/acme-dev-platform-secrets"
+    grafana, role = identity("grafana-admin")
+    assert role == "arn:aws:iam::111111111111:role/acme-dev-grafana-admin" and grafana["conditions"] == [{"namespaces": ["monitoring"]}]
 
 
 def test_no_yaml_anchors_or_aliases(example_synth: Path) -> None:

@@ -92,7 +92,13 @@ def test_regional_cluster_gets_its_gitops_tree_and_bootstrap(mr_out: Path, mr_pl
     assert not (tree / "bootstrap/namespaces/org-c-payments").exists()  # org-c is dedicated in prod
     store = yaml.safe_load((tree / "infrastructure/external-secrets/clustersecretstore-tenant-org-a.yaml").read_text())
     assert store["spec"]["provider"]["aws"]["region"] == "eu-west-1"
-    assert store["spec"]["provider"]["aws"]["role"] == "arn:aws:iam::333333333333:role/acme-prod-eu-central-1-org-a-secrets"
+    assert store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"] == {"name": "store-tenant-org-a", "namespace": "external-secrets"}
+    sa = yaml.safe_load((tree / "infrastructure/external-secrets/serviceaccount-store-tenant-org-a.yaml").read_text())
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == "arn:aws:iam::333333333333:role/acme-prod-eu-central-1-org-a-secrets"
+    grafana = yaml.safe_load((tree / "infrastructure/external-secrets/clustersecretstore-grafana-admin.yaml").read_text())
+    assert grafana["spec"]["provider"]["aws"]["region"] == "eu-west-1"  # its secret is the primary region's, made by prod-platform
+    primary = json.loads((mr_out / "terraform/stacks/prod-platform/cdk.tf.json").read_text())
+    assert "acme/prod/grafana.acme-prod-eu-central-1/admin" in {s["name"] for s in primary["resource"]["aws_secretsmanager_secret"].values()}
     boot = resolve_bootstrap(resolve_environment(load_plan(mr_plan), "prod"))
     regional = next(c for c in boot.clusters if c.key == "prod-eu-central-1")
     assert regional.connection.region == "eu-central-1" and regional.connection.terraform_stack == "prod-eu-central-1-platform"

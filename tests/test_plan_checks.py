@@ -187,6 +187,25 @@ def test_a_dedicated_tenant_named_like_a_region_collides_with_the_regional_clust
     assert_located(issue, "eu-central-1.yaml", "environments.prod.isolation")
 
 
+def test_a_store_role_cannot_collide_with_a_tenants_secrets_role(plan_copy: Path) -> None:
+    # Tenant 'org-c' has its dedicated cluster acme-prod-org-c in prod, whose platform store's role is
+    # acme-prod-org-c-platform-secrets; a shared tenant 'org-c-platform' would get that name as its secrets role.
+    path = plan_copy / "tenants" / "org-c-platform.yaml"
+    shutil.copy(plan_copy / "tenants" / "org-b.yaml", path)
+    edit_yaml(path, lambda d: d.update(name="org-c-platform", namespaces=["org-c-platform"], groups={}, apps=[{**d["apps"][0], "namespace": "org-c-platform"}]))
+    issue = one(errors_of(plan_copy), "IAM role 'acme-prod-org-c-platform-secrets'")
+    assert "tenant 'org-c-platform' in 'prod'" in issue.message or "tenant 'org-c' in 'prod'" in issue.message
+    assert issue.line and issue.hint
+
+
+def test_no_store_path_lies_inside_another_principals() -> None:
+    """Grafana's admin secret is beside the platform's and the tenants' paths, inside none (a tenant name has no dot)."""
+    for env, cluster in (("prod", "acme-prod"), ("prod", "acme-prod-org-c")):
+        grafana = names.grafana_admin_secret("acme", env, cluster)
+        for other in (names.platform_secrets_path("acme", env), names.platform_secrets_path("acme", env, "org-c"), names.secrets_path("acme", env, "org-c")):
+            assert not f"{grafana}/".startswith(f"{other}/") and not f"{other}/".startswith(f"{grafana}/")
+
+
 def test_no_secrets_path_lies_inside_another_principals() -> None:
     for env, tenant in (("prod", "org-c"), ("dev", "org-a")):
         tenant_path = names.secrets_path("acme", env, tenant)

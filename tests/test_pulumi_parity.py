@@ -76,7 +76,10 @@ def test_gitops_none_releases_match_the_synthesized_infrastructure_applications(
         expected = {
             "storage": objects((tree / "bootstrap/eks-addons").rglob("*.yaml")),  # before the releases: charts claim volumes
             "namespaces": objects((tree / "bootstrap/namespaces").rglob("*.yaml")),
-            "cluster-config": objects([*(tree / "infrastructure").glob("*/clusterissuer-*.yaml"), *(tree / "infrastructure").glob("*/clustersecretstore-*.yaml")]),
+            # the stores and their service accounts after external-secrets, Grafana's admin Secret before kube-prometheus-stack
+            "secret-stores": objects([*(tree / "infrastructure").glob("*/clustersecretstore-*.yaml"), *(tree / "infrastructure/external-secrets").glob("serviceaccount-*.yaml")]),
+            "platform-secrets": objects([*(tree / "infrastructure/kube-prometheus-stack").glob("namespace-*.yaml"), *(tree / "infrastructure/kube-prometheus-stack").glob("externalsecret-*.yaml")]),
+            "cluster-config": objects([*(tree / "infrastructure").glob("*/clusterissuer-*.yaml")]),
             "database-bootstrap": objects((tree / "infrastructure/database-bootstrap/manifests").glob("*.yaml")),
         }
         for phase, want in expected.items():

@@ -29,11 +29,11 @@ def test_preview_gitops_none(capsys, plan_copy):
     assert main(["preview", "--env", "dev", "--plan", str(plan_copy)]) == 0
     out = capsys.readouterr().out
     assert "dev-cert-manager" in out and "cert-manager v1.17.2" in out
-    assert "argoproj.io" not in out and "kubernetes:core/v1:Secret" not in out
-    assert "11 resources would be created" in out  # 6 charts, the provider, and the tree's objects in 4 groups (storage first)
-    for line in ("dev-namespaces", "5 Namespace"), ("dev-cluster-config", "ClusterSecretStore"), ("dev-database-bootstrap", "2 Job"):
+    assert "argoproj.io" not in out and "kubernetes:core/v1:Secret" not in out and "retained" not in out
+    assert "13 resources would be created" in out  # 6 charts, the provider, and the tree's objects in 6 groups (storage first)
+    for line in ("dev-namespaces", "5 Namespace"), ("dev-secret-stores", "ClusterSecretStore"), ("dev-platform-secrets", "ExternalSecret"), ("dev-cluster-config", "ClusterIssuer"), ("dev-database-bootstrap", "2 Job"):
         assert any(all(part in row for part in line) for row in out.splitlines()), line
-    assert "dev (acme-dev, helm): kube-prometheus-stack=72.6.2, cert-manager=v1.17.2, external-secrets=0.17.0, aws-load-balancer-controller=3.5.0, ingress-nginx=4.12.3" in out  # in sync-wave order
+    assert "dev (acme-dev, helm): external-secrets=0.17.0, kube-prometheus-stack=72.6.2, cert-manager=v1.17.2, aws-load-balancer-controller=3.5.0, ingress-nginx=4.12.3" in out  # in sync-wave order
 
 
 def test_preview_unknown_environment_is_a_plan_error(capsys, example_plan):

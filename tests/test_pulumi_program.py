@@ -281,8 +281,28 @@ def test_gitops_none_orders_releases_by_sync_wave(plan_without_gitops):
     assert set(releases["ingress-nginx"].after) == {"dev-aws-load-balancer-controller", "dev-cert-manager", "dev-external-secrets", "dev-kube-prometheus-stack"}
     # the load balancer controller (-4) runs before ingress-nginx's Service, after cert-manager (its webhook certificate)
     assert set(releases["aws-load-balancer-controller"].after) == {"dev-cert-manager", "dev-external-secrets", "dev-kube-prometheus-stack"}
-    assert releases["cert-manager"].after == ("dev-kube-prometheus-stack",)
-    assert releases["kube-prometheus-stack"].after == ()
+    assert set(releases["cert-manager"].after) == {"dev-external-secrets", "dev-kube-prometheus-stack"}
+    # external-secrets first (-12): its stores give Grafana its admin Secret before kube-prometheus-stack (-8)
+    assert releases["kube-prometheus-stack"].after == ("dev-external-secrets",)
+    assert releases["external-secrets"].after == ()
+
+
+def test_gitops_none_gives_grafana_its_admin_secret_before_its_chart(plan_without_gitops):
+    """#11 isolation 5 without GitOps: the kube-prometheus-stack release waits for its pods, and
+    Grafana's cannot start before its admin Secret; so the stores (and their service accounts)
+    come after external-secrets, Grafana's ExternalSecret after the stores, and the chart after
+    both; the rest of the configuration after every chart."""
+    run = run_offline(offline_program(plan_without_gitops, "dev"), stack="dev")
+
+    def after(name: str) -> set[str]:
+        return set(run.mocks.named(name).options["depends_on"])
+
+    assert "dev-external-secrets" in after("dev-secret-stores")
+    assert "dev-secret-stores" in after("dev-platform-secrets")
+    assert {"dev-secret-stores", "dev-platform-secrets"} <= after("dev-kube-prometheus-stack")
+    assert {"dev-secret-stores", "dev-platform-secrets", "dev-kube-prometheus-stack", "dev-cert-manager", "dev-namespaces"} <= after("dev-cluster-config")
+    assert "dev-namespaces" not in after("dev-kube-prometheus-stack")  # a chart needs none of the tenants' namespaces
+    assert run.exports["clusters"]["dev"]["manifestGroups"] == [f"dev-{p}" for p in ("storage", "namespaces", "secret-stores", "platform-secrets", "cluster-config", "database-bootstrap")]
 
 
 # --- cluster connection ---------------------------------------------------------------------------

@@ -111,8 +111,14 @@ def test_names_and_tags(resolved) -> None:
 
 def test_irsa_roles_follow_components(resolved) -> None:
     roles = {r.component: r for r in resolved["dev"].cluster.irsa_roles}
-    assert set(roles) == {"ebs-csi", "external-secrets", "cert-manager", "external-dns", "aws-load-balancer-controller"}
-    assert roles["external-secrets"].role_arn == "arn:aws:iam::111111111111:role/acme-dev-irsa-external-secrets"
+    assert set(roles) == {"ebs-csi", "cert-manager", "external-dns", "aws-load-balancer-controller"}  # external-secrets' controller has no AWS identity: its stores have their own
+    c = resolved["dev"].cluster
+    assert c.platform_secrets_role.role_arn == "arn:aws:iam::111111111111:role/acme-dev-platform-secrets"
+    stores = [c.platform_secrets_role, c.database_admin, c.grafana_admin, *c.tenant_secrets_roles]
+    assert [(r.namespace, r.service_account) for r in stores] == [
+        ("external-secrets", f"store-{s}") for s in ("aws-secrets-manager", "database-admin", "grafana-admin", "tenant-org-a", "tenant-org-b", "tenant-org-c")
+    ]
+    assert c.grafana_admin.secret_name == "acme/dev/grafana.acme-dev/admin" and c.grafana_admin.target_namespace == "monitoring"
 
 
 def test_resolution_is_pure_and_repeatable(example_plan: Path) -> None:

@@ -525,7 +525,7 @@ class Account:
         res = st.get("resource", {})
         region = st["provider"]["aws"][0]["region"]
         for r in res.get("aws_iam_role", {}).values():
-            self.roles[self.arn(r["name"])] = {"name": r["name"], "trust": self._doc(st, r["assume_role_policy"]), "allow": []}
+            self.roles[self.arn(r["name"])] = {"name": r["name"], "trust": self._doc(st, r["assume_role_policy"]), "allow": [], "stack": st["//"]["metadata"]["stackName"]}
         managed = {self._token(st, "${aws_iam_policy.%s.arn}" % rid): p["policy"] for rid, p in res.get("aws_iam_policy", {}).items()}
         for p in res.get("aws_iam_role_policy", {}).values():
             self._role(st, p["role"])["allow"].extend(self._doc(st, p["policy"]))
@@ -914,6 +914,115 @@ def test_iam_chain_reaches_no_other_principals_secrets(views):
                 for arn in others:
                     if fnmatch.fnmatchcase(arn, p):
                         bad.append(f"{v.key}/{v.tenant.name}: reaches {role} ({reach[role]}), which reads {arn}")
+    assert not bad, "\n".join(sorted(set(bad)))
+
+
+def _controller_sa(tree: ClusterTree) -> tuple[str, str, dict]:
+    """(namespace, name, values) of external-secrets' controller service account."""
+    _, values, release, eso_ns = tree.eso
+    _, ns, sa = eso_names(values, release, eso_ns)
+    return ns, sa, values
+
+
+def test_external_secrets_controller_has_no_aws_identity(views):
+    """#11 isolation 2: the controller's own service account carries no IRSA role and no role
+    trusts it, so a SecretStore without auth, or naming any store's role, gets no credentials
+    (and the nodes' role is out of reach: IMDSv2 with a hop limit of 1)."""
+    bad = []
+    for v in views:
+        ns, sa, values = _controller_sa(v.tree)
+        annotation = ((values.get("serviceAccount") or {}).get("annotations") or {}).get("eks.amazonaws.com/role-arn")
+        if annotation:
+            bad.append(f"{v.key}: external-secrets' service account {ns}/{sa} is annotated with {annotation}")
+        held = v.account.assumable_by_web_identity(_sa_sub(ns, sa))
+        for arn in sorted(v.account.closure(held)):
+            bad.append(f"{v.key}: external-secrets' controller ({ns}/{sa}) can act as {arn}")
+    assert not bad, "\n".join(sorted(set(bad)))
+
+
+def _trust_problems(account: Account, role_arn: str, namespace: str, service_account: str) -> list[str]:
+    """Why the role's trust admits anything but the web identity of ``namespace/service_account``."""
+    role = account.roles.get(role_arn)
+    if role is None:
+        return [f"{role_arn} is not created by the stacks of account {account.account}"]
+    out = []
+    want = f"system:serviceaccount:{namespace}:{service_account}"
+    for s in role["trust"]:
+        if s.get("Effect") != "Allow":
+            continue
+        principal = s.get("Principal") or {}
+        if set(principal) != {"Federated"} or account._actions(s) != ["sts:assumerolewithwebidentity"]:
+            out.append(f"{role['name']} trusts {principal} for {s.get('Action')}")
+            continue
+        cond = s.get("Condition") or {}
+        subs = {v for test, c in cond.items() for var, vals in c.items() if var.endswith(":sub") for v in account._list(vals) if test == "StringEquals"}
+        auds = {v for test, c in cond.items() for var, vals in c.items() if var.endswith(":aud") for v in account._list(vals) if test == "StringEquals"}
+        loose = [test for test, c in cond.items() if test != "StringEquals" and any(var.endswith((":sub", ":aud")) for var in c)]
+        if subs != {want} or auds != {"sts.amazonaws.com"} or loose:
+            out.append(f"{role['name']} admits subjects {sorted(subs)} (audiences {sorted(auds)}{', ' + str(loose) if loose else ''}), not {want} alone")
+    return out
+
+
+def test_each_secret_store_authenticates_as_its_own_service_account(views):
+    """#11 isolation 2: every ClusterSecretStore names its own service account in external-secrets'
+    namespace (none shared, no `role` to assume); that account's IRSA role trusts it alone
+    (StringEquals on sub and aud, on the cluster's OIDC provider), no other identity in the cluster
+    reaches that role, and no tenant may create tokens for, or change, those service accounts."""
+    bad = []
+    seen: set[str] = set()
+    for v in views:
+        tree, acct = v.tree, v.account
+        sas = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in tree.of_kind("ServiceAccount")}
+        ctl_ns, _, _ = _controller_sa(tree)
+        (stack,) = {st["//"]["metadata"]["stackName"] for st in acct.stacks for c in st.get("resource", {}).get("aws_eks_cluster", {}).values() if c["name"] == v.cluster.name}
+        assert len([p for st in acct.stacks if st["//"]["metadata"]["stackName"] == stack for p in st["resource"].get("aws_iam_openid_connect_provider", {})]) == 1
+        used: dict[tuple[str, str], str] = {}
+        for store in tree.of_kind("ClusterSecretStore"):
+            name, aws = store["metadata"]["name"], store["spec"]["provider"]["aws"]
+            ref = ((aws.get("auth") or {}).get("jwt") or {}).get("serviceAccountRef")
+            if not ref or aws.get("role"):
+                bad.append(f"{v.key}: store {name} does not authenticate as a service account of its own (auth {aws.get('auth')}, role {aws.get('role')})")
+                continue
+            key = (ref.get("namespace", ""), ref["name"])
+            if key in used:
+                bad.append(f"{v.key}: stores {used[key]} and {name} share service account {key}")
+            used[key] = name
+            if key[0] != ctl_ns or key not in sas:
+                bad.append(f"{v.key}: store {name}'s service account {key} is not one the tree creates in {ctl_ns}")
+                continue
+            role = (sas[key]["metadata"].get("annotations") or {}).get("eks.amazonaws.com/role-arn")
+            if f"{v.key}/{name}" in seen:
+                continue
+            seen.add(f"{v.key}/{name}")
+            bad += [f"{v.key}: store {name}: {p}" for p in _trust_problems(acct, role, *key)]
+            # Web identities are per cluster: a role trusts the OIDC provider of the stack that made it,
+            # so only the roles of this cluster's stack can admit this cluster's service accounts.
+            reached = {arn for arn in acct.assumable_by_web_identity(_sa_sub(*key)) if acct.roles[arn]["stack"] == stack}
+            if reached != {role}:
+                bad.append(f"{v.key}: service account {key} reaches {sorted(reached)}, not its role alone")
+        for m in v.members:
+            for verb, resource in (("create", "serviceaccounts/token"), ("create", "serviceaccounts"), ("patch", "serviceaccounts"), ("update", "serviceaccounts")):
+                for g in rbac_grants(tree, m, verb, "", resource, ctl_ns) + eks_grants(m, verb, "", resource, ctl_ns):
+                    bad.append(f"{v.key}/{v.tenant.name}: {m.label} may {verb} {resource} in {ctl_ns}: {g}")
+        for arn in acct.closure(set().union(*(acct.assumable_by_web_identity(_sa_sub(ns, "*")) for ns in v.tenant.namespaces))):
+            if any(arn == (sas[k]["metadata"].get("annotations") or {}).get("eks.amazonaws.com/role-arn") for k in used if k in sas):
+                bad.append(f"{v.key}/{v.tenant.name}: a service account of its namespaces reaches store role {arn}")
+    assert not bad, "\n".join(sorted(set(bad)))
+
+
+def test_a_secret_store_a_tenant_might_create_reaches_only_its_own_path(views):
+    """#11 isolation 2, defence in depth: were RBAC or a project ever to let a tenant create a
+    SecretStore, it could authenticate only as the controller (no identity) or as a service account
+    of its own namespaces (its own web identities, already followed): never another tenant's path
+    or the RDS master secret."""
+    bad = []
+    for v in views:
+        ns, sa, _ = _controller_sa(v.tree)
+        borrowed = v.account.closure(v.account.assumable_by_web_identity(_sa_sub(ns, sa)))
+        own = set().union(*(v.account.assumable_by_web_identity(_sa_sub(n, "*")) for n in v.tenant.namespaces))
+        prefix = f"arn:aws:secretsmanager:{v.cluster.secrets_region}:{v.account.account}:secret:{v.tenant.secrets_path}/"
+        for role, patterns in v.account.readable_secret_patterns(borrowed | v.account.closure(own)).items():
+            bad += [f"{v.key}/{v.tenant.name}: a SecretStore of its own reaches {role}, which reads {p}" for p in patterns if "${" in p or not p.startswith(prefix)]
     assert not bad, "\n".join(sorted(set(bad)))
 
 

@@ -1,11 +1,15 @@
-"""external-secrets: Kubernetes Secrets from AWS Secrets Manager, through one ClusterSecretStore
-for the platform and one per tenant (each assuming a role that reads only that tenant's path)."""
+"""external-secrets: Kubernetes Secrets from AWS Secrets Manager, through ClusterSecretStores that
+each authenticate as a service account of their own (one per tenant, the platform's, the database
+admin's, Grafana's), each with an IRSA role that trusts that service account alone and reads only its
+own path. The controller has no AWS identity: a SecretStore without auth gets no credentials, and
+no role trusts the controller, so naming another store's role reaches nothing."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
+from .base import AddOn, AddOnContext, PodPlacement
+from .manifests import LABELS, config_annotations
 
 if TYPE_CHECKING:
     from ..plan.platform import PlatformPlan
@@ -13,45 +17,37 @@ if TYPE_CHECKING:
     from ..resolve.gitops import ClusterGitOps, SecretStoreSpec
 
 SECRETS_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetResourcePolicy")
-ASSUME = ("sts:AssumeRole", "sts:TagSession")
-
-
-def statements(inputs: IrsaPolicyInputs) -> tuple[PolicyStatement, ...]:
-    """The controller's own role reads only the platform's secrets of its cluster, and may
-    assume the per-tenant secrets roles and the database admin role (which trust it alone)."""
-    out = [PolicyStatement("ReadPlatformSecrets", SECRETS_READ, (inputs.secret_arn(inputs.platform_secrets_path),))]
-    if inputs.tenant_secrets_role_arns:
-        out.append(PolicyStatement("AssumeTenantSecretRoles", ASSUME, tuple(sorted(inputs.tenant_secrets_role_arns))))
-    if inputs.database_admin_role_arn:
-        out.append(PolicyStatement("AssumeDatabaseAdminRole", ASSUME, (inputs.database_admin_role_arn,)))
-    return tuple(out)
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"  # ESO 0.17 reads it from the store's service account (pkg/provider/aws/auth)
 
 
 def needs_aws(platform: PlatformPlan) -> bool:
     return platform.secrets.operator == "external-secrets"
 
 
+def aws_stores(platform: PlatformPlan) -> bool:
+    """Whether the plan's clusters get AWS Secrets Manager stores (and their IAM roles)."""
+    return "external-secrets" in platform.components and needs_aws(platform)
+
+
 def values(ctx: AddOnContext) -> dict[str, Any]:
-    role = ctx.irsa("external-secrets")
     # The chart aggregates its CRDs' rights into the built-in view/edit ClusterRoles by default: anyone
-    # with edit could then create a SecretStore that assumes another tenant's role through the
-    # controller's identity. Tenants are bound to infraplan's own Roles; edit and view stay clean too.
-    # (0.17 always aggregates into admin, which no tenant is bound to.)
+    # with edit could then create a SecretStore. Tenants are bound to infraplan's own Roles; edit and
+    # view stay clean too. (0.17 always aggregates into admin, which no tenant is bound to.)
+    # No IRSA annotation on the controller's service account: it needs no AWS identity, each store
+    # authenticates as its own service account (the chart's ClusterRole may create their tokens).
     n = 2 if ctx.ha else 1
     out: dict[str, Any] = {"installCRDs": True, "replicaCount": n, "rbac": {"aggregateToEdit": False, "aggregateToView": False}}
     if n > 1:  # two controllers reconciling the same objects race each other without a leader
         out["leaderElect"] = True
-    if role:
-        out["serviceAccount"] = {"name": role.service_account, "annotations": {"eks.amazonaws.com/role-arn": role.role_arn}}
     return out
 
 
 def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
-    role = ctx.irsa("external-secrets")
-    if role is None:
-        return {}, "no IRSA role (secrets.operator is not external-secrets): no SecretStores"
-    return {"service_account": role.service_account, "service_account_namespace": role.namespace, "role_arn": role.role_arn}, (
-        f"ClusterSecretStores for AWS Secrets Manager in {ctx.region} authenticate as service account {role.namespace}/{role.service_account} (IRSA role {role.role_name})"
+    if not needs_aws(ctx.platform):
+        return {}, "secrets.operator is not external-secrets: no SecretStores"
+    return {"aws_stores": True}, (
+        f"ClusterSecretStores for AWS Secrets Manager in {ctx.region}, each authenticating as its own service account "
+        "(IRSA role trusting that service account alone); the controller has no AWS identity"
     )
 
 
@@ -65,23 +61,44 @@ def cluster_secret_store(g: ClusterGitOps, s: SecretStoreSpec) -> dict[str, Any]
     aws: dict[str, Any] = {
         "service": "SecretsManager",
         "region": s.region,
+        # A ClusterSecretStore's serviceAccountRef.namespace is honoured (not the ExternalSecret's).
         "auth": {"jwt": {"serviceAccountRef": {"name": s.service_account, "namespace": s.service_account_namespace}}},
-        **({"role": s.role_arn} if s.role_arn else {}),
     }
-    return cluster_scoped_config(g, "external-secrets.io/v1", s.kind, s.name, {"provider": {"aws": aws}, "conditions": conditions})
+    obj = cluster_scoped_config(g, "external-secrets.io/v1", s.kind, s.name, {"provider": {"aws": aws}, "conditions": conditions})
+    obj["metadata"]["annotations"] = config_annotations(g.waves["secret-stores"])
+    return obj
+
+
+def store_service_account(g: ClusterGitOps, s: SecretStoreSpec) -> dict[str, Any]:
+    """The store's identity: ESO requests a token for it and assumes the annotated role with it.
+    Same wave as the stores (ServiceAccounts apply before custom resources within a wave)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": s.service_account,
+            "namespace": s.service_account_namespace,
+            "labels": LABELS,
+            "annotations": {"argocd.argoproj.io/sync-wave": str(g.waves["secret-stores"]), ROLE_ARN_ANNOTATION: s.role_arn},
+        },
+        # no pod runs as it: only ESO asks the API server for its tokens
+        "automountServiceAccountToken": False,
+    }
 
 
 def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
-    """The ClusterSecretStores (file name -> object)."""
-    return {f"clustersecretstore-{store.name}.yaml": cluster_secret_store(g, store) for store in g.secret_stores}
+    """Each ClusterSecretStore and its service account (file name -> object)."""
+    out: dict[str, dict] = {}
+    for store in g.secret_stores:
+        out[f"serviceaccount-{store.service_account}.yaml"] = store_service_account(g, store)
+        out[f"clustersecretstore-{store.name}.yaml"] = cluster_secret_store(g, store)
+    return out
 
 
 ADDON = AddOn(
     name="external-secrets",
     values_by_series={"0.17": values},
     enabled=lambda platform: "external-secrets" in platform.components,
-    irsa=IrsaSpec("external-secrets", "external-secrets", "external-secrets", statements=statements),
-    irsa_when=needs_aws,
     settings=settings,
     config_objects=config_objects,
     pods=(PodPlacement(""), PodPlacement("webhook"), PodPlacement("certController")),

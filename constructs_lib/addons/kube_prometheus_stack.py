@@ -2,16 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..kubernetes.external_secrets import external_secret, extract
+from ..resolve import names
 from .aws_ebs_csi_driver import DEFAULT_STORAGE_CLASS
+from .manifests import LABELS
 from .base import AddOn, AddOnContext, PodPlacement, chart_catalog
+
+if TYPE_CHECKING:
+    from ..resolve.addons import ResolvedAddon
+    from ..resolve.gitops import ClusterGitOps
 
 
 def prometheus_selector_labels() -> dict[str, str]:
     """The labels the chart's Prometheus selects ServiceMonitors and PodMonitors by
     (``serviceMonitorSelectorNilUsesHelmValues``: ``release: <its release name>``)."""
     return {"release": chart_catalog()["kube-prometheus-stack"].release}
+
+
+def grafana_admin(ctx: AddOnContext) -> dict[str, Any]:
+    """Never the chart's default admin password (``prom-operator``). With AWS secret stores, the
+    admin credentials come from Secrets Manager through the ``grafana-admin`` ExternalSecret
+    (grafana 9: with ``admin.existingSecret`` the chart renders no Secret of its own and ignores
+    ``adminPassword``). Without them, no admin is created: a random password of the chart
+    (``lookup`` is empty under ArgoCD) would change on every render, and so would the Secret."""
+    from .external_secrets import aws_stores
+
+    if aws_stores(ctx.platform):
+        return {"admin": {"existingSecret": names.GRAFANA_ADMIN_SECRET, "userKey": names.GRAFANA_ADMIN_USER_KEY, "passwordKey": names.GRAFANA_ADMIN_PASSWORD_KEY}}
+    return {"env": {"GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION": "true"}}
+
+
+def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
+    """Grafana's admin Secret, through the ``grafana-admin`` store, before the chart (whose Grafana
+    pods cannot start without it): the ``monitoring`` namespace and the ExternalSecret, in the
+    ``platform-secrets`` wave, after the stores and before kube-prometheus-stack's wave."""
+    ga = g.cluster.grafana_admin
+    if ga is None or not any(s.name == names.GRAFANA_ADMIN_STORE for s in g.secret_stores):
+        return {}
+    wave = {"argocd.argoproj.io/sync-wave": str(g.waves["platform-secrets"])}
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        # the chart's Application creates it too (CreateNamespace) when missing; never pruned with what runs in it
+        "metadata": {"name": ga.target_namespace, "labels": LABELS, "annotations": {**wave, "argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}},
+    }
+    secret = external_secret(
+        name=ga.target_secret,
+        namespace=ga.target_namespace,
+        labels=LABELS,
+        store=names.GRAFANA_ADMIN_STORE,
+        data_from=extract(ga.secret_name),
+        annotations={**wave, "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true"},  # its CRD comes with external-secrets, in the same sync
+    )
+    return {f"namespace-{ga.target_namespace}.yaml": namespace, f"externalsecret-{ga.target_secret}.yaml": secret}
 
 
 def values(ctx: AddOnContext) -> dict[str, Any]:
@@ -33,7 +78,7 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
             }
         },
         "alertmanager": {"alertmanagerSpec": {"replicas": 3 if ha else 1}},
-        "grafana": {"replicas": 2 if ha else 1},
+        "grafana": {"replicas": 2 if ha else 1, **grafana_admin(ctx)},
         # EKS runs the control plane itself and exposes none of these to the cluster, and kube-proxy
         # serves its metrics on 127.0.0.1 only: scraping them would page TargetDown forever.
         "kubeControllerManager": {"enabled": False},
@@ -47,6 +92,7 @@ ADDON = AddOn(
     name="kube-prometheus-stack",
     values_by_series={"72": values},
     enabled=lambda platform: "kube-prometheus-stack" in platform.components,
+    config_objects=config_objects,
     pods=(
         PodPlacement("prometheusOperator"),
         PodPlacement("prometheusOperator.admissionWebhooks.patch"),

@@ -63,17 +63,36 @@ def addon_config(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
     return registered_addon(addon.component).config_objects(g, addon)
 
 
+CONFIG_PHASES = ("secret-stores", "platform-secrets", "cluster-config")  # the add-ons' configuration, by its sync wave
+
+
 def objects_without_gitops(g: ClusterGitOps) -> tuple[tuple[str, tuple[dict, ...]], ...]:
     """What a cluster needs beside its add-on charts when nothing syncs the tree
-    (``gitops.tool: none``), in apply order: the guarded namespaces, the add-ons'
-    cluster configuration (needs their CRDs), the tenant database bootstrap. The same
-    objects the tree holds; the tenants' apps are left to the team's own deploys."""
+    (``gitops.tool: none``), in apply order: the guarded namespaces, the add-ons' cluster
+    configuration (needs their CRDs) in the phases of its sync waves (the stores' service
+    accounts and the stores; the platform's ExternalSecrets; the rest), the tenant database
+    bootstrap. The same objects the tree holds; the tenants' apps are left to the team's own
+    deploys. :func:`phase_wave` says which charts a phase comes after and before."""
     storage = tuple(obj for objs in eks_addon_config(g).values() for obj in objs.values())
     guarded = tuple(obj for ns in g.namespaces for obj in namespaces.namespace_files(ns).values())
-    config = tuple(obj for addon in g.cluster.addons for obj in addon_config(g, addon).values())
+    config = [obj for addon in g.cluster.addons for obj in addon_config(g, addon).values()]
+    waves = {str(g.waves[p]): p for p in CONFIG_PHASES}
+    unplaced = [o for o in config if o["metadata"].get("annotations", {}).get(WAVE) not in waves]
+    if unplaced:
+        raise ValueError(f"{g.cluster.key}: configuration objects outside the configuration waves: {[o['metadata']['name'] for o in unplaced]}")
+    by_phase = {p: tuple(o for o in config if waves[o["metadata"]["annotations"][WAVE]] == p) for p in CONFIG_PHASES}
     bootstrap = tuple(database_bootstrap.manifests(g.database_bootstrap).values()) if g.database_bootstrap else ()
-    phases = (("storage", storage), ("namespaces", guarded), ("cluster-config", config), ("database-bootstrap", bootstrap))
+    phases = (("storage", storage), ("namespaces", guarded), *by_phase.items(), ("database-bootstrap", bootstrap))
     return tuple((phase, objs) for phase, objs in phases if objs)
+
+
+def phase_wave(g: ClusterGitOps, phase: str) -> int | None:
+    """The sync wave of a phase of :func:`objects_without_gitops` among the charts' (None: the
+    guarded namespaces, which need no chart; the storage class comes before every chart)."""
+    return None if phase == "namespaces" else g.waves[phase]
+
+
+WAVE = "argocd.argoproj.io/sync-wave"
 
 
 def eks_addon_config(g: ClusterGitOps) -> dict[str, dict[str, dict]]:

@@ -366,6 +366,7 @@ def _derived_name_checks(
     them) for every environment, region and tenant: two owners must never get one name (two clusters
     in one GitOps folder, one stack or IAM role for two things), no name may exceed its AWS limit,
     and no principal's secrets path may lie inside another's."""
+    from ..addons.external_secrets import aws_stores
     from ..resolve.cluster import irsa_roles
 
     p = platform.name
@@ -373,6 +374,7 @@ def _derived_name_checks(
     claims: dict[tuple[str, str, str], list[_Owner]] = defaultdict(list)  # (kind, scope, name) -> owners
     too_long: dict[tuple[str, str], _Owner] = {}
     secret_readers: list[tuple[str, str, _Owner]] = []  # (account, path, owner)
+    stores = aws_stores(platform)
 
     def claim(owner: _Owner, kind: str, name: str, scope: str) -> None:
         if owner not in claims[(kind, scope, name)]:
@@ -385,7 +387,7 @@ def _derived_name_checks(
         elif limit is not None and len(name) > limit:
             too_long.setdefault((kind, name), owner)
 
-    def cluster(owner: _Owner, account: str, name: str, key: str, stack: str, *, network: bool = True) -> None:
+    def cluster(owner: _Owner, account: str, name: str, key: str, stack: str, env: str, *, network: bool = True) -> None:
         claim(owner, "GitOps folder", key, "plan")
         claim(owner, "Terraform stack", stack, "plan")
         claim(owner, "EKS cluster", name, account)
@@ -394,6 +396,12 @@ def _derived_name_checks(
         for role in irsa_roles(platform, account, name):
             claim(owner, "IAM role", role.role_name, account)
         claim(owner, "IAM role", names.database_admin_role(name), account)
+        if stores:  # the platform store's and Grafana's store's roles (terraform/cluster.py), Grafana's key
+            claim(owner, "IAM role", names.platform_secrets_role(name), account)
+            if "kube-prometheus-stack" in platform.components:
+                claim(owner, "IAM role", names.grafana_admin_role(name), account)
+                claim(owner, "KMS alias", names.grafana_admin_key_alias(name), account)
+                secret_readers.append((account, names.grafana_admin_secret(prefix, env, name), _Owner(owner.key + ":grafana", f"Grafana of {name}", owner.file, owner.path, "")))
         claim(owner, "KMS alias", names.eks_secrets_key_alias(name), account)
         claim(owner, "KMS alias", names.eks_logs_key_alias(name), account)
         claim(owner, "CloudWatch log group", names.eks_log_group(name), account)
@@ -424,7 +432,7 @@ def _derived_name_checks(
         shorten = f"shorten the environment name, or the platform name in {platform_file}"
         owner = _Owner(f"env:{env_name}", f"environment '{env_name}'", file, ("name",), shorten)
         cname = names.cluster_name(p, env_name)
-        cluster(owner, acct, cname, names.cluster_key(env_name), names.environment_stack(env_name))
+        cluster(owner, acct, cname, names.cluster_key(env_name), names.environment_stack(env_name), env_name)
         node_groups(owner, acct, cname, env)
         claim(owner, "Terraform stack", names.state_stack(env_name), "plan")
         bucket_owner = _Owner(owner.key, owner.label, file, ("name",), f"shorten the environment name or state_backend.bucket_prefix in {platform_file}")
@@ -440,7 +448,7 @@ def _derived_name_checks(
         for i, region in enumerate(env.regions[1:], start=1):
             rowner = _Owner(f"region:{env_name}:{region}", f"environment '{env_name}' in {region}", file, ("regions", i), f"shorten the environment name, or the platform name in {platform_file}")
             rname = names.regional_cluster_name(p, env_name, region)
-            cluster(rowner, acct, rname, names.regional_key(env_name, region), names.regional_stack(env_name, region))
+            cluster(rowner, acct, rname, names.regional_key(env_name, region), names.regional_stack(env_name, region), env_name)
             node_groups(rowner, acct, rname, env)
             claim(rowner, "KMS alias", f"{rname}-rds-backups", acct)  # terraform/stacks.py
             for tname in shared_by_env[env_name]:
@@ -465,7 +473,7 @@ def _derived_name_checks(
                 claim(owner, "KMS alias", f"{cname}-{tname}-secrets", acct)  # terraform/stacks.py: the tenant secret's key
             secret_readers.append((acct, names.secrets_path(prefix, env_name, tname), _Owner(owner.key, f"tenant '{tname}' in '{env_name}'", tfile, ("name",), "")))
             if dedicated:
-                cluster(owner, acct, cname, names.cluster_key(env_name, tname), names.tenant_stack(tname, env_name))
+                cluster(owner, acct, cname, names.cluster_key(env_name, tname), names.tenant_stack(tname, env_name), env_name)
                 node_groups(owner, acct, cname, env)
                 tenant_access(owner, acct, cname, tname, tenant)
                 if db.mode == "dedicated":

@@ -8,13 +8,14 @@ from importlib import resources
 
 import yaml
 
-from ..addons import IrsaPolicyInputs, IrsaSpec, irsa_specs
+from ..addons import IrsaPolicyInputs, IrsaSpec, external_secrets, irsa_specs
+from ..addons.external_secrets import aws_stores
 from ..addons.aws_ebs_csi_driver import DEFAULT_STORAGE_CLASS, reclaim_policy
 from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
 from .addons import resolve_addons, resolve_manifest_components, system_nodes
 from . import names
-from .model import ClusterDns, DatabaseAdminRole, IrsaRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
+from .model import ClusterDns, DatabaseAdminRole, GrafanaAdmin, IrsaRole, PlatformSecretsRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
 from .network import retention_days
 from .trace import Trace, default, environment, plan, rule
 
@@ -153,36 +154,80 @@ def resolve_cluster(
     platform_secrets = t.record(
         "platform_secrets_path",
         platform_secrets_path,
-        rule("secrets-isolation", "external-secrets' own role reads only the platform's secrets of this cluster, never below a tenant's path (names.platform_secrets_path)"),
+        rule("secrets-isolation", "the platform store's role reads only the platform's secrets of this cluster, never below a tenant's path (names.platform_secrets_path)"),
     )
     secret_roles: tuple[TenantSecretsRole, ...] = ()
-    if any(r.component == "external-secrets" for r in roles):
+    platform_role = grafana = database_admin = None
+    stores = aws_stores(platform)
+    if stores:
+        eso_ns = external_secrets.ADDON.chart.namespace
+
+        def arn(role_name: str) -> str:
+            return f"arn:aws:iam::{env.account_id}:role/{role_name}"
+
         secret_roles = tuple(
             TenantSecretsRole(
                 a.tenant,
                 names.tenant_secrets_role(name, a.tenant),
-                f"arn:aws:iam::{env.account_id}:role/{names.tenant_secrets_role(name, a.tenant)}",
+                arn(names.tenant_secrets_role(name, a.tenant)),
                 names.secrets_path(platform.secrets.path_prefix, env.name, a.tenant),
+                eso_ns,
+                names.secret_store_service_account(f"tenant-{a.tenant}"),
             )
             for a in access
         )
-        t.record(
-            "tenant_secrets_roles",
-            {r.tenant: r.secrets_path for r in secret_roles},
-            rule("secrets-isolation", "each tenant's store assumes a role that reads only <path>/<env>/<tenant>/*, so one tenant cannot read another's secrets"),
+        platform_role = PlatformSecretsRole(
+            names.platform_secrets_role(name), arn(names.platform_secrets_role(name)), platform_secrets, eso_ns, names.secret_store_service_account(names.PLATFORM_SECRET_STORE)
         )
-    database_admin = None
-    if database is not None and secret_roles:
+        t.record(
+            "secret_store_roles",
+            {**{f"tenant-{r.tenant}": r.secrets_path for r in secret_roles}, names.PLATFORM_SECRET_STORE: platform_role.secrets_path},
+            rule(
+                "secrets-isolation",
+                "each ClusterSecretStore authenticates as its own service account in the external-secrets namespace, whose IRSA role trusts that service account alone "
+                "and reads only its path (a tenant's <path>/<env>/<tenant>/*); the controller has no AWS identity, so no SecretStore can borrow one",
+            ),
+        )
+        if "kube-prometheus-stack" in platform.components:
+            from ..addons.kube_prometheus_stack import ADDON as KPS
+
+            grafana = GrafanaAdmin(
+                names.grafana_admin_secret(platform.secrets.path_prefix, env.name, name),
+                env.regions[0],
+                names.grafana_admin_key_alias(name),
+                names.grafana_admin_role(name),
+                arn(names.grafana_admin_role(name)),
+                eso_ns,
+                names.secret_store_service_account(names.GRAFANA_ADMIN_STORE),
+                KPS.chart.namespace,
+                names.GRAFANA_ADMIN_SECRET,
+            )
+            t.record(
+                "grafana_admin",
+                {"secret": grafana.secret_name, "role": grafana.role_name, "kubernetes_secret": f"{grafana.target_namespace}/{grafana.target_secret}"},
+                rule(
+                    "grafana-admin",
+                    "Grafana's admin password is a random one Terraform writes once to Secrets Manager (never in state); the grafana-admin store, usable from the "
+                    "monitoring namespace only, reads that secret alone into the Secret the chart's admin.existingSecret names",
+                ),
+            )
+    if database is not None and stores:
         role_name = names.database_admin_role(name)
         database_admin = DatabaseAdminRole(
-            role_name, f"arn:aws:iam::{env.account_id}:role/{role_name}", database, f"arn:aws:rds:{env.regions[0]}:{env.account_id}:db:{database}"
+            role_name,
+            f"arn:aws:iam::{env.account_id}:role/{role_name}",
+            database,
+            f"arn:aws:rds:{env.regions[0]}:{env.account_id}:db:{database}",
+            external_secrets.ADDON.chart.namespace,
+            names.secret_store_service_account(names.DATABASE_ADMIN_STORE),
         )
         t.record(
             "database_admin",
             {"role": role_name, "instance": database},
             rule(
                 "database-bootstrap",
-                "external-secrets assumes this role, from the database bootstrap namespace only, to read the instance's RDS-managed master secret; the bootstrap Jobs create each tenant's role and database with it",
+                "the database-admin store (usable from the database bootstrap namespace only) authenticates as its own service account with this role, which reads "
+                "the instance's RDS-managed master secret only; the bootstrap Jobs create each tenant's role and database with it",
             ),
         )
     t.record("admin_principal_arns", list(platform.platform_admins.principal_arns), plan("platform.yaml: platform_admins.principal_arns"))
@@ -223,6 +268,8 @@ def resolve_cluster(
         platform_secrets_path=platform_secrets,
         tenant_secrets_roles=secret_roles,
         database_admin=database_admin,
+        platform_secrets_role=platform_role,
+        grafana_admin=grafana,
         system=system,
         dns=dns,
     )

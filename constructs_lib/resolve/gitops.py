@@ -107,6 +107,8 @@ _ADMIN_RULES = (*_DEVELOPER_RULES, ("", ("secrets",), WRITE), ("rbac.authorizati
 WAVES = {
     "projects": -20,
     "storage": -15,
+    "secret-stores": -11,  # ClusterSecretStores and their service accounts, after external-secrets (-12)
+    "platform-secrets": -10,  # the platform's ExternalSecrets (Grafana's admin), before the charts that need them
     "cluster-config": 10,
     "database-bootstrap": 20,
     # the children of the root Application, synced in this order, each waiting for the last to be healthy
@@ -115,7 +117,7 @@ WAVES = {
     "root:infrastructure": 1,
     "root:apps": 2,
 }
-DATABASE_ADMIN_STORE = "database-admin"
+DATABASE_ADMIN_STORE = names.DATABASE_ADMIN_STORE
 DATABASE_MASTER_SECRET = "master-credentials"  # Kubernetes Secret in the bootstrap namespace
 RDS_MASTER_SECRET_TAG = "aws:rds:primaryDBInstanceArn"  # RDS tags the secret it manages with its instance
 BOOTSTRAP_QUOTA = Quota(cpu="1", memory="1Gi", pods=10, services_loadbalancers=0, persistentvolumeclaims=0)
@@ -207,11 +209,11 @@ class SecretStoreSpec:
     name: str
     kind: str  # ClusterSecretStore
     region: str
-    service_account: str
+    service_account: str  # its own, in service_account_namespace (external-secrets'), annotated with role_arn
     service_account_namespace: str
     namespaces: tuple[str, ...]  # who may use it; () = the platform's own namespaces (no tenant label)
-    path_prefix: str
-    role_arn: str | None = None  # role the store assumes (a tenant's secrets role), None = the controller's own
+    path_prefix: str  # what its role reads ("" for the database admin: one secret, by ARN)
+    role_arn: str  # the IRSA role of its service account, trusting that service account alone
 
 
 @dataclass(frozen=True)
@@ -464,30 +466,37 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
     # Tenant databases: bootstrapped from a platform namespace that alone may read the master secret.
     admin = cluster.database_admin
     db_tenants = tuple(t for t in tenants if t.database is not None and admin is not None and t.database.instance_identifier == admin.instance_identifier)
-    bootstrap_ns = names.DATABASE_BOOTSTRAP_NAMESPACE if (db_tenants and eso and eso.settings.get("role_arn")) else None
+    bootstrap_ns = names.DATABASE_BOOTSTRAP_NAMESPACE if (db_tenants and eso and eso.settings.get("aws_stores")) else None
     if bootstrap_ns:
         cidrs, port = _database_network(env, db_tenants[0])
         namespaces.append(NamespaceSpec(bootstrap_ns, None, env.name, BOOTSTRAP_QUOTA, (), None, cidrs, port))
 
-    # Secret stores
+    # Secret stores: each authenticates as its own service account (IRSA role trusting it alone).
     stores = []
-    if eso and eso.settings.get("role_arn"):
-        sa, sa_ns = eso.settings["service_account"], eso.settings["service_account_namespace"]
-        stores.append(SecretStoreSpec("aws-secrets-manager", "ClusterSecretStore", cluster.secrets_region, sa, sa_ns, (), cluster.platform_secrets_path))
+    aws = bool(eso and eso.settings.get("aws_stores"))
+    if aws and cluster.platform_secrets_role is not None:
+        pr = cluster.platform_secrets_role
+        stores.append(SecretStoreSpec(names.PLATFORM_SECRET_STORE, "ClusterSecretStore", cluster.secrets_region, pr.service_account, pr.namespace, (), pr.secrets_path, pr.role_arn))
         tenant_roles = {r.tenant: r for r in cluster.tenant_secrets_roles}
         for t in tenants:
             role = tenant_roles[t.name]
             users = (*t.namespaces, bootstrap_ns) if bootstrap_ns and t in db_tenants else tuple(t.namespaces)
-            stores.append(SecretStoreSpec(f"tenant-{t.name}", "ClusterSecretStore", cluster.secrets_region, sa, sa_ns, users, role.secrets_path, role.role_arn))
+            stores.append(SecretStoreSpec(f"tenant-{t.name}", "ClusterSecretStore", cluster.secrets_region, role.service_account, role.namespace, users, role.secrets_path, role.role_arn))
         if bootstrap_ns and admin is not None:
             # no path: its role reads one secret, the instance's master secret, by ARN
-            stores.append(SecretStoreSpec(DATABASE_ADMIN_STORE, "ClusterSecretStore", cluster.secrets_region, sa, sa_ns, (bootstrap_ns,), "", admin.role_arn))
+            stores.append(SecretStoreSpec(DATABASE_ADMIN_STORE, "ClusterSecretStore", cluster.secrets_region, admin.service_account, admin.namespace, (bootstrap_ns,), "", admin.role_arn))
+        ga = cluster.grafana_admin
+        if ga is not None and cluster.addon("kube-prometheus-stack") is not None:
+            stores.append(
+                SecretStoreSpec(names.GRAFANA_ADMIN_STORE, "ClusterSecretStore", ga.region, ga.service_account, ga.namespace, (ga.target_namespace,), ga.secret_name, ga.role_arn)
+            )
         trace.record(
             "secret_stores",
-            [s.name for s in stores],
+            {s.name: f"{s.service_account_namespace}/{s.service_account}" for s in stores},
             rule(
                 "secret-store-per-tenant",
-                "aws-secrets-manager (the platform's secrets) for platform namespaces only; one ClusterSecretStore per tenant, usable only from that tenant's namespaces, assuming the tenant's secrets role (reads only its own path)",
+                "aws-secrets-manager (the platform's secrets) for platform namespaces only; one ClusterSecretStore per tenant, usable only from that tenant's namespaces; "
+                "each authenticates as its own service account whose IRSA role trusts it alone and reads only its own path",
             ),
         )
 

@@ -71,25 +71,63 @@ class IrsaRole:
     managed_policies: tuple[str, ...] = ()
 
 
+# Every ClusterSecretStore authenticates as a service account of its own in external-secrets'
+# namespace (``namespace``/``service_account``), annotated with its own IRSA role, which trusts
+# that service account alone. The controller itself has no AWS identity: a SecretStore without
+# auth, or one naming another store's role, gets no credentials.
+
+
 @dataclass(frozen=True)
 class TenantSecretsRole:
-    """A role external-secrets assumes for one tenant's store: reads only ``secrets_path/*``."""
+    """The role of one tenant's store: reads only ``secrets_path/*``."""
 
     tenant: str
     role_name: str
     role_arn: str
     secrets_path: str
+    namespace: str
+    service_account: str
+
+
+@dataclass(frozen=True)
+class PlatformSecretsRole:
+    """The role of the platform namespaces' store: reads only ``secrets_path/*``."""
+
+    role_name: str
+    role_arn: str
+    secrets_path: str
+    namespace: str
+    service_account: str
 
 
 @dataclass(frozen=True)
 class DatabaseAdminRole:
-    """A role external-secrets assumes, from the database bootstrap namespace only, to read
-    the RDS-managed master secret of ``instance_identifier`` (and nothing else)."""
+    """The role of the ``database-admin`` store (usable from the database bootstrap namespace
+    only): reads the RDS-managed master secret of ``instance_identifier`` and nothing else."""
 
     role_name: str
     role_arn: str
     instance_identifier: str
     instance_arn: str
+    namespace: str
+    service_account: str
+
+
+@dataclass(frozen=True)
+class GrafanaAdmin:
+    """Grafana's admin credentials: a Secrets Manager secret Terraform fills once with a random
+    password, read by the ``grafana-admin`` store (its role reads that secret only) into the
+    Secret ``target_secret`` of ``target_namespace``, which the chart's ``admin.existingSecret`` names."""
+
+    secret_name: str
+    region: str  # the environment's primary region, like every secret (the environment's stack creates it)
+    key_alias: str
+    role_name: str
+    role_arn: str
+    namespace: str
+    service_account: str
+    target_namespace: str
+    target_secret: str
 
 
 @dataclass(frozen=True)
@@ -136,9 +174,11 @@ class ResolvedCluster:
     manifest_components: tuple["ResolvedManifestComponent", ...]  # components with no chart (Kustomize)
     gitops_path: str  # folder of this cluster's tree in the GitOps repo
     dns_zone_id: str | None  # Route 53 zone cert-manager may edit (DNS-01), if any
-    platform_secrets_path: str  # the only path external-secrets' own role reads
+    platform_secrets_path: str  # the only path the platform store's role reads
     tenant_secrets_roles: tuple[TenantSecretsRole, ...]  # one per tenant on the cluster (with external-secrets)
     database_admin: DatabaseAdminRole | None = None  # when the cluster bootstraps its tenants' databases
+    platform_secrets_role: PlatformSecretsRole | None = None  # with external-secrets: the platform store's role
+    grafana_admin: GrafanaAdmin | None = None  # with external-secrets and kube-prometheus-stack
     system: "SystemNodes | None" = None  # the node groups tainted CriticalAddonsOnly, where add-on pods run
     dns: ClusterDns | None = None  # the environment's domain and zone, when the plan gives one
 

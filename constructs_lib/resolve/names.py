@@ -134,8 +134,43 @@ def tenant_database_role(database: str) -> str:
 
 
 def database_admin_role(cluster: str) -> str:
-    """IAM role external-secrets assumes to read the master secret of the database the cluster's tenants use."""
+    """IAM role of the ``database-admin`` store: reads the master secret of the database the cluster's tenants use."""
     return f"{cluster}-database-admin"
+
+
+def platform_secrets_role(cluster: str) -> str:
+    """IAM role of a cluster's ``aws-secrets-manager`` store: reads only the platform's secrets path."""
+    return f"{cluster}-platform-secrets"
+
+
+def grafana_admin_role(cluster: str) -> str:
+    """IAM role of a cluster's ``grafana-admin`` store: reads only its Grafana admin secret."""
+    return f"{cluster}-grafana-admin"
+
+
+def grafana_admin_secret(prefix: str, env: str, cluster: str) -> str:
+    """The Secrets Manager secret of a cluster's Grafana admin credentials.
+
+    Beside the tenants' and the platform's paths, inside none of them (so no other store's role
+    reads it): a tenant name cannot hold a dot, and ``grafana.<cluster>`` is not ``platform``."""
+    return f"{secrets_path(prefix, env)}/grafana.{cluster}/admin"
+
+
+def grafana_admin_key_alias(cluster: str) -> str:
+    return f"{cluster}-grafana-admin"
+
+
+def secret_store_service_account(store: str) -> str:
+    """The service account a ClusterSecretStore authenticates as, in external-secrets' namespace:
+    annotated with the store's own IRSA role, which trusts that service account alone."""
+    return f"store-{store}"
+
+
+PLATFORM_SECRET_STORE = "aws-secrets-manager"  # the platform namespaces' store
+DATABASE_ADMIN_STORE = "database-admin"  # the database bootstrap's store of the RDS master secret
+GRAFANA_ADMIN_STORE = "grafana-admin"  # the store of Grafana's admin credentials (monitoring namespace only)
+GRAFANA_ADMIN_SECRET = "grafana-admin"  # the Kubernetes Secret its ExternalSecret writes
+GRAFANA_ADMIN_USER_KEY, GRAFANA_ADMIN_PASSWORD_KEY = "admin-user", "admin-password"  # grafana chart 9: admin.userKey / passwordKey defaults
 
 
 def state_bucket(prefix: str, env: str, account_id: str) -> str:

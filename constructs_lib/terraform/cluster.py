@@ -100,7 +100,7 @@ class Cluster(Construct):
         # IRSA: the cluster's OIDC issuer as an IAM identity provider.
         self.oidc = iam.IamOpenidConnectProvider(self, "oidc", url=self.issuer, client_id_list=["sts.amazonaws.com"], tags={"Name": f"{c.name}-irsa"})
         self.irsa_roles: dict[str, iam.IamRole] = {r.component: self._irsa_role(r, props) for r in c.irsa_roles}
-        self.tenant_secrets_roles = self._tenant_secrets_roles(c, props)
+        self.secret_store_roles = self._secret_store_roles(c, props)
 
         # Nodes.
         node_role = iam.IamRole(self, "node_role", name=names.node_role(c.name), assume_role_policy=policy.assume_by_service("ec2.amazonaws.com"), tags={"Name": names.node_role(c.name)})
@@ -192,6 +192,27 @@ class Cluster(Construct):
                     tags={"Name": role_name},
                 )
 
+    def web_identity_trust(self, id: str, namespace: str, service_account: str) -> str:
+        """A trust policy admitting one Kubernetes service account of this cluster, and nothing else."""
+        # The trust policy names the issuer without its scheme; Terraform computes it, so the
+        # document is built by the aws_iam_policy_document data source, not as a JSON string.
+        issuer_host = cdktf.Fn.replace(self.issuer, "https://", "")
+        return iam.DataIamPolicyDocument(
+            self,
+            id,
+            statement=[
+                {
+                    "effect": "Allow",
+                    "actions": ["sts:AssumeRoleWithWebIdentity"],
+                    "principals": [{"type": "Federated", "identifiers": [self.oidc.arn]}],
+                    "condition": [
+                        {"test": "StringEquals", "variable": f"{issuer_host}:sub", "values": [f"system:serviceaccount:{namespace}:{service_account}"]},
+                        {"test": "StringEquals", "variable": f"{issuer_host}:aud", "values": ["sts.amazonaws.com"]},
+                    ],
+                }
+            ],
+        ).ref("json")
+
     def _zone_resources(self, resources: tuple[str, ...], props: ClusterProps) -> list[str]:
         """The resources with the marker of a zone Terraform creates replaced by its id (a reference)."""
         dns = props.cluster.dns
@@ -203,25 +224,8 @@ class Cluster(Construct):
         return [r.replace(marker, props.hosted_zone_id) if marker in r else r for r in resources]
 
     def _irsa_role(self, r: IrsaRole, props: ClusterProps) -> iam.IamRole:
-        # The trust policy names the issuer without its scheme; Terraform computes it, so the
-        # document is built by the aws_iam_policy_document data source, not as a JSON string.
-        issuer_host = cdktf.Fn.replace(self.issuer, "https://", "")
         key = r.component.replace("-", "_")
-        trust = iam.DataIamPolicyDocument(
-            self,
-            f"irsa_{key}_trust",
-            statement=[
-                {
-                    "effect": "Allow",
-                    "actions": ["sts:AssumeRoleWithWebIdentity"],
-                    "principals": [{"type": "Federated", "identifiers": [self.oidc.arn]}],
-                    "condition": [
-                        {"test": "StringEquals", "variable": f"{issuer_host}:sub", "values": [f"system:serviceaccount:{r.namespace}:{r.service_account}"]},
-                        {"test": "StringEquals", "variable": f"{issuer_host}:aud", "values": ["sts.amazonaws.com"]},
-                    ],
-                }
-            ],
-        ).ref("json")
+        trust = self.web_identity_trust(f"irsa_{key}_trust", r.namespace, r.service_account)
         role = iam.IamRole(self, f"irsa_{key}", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name})
         # The rights the add-on registry declares: AWS managed policies, or an inline least-privilege policy.
         if not (r.statements or r.managed_policies):
@@ -233,13 +237,13 @@ class Cluster(Construct):
             iam.IamRolePolicy(self, f"irsa_{key}_policy", name=f"{r.component}-least-privilege", role=role.id_ref, policy=doc)
         return role
 
-    def _tenant_secrets_roles(self, c: ResolvedCluster, props: ClusterProps) -> dict[str, iam.IamRole]:
-        """One role per tenant that only external-secrets' role may assume, reading only that tenant's path."""
+    def _secret_store_roles(self, c: ResolvedCluster, props: ClusterProps) -> dict[str, iam.IamRole]:
+        """The roles of the ClusterSecretStores (tenant name, or the platform store's or Grafana's
+        store name -> role): each trusts its store's own service account alone and reads only
+        its path (Grafana's: its one secret). The database admin's is in the database construct."""
         roles = {}
         for r in c.tenant_secrets_roles:
-            trust = policy.document(
-                {"Effect": "Allow", "Principal": {"AWS": self.irsa_roles["external-secrets"].arn}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
-            )
+            trust = self.web_identity_trust(f"secrets_{r.tenant}_trust", r.namespace, r.service_account)
             role = iam.IamRole(self, f"secrets_{r.tenant}", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name, "infraplan:tenant": r.tenant})
             iam.IamRolePolicy(
                 self,
@@ -249,4 +253,22 @@ class Cluster(Construct):
                 policy=policy.document(policy.allow(list(SECRETS_READ), [_secret_arn(props, r.secrets_path)], sid="ReadTenantSecrets")),
             )
             roles[r.tenant] = role
+        p = c.platform_secrets_role
+        if p is not None:
+            role = iam.IamRole(self, "secrets_platform", name=p.role_name, assume_role_policy=self.web_identity_trust("secrets_platform_trust", p.namespace, p.service_account), tags={"Name": p.role_name})
+            iam.IamRolePolicy(
+                self,
+                "secrets_platform_policy",
+                name="read-platform-secrets",
+                role=role.id_ref,
+                policy=policy.document(policy.allow(list(SECRETS_READ), [_secret_arn(props, p.secrets_path)], sid="ReadPlatformSecrets")),
+            )
+            roles[names.PLATFORM_SECRET_STORE] = role
+        g = c.grafana_admin
+        if g is not None:
+            role = iam.IamRole(self, "secrets_grafana_admin", name=g.role_name, assume_role_policy=self.web_identity_trust("secrets_grafana_admin_trust", g.namespace, g.service_account), tags={"Name": g.role_name})
+            # Secrets Manager appends a hyphen and 6 characters to a secret's name in its ARN.
+            exact = f"arn:aws:secretsmanager:{g.region}:{props.account_id}:secret:{g.secret_name}-??????"
+            iam.IamRolePolicy(self, "secrets_grafana_admin_policy", name="read-grafana-admin", role=role.id_ref, policy=policy.document(policy.allow(list(SECRETS_READ), [exact], sid="ReadGrafanaAdmin")))
+            roles[names.GRAFANA_ADMIN_STORE] = role
         return roles

@@ -133,14 +133,15 @@ class Database(Construct):
 class DatabaseAdminAccessProps:
     role: DatabaseAdminRole
     region: str
-    trusted_role_arn: str  # external-secrets' IRSA role
+    trust_policy: str  # admits the database-admin store's service account alone (Cluster.web_identity_trust)
     master_secret_arn: str
     kms_key_arn: str  # the instance's key, which encrypts the master secret
 
 
 class DatabaseAdminAccess(Construct):
-    """The IAM role behind the ``database-admin`` secret store: external-secrets assumes it
-    to read the instance's RDS-managed master secret, for the database bootstrap Jobs.
+    """The IAM role behind the ``database-admin`` secret store: the store's own service account
+    assumes it (IRSA) to read the instance's RDS-managed master secret, for the database
+    bootstrap Jobs. Nothing else may assume it, external-secrets' controller included.
 
     It reads that one secret (its ARN, not a pattern) and decrypts through Secrets
     Manager only. ESO finds the secret by the tag RDS gives it with ListSecrets or
@@ -150,8 +151,7 @@ class DatabaseAdminAccess(Construct):
     def __init__(self, scope: Construct, id: str, props: DatabaseAdminAccessProps):
         super().__init__(scope, id)
         r = props.role
-        trust = policy.document({"Effect": "Allow", "Principal": {"AWS": props.trusted_role_arn}, "Action": ["sts:AssumeRole", "sts:TagSession"]})
-        self.role = iam.IamRole(self, "role", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name})
+        self.role = iam.IamRole(self, "role", name=r.role_name, assume_role_policy=props.trust_policy, tags={"Name": r.role_name})
         iam.IamRolePolicy(
             self,
             "policy",

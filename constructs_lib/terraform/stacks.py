@@ -26,6 +26,7 @@ from .cluster import Cluster, ClusterProps
 from .dns import EnvironmentZone
 from .dns import zone_id as dns_zone_id
 from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
+from .grafana_admin import GrafanaAdminSecret, GrafanaAdminSecretProps
 from .kms_key import EncryptionKey
 from .network import Network, NetworkProps
 from .state_backend import StateBackend, StateBackendProps
@@ -167,12 +168,10 @@ def _platform(
             "database",
             DatabaseProps(database, env.account_id, net.vpc.id_ref, net.db_subnet_group.ref("name"), eks_cluster.cluster_security_group_id),
         )
-        if cluster.database_admin is not None and "external-secrets" in eks_cluster.irsa_roles:
-            DatabaseAdminAccess(
-                stack,
-                "database_admin",
-                DatabaseAdminAccessProps(cluster.database_admin, env.region, eks_cluster.irsa_roles["external-secrets"].arn, db.secret_arn, db.kms.arn),
-            )
+        admin = cluster.database_admin
+        if admin is not None:
+            trust = eks_cluster.web_identity_trust("database_admin_trust", admin.namespace, admin.service_account)
+            DatabaseAdminAccess(stack, "database_admin", DatabaseAdminAccessProps(admin, env.region, trust, db.secret_arn, db.kms.arn))
     return net, eks_cluster, db
 
 
@@ -188,6 +187,10 @@ class EnvironmentStack(cdktf.TerraformStack):
         self.network, self.cluster, self.database = _platform(
             self, network=env.network, cluster=env.cluster, database=env.database, env=env, zone_id=self.zone.zone_id if self.zone else None
         )
+        # Grafana's admin secrets, in the primary region like every secret: this cluster's and each secondary region's.
+        for suffix, c in (("", env.cluster), *((f"_{r.region.replace('-', '_')}", r.cluster) for r in env.secondary_regions)):
+            if c.grafana_admin is not None:
+                GrafanaAdminSecret(self, f"grafana_admin{suffix}", GrafanaAdminSecretProps(c.grafana_admin, c.name, env.account_id))
         if self.zone is not None:
             output(self, "dns_zone_id", self.zone.zone_id, f"Route 53 zone of {dns.domain}")
             output(self, "dns_name_servers", self.zone.name_servers, f"delegate {dns.domain} to these from its parent zone (NS record), once")
@@ -242,6 +245,8 @@ class TenantStack(cdktf.TerraformStack):
             )
             vpc_id = self.network.vpc.id_ref
             _cluster_outputs(self, self.cluster, tenant.cluster)
+            if tenant.cluster.grafana_admin is not None:
+                GrafanaAdminSecret(self, "grafana_admin", GrafanaAdminSecretProps(tenant.cluster.grafana_admin, tenant.cluster.name, env.account_id))
             if self.database is not None:
                 _database_outputs(self, self.database)
         else:

@@ -136,6 +136,13 @@ def test_live_resources_match_the_resolved_model(deployment: Deployment):
     admin = moto.client("iam").get_role_policy(RoleName=env.cluster.database_admin.role_name, PolicyName="read-master-secret")["PolicyDocument"]
     read = next(st for st in admin["Statement"] if st["Sid"] == "ReadMasterSecret")
     assert read["Resource"] == [secret["SecretArn"]]
+    # Grafana's admin credentials: written once, read only by the grafana-admin store's role.
+    grafana = env.cluster.grafana_admin
+    value = json.loads(sm.get_secret_value(SecretId=grafana.secret_name)["SecretString"])
+    assert value["admin-user"] == "admin" and len(value["admin-password"]) == 32 and value["admin-password"] != "prom-operator"
+    policy = moto.client("iam").get_role_policy(RoleName=grafana.role_name, PolicyName="read-grafana-admin")["PolicyDocument"]
+    (st,) = policy["Statement"]
+    assert st["Resource"] == [f"arn:aws:secretsmanager:{env.region}:{env.account_id}:secret:{grafana.secret_name}-??????"]
 
 
 def test_tenant_credentials_are_written_but_never_stored_in_state(deployment: Deployment):
@@ -213,7 +220,8 @@ def test_verify_reports_a_changed_resource(deployment: Deployment, capsys):
     code, output = _verify(deployment, capsys)
     assert code == 1, output
     assert f"log group {flow_logs}: retention_days is 1, expected {env.network.flow_logs_retention_days}" in output
-    assert f"IAM role {admin}: trusted principals is ['{intruder}'], expected ['{env.cluster.irsa('external-secrets').role_arn}']" in output
+    store_sa = f"system:serviceaccount:{env.cluster.database_admin.namespace}:{env.cluster.database_admin.service_account}"
+    assert f"IAM role {admin}: trusted principals is ['{intruder}'], expected ['{store_sa}']" in output
     assert f"RDS instance {env.database.identifier}: backup_retention_days is {wrong}, expected {env.database.backup_retention_days}" in output
     assert f"EKS node group {env.cluster.name}/{ng.name}: maxSize is {ng.max_size + 3}, expected {ng.max_size}" in output
     # Terraform sees the same change as drift. (Converging it back with `apply` is not
@@ -298,6 +306,6 @@ def test_destroy_leaves_nothing_behind(deployment: Deployment, capsys):
     assert [(k["KeyId"], k.get("Description"), k["KeyState"]) for k in keys if k.get("KeyManager") != "AWS" and k["KeyState"] != "PendingDeletion"] == []
     # ... and the verifier reports the environment as missing.
     code, output = _verify(deployment, capsys)
-    assert code == 1
+    assert code == 1, output
     assert f"VPC {env.network.name}: missing" in output and f"EKS cluster {env.cluster.name}: missing" in output and f"RDS instance {env.database.identifier}: missing" in output
     print(f"timings: {deployment.timings}; removed for moto: {sum(len(v) for v in deployment.stripped.values())} resources")
