@@ -101,7 +101,6 @@ class GitOpsDecision(PlanModel):
     argocd_version: str | None = Field(
         None, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$", description="Override of the catalog's ArgoCD chart version: an exact chart version such as 8.1.3."
     )
-
     sso: SsoDecision | None = Field(None, description="ArgoCD single sign-on; without it ArgoCD keeps its local admin.")
     repository_auth: Literal["none", "https", "ssh"] = Field(
         "none",
