@@ -188,6 +188,16 @@ def check_database(aws: Clients, db: ResolvedDatabase) -> list[Difference]:
             out.append(Difference(where, setting, want, got))
     if live.get("StorageEncrypted") and not live.get("KmsKeyId"):
         out.append(Difference(where, "kms_key", "a customer managed key", None))
+    if live.get("AutoMinorVersionUpgrade") != db.auto_minor_version_upgrade:
+        out.append(Difference(where, "auto_minor_version_upgrade", db.auto_minor_version_upgrade, live.get("AutoMinorVersionUpgrade")))
+    if sorted(live.get("EnabledCloudwatchLogsExports") or []) != sorted(db.log_exports):
+        out.append(Difference(where, "log exports", sorted(db.log_exports), sorted(live.get("EnabledCloudwatchLogsExports") or [])))
+    groups = [g["DBParameterGroupName"] for g in live.get("DBParameterGroups") or []]
+    families = {g["DBParameterGroupFamily"] for name in groups for g in rds.describe_db_parameter_groups(DBParameterGroupName=name)["DBParameterGroups"]}
+    if families != {db.parameter_group_family}:
+        out.append(Difference(where, "parameter group family", db.parameter_group_family, sorted(families)))
+    for log in db.log_exports:
+        out += _check_log_group(aws, names.rds_log_group(db.identifier, log), db.log_retention_days)
     secret = (live.get("MasterUserSecret") or {}).get("SecretArn")
     if not secret:
         out.append(Difference(where, "master user secret (manage_master_user_password)", "managed by RDS", None))
@@ -199,6 +209,19 @@ def check_database(aws: Clients, db: ResolvedDatabase) -> list[Difference]:
                 out.append(Difference(where, "master user secret", "active", "scheduled for deletion"))
         except sm.exceptions.ResourceNotFoundException:
             out.append(Difference(f"{where} master user secret {secret}", "exists", True, False))
+    return out
+
+
+def _check_log_group(aws: Clients, name: str, days: int) -> list[Difference]:
+    """A log group Terraform creates for a service's logs: kept ``days``, encrypted with a key."""
+    groups = [g for g in aws("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name]
+    if not groups:
+        return [Difference(f"log group {name}", "exists", True, False)]
+    out = []
+    if groups[0].get("retentionInDays") != days:
+        out.append(Difference(f"log group {name}", "retention_days", days, groups[0].get("retentionInDays")))
+    if not groups[0].get("kmsKeyId"):
+        out.append(Difference(f"log group {name}", "KMS encryption", "a key", None))
     return out
 
 

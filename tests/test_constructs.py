@@ -126,7 +126,7 @@ def test_logs_and_keys_are_encrypted_with_explicit_policies(prod: str) -> None:
         statements = json.loads(key["policy"])["Statement"]
         assert statements[0]["Principal"] == {"AWS": "arn:aws:iam::333333333333:root"}
     logs_keys = [k for k in resources(p, "aws_kms_key").values() if "logs." in k["policy"]]
-    assert len(logs_keys) == 2  # flow logs and control-plane logs
+    assert len(logs_keys) == 3  # flow logs, control-plane logs and PostgreSQL logs
     cluster_kms = by_attr(p, "aws_iam_role_policy", "name", "envelope-encryption")
     assert "kms:Decrypt" in cluster_kms["policy"] and "aws_kms_key.cluster_kms_key" in cluster_kms["policy"]
 
@@ -159,7 +159,7 @@ def test_database_settings_per_environment(dev: str, prod: str) -> None:
     assert (d["backup_retention_period"], p["backup_retention_period"]) == (1, 35)
     assert (d["deletion_protection"], p["deletion_protection"]) == (False, True)
     assert d["skip_final_snapshot"] is True and "final_snapshot_identifier" not in d
-    assert p["skip_final_snapshot"] is False and p["final_snapshot_identifier"] == "acme-prod-pg-final"
+    assert p["skip_final_snapshot"] is False and p["final_snapshot_identifier"].startswith("acme-prod-pg-final-${aws_kms_key.database_kms_key")
     assert (d["instance_class"], p["instance_class"]) == ("db.t4g.micro", "db.r6g.large")
     assert d["performance_insights_enabled"] is False and p["performance_insights_enabled"] is True
     assert p["max_allocated_storage"] == 500
@@ -168,7 +168,7 @@ def test_database_settings_per_environment(dev: str, prod: str) -> None:
     assert CdktfTesting.to_have_resource_with_properties(prod, "aws_db_parameter_group", {"family": "postgres16"})
     params = one(json.loads(prod), "aws_db_parameter_group")["parameter"]
     assert {"name": "rds.force_ssl", "value": "1"} in params
-    rule = one(json.loads(prod), "aws_vpc_security_group_ingress_rule")
+    rule = by_attr(json.loads(prod), "aws_vpc_security_group_ingress_rule", "description", "PostgreSQL from the EKS nodes")
     assert rule["from_port"] == 5432 and "cluster_security_group_id" in rule["referenced_security_group_id"]
     assert "cidr_ipv4" not in rule
 

@@ -371,7 +371,7 @@ def test_engine_versions_rds_does_not_offer_are_refused(plan_copy: Path, file: s
 
 def test_an_engine_major_or_a_listed_minor_is_accepted(plan_copy: Path) -> None:
     edit_yaml(plan_copy / "prod.yaml", lambda d: d["database"].update(engine_version="17"))
-    edit_yaml(plan_copy / "dev.yaml", lambda d: d["database"].update(engine_version="16.9"))
+    edit_yaml(plan_copy / "dev.yaml", lambda d: d["database"].update(engine_version="16.9", auto_minor_version_upgrade=False))
     load_plan(plan_copy)
 
 

@@ -53,7 +53,7 @@ def _keys(value: Any) -> set[str]:
     return {p[-1] for p, _ in _nodes(value) if p and isinstance(p[-1], str)}
 
 
-KNOWN_KEYS = sorted(set().union(*(_keys(d) for d in EXAMPLE.values())) | {"vpc_cidr", "isolation", "flow_logs_retention_days", "public_access_cidrs", "endpoint_public_access", "multi_az", "engine_version", "region_vpc_cidrs", "taints", "labels", "memory", "cpu", "replicas", "uses_database"})
+KNOWN_KEYS = sorted(set().union(*(_keys(d) for d in EXAMPLE.values())) | {"vpc_cidr", "isolation", "flow_logs_retention_days", "public_access_cidrs", "endpoint_public_access", "multi_az", "engine_version", "auto_minor_version_upgrade", "region_vpc_cidrs", "taints", "labels", "memory", "cpu", "replicas", "uses_database", "cidrs", "security_group_ids", "release_version"})
 
 HOSTILE_STRINGS = [
     '${file("/etc/passwd")}',
@@ -251,6 +251,7 @@ def m_database(docs, data) -> str:
     db["deletion_protection"] = data.draw(st.booleans())
     if data.draw(st.booleans()):
         db["engine_version"] = data.draw(st.sampled_from(["16", "17", "16.9", "15.14", "17.5", "16.3"]))
+        db["auto_minor_version_upgrade"] = data.draw(st.booleans())  # a pinned minor needs false
     return f"{rel}: database {db}"
 
 

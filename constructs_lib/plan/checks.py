@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..resolve import names
+from ..resolve.database import LOG_EXPORTS
 from .base import group_key, parse_quantity
 from .environment import EnvironmentPlan
 from .errors import PlanIssue
@@ -178,6 +179,7 @@ def _tenant_database(tenant: TenantPlan, env_name: str) -> tuple[TenantDatabase,
 def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]]) -> None:
     seen_accounts: dict[str, str] = {}
     public_without_list: list[str] = []  # environments that inherit a public endpoint and an empty list from platform.yaml
+    pinned_by_default: list[str] = []  # environments that inherit a pinned minor and automatic minor upgrades from platform.yaml
     for name, (env, file) in environments.items():
         # One AWS account per environment.
         if env.account_id in seen_accounts:
@@ -225,6 +227,19 @@ def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, envi
             where, path = (file, ("tags",)) if env.tags else (platform_file, ("tags",))
             at(where, path, f"resources of '{name}' would carry {len(keys)} tags, over the {AWS_TAGS_MAX} AWS allows", f"infraplan adds {len(INFRAPLAN_TAG_KEYS)} of its own; drop tags from {platform_file} or {file}")
 
+        # A pinned minor with automatic minor upgrades: blamed where the version or the switch is written.
+        if (pinned := _pinned_minor_problem(platform, env)) is not None:
+            message, hint = pinned
+            if env.database.engine_version is not None:
+                at(file, ("database", "engine_version"), message, hint + f" ({file})")
+            elif env.database.auto_minor_version_upgrade is not None:
+                at(file, ("database", "auto_minor_version_upgrade"), message, hint + f" ({file})")
+            else:
+                pinned_by_default.append(name)
+
+    if pinned_by_default and (pinned := _pinned_minor_problem(platform, environments[pinned_by_default[0]][0])) is not None:
+        message, hint = pinned
+        at(platform_file, ("database", "engine_version"), f"{message} (environments {', '.join(pinned_by_default)} use this default)", hint + f" ({platform_file})")
     if public_without_list:
         at(
             platform_file,
@@ -235,6 +250,24 @@ def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, envi
     prefix = platform.state_backend.bucket_prefix
     if prefix.startswith(S3_RESERVED_PREFIXES):
         at(platform_file, ("state_backend", "bucket_prefix"), f"S3 bucket names may not start with '{next(p for p in S3_RESERVED_PREFIXES if prefix.startswith(p))}'", "choose another bucket_prefix")
+
+
+def _pinned_minor_problem(platform: PlatformPlan, env: EnvironmentPlan) -> tuple[str, str] | None:
+    """RDS upgrades the minor of an instance with auto_minor_version_upgrade on; the provider
+    accepts that drift only for a major ("16" matches 16.x). Against a pinned "16.9" every plan
+    then asks for a downgrade, which RDS refuses: the apply fails."""
+    version = env.database.engine_version or platform.database.engine_version
+    auto = env.database.auto_minor_version_upgrade
+    if auto is None:
+        auto = platform.database.auto_minor_version_upgrade
+    if "." not in version or not auto:
+        return None
+    major = version.split(".")[0]
+    return (
+        f"engine_version '{version}' pins a minor while auto_minor_version_upgrade is on: once RDS upgrades the minor, every plan asks to go back to {version} and the apply fails",
+        f"write '{major}' (RDS's current {major}.x, kept current by the automatic upgrades), or set database.auto_minor_version_upgrade: false to hold {version} "
+        "and upgrade the minor yourself before RDS stops offering it",
+    )
 
 
 # --- Quotas: what the GitOps tree splits and what the apps ask for -------------------------
@@ -414,6 +447,9 @@ def _derived_name_checks(
         claim(owner, "RDS instance", identifier, account)
         claim(owner, "IAM role", names.rds_monitoring_role(identifier), account)
         claim(owner, "KMS alias", names.rds_key_alias(identifier), account)
+        claim(owner, "KMS alias", names.rds_logs_key_alias(identifier), account)
+        for log in LOG_EXPORTS:
+            claim(owner, "CloudWatch log group", names.rds_log_group(identifier, log), account)
 
     def node_groups(owner: _Owner, account: str, cluster_name: str, env: EnvironmentPlan) -> None:
         for group in env.cluster.node_groups:  # one launch template per node group

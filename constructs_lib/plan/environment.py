@@ -167,6 +167,7 @@ class DatabasePlan(PlanModel):
     backup_retention_days: int | None = Field(None, ge=0, le=35)
     deletion_protection: bool | None = None
     engine_version: RdsPostgresVersion | None = None
+    auto_minor_version_upgrade: bool | None = None
 
     @model_validator(mode="after")
     def _storage(self) -> "DatabasePlan":

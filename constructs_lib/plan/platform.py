@@ -247,6 +247,9 @@ class Certificates(PlanModel):
 
 class DatabaseDefaults(PlanModel):
     engine_version: RdsPostgresVersion = "16"
+    auto_minor_version_upgrade: bool = Field(
+        True, description="RDS upgrades the minor in the maintenance window; with a pinned minor (16.9) it must be false (validate checks)."
+    )
 
 
 class PlatformPlan(PlanModel):

@@ -16,6 +16,7 @@ from ..plan.platform import PlatformPlan
 from .addons import resolve_addons, resolve_manifest_components, system_nodes
 from . import names
 from .model import ClusterDns, DatabaseAdminRole, GrafanaAdmin, IrsaRole, PlatformSecretsRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
+from .database import secret_recovery_window
 from .network import retention_days
 from .trace import Trace, default, environment, plan, rule
 
@@ -201,7 +202,9 @@ def resolve_cluster(
                 names.secret_store_service_account(names.GRAFANA_ADMIN_STORE),
                 KPS.chart.namespace,
                 names.GRAFANA_ADMIN_SECRET,
+                recovery_window_days=secret_recovery_window(env.tier)[0],
             )
+            t.record("grafana_admin.secret_recovery_window_days", grafana.recovery_window_days, secret_recovery_window(env.tier)[1])
             t.record(
                 "grafana_admin",
                 {"secret": grafana.secret_name, "role": grafana.role_name, "kubernetes_secret": f"{grafana.target_namespace}/{grafana.target_secret}"},

@@ -6,10 +6,25 @@ from ..plan.environment import DatabasePlan
 from ..plan.platform import PlatformPlan
 from . import names
 from .model import ResolvedDatabase
-from .trace import Trace, default, environment, plan, rule
+from .network import retention_days
+from .trace import Source, Trace, default, environment, plan, rule
 
 CLASS_BY_TIER = {"development": "db.t4g.micro", "staging": "db.t4g.medium", "production": "db.r6g.large"}
 MONITORING_BY_TIER = {"development": 0, "staging": 60, "production": 15}
+LOG_EXPORTS = ("postgresql", "upgrade")
+# Secrets Manager keeps a deleted secret (and its name) for 7 to 30 days, or deletes it at once (0).
+RECOVERY_WINDOW_BY_TIER = {"development": 0, "staging": 7, "production": 30}
+
+
+def secret_recovery_window(tier: str) -> tuple[int, Source]:
+    """How long a secret Terraform deletes can still be restored; its name is taken as long."""
+    days = RECOVERY_WINDOW_BY_TIER[tier]
+    why = {
+        "development": "development: deleted at once, so the environment can be destroyed and rebuilt with the same names",
+        "staging": "staging: 7 days (the shortest window AWS offers) to restore a secret deleted by mistake",
+        "production": "production: 30 days (the longest) to restore a secret deleted by mistake; a rebuild within them restores and imports it (docs/deploy.md)",
+    }[tier]
+    return days, rule("secret-recovery-by-tier", why)
 
 
 def _multi_az(tier: str, uptime: float) -> tuple[bool, str]:
@@ -64,7 +79,34 @@ def resolve_database(
         "deletion_protection",
         [(db.deletion_protection, environment(f"{env_file}: database.deletion_protection")), (protect, rule("protect-by-tier", f"{tier}: deletion protection {'on' if protect else 'off so dev can be torn down'}"))],
     )
+    auto_minor = t.pick(
+        "auto_minor_version_upgrade",
+        [
+            (db.auto_minor_version_upgrade, environment(f"{env_file}: database.auto_minor_version_upgrade")),
+            (platform.database.auto_minor_version_upgrade, plan("platform.yaml: database.auto_minor_version_upgrade")),
+        ],
+    )
+    major = engine.split(".")[0]
+    family = t.record("parameter_group_family", f"postgres{major}", rule("parameter-group-family", f"the parameter group family of PostgreSQL {major}; a new major gets a new group"))
+    immediately = t.record(
+        "apply_immediately",
+        True,
+        rule(
+            "rds-apply-immediately",
+            "an apply is the change window: a new major (engine, parameter group and allow_major_version_upgrade) completes in one apply, and the state never "
+            "waits for a maintenance window (a deferred change would show in every plan until then)",
+        ),
+    )
+    log_days, log_why = retention_days(tier, platform.constraints.compliance)
+    t.record("log_exports", list(LOG_EXPORTS), rule("rds-log-groups", "exported to /aws/rds/instance/<identifier>/<log>, created by Terraform with the tier's retention and a customer key"))
+    t.record("log_retention_days", log_days, log_why)
     skip = t.record("skip_final_snapshot", tier == "development", rule("final-snapshot-by-tier", "a final snapshot is taken everywhere but development"))
+    if not skip:
+        t.record(
+            "final_snapshot_identifier",
+            f"{names.db_final_snapshot_prefix(identifier)}<key id>",
+            rule("final-snapshot-name", "the instance's KMS key id makes it unique per instance and stable for its life: a rebuilt environment's next deletion does not collide"),
+        )
     small = klass.endswith((".micro", ".small"))
     pi = t.record(
         "performance_insights",
@@ -96,4 +138,9 @@ def resolve_database(
         master_username=names.DB_MASTER_USERNAME,
         database_name=database_name,
         port=5432,
+        auto_minor_version_upgrade=auto_minor,
+        parameter_group_family=family,
+        apply_immediately=immediately,
+        log_exports=LOG_EXPORTS,
+        log_retention_days=log_days,
     )

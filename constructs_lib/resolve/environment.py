@@ -6,7 +6,7 @@ from ..plan.loader import Plan
 from ..plan.tenant import TenantPlan
 from . import names
 from .cluster import resolve_cluster
-from .database import resolve_database
+from .database import resolve_database, secret_recovery_window
 from .model import (
     BudgetAlert,
     ResolvedBudget,
@@ -247,7 +247,11 @@ def resolve_tenant(
             instance = names.db_identifier(p.name, env_name, tenant_name)
         else:
             instance = shared_db or names.db_identifier(p.name, env_name)
-        db = ResolvedTenantDatabase(db_plan.mode, db_name, instance, f"{secrets}/database", names.tenant_database_role(db_name), db_plan.credentials_version)
+        recovery, recovery_why = secret_recovery_window(env.tier)
+        db = ResolvedTenantDatabase(
+            db_plan.mode, db_name, instance, f"{secrets}/database", names.tenant_database_role(db_name), db_plan.credentials_version, recovery_window_days=recovery
+        )
+        trace.record("database.secret_recovery_window_days", recovery, recovery_why)
         trace.record(
             "database",
             {"mode": db.mode, "instance": instance, "database": db_name, "secret": db.secret_name, "credentials_version": db.credentials_version},

@@ -128,6 +128,7 @@ class GrafanaAdmin:
     service_account: str
     target_namespace: str
     target_secret: str
+    recovery_window_days: int = 30  # Secrets Manager keeps a deleted secret's name this long (0: deleted at once)
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,11 @@ class ResolvedDatabase:
     master_username: str
     database_name: str
     port: int
+    auto_minor_version_upgrade: bool  # RDS upgrades the minor in the maintenance window (engine_version is then a major)
+    parameter_group_family: str  # postgres<major>
+    apply_immediately: bool  # an apply changes the instance now, not in the next maintenance window
+    log_exports: tuple[str, ...]  # PostgreSQL logs exported to CloudWatch Logs (names.rds_log_group)
+    log_retention_days: int
 
 
 @dataclass(frozen=True)
@@ -259,6 +265,7 @@ class ResolvedTenantDatabase:
     secret_name: str  # Secrets Manager: engine, host, port, dbname, username, password
     role_name: str  # PostgreSQL role owning the database; the apps log in as it
     credentials_version: int = 1  # a new value makes Terraform write a new password
+    recovery_window_days: int = 30  # Secrets Manager keeps a deleted secret's name this long (0: deleted at once)
 
 
 @dataclass(frozen=True)

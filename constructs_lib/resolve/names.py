@@ -87,6 +87,27 @@ def rds_key_alias(identifier: str) -> str:
     return f"{identifier}-rds"
 
 
+def rds_log_group(identifier: str, log_type: str) -> str:
+    """The log group RDS exports an instance's log to (its name is fixed by RDS)."""
+    return f"/aws/rds/instance/{identifier}/{log_type}"
+
+
+def rds_logs_key_alias(identifier: str) -> str:
+    return f"{identifier}-rds-logs"
+
+
+def db_parameter_group_prefix(identifier: str, family: str) -> str:
+    """``name_prefix`` of an instance's parameter group: Terraform appends a unique suffix, so the
+    group of a new major is created before the old one is deleted (create_before_destroy)."""
+    return f"{identifier}-{family}-"
+
+
+def db_final_snapshot_prefix(identifier: str) -> str:
+    """The final snapshot is ``<this><the instance's KMS key id>``: a new key with every new
+    instance, so a rebuilt environment's second deletion does not collide with the first."""
+    return f"{identifier}-final-"
+
+
 def db_identifier(platform: str, env: str, tenant: str | None = None) -> str:
     base = cluster_name(platform, env, tenant)
     return f"{base}-pg"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cdktf
 from constructs import Construct
 
 from ..resolve import names
 from ..resolve.model import DatabaseAdminRole, ResolvedDatabase
 from . import policy
-from .aws import iam, rds, vpc
-from .kms_key import EncryptionKey
+from .aws import iam, logs, rds, vpc
+from .kms_key import EncryptionKey, logs_statement
 
 
 @dataclass(frozen=True)
@@ -20,15 +21,19 @@ class DatabaseProps:
     vpc_id: str
     db_subnet_group_name: str
     client_security_group_id: str  # the EKS cluster security group that nodes use
-
-
-def parameter_group_family(engine_version: str) -> str:
-    return f"postgres{engine_version.split('.')[0]}"
+    region: str
 
 
 class Database(Construct):
     """``aws_db_instance`` with ``manage_master_user_password``: the master password is
-    generated and rotated by RDS in Secrets Manager; it is never in state or code."""
+    generated and rotated by RDS in Secrets Manager; it is never in state or code.
+
+    Built to be upgraded and rebuilt: the engine version is a major that RDS keeps current
+    (or a pinned minor without automatic upgrades, which validate enforces); the parameter
+    group is named from a prefix and replaced before it is destroyed, so a new major
+    (new family, ``allow_major_version_upgrade``, applied immediately) is one apply; the
+    final snapshot carries the instance's key id, unique per instance; the exported logs
+    go to log groups this construct creates first, with retention and a customer key."""
 
     def __init__(self, scope: Construct, id: str, props: DatabaseProps):
         super().__init__(scope, id)
@@ -65,11 +70,34 @@ class Database(Construct):
             description="PostgreSQL from the EKS nodes",
             tags={"Name": f"{db.identifier}-from-nodes"},
         )
-        family = parameter_group_family(db.engine_version)
+        # RDS creates /aws/rds/instance/<id>/<log> on the first export, never expiring and
+        # without a customer key, unless it exists: created here first (the instance depends on them).
+        self.logs_kms = EncryptionKey(
+            self,
+            "logs_kms",
+            alias=names.rds_logs_key_alias(db.identifier),
+            description=f"PostgreSQL logs of {db.identifier}",
+            account_id=props.account_id,
+            statements=[logs_statement(props.region, props.account_id)],
+        )
+        self.log_groups = [
+            logs.CloudwatchLogGroup(
+                self,
+                f"log_{log}",
+                name=names.rds_log_group(db.identifier, log),
+                retention_in_days=db.log_retention_days,
+                kms_key_id=self.logs_kms.arn,
+                tags={"Name": names.rds_log_group(db.identifier, log)},
+            )
+            for log in db.log_exports
+        ]
+        family = db.parameter_group_family
         params = rds.DbParameterGroup(
             self,
             "params",
-            name=f"{db.identifier}-{family}",
+            # A new major is a new family, which replaces the group: the new one (a new name from
+            # the prefix) exists before the instance moves to it and the old one goes after.
+            name_prefix=names.db_parameter_group_prefix(db.identifier, family),
             family=family,
             description=f"{db.identifier}: TLS required, connections logged",
             parameter=[
@@ -78,6 +106,7 @@ class Database(Construct):
                 {"name": "rds.force_ssl", "value": "1"},
             ],
             tags={"Name": f"{db.identifier}-{family}"},
+            lifecycle=cdktf.TerraformResourceLifecycle(create_before_destroy=True),
         )
         self.instance = rds.DbInstance(
             self,
@@ -108,16 +137,22 @@ class Database(Construct):
             copy_tags_to_snapshot=True,
             deletion_protection=db.deletion_protection,
             skip_final_snapshot=db.skip_final_snapshot,
-            final_snapshot_identifier=None if db.skip_final_snapshot else f"{db.identifier}-final",
+            # Unique per instance and stable for its life (the key is replaced only with the
+            # instance): a rebuilt environment's next deletion does not collide with the last one.
+            final_snapshot_identifier=None if db.skip_final_snapshot else names.db_final_snapshot_prefix(db.identifier) + self.kms.key.ref("key_id"),
             performance_insights_enabled=db.performance_insights,
             performance_insights_kms_key_id=self.kms.arn if db.performance_insights else None,
             performance_insights_retention_period=7 if db.performance_insights else None,
-            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            enabled_cloudwatch_logs_exports=list(db.log_exports),
             monitoring_interval=db.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
-            auto_minor_version_upgrade=True,
-            apply_immediately=False,
+            auto_minor_version_upgrade=db.auto_minor_version_upgrade,
+            # Sent by the provider only with a changed engine_version: a new major in the plan
+            # upgrades in that apply. RDS itself never upgrades a major.
+            allow_major_version_upgrade=True,
+            apply_immediately=db.apply_immediately,
             tags={"Name": db.identifier},
+            depends_on=list(self.log_groups),
         )
 
     @property

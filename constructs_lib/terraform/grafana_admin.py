@@ -48,7 +48,7 @@ class GrafanaAdminSecret(Construct):
             name=g.secret_name,
             kms_key_id=self.kms.arn,
             description=f"Grafana admin credentials of {props.cluster} (read by its grafana-admin ClusterSecretStore)",
-            recovery_window_in_days=7,
+            recovery_window_in_days=g.recovery_window_days,  # 0 in development: a rebuild reuses the name at once
             tags={"Name": g.secret_name},
         )
         password = secretsmanager.SecretsmanagerRandomPassword(

@@ -166,7 +166,7 @@ def _platform(
         db = Database(
             stack,
             "database",
-            DatabaseProps(database, env.account_id, net.vpc.id_ref, net.db_subnet_group.ref("name"), eks_cluster.cluster_security_group_id),
+            DatabaseProps(database, env.account_id, net.vpc.id_ref, net.db_subnet_group.ref("name"), eks_cluster.cluster_security_group_id, cluster.region),
         )
         admin = cluster.database_admin
         if admin is not None:

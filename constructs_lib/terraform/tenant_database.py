@@ -57,7 +57,7 @@ class TenantDatabaseCredentials(Construct):
             name=db.secret_name,
             kms_key_id=self.kms.arn,
             description=f"{props.tenant}: credentials of database {db.database_name} on {db.instance_identifier}",
-            recovery_window_in_days=7,
+            recovery_window_in_days=db.recovery_window_days,  # 0 in development: a rebuild reuses the name at once
             tags={"Name": db.secret_name},
         )
         password = secretsmanager.SecretsmanagerRandomPassword(
