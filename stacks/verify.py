@@ -250,11 +250,11 @@ def _trusted(document: dict) -> list[str]:
 
 def check_roles(aws: Clients, c: ResolvedCluster) -> list[Difference]:
     """The IAM roles of the cluster's controllers (IRSA) and of its secret stores: present, and
-    each store role (platform, tenant secrets, database admin, Grafana) trusting its store's own
+    each store role (platform, tenant secrets, database admin, Grafana, ArgoCD SSO) trusting its store's own
     service account alone."""
     iam = aws("iam")
     roles: list[tuple[str, str | None]] = [(r.role_name, None) for r in c.irsa_roles]
-    stores = [*c.tenant_secrets_roles, c.platform_secrets_role, c.database_admin, c.grafana_admin]
+    stores = [*c.tenant_secrets_roles, c.platform_secrets_role, c.database_admin, c.grafana_admin, c.argocd_sso]
     roles += [(r.role_name, f"system:serviceaccount:{r.namespace}:{r.service_account}") for r in stores if r is not None]
     out: list[Difference] = []
     for name, trusted in roles:

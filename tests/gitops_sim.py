@@ -103,6 +103,7 @@ COMPARE_OPTIONS = "argocd.argoproj.io/compare-options"
 SECRET_TYPE = "argocd.argoproj.io/secret-type"
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 DEFAULT_INGRESS_CLASS = "ingressclass.kubernetes.io/is-default-class"
+IGNORE_HEALTH = "argocd.argoproj.io/ignore-healthcheck"
 APP_HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
 SIM_GROUP = "sim.infraplan.io"  # the group of the model's stand-ins (ChartWorkloads)
 
@@ -252,6 +253,10 @@ CHART_OBJECTS: dict[str, list[dict[str, Any]]] = {
         # the webhook's serving certificate, from the chart's own CA Issuer (cert-manager must run first)
         {"template": "templates/cert-manager.yaml", "when": ("enableCertManager",), "apiVersion": "cert-manager.io/v1", "kind": "Issuer"},
         {"template": "templates/cert-manager.yaml", "when": ("enableCertManager",), "apiVersion": "cert-manager.io/v1", "kind": "Certificate", "issuer": 1},
+    ],
+    "argo-cd": [
+        # argocd-server's Ingress (the same template in 7.9.1 and 8.1.3), rendered by _argocd_server_ingress
+        {"template": "templates/argocd-server/ingress.yaml", "when": ("server.ingress.enabled",), "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "render": "argocd-server-ingress"},
     ],
     "external-secrets": [
         # guarded by .Capabilities.APIVersions.Has: rendered only if the CRD already exists
@@ -505,9 +510,42 @@ class ChartInstall:
                 obj["spec"] = {"issuerRef": {"kind": "Issuer", "name": f"{self.release}-issuer-{o['issuer']}"}}
             if o.get("capabilities"):
                 obj["x-sim-capabilities"] = True
+            if o.get("render") == "argocd-server-ingress":
+                obj["metadata"]["name"] = f"{self.release}-server"
+                obj["metadata"]["annotations"], obj["spec"] = _argocd_server_ingress(v)
             obj["x-sim-chart"] = f"{self.chart}-{self.version}"
             out.append(obj)
         return out
+
+
+# What templates/argocd-server/ingress.yaml reads (argo-cd 7.9.1 and 8.1.3 alike; grounded by
+# tests/test_gitops_sync.py::test_argocd_is_reachable_at_its_sso_url_from_the_allowed_ranges_only).
+ARGOCD_INGRESS_TEMPLATE = (
+    "tpl (.Values.server.ingress.hostname) $ | default .Values.global.domain",
+    "with .Values.server.ingress.ingressClassName",
+    "with .Values.server.ingress.annotations",
+    "if .Values.server.ingress.tls",
+    "secretName: argocd-server-tls",
+    'index .Values.configs.params "server.insecure"',
+)
+
+
+def _argocd_server_ingress(v: dict) -> tuple[dict, dict]:
+    """(annotations, spec) of argo-cd's server Ingress from the effective values: host = server.ingress.hostname
+    or global.domain; TLS for that host in Secret argocd-server-tls when server.ingress.tls; the backend
+    port is the HTTP one only with server.insecure. extraHosts/extraTls/extraPaths/extraRules are not modelled."""
+    ing = dig(v, "server.ingress") or {}
+    host = ing.get("hostname") or dig(v, "global.domain")
+    insecure = str((dig(v, "configs.params") or {}).get("server.insecure")).lower() == "true"
+    port = dig(v, "server.service.servicePortHttp" if insecure else "server.service.servicePortHttps")
+    path = {"path": ing.get("path"), "pathType": ing.get("pathType"), "backend": {"service": {"name": "argocd-server", "port": {"number": port}}}}
+    spec: dict = {"rules": [{"host": host, "http": {"paths": [path]}}]}
+    if ing.get("ingressClassName"):
+        spec["ingressClassName"] = ing["ingressClassName"]
+    if ing.get("tls"):
+        spec["tls"] = [{"hosts": [host], "secretName": "argocd-server-tls"}]
+    annotations = {k: str(val).lower() if isinstance(val, bool) else str(val) for k, val in (ing.get("annotations") or {}).items()}
+    return annotations, spec
 
 
 def helm_install(source: dict, namespace: str) -> ChartInstall:
@@ -1162,7 +1200,9 @@ class Simulation:
             app.steps.append((step, reached, done))
             prev_done = done
         app.synced = g.event(f"{app.name}: synced", [prev_done] if prev_done else [app.start])
-        health_of = [t.healthy for t in app.tasks if not t.hook and self._has_health(t) and not self._is_self(app, t)]
+        # Argo CD 3.0 (controller/health.go setApplicationHealth) leaves a resource annotated
+        # ignore-healthcheck out of its Application's health.
+        health_of = [t.healthy for t in app.tasks if not t.hook and self._has_health(t) and not self._is_self(app, t) and annotations(t.obj).get(IGNORE_HEALTH) != "true"]
         app.health = g.event(f"Application {app.name} Healthy", [app.start] + health_of)
         self.provider("app healthy", app.name).pre.append(app.health)
         self.provider("app synced", app.name).pre.append(app.synced)

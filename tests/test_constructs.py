@@ -106,12 +106,15 @@ def test_irsa_and_pinned_addons(dev: str) -> None:
     # external-secrets' controller has no IRSA role; each store's role trusts its own service account alone
     assert not [r for r in resources(d, "aws_iam_role").values() if r["name"] == "acme-dev-irsa-external-secrets"]
     for role_name, sa in (("acme-dev-platform-secrets", "store-aws-secrets-manager"), ("acme-dev-org-a-secrets", "store-tenant-org-a"),
-                          ("acme-dev-database-admin", "store-database-admin"), ("acme-dev-grafana-admin", "store-grafana-admin")):
+                          ("acme-dev-database-admin", "store-database-admin"), ("acme-dev-grafana-admin", "store-grafana-admin"),
+                          ("acme-dev-argocd-sso", "store-argocd-sso")):
         assert store_trust(d, role_name) == {"sub": [f"system:serviceaccount:external-secrets:{sa}"], "aud": ["sts.amazonaws.com"]}
     platform = by_attr(d, "aws_iam_role_policy", "name", "read-platform-secrets")
     (read,) = json.loads(platform["policy"])["Statement"]
     assert read["Resource"] == ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme/dev/platform/*"]  # not the tenants'
     assert all(not a.startswith("secretsmanager:Put") and a != "secretsmanager:*" for a in read["Action"])
+    (sso,) = json.loads(by_attr(d, "aws_iam_role_policy", "name", "read-argocd-sso")["policy"])["Statement"]  # ArgoCD's SSO client secret alone
+    assert sso["Resource"] == ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme/dev/argocd.acme-dev/argocd-sso-??????"]
     assert "sts:" not in json.dumps([p["policy"] for p in resources(d, "aws_iam_role_policy").values()])  # no role may assume another
     cert = next(p for p in resources(d, "aws_iam_role_policy").values() if p["name"] == "cert-manager-least-privilege")
     (zone_key,) = resources(d, "aws_route53_zone")  # dev's zone is created in its platform stack; the policy names that zone only

@@ -333,6 +333,64 @@ def test_sso_secret_references_resolve_to_a_secret_argocd_reads(sims):
     assert checked, "no cluster with SSO"
 
 
+# ingress-nginx 1.12.3 internal/ingress/annotations/ipallowlist: allowlist-source-range, whitelist-source-range its alias;
+# Risk Medium, admitted under the controller's default annotations-risk-level High (config.go).
+NGINX_ALLOWLIST = ("nginx.ingress.kubernetes.io/allowlist-source-range", "nginx.ingress.kubernetes.io/whitelist-source-range")
+
+
+def test_argocd_is_reachable_at_its_sso_url_from_the_allowed_ranges_only(sims, example_plan: Path):
+    """#11 isolation 8: the provider redirects browsers to <url>/auth/callback, so with SSO argocd-server is
+    served at argocd-cm's url: the chart's Ingress (rendered from the pinned template) has that host, in the
+    environment's domain external-dns publishes, TLS from a ClusterIssuer of the tree whose solver covers the
+    host, an IngressClass that exists, and admits only gitops.sso.allowed_cidrs, matched against client
+    addresses ingress-nginx really sees; it holds up nothing (ArgoCD's Application still becomes Healthy)."""
+    platform = load_plan(example_plan).platform
+    allowed = set(platform.gitops.sso.allowed_cidrs)
+    checked = 0
+    for (key, path), s in sims.items():
+        values = _argocd_values(s)
+        url = sim.dig(values, "configs.cm.url")
+        if not sim.dig(values, "configs.cm").get("oidc.config"):
+            continue
+        [argocd] = [a for a in s.apps.values() if a.install and a.install.chart == "argo-cd"]
+        template = (sim.chart_folder("argo-cd", argocd.install.version) / "templates/argocd-server/ingress.yaml").read_text()
+        assert all(t in template for t in sim.ARGOCD_INGRESS_TEMPLATE), f"argo-cd {argocd.install.version}: the model of its server Ingress no longer matches the template"
+        [ingress] = [t.obj for t in argocd.tasks if t.key.kind == "Ingress"]
+        tasks = [t for a in s.apps.values() for t in a.tasks]
+        [rule] = ingress["spec"]["rules"]
+        host = rule["host"]
+        assert url == f"https://{host}", f"{key}: argocd-cm url {url}, but the Ingress serves {host}"
+        # published: external-dns reads Ingresses and manages the environment's domain
+        [dns] = [a.install.values for a in s.apps.values() if a.install and a.install.chart == "external-dns"]
+        assert "ingress" in dns["sources"] and any(host.endswith(f".{d}") for d in dns["domainFilters"]), f"{key}: {host} is not published by external-dns ({dns['domainFilters']})"
+        # served by ingress-nginx, whose class exists
+        cls = ingress["spec"]["ingressClassName"]
+        assert [t for t in tasks if t.key.kind == "IngressClass" and t.key.name == cls], f"{key}: IngressClass {cls} never exists"
+        # TLS: cert-manager's ingress-shim makes the certificate of spec.tls from the annotated ClusterIssuer
+        issuer_name = ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+        [issuer] = [t.obj for t in tasks if t.key.kind == "ClusterIssuer" and t.key.name == issuer_name]
+        assert ingress["spec"]["tls"] == [{"hosts": [host], "secretName": "argocd-server-tls"}]
+        solvers = sim.dig(issuer, "spec.acme.solvers")
+        assert any(
+            any(host == z or host.endswith(f".{z}") for z in sim.dig(sv, "selector.dnsZones") or []) if "dns01" in sv else sim.dig(sv, "http01.ingress.ingressClassName") == cls
+            for sv in solvers
+        ), f"{key}: no solver of {issuer_name} covers {host}"
+        # HTTPS to argocd-server's own TLS port (nginx proxies HTTP/1.1: the CLI uses --grpc-web)
+        port = rule["http"]["paths"][0]["backend"]["service"]["port"]["number"]
+        assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS" and port == sim.dig(argocd.install.effective, "server.service.servicePortHttps")
+        # only the plan's ranges, against addresses the client cannot forge
+        ranges = [ingress["metadata"]["annotations"][a] for a in NGINX_ALLOWLIST if a in ingress["metadata"]["annotations"]]
+        assert len(ranges) == 1 and set(ranges[0].split(",")) == allowed and "0.0.0.0/0" not in allowed, f"{key}: ArgoCD is reachable from {ranges}"
+        [nginx] = [a.install for a in s.apps.values() if a.install and a.install.chart == "ingress-nginx"]
+        controller = nginx.effective["controller"]
+        assert controller["service"]["externalTrafficPolicy"] == "Local" and controller["config"]["use-forwarded-headers"] == "false"
+        assert controller["config"].get("annotations-risk-level", "High") in ("High", "Critical"), f"{key}: ingress-nginx would drop the allow-list (risk Medium)"
+        # ArgoCD (bootstrap root) does not wait for ingress-nginx (infrastructure root, after it)
+        assert argocd.health is not None and argocd.health.happened, f"{key}: ArgoCD's Application never Healthy"
+        checked += 1
+    assert checked >= 2 * len(CLUSTERS), "every cluster has SSO in the example plan, on both paths"
+
+
 def test_local_admin_is_disabled_only_where_sso_gives_admins(sims, example_plan: Path):
     """#11 isolation 8: with SSO, Argo CD's local admin is off and platform_admins.groups hold role:admin;
     without it the admin stays (someone must be able to operate Argo CD)."""

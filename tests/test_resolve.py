@@ -114,11 +114,12 @@ def test_irsa_roles_follow_components(resolved) -> None:
     assert set(roles) == {"ebs-csi", "cert-manager", "external-dns", "aws-load-balancer-controller"}  # external-secrets' controller has no AWS identity: its stores have their own
     c = resolved["dev"].cluster
     assert c.platform_secrets_role.role_arn == "arn:aws:iam::111111111111:role/acme-dev-platform-secrets"
-    stores = [c.platform_secrets_role, c.database_admin, c.grafana_admin, *c.tenant_secrets_roles]
+    stores = [c.platform_secrets_role, c.database_admin, c.grafana_admin, c.argocd_sso, *c.tenant_secrets_roles]
     assert [(r.namespace, r.service_account) for r in stores] == [
-        ("external-secrets", f"store-{s}") for s in ("aws-secrets-manager", "database-admin", "grafana-admin", "tenant-org-a", "tenant-org-b", "tenant-org-c")
+        ("external-secrets", f"store-{s}") for s in ("aws-secrets-manager", "database-admin", "grafana-admin", "argocd-sso", "tenant-org-a", "tenant-org-b", "tenant-org-c")
     ]
     assert c.grafana_admin.secret_name == "acme/dev/grafana.acme-dev/admin" and c.grafana_admin.target_namespace == "monitoring"
+    assert c.argocd_sso.secret_name == "acme/dev/argocd.acme-dev/argocd-sso" and c.argocd_sso.target_namespace == "argocd"  # outside the platform's path
 
 
 def test_resolution_is_pure_and_repeatable(example_plan: Path) -> None:

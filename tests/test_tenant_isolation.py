@@ -1089,3 +1089,33 @@ def test_roots_use_the_platform_project(example_synth: Path):
         for obj in _objects_of(path):
             if obj.get("kind") == "Application":
                 assert obj["spec"]["project"] != "default", f"{path}: root in the default project"
+
+
+def test_argocd_sso_secret_is_read_by_its_own_store_alone(example_synth: Path, envs):
+    """ArgoCD's SSO client secret comes through a store of its own: usable from the argocd namespace
+    only (no other platform namespace, no tenant's), authenticating as a service account whose role
+    reads exactly that secret (its name and the 6 characters Secrets Manager appends); no other role of
+    the account reads it (not the platform store's, whose path it lies outside, nor a tenant's)."""
+    checked = 0
+    for env, cluster, _ in _clusters(envs):
+        tree, acct = _tree(example_synth / "kubernetes" / cluster.key), _account(example_synth, env.account_id)
+        es = next((o for o in tree.of_kind("ExternalSecret") if o["metadata"]["name"] == "argocd-sso"), None)
+        if es is None:
+            continue
+        checked += 1
+        key = es["spec"]["dataFrom"][0]["extract"]["key"]
+        secret = f"arn:aws:secretsmanager:{cluster.secrets_region}:{acct.account}:secret:{key}-AbCdEf"
+        store = next(s for s in tree.of_kind("ClusterSecretStore") if s["metadata"]["name"] == es["spec"]["secretStoreRef"]["name"])
+        admitted = {ns for ns in tree.probe_namespaces if any(_condition_admits(c, ns, tree.namespaces.get(ns, {})) for c in store["spec"].get("conditions") or [{}])}
+        assert admitted == {es["metadata"]["namespace"]} == {"argocd"}, f"{cluster.key}: store {store['metadata']['name']} is usable from {sorted(admitted)}"
+        ref = store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]
+        sa = next(o for o in tree.of_kind("ServiceAccount") if (o["metadata"]["namespace"], o["metadata"]["name"]) == (ref["namespace"], ref["name"]))
+        role = sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+        assert not _trust_problems(acct, role, ref["namespace"], ref["name"])
+        patterns = acct.readable_secret_patterns([role])[role]
+        assert patterns == [f"arn:aws:secretsmanager:{cluster.secrets_region}:{acct.account}:secret:{key}-??????"], f"{cluster.key}: {role} reads {patterns}"
+        near = [f"{key}2-AbCdEf", f"{key}/x-AbCdEf", f"{key}-AbCdEfG", f"{key.rsplit('/', 1)[0]}/other-AbCdEf"]
+        assert fnmatch.fnmatchcase(secret, patterns[0]) and not any(fnmatch.fnmatchcase(secret.replace(f"{key}-AbCdEf", n), patterns[0]) for n in near)
+        readers = sorted(arn for arn, ps in acct.readable_secret_patterns(acct.roles).items() if any(fnmatch.fnmatchcase(secret, p) for p in ps))
+        assert readers == [role], f"{cluster.key}: {secret} is read by {readers}"
+    assert checked >= 4, "the example plan's clusters have SSO"

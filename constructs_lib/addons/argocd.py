@@ -59,11 +59,16 @@ def hostname(ctx: AddOnContext) -> str:
     if sso is None:
         return f"argocd.{ctx.cluster_name}.internal"
     key = ctx.cluster_name.removeprefix(ctx.platform.name + "-")
-    if sso.domain is not None:
-        return f"argocd.{key}.{sso.domain}"
-    assert ctx.dns is not None, "the plan requires a dns domain for SSO without gitops.sso.domain"
-    rest = key.removeprefix(ctx.environment).lstrip("-") if ctx.environment and key.startswith(ctx.environment) else ""
-    return f"argocd{'-' + rest if rest else ''}.{ctx.dns.domain}"
+    assert sso.domain is not None or ctx.dns is not None, "the plan requires a dns domain for SSO without gitops.sso.domain"
+    return sso_hostname(sso.domain, key, ctx.environment, ctx.dns.domain if ctx.dns else "")
+
+
+def sso_hostname(sso_domain: str | None, key: str, environment: str, dns_domain: str) -> str:
+    """ArgoCD's SSO host name of the cluster ``key`` of ``environment`` (validate's checks use it too)."""
+    if sso_domain is not None:
+        return f"argocd.{key}.{sso_domain}"
+    rest = key.removeprefix(environment).lstrip("-") if environment and key.startswith(environment) else ""
+    return f"argocd{'-' + rest if rest else ''}.{dns_domain}"
 
 
 def sso_values(ctx: AddOnContext) -> dict[str, Any]:
@@ -89,6 +94,38 @@ def sso_values(ctx: AddOnContext) -> dict[str, Any]:
     }
 
 
+def server_ingress(ctx: AddOnContext) -> dict[str, Any]:
+    """With SSO, argocd-server at its URL (the identity provider redirects browsers to <url>/auth/callback):
+    the chart's Ingress (templates/argocd-server/ingress.yaml, the same in 7.9 and 8.1) for ingress-nginx,
+    host = the URL's host, TLS from the cluster's ACME ClusterIssuer (cert-manager's ingress-shim writes
+    the Secret argocd-server-tls the chart names; argocd-server serves it too), published by external-dns.
+
+    nginx speaks HTTPS to argocd-server's own TLS port (server.insecure stays false, so no plain hop
+    between nodes); nginx proxies HTTP/1.1 only, so the argocd CLI connects with --grpc-web.
+    ingress-nginx is internet-facing: only gitops.sso.allowed_cidrs may reach the UI (allowlist-source-range,
+    ingress-nginx 1.12's name, whitelist-source-range its alias; matched against the client address the load
+    balancer keeps, see addons/ingress_nginx.py)."""
+    from .cert_manager import cluster_issuer_for
+    from .ingress_nginx import INGRESS_CLASS
+
+    sso = ctx.platform.gitops.sso
+    assert sso is not None
+    return {
+        "enabled": True,
+        "ingressClassName": INGRESS_CLASS,
+        "hostname": hostname(ctx),
+        "annotations": {
+            "cert-manager.io/cluster-issuer": cluster_issuer_for(ctx.tier)[0],
+            "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+            "nginx.ingress.kubernetes.io/allowlist-source-range": ",".join(sso.allowed_cidrs),
+            # ArgoCD is synced by the bootstrap root, ingress-nginx by the infrastructure root that waits for
+            # it: the Ingress (Progressing until ingress-nginx gives it an address) must not hold ArgoCD's health.
+            "argocd.argoproj.io/ignore-healthcheck": "true",
+        },
+        "tls": True,
+    }
+
+
 def values(ctx: AddOnContext) -> dict[str, Any]:
     """argo-cd 7.x and 8.x take the same keys for what infraplan sets."""
     ha = ctx.ha
@@ -110,6 +147,7 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
         from ..resolve.addons import deep_merge
 
         out = deep_merge(out, sso_values(ctx))
+        out["server"]["ingress"] = server_ingress(ctx)
     return out
 
 
@@ -119,17 +157,21 @@ def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
     sso = ctx.platform.gitops.sso
     if sso is None:
         return {"admin_groups": groups}, f"{why}; no SSO (gitops.sso): the local admin stays, nothing supplies the project roles' groups"
-    return {"admin_groups": groups, "sso": {"client_secret": sso.client_secret, "url": f"https://{hostname(ctx)}"}}, (
+    from ..resolve import names
+
+    secret = names.argocd_sso_secret(ctx.platform.secrets.path_prefix, ctx.environment, ctx.cluster_name, sso.client_secret)
+    return {"admin_groups": groups, "sso": {"client_secret": secret, "url": f"https://{hostname(ctx)}", "allowed_cidrs": list(sso.allowed_cidrs)}}, (
         f"{why}; SSO: OIDC from {sso.issuer} (groups claim {sso.groups_claim}), callback https://{hostname(ctx)}/auth/callback; "
-        f"platform_admins.groups are role:admin; the local admin is disabled; client secret from Secrets Manager <platform path>/{sso.client_secret} "
-        f"into Secret {SSO_SECRET} (external-secrets)"
+        f"platform_admins.groups are role:admin; the local admin is disabled; client secret from Secrets Manager {secret} "
+        f"(created by hand) into Secret {SSO_SECRET} through the {names.ARGOCD_SSO_STORE} store (argocd namespace only, its role reads that secret alone); "
+        f"exposed through ingress-nginx to {', '.join(sso.allowed_cidrs)} only (gitops.sso.allowed_cidrs)"
     )
 
 
 def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
     """With SSO: the ExternalSecret that writes the client secret into ``argocd-sso``, labelled so
     that Argo CD reads it (ESO copies an ExternalSecret's labels to its Secret when it has no template),
-    from the platform's store (usable from platform namespaces only).
+    from the cluster's ``argocd-sso`` store (usable from the argocd namespace only; its role reads that one secret).
 
     It must never hold up the platform: until someone puts the client secret into Secrets Manager it
     is Degraded. gitops-engine fails a sync on a Degraded resource of any wave but the last (and
@@ -137,9 +179,10 @@ def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
     ``ignore-healthcheck`` out of its Application's health: so it is the infrastructure root's last
     wave, out of its health, and the apps root still follows."""
     from ..kubernetes.external_secrets import external_secret, extract
+    from ..resolve import names
 
     sso = addon.settings.get("sso")
-    store = next((s for s in g.secret_stores if not s.namespaces), None)  # the platform's store
+    store = next((s for s in g.secret_stores if s.name == names.ARGOCD_SSO_STORE), None)
     if sso is None or store is None:
         return {}
     wave = 1 + max([*g.waves.values(), *(a.chart.sync_wave for a in g.cluster.addons), *(m.sync_wave for m in g.cluster.manifest_components)])
@@ -148,7 +191,7 @@ def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
         namespace=addon.namespace,
         labels=ARGOCD_SECRET_LABELS,
         store=store.name,
-        data_from=extract(f"{g.cluster.platform_secrets_path}/{sso['client_secret']}"),
+        data_from=extract(store.path_prefix),  # the store's one secret
         annotations={
             "argocd.argoproj.io/sync-wave": str(wave),
             "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true",

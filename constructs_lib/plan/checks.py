@@ -108,7 +108,8 @@ def _dns_checks(
     """Each environment (account) has its own domain and zone, and every hostname lies in it:
     a zone lives in one account, and a name published from two clusters would flip between them."""
     dns01 = "cert-manager" in platform.components and platform.certificates is not None and platform.certificates.challenge == "dns-01"
-    sso_in_dns = platform.gitops.tool == "argocd" and platform.gitops.sso is not None and platform.gitops.sso.domain is None
+    sso = platform.gitops.sso if platform.gitops.tool == "argocd" else None
+    sso_in_dns = sso is not None
     domains: dict[str, str] = {}
     zones: dict[str, str] = {}
     for name, (env, file) in environments.items():
@@ -118,7 +119,7 @@ def _dns_checks(
                 "external-dns publishes its hostnames" if "external-dns" in platform.components
                 else f"cert-manager's DNS-01 challenge edits its zone ({platform_file}: certificates.challenge)" if dns01
                 else f"app hosts are names in it ({hosted[0][1]}: apps[{hosted[0][2]}].host)" if hosted
-                else f"ArgoCD's SSO URL is argocd.<its domain> ({platform_file}: gitops.sso has no domain)" if sso_in_dns
+                else f"ArgoCD's SSO URL is published and certified in it ({platform_file}: gitops.sso)" if sso_in_dns
                 else None
             )  # fmt: skip
             if needs:
@@ -137,6 +138,22 @@ def _dns_checks(
                 at(file, ("dns", "hosted_zone_id"), f"zone {zone} is also environment '{zones[zone]}''s ({environments[zones[zone]][1]})", "a zone lives in one account: each environment names its own")
             zones.setdefault(zone, name)
         published: dict[str, str] = {}
+        if sso is not None:  # each cluster's ArgoCD, served by ingress-nginx, published by external-dns, certified in this zone
+            from ..addons.argocd import sso_hostname
+
+            keys = [names.cluster_key(name), *(names.regional_key(name, r) for r in env.regions[1:])]
+            keys += [names.cluster_key(name, t) for t, (tp, _) in tenants.items() if _isolation(tp, name) == "dedicated"]
+            for key in keys:
+                host = sso_hostname(sso.domain, key, name, domain)
+                if not host.endswith(f".{domain}"):
+                    at(
+                        platform_file,
+                        ("gitops", "sso", "domain"),
+                        f"ArgoCD of cluster '{key}' would be {host}, outside environment '{name}''s domain {domain}: its Ingress could be neither published nor certified there",
+                        "leave gitops.sso.domain out: each ArgoCD is then argocd.<the environment's dns.domain> (argocd-<tenant or region>.<...> for the others)",
+                    )
+                    break
+                published[host] = f"ArgoCD of {key}"
         others = {o: e.dns.domain for o, (e, _) in environments.items() if o != name and e.dns is not None}
         for tname, tfile, i in hosted:
             app = tenants[tname][0].apps[i]
@@ -156,7 +173,8 @@ def _dns_checks(
                 )
             owner = published.setdefault(host, f"{tname}/{app.name}")
             if owner != f"{tname}/{app.name}":
-                at(tfile, ("apps", i, "host"), f"hostname '{host}' in '{name}' is also app {owner}'s", "give each app its own host")
+                taken = owner if owner.startswith("ArgoCD") else f"app {owner}"
+                at(tfile, ("apps", i, "host"), f"hostname '{host}' in '{name}' is also {taken}'s", "give each app its own host")
 
 
 def _isolation(tenant: TenantPlan, env_name: str) -> str:
@@ -408,6 +426,7 @@ def _derived_name_checks(
     too_long: dict[tuple[str, str], _Owner] = {}
     secret_readers: list[tuple[str, str, _Owner]] = []  # (account, path, owner)
     stores = aws_stores(platform)
+    sso = platform.gitops.sso if platform.gitops.tool == "argocd" else None
 
     def claim(owner: _Owner, kind: str, name: str, scope: str) -> None:
         if owner not in claims[(kind, scope, name)]:
@@ -435,6 +454,11 @@ def _derived_name_checks(
                 claim(owner, "IAM role", names.grafana_admin_role(name), account)
                 claim(owner, "KMS alias", names.grafana_admin_key_alias(name), account)
                 secret_readers.append((account, names.grafana_admin_secret(prefix, env, name), _Owner(owner.key + ":grafana", f"Grafana of {name}", owner.file, owner.path, "")))
+            if sso is not None:  # ArgoCD's SSO store: its role reads the one client secret
+                claim(owner, "IAM role", names.argocd_sso_role(name), account)
+                secret_readers.append(
+                    (account, names.argocd_sso_secret(prefix, env, name, sso.client_secret), _Owner(owner.key + ":argocd-sso", f"ArgoCD of {name}", owner.file, owner.path, ""))
+                )
         claim(owner, "KMS alias", names.eks_secrets_key_alias(name), account)
         claim(owner, "KMS alias", names.eks_logs_key_alias(name), account)
         claim(owner, "CloudWatch log group", names.eks_log_group(name), account)

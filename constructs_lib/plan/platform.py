@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..addons import CHART_ADDONS, PLAN_COMPONENTS
 from ..addons import addon as registered_addon
-from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion
+from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion, parse_ipv4_cidr
 from .errors import FieldValueError
 from .gitops_repository import ARGOCD_KNOWN_SSH_HOSTS, keyscan, known_hosts_names, ssh_known_hosts_name
 
@@ -58,7 +58,8 @@ class SsoDecision(PlanModel):
     client_secret: str = Field(
         "argocd-sso",
         pattern=r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$",
-        description="Secrets Manager secret under the cluster's platform path (<path_prefix>/<env>/platform/<client_secret>) holding JSON {\"clientSecret\": ...}; you create it, never in Git.",
+        description="Secrets Manager secret <path_prefix>/<env>/argocd.<cluster name>/<client_secret>, one per cluster, holding JSON {\"clientSecret\": ...}; "
+        "you create it, never in Git. Only the cluster's argocd-sso store reads it.",
     )
     domain: str | None = Field(
         None,
@@ -69,6 +70,37 @@ class SsoDecision(PlanModel):
     )
     groups_claim: str = Field("groups", min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_:./-]+$", description="The ID token claim that lists the user's groups.")
     requested_scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email", "groups"])
+    allowed_cidrs: list[str] | None = Field(
+        None,
+        description="Who may reach ArgoCD's UI and API through the internet-facing ingress-nginx (IPv4 CIDR blocks, e.g. your office or VPN egress). "
+        "Required with SSO; 0.0.0.0/0 only when written here.",
+    )
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _allowed(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        if not v:
+            raise FieldValueError((), "allowed_cidrs is empty: nobody could reach ArgoCD", "list your office or VPN ranges (0.0.0.0/0 opens it to the internet)")
+        for i, value in enumerate(v):
+            try:
+                net = parse_ipv4_cidr(value)
+            except FieldValueError as exc:
+                raise FieldValueError((i,), exc.message, exc.hint) from None
+            if str(net) in [str(parse_ipv4_cidr(w)) for w in v[:i]]:
+                raise FieldValueError((i,), f"{value} is listed twice", "list each range once")
+        return v
+
+    @model_validator(mode="after")
+    def _cidrs_given(self) -> "SsoDecision":
+        if self.allowed_cidrs is None:
+            raise FieldValueError(
+                ("allowed_cidrs",),
+                "gitops.sso needs allowed_cidrs: ArgoCD is exposed through the internet-facing ingress-nginx, and who may reach it is not guessed",
+                "list your office or VPN ranges, e.g. allowed_cidrs: [203.0.113.0/24]; write 0.0.0.0/0 to open it to the internet",
+            )
+        return self
 
     @field_validator("issuer")
     @classmethod
@@ -298,6 +330,14 @@ class PlatformPlan(PlanModel):
                 ("gitops", "sso"),
                 "the SSO client secret reaches ArgoCD through external-secrets, which this plan does not run",
                 "add external-secrets to components and keep secrets.operator: external-secrets, or remove gitops.sso",
+            )
+        missing = [c for c in ("ingress-nginx", "cert-manager") if c not in self.components]
+        if missing:
+            raise FieldValueError(
+                ("gitops", "sso"),
+                f"with SSO the identity provider redirects browsers to ArgoCD's URL, served through ingress-nginx with a certificate from cert-manager; "
+                f"this plan lacks {' and '.join(missing)}",
+                f"add {' and '.join(missing)} to components, or remove gitops.sso",
             )
 
     @field_validator("cloud")

@@ -15,7 +15,7 @@ from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
 from .addons import resolve_addons, resolve_manifest_components, system_nodes
 from . import names
-from .model import ClusterDns, DatabaseAdminRole, GrafanaAdmin, IrsaRole, PlatformSecretsRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
+from .model import ArgocdSso, ClusterDns, DatabaseAdminRole, GrafanaAdmin, IrsaRole, PlatformSecretsRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
 from .database import secret_recovery_window
 from .network import retention_days
 from .trace import Trace, default, environment, plan, rule
@@ -158,7 +158,7 @@ def resolve_cluster(
         rule("secrets-isolation", "the platform store's role reads only the platform's secrets of this cluster, never below a tenant's path (names.platform_secrets_path)"),
     )
     secret_roles: tuple[TenantSecretsRole, ...] = ()
-    platform_role = grafana = database_admin = None
+    platform_role = grafana = database_admin = argocd_sso = None
     stores = aws_stores(platform)
     if stores:
         eso_ns = external_secrets.ADDON.chart.namespace
@@ -212,6 +212,28 @@ def resolve_cluster(
                     "grafana-admin",
                     "Grafana's admin password is a random one Terraform writes once to Secrets Manager (never in state); the grafana-admin store, usable from the "
                     "monitoring namespace only, reads that secret alone into the Secret the chart's admin.existingSecret names",
+                ),
+            )
+        sso = platform.gitops.sso
+        if sso is not None and platform.gitops.tool == "argocd":
+            from ..addons.argocd import ADDON as ARGOCD
+
+            argocd_sso = ArgocdSso(
+                names.argocd_sso_secret(platform.secrets.path_prefix, env.name, name, sso.client_secret),
+                env.regions[0],
+                names.argocd_sso_role(name),
+                arn(names.argocd_sso_role(name)),
+                eso_ns,
+                names.secret_store_service_account(names.ARGOCD_SSO_STORE),
+                ARGOCD.chart.namespace,
+            )
+            t.record(
+                "argocd_sso",
+                {"secret": argocd_sso.secret_name, "role": argocd_sso.role_name, "store": names.ARGOCD_SSO_STORE},
+                rule(
+                    "argocd-sso",
+                    "ArgoCD's SSO client secret (created by hand in Secrets Manager) is read by the argocd-sso store, usable from the argocd namespace only, "
+                    "whose role reads that secret alone: neither the platform store nor any tenant's reads it",
                 ),
             )
     if database is not None and stores:
@@ -273,6 +295,7 @@ def resolve_cluster(
         database_admin=database_admin,
         platform_secrets_role=platform_role,
         grafana_admin=grafana,
+        argocd_sso=argocd_sso,
         system=system,
         dns=dns,
     )

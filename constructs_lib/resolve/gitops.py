@@ -490,6 +490,11 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
             stores.append(
                 SecretStoreSpec(names.GRAFANA_ADMIN_STORE, "ClusterSecretStore", ga.region, ga.service_account, ga.namespace, (ga.target_namespace,), ga.secret_name, ga.role_arn)
             )
+        sso = cluster.argocd_sso
+        if sso is not None and cluster.addon("argocd") is not None:  # usable from ArgoCD's namespace only; its role reads one secret
+            stores.append(
+                SecretStoreSpec(names.ARGOCD_SSO_STORE, "ClusterSecretStore", sso.region, sso.service_account, sso.namespace, (sso.target_namespace,), sso.secret_name, sso.role_arn)
+            )
         trace.record(
             "secret_stores",
             {s.name: f"{s.service_account_namespace}/{s.service_account}" for s in stores},

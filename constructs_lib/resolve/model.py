@@ -132,6 +132,20 @@ class GrafanaAdmin:
 
 
 @dataclass(frozen=True)
+class ArgocdSso:
+    """ArgoCD's SSO client secret: a Secrets Manager secret the platform team creates, read by the
+    ``argocd-sso`` store (usable from ``target_namespace`` only; its role reads that secret only)."""
+
+    secret_name: str
+    region: str  # the environment's primary region, like every secret
+    role_name: str
+    role_arn: str
+    namespace: str  # of the store's service account (external-secrets')
+    service_account: str
+    target_namespace: str  # ArgoCD's namespace
+
+
+@dataclass(frozen=True)
 class TenantAccess:
     tenant: str
     namespaces: tuple[str, ...]
@@ -180,6 +194,7 @@ class ResolvedCluster:
     database_admin: DatabaseAdminRole | None = None  # when the cluster bootstraps its tenants' databases
     platform_secrets_role: PlatformSecretsRole | None = None  # with external-secrets: the platform store's role
     grafana_admin: GrafanaAdmin | None = None  # with external-secrets and kube-prometheus-stack
+    argocd_sso: ArgocdSso | None = None  # with ArgoCD, gitops.sso and external-secrets
     system: "SystemNodes | None" = None  # the node groups tainted CriticalAddonsOnly, where add-on pods run
     dns: ClusterDns | None = None  # the environment's domain and zone, when the plan gives one
 

@@ -181,6 +181,19 @@ def grafana_admin_key_alias(cluster: str) -> str:
     return f"{cluster}-grafana-admin"
 
 
+def argocd_sso_role(cluster: str) -> str:
+    """IAM role of a cluster's ``argocd-sso`` store: reads only its ArgoCD's SSO client secret."""
+    return f"{cluster}-argocd-sso"
+
+
+def argocd_sso_secret(prefix: str, env: str, cluster: str, name: str) -> str:
+    """The Secrets Manager secret (created by hand) of a cluster's ArgoCD SSO client secret.
+
+    Like Grafana's, beside the tenants' and the platform's paths and inside none of them: a tenant
+    name cannot hold a dot, and ``argocd.<cluster>`` is neither ``platform[.<tenant>]`` nor ``grafana.<cluster>``."""
+    return f"{secrets_path(prefix, env)}/argocd.{cluster}/{name}"
+
+
 def secret_store_service_account(store: str) -> str:
     """The service account a ClusterSecretStore authenticates as, in external-secrets' namespace:
     annotated with the store's own IRSA role, which trusts that service account alone."""
@@ -192,6 +205,7 @@ DATABASE_ADMIN_STORE = "database-admin"  # the database bootstrap's store of the
 GRAFANA_ADMIN_STORE = "grafana-admin"  # the store of Grafana's admin credentials (monitoring namespace only)
 GRAFANA_ADMIN_SECRET = "grafana-admin"  # the Kubernetes Secret its ExternalSecret writes
 GRAFANA_ADMIN_USER_KEY, GRAFANA_ADMIN_PASSWORD_KEY = "admin-user", "admin-password"  # grafana chart 9: admin.userKey / passwordKey defaults
+ARGOCD_SSO_STORE = "argocd-sso"  # the store of ArgoCD's SSO client secret (argocd namespace only)
 
 
 def state_bucket(prefix: str, env: str, account_id: str) -> str:

@@ -238,9 +238,9 @@ class Cluster(Construct):
         return role
 
     def _secret_store_roles(self, c: ResolvedCluster, props: ClusterProps) -> dict[str, iam.IamRole]:
-        """The roles of the ClusterSecretStores (tenant name, or the platform store's or Grafana's
-        store name -> role): each trusts its store's own service account alone and reads only
-        its path (Grafana's: its one secret). The database admin's is in the database construct."""
+        """The roles of the ClusterSecretStores (tenant name, or the platform store's, Grafana's or
+        ArgoCD SSO's store name -> role): each trusts its store's own service account alone and reads
+        only its path (Grafana's and ArgoCD SSO's: their one secret). The database admin's is in the database construct."""
         roles = {}
         for r in c.tenant_secrets_roles:
             trust = self.web_identity_trust(f"secrets_{r.tenant}_trust", r.namespace, r.service_account)
@@ -271,4 +271,11 @@ class Cluster(Construct):
             exact = f"arn:aws:secretsmanager:{g.region}:{props.account_id}:secret:{g.secret_name}-??????"
             iam.IamRolePolicy(self, "secrets_grafana_admin_policy", name="read-grafana-admin", role=role.id_ref, policy=policy.document(policy.allow(list(SECRETS_READ), [exact], sid="ReadGrafanaAdmin")))
             roles[names.GRAFANA_ADMIN_STORE] = role
+        a = c.argocd_sso
+        if a is not None:
+            role = iam.IamRole(self, "secrets_argocd_sso", name=a.role_name, assume_role_policy=self.web_identity_trust("secrets_argocd_sso_trust", a.namespace, a.service_account), tags={"Name": a.role_name})
+            # ArgoCD's SSO client secret alone (created by hand): its name and the 6 characters Secrets Manager appends.
+            exact = f"arn:aws:secretsmanager:{a.region}:{props.account_id}:secret:{a.secret_name}-??????"
+            iam.IamRolePolicy(self, "secrets_argocd_sso_policy", name="read-argocd-sso", role=role.id_ref, policy=policy.document(policy.allow(list(SECRETS_READ), [exact], sid="ReadArgocdSso")))
+            roles[names.ARGOCD_SSO_STORE] = role
         return roles

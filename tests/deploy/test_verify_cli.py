@@ -26,6 +26,7 @@ def test_verify_reports_every_missing_resource(moto_server, capsys):
         "IAM role acme-dev-irsa-cert-manager: missing",
         "IAM role acme-dev-platform-secrets: missing",
         "IAM role acme-dev-grafana-admin: missing",
+        "IAM role acme-dev-argocd-sso: missing",
         "cluster acme-dev: secret acme/dev/grafana.acme-dev/admin: missing",
         "IAM role acme-dev-org-a-secrets: missing",
         "IAM role acme-dev-database-admin: missing",
