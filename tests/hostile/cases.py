@@ -361,7 +361,7 @@ INJECT = [
     ),
     ("display-name", org_a("display_name: Organization A (storefront)", f"display_name: '{PAYLOAD}'"), "tenants/org-a.yaml", "display_name", False, ("dev",)),
     ("platform-admin-group", replace("platform.yaml", "    - platform-team", f"    - '{PAYLOAD}'"), "platform.yaml", "hostile-marker", False, ("dev",)),
-    ("app-host", org_a("    host: shop.org-a.example.com", f"    host: '{PAYLOAD}'"), "tenants/org-a.yaml", "host:", False, ("dev",)),
+    ("app-host", org_a("    host: shop.org-a\n", f"    host: '{PAYLOAD}'\n"), "tenants/org-a.yaml", "host:", False, ("dev",)),
     (
         "dedicated-tenant-instance-types",
         replace("tenants/org-c.yaml", "    vpc_cidr: 10.31.0.0/16\n", f"    vpc_cidr: 10.31.0.0/16\n    node_instance_types: ['{PAYLOAD}']\n"),
