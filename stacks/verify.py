@@ -161,6 +161,41 @@ def check_cluster(aws: Clients, c: ResolvedCluster) -> list[Difference]:
             out.append(Difference(gwhere, "capacity_type", ng.capacity_type, g.get("capacityType")))
         if dict(ng.labels) and {k: v for k, v in (g.get("labels") or {}).items() if k in dict(ng.labels)} != dict(ng.labels):
             out.append(Difference(gwhere, "labels", dict(ng.labels), g.get("labels")))
+        # Nodes follow the control plane: a group left on an older version was never upgraded.
+        if g.get("version") != c.version:
+            out.append(Difference(gwhere, "version", c.version, g.get("version")))
+        if ng.release_version is not None and g.get("releaseVersion") != ng.release_version:
+            out.append(Difference(gwhere, "release_version", ng.release_version, g.get("releaseVersion")))
+    return out + check_api_access(aws, c, vpc)
+
+
+def check_api_access(aws: Clients, c: ResolvedCluster, vpc_config: dict) -> list[Difference]:
+    """The private endpoint's security group: attached to the cluster, admitting exactly
+    ``cluster.api_access`` on TCP 443 (the VPC's CIDR for ``vpc: true``)."""
+    ec2 = aws("ec2")
+    name = names.cluster_api_access_security_group(c.name)
+    where = f"security group {name}"
+    vpc_id = vpc_config.get("vpcId")
+    filters = [{"Name": "group-name", "Values": [name]}] + ([{"Name": "vpc-id", "Values": [vpc_id]}] if vpc_id else [])
+    groups = ec2.describe_security_groups(Filters=filters)["SecurityGroups"]
+    if not groups:
+        return [Difference(where, "exists", True, False)]
+    group_id = groups[0]["GroupId"]
+    out: list[Difference] = []
+    if group_id not in (vpc_config.get("securityGroupIds") or []):
+        out.append(Difference(f"EKS cluster {c.name}", "security groups", f"includes {group_id} ({name})", vpc_config.get("securityGroupIds") or []))
+    expected = {*c.api_access_cidrs, *c.api_access_security_groups}
+    if c.api_access_vpc and vpc_id:
+        expected.add(ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]["CidrBlock"])
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])["SecurityGroupRules"]
+    live = set()
+    for r in rules:
+        if r.get("IsEgress"):
+            continue
+        source = r.get("CidrIpv4") or (r.get("ReferencedGroupInfo") or {}).get("GroupId") or r.get("CidrIpv6") or r.get("PrefixListId")
+        live.add(source if (r.get("IpProtocol"), r.get("FromPort"), r.get("ToPort")) == ("tcp", 443, 443) else f"{source} ({r.get('IpProtocol')} {r.get('FromPort')}-{r.get('ToPort')})")
+    if live != expected:
+        out.append(Difference(where, "sources admitted on TCP 443", sorted(expected), sorted(live)))
     return out
 
 

@@ -95,6 +95,10 @@ def _scan_expression(s: str, i: int, found: list) -> int:
 _OWN_REFERENCE = re.compile(r"(aws_[a-z0-9_]+|data\.aws_[a-z0-9_]+|ephemeral\.aws_[a-z0-9_]+|local|var)\.[A-Za-z0-9_]")
 _OWN_FUNCTIONS = ("jsonencode(", "replace(")
 _LITERAL_DOLLARS = re.compile(r'"\$+"')
+# the import block's for_each that adopts a log group EKS re-created (terraform/log_group.py): references only
+_OWN_ADOPTION = re.compile(
+    r'contains\((data\.aws_cloudwatch_log_groups\.[A-Za-z0-9_]+)\.log_group_names, \1\.log_group_name_prefix\) \? toset\(\["present"\]\) : toset\(\[\]\)'
+)
 
 
 def foreign_sequences(doc: dict, only: Callable[[str], Any] = lambda text: True) -> list[tuple[str, str]]:
@@ -104,7 +108,7 @@ def foreign_sequences(doc: dict, only: Callable[[str], Any] = lambda text: True)
     bad = []
     for text in filter(only, _template_strings(doc)):
         for kind, body in template_sequences(text):
-            own = kind == "${" and (_OWN_REFERENCE.match(body) or body.startswith(_OWN_FUNCTIONS) or _LITERAL_DOLLARS.fullmatch(body))
+            own = kind == "${" and (_OWN_REFERENCE.match(body) or body.startswith(_OWN_FUNCTIONS) or _LITERAL_DOLLARS.fullmatch(body) or _OWN_ADOPTION.fullmatch(body))
             if not own:
                 bad.append((kind, body))
     return bad

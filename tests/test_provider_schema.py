@@ -124,3 +124,28 @@ def test_the_checker_catches_wrong_names_types_and_missing_required(aws_schema: 
     assert any("does not match type" in p for p in check_block(block, {"enable_dns_support": "yes"}, "vpc"))
     sg = aws_schema["resource_schemas"]["aws_db_subnet_group"]["block"]
     assert any("required attribute missing" in p for p in check_block(sg, {"name": "x"}, "sg"))
+
+
+def test_api_access_rules_and_pinned_node_releases_are_in_the_provider_schema(plan_copy: Path, aws_schema: dict, tmp_path: Path) -> None:
+    """What the example plan leaves out (CIDR and security group sources of cluster.api_access,
+    a pinned AMI release) against the schema too, with the log group's adoption lookup."""
+    from conftest import edit_yaml
+    from constructs_lib.plan import load_plan
+    from stacks.synth import synthesize
+
+    version = load_plan(plan_copy).platform.kubernetes.version
+
+    def change(d: dict) -> None:
+        d["cluster"]["api_access"] = {"vpc": True, "cidrs": ["100.96.0.0/16"], "security_group_ids": ["sg-0123456789abcdef0"]}
+        d["cluster"]["node_groups"][0]["release_version"] = f"{version}.3-20250101"
+
+    edit_yaml(plan_copy / "dev.yaml", change)
+    out = tmp_path / "dist"
+    synthesize(plan_copy, out, envs=["dev"])
+    seen: set[str] = set()
+    assert not (problems := schema_problems(out, aws_schema, seen)), "\n".join(problems)
+    stack = load_stack(out, "dev-platform")
+    rules = stack["resource"]["aws_vpc_security_group_ingress_rule"].values()
+    assert {"cidr_ipv4", "referenced_security_group_id"} <= {k for r in rules for k in r}
+    assert [g["release_version"] for g in stack["resource"]["aws_eks_node_group"].values()] == [f"{version}.3-20250101"]
+    assert "data.aws_cloudwatch_log_groups" in seen

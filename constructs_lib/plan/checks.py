@@ -28,6 +28,10 @@ S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 TXT_OWNER_PREFIX = "cname-"  # external-dns' TXT registry names a record's owner record <type>-<first label>...: the longest type it writes
 
 At = Callable[..., None]
+API_ACCESS_HINT = (
+    "add cluster.api_access (platform.yaml, or <env>.yaml for one environment): cidrs of the VPC, a peered VPC or a VPN, "
+    "and/or security_group_ids of a CI runner or a bastion; docs/deploy.md shows an SSM bastion in the VPC"
+)
 
 
 def cross_file_checks(
@@ -197,6 +201,7 @@ def _tenant_database(tenant: TenantPlan, env_name: str) -> tuple[TenantDatabase,
 def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]]) -> None:
     seen_accounts: dict[str, str] = {}
     public_without_list: list[str] = []  # environments that inherit a public endpoint and an empty list from platform.yaml
+    private_unreachable: list[str] = []  # environments that inherit a private endpoint and no api_access from platform.yaml
     pinned_by_default: list[str] = []  # environments that inherit a pinned minor and automatic minor upgrades from platform.yaml
     for name, (env, file) in environments.items():
         # One AWS account per environment.
@@ -228,6 +233,26 @@ def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, envi
                 at(file, ("cluster", "endpoint_public_access"), "a public API endpoint needs an allow-list", f"set cluster.public_access_cidrs here or in {platform_file} to your office or VPN ranges")
             else:
                 public_without_list.append(name)
+
+        # A private-only endpoint that nothing but the nodes may reach: pulumi up and kubectl time out.
+        access = env.cluster.api_access if env.cluster.api_access is not None else platform.cluster.api_access
+        if not public and access.empty:
+            if env.cluster.api_access is not None:
+                at(file, ("cluster", "api_access"), "the API endpoint is private and this api_access admits nobody: nothing outside the nodes can reach it", API_ACCESS_HINT)
+            elif env.cluster.endpoint_public_access is False:
+                at(file, ("cluster", "endpoint_public_access"), "the API endpoint is private and no cluster.api_access says who may reach it", API_ACCESS_HINT)
+            else:
+                private_unreachable.append(name)
+
+        # A pinned AMI release belongs to the cluster's Kubernetes version.
+        for i, group in enumerate(env.cluster.node_groups):
+            if group.release_version is not None and not group.release_version.startswith(f"{platform.kubernetes.version}."):
+                at(
+                    file,
+                    ("cluster", "node_groups", i, "release_version"),
+                    f"AMI release {group.release_version} is not one of Kubernetes {platform.kubernetes.version} ({platform_file}: kubernetes.version); EKS refuses it",
+                    f"pin a {platform.kubernetes.version}.<patch>-<date> release, or leave release_version out for the latest",
+                )
 
         known = {"argocd", *platform.components} if platform.gitops.tool == "argocd" else set(platform.components)
         for component in env.component_values:
@@ -264,6 +289,13 @@ def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, envi
             ("cluster", "endpoint_public_access"),
             f"a public API endpoint needs an allow-list (environments {', '.join(public_without_list)} use this default with no public_access_cidrs)",
             "set cluster.public_access_cidrs to your office or VPN ranges",
+        )
+    if private_unreachable:
+        at(
+            platform_file,
+            ("cluster", "endpoint_public_access"),
+            f"the API endpoint is private and no cluster.api_access says who may reach it (environments {', '.join(private_unreachable)})",
+            API_ACCESS_HINT,
         )
     prefix = platform.state_backend.bucket_prefix
     if prefix.startswith(S3_RESERVED_PREFIXES):

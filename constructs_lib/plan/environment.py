@@ -21,6 +21,7 @@ from .base import (
     RdsPostgresVersion,
     parse_ipv4_cidr,
 )
+from .cluster_access import ApiAccess
 from .errors import FieldValueError
 
 RDS_STORAGE_MAX_GB = 65536  # gp3/gp2 storage of RDS for PostgreSQL
@@ -110,6 +111,17 @@ class NodeGroupPlan(PlanModel):
     disk_size_gb: int = Field(50, ge=20, le=16384)
     labels: dict[str, str] = {}
     taints: list[dict[str, str]] = []
+    release_version: str | None = Field(
+        None,
+        description="An EKS optimized AMI release (e.g. 1.31.3-20250101) of the cluster's Kubernetes version; left out, the latest one when the group is created or upgraded.",
+    )
+
+    @field_validator("release_version")
+    @classmethod
+    def _release(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+-[0-9]{8}", v):
+            raise FieldValueError((), f"'{v}' is not an EKS optimized AMI release", "write <Kubernetes version>.<patch>-<date>, e.g. 1.31.3-20250101 (aws eks describe-nodegroup shows the current one)")
+        return v
 
     @model_validator(mode="after")
     def _sizes(self) -> "NodeGroupPlan":
@@ -139,6 +151,7 @@ class NodeGroupPlan(PlanModel):
 class ClusterPlan(PlanModel):
     endpoint_public_access: bool | None = None
     public_access_cidrs: PublicAccessCidrs | None = None
+    api_access: ApiAccess | None = Field(None, description="Replaces platform.yaml's cluster.api_access for this environment.")
     node_groups: list[NodeGroupPlan] = Field(min_length=1)
 
     @model_validator(mode="after")

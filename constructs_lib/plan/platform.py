@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from ..addons import CHART_ADDONS, PLAN_COMPONENTS
 from ..addons import addon as registered_addon
 from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion, parse_ipv4_cidr
+from .cluster_access import ApiAccess
 from .errors import FieldValueError
 from .gitops_repository import ARGOCD_KNOWN_SSH_HOSTS, keyscan, known_hosts_names, ssh_known_hosts_name
 
@@ -256,6 +257,7 @@ class PlatformAdmins(PlanModel):
 class ClusterDefaults(PlanModel):
     endpoint_public_access: bool = False
     public_access_cidrs: PublicAccessCidrs = []
+    api_access: ApiAccess = Field(default_factory=ApiAccess, description="Who reaches the private API endpoint (443); <env>.yaml may replace it.")
 
 
 class Certificates(PlanModel):

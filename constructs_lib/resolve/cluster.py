@@ -85,12 +85,22 @@ def resolve_cluster(
     cidrs = env.cluster.public_access_cidrs if env.cluster.public_access_cidrs is not None else platform.cluster.public_access_cidrs
     cidrs = tuple(cidrs) if public else ()
     t.record("public_access_cidrs", list(cidrs), default("empty: the API endpoint is private") if not public else plan("public_access_cidrs"))
+    api_access = env.cluster.api_access if env.cluster.api_access is not None else platform.cluster.api_access
+    t.record(
+        "api_access",
+        {"vpc": api_access.vpc, "cidrs": list(api_access.cidrs), "security_group_ids": list(api_access.security_group_ids)},
+        environment(f"{env_file}: cluster.api_access") if env.cluster.api_access is not None else plan("platform.yaml: cluster.api_access", "TCP 443 to the private endpoint"),
+    )
     groups = []
     for i, ng in enumerate(env.cluster.node_groups):
         types = tuple(instance_types_override) if instance_types_override else tuple(ng.instance_types)
         src = environment(override_source) if instance_types_override else environment(f"{env_file}: cluster.node_groups[{i}]")
         desired = ng.desired_size if ng.desired_size is not None else ng.min_size
-        t.record(f"node_groups.{ng.name}", {"instance_types": list(types), "capacity_type": ng.capacity_type, "min": ng.min_size, "max": ng.max_size, "desired": desired}, src)
+        t.record(
+            f"node_groups.{ng.name}",
+            {"instance_types": list(types), "capacity_type": ng.capacity_type, "min": ng.min_size, "max": ng.max_size, "desired": desired, "version": version, "release_version": ng.release_version or "latest"},
+            src,
+        )
         groups.append(
             ResolvedNodeGroup(
                 name=ng.name,
@@ -102,6 +112,7 @@ def resolve_cluster(
                 disk_size_gb=ng.disk_size_gb,
                 labels=tuple(sorted(ng.labels.items())),
                 taints=tuple(Taint(x["key"], x.get("value", ""), x["effect"]) for x in ng.taints),
+                release_version=ng.release_version,
             )
         )
     days, why = retention_days(env.tier, platform.constraints.compliance)
@@ -298,4 +309,7 @@ def resolve_cluster(
         argocd_sso=argocd_sso,
         system=system,
         dns=dns,
+        api_access_vpc=api_access.vpc,
+        api_access_cidrs=tuple(api_access.cidrs),
+        api_access_security_groups=tuple(api_access.security_group_ids),
     )

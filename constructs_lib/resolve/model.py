@@ -55,6 +55,7 @@ class ResolvedNodeGroup:
     disk_size_gb: int
     labels: tuple[tuple[str, str], ...]
     taints: tuple[Taint, ...]
+    release_version: str | None = None  # an EKS optimized AMI release of the cluster's version; None: EKS picks the latest
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,9 @@ class ResolvedCluster:
     argocd_sso: ArgocdSso | None = None  # with ArgoCD, gitops.sso and external-secrets
     system: "SystemNodes | None" = None  # the node groups tainted CriticalAddonsOnly, where add-on pods run
     dns: ClusterDns | None = None  # the environment's domain and zone, when the plan gives one
+    api_access_vpc: bool = False  # the cluster's own VPC CIDR is admitted to the private API endpoint (443)
+    api_access_cidrs: tuple[str, ...] = ()  # private ranges admitted to the private API endpoint (443)
+    api_access_security_groups: tuple[str, ...] = ()  # security groups admitted to it
 
     def irsa(self, component: str) -> IrsaRole | None:
         return next((r for r in self.irsa_roles if r.component == component), None)

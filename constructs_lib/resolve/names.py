@@ -74,6 +74,12 @@ def eks_logs_key_alias(cluster: str) -> str:
     return f"{cluster}-eks-logs"
 
 
+def cluster_api_access_security_group(cluster: str) -> str:
+    """The security group on the control plane's network interfaces that admits ``cluster.api_access``
+    to the private API endpoint (443); unique in its VPC, as EC2 requires."""
+    return f"{cluster}-api-access"
+
+
 def eks_log_group(cluster: str) -> str:
     """The log group EKS itself writes control-plane logs to (its name is fixed by EKS)."""
     return f"/aws/eks/{cluster}/cluster"

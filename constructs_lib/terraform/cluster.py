@@ -16,7 +16,7 @@ from ..resolve import names
 from ..resolve.cluster import eks_addon_versions
 from ..resolve.model import IrsaRole, ResolvedCluster
 from . import policy
-from .aws import eks, iam
+from .aws import eks, iam, vpc
 from .kms_key import EncryptionKey
 from .log_group import EncryptedLogGroup
 
@@ -44,6 +44,8 @@ class ClusterProps:
     account_id: str
     region: str
     subnet_ids: list[str]
+    vpc_id: str
+    vpc_cidr: str  # a reference to the VPC's CIDR block (cluster.api_access.vpc)
     hosted_zone_id: str | None = None  # the environment's zone: its id, or a reference to the zone Terraform creates
 
 
@@ -61,6 +63,7 @@ class Cluster(Construct):
             description=f"EKS control-plane logs of {c.name}",
             account_id=props.account_id,
             region=props.region,
+            adopt_existing=True,  # EKS re-creates it with late logs when a destroy deleted it: a rebuild adopts it
         )
 
         cluster_role = iam.IamRole(self, "cluster_role", name=names.cluster_role(c.name), assume_role_policy=policy.assume_by_service("eks.amazonaws.com"), tags={"Name": names.cluster_role(c.name)})
@@ -74,8 +77,13 @@ class Cluster(Construct):
             policy=policy.document(policy.allow(["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants", "kms:CreateGrant"], [self.kms.arn], sid="SecretsEnvelopeEncryption")),
         )
 
+        self.api_access = self._api_access(c, props)
         vpc_config = {
             "subnet_ids": props.subnet_ids,
+            # Ours, beside the EKS-managed cluster security group (which also guards the nodes): it
+            # admits cluster.api_access to the private endpoint only. Always attached, so adding
+            # or removing a source changes rules, never the cluster.
+            "security_group_ids": [self.api_access.id_ref],
             "endpoint_private_access": True,
             "endpoint_public_access": c.endpoint_public_access,
             "public_access_cidrs": list(c.public_access_cidrs) if c.endpoint_public_access else None,
@@ -128,6 +136,10 @@ class Cluster(Construct):
                 f"ng_{ng.name}",
                 cluster_name=self.name_ref,
                 node_group_name=ng.name,
+                # The cluster's version: raising kubernetes.version upgrades the control plane, then
+                # the nodes (allowed: the launch template sets no image_id).
+                version=self.eks.ref("version"),
+                release_version=ng.release_version,
                 node_role_arn=node_role.arn,
                 subnet_ids=props.subnet_ids,
                 instance_types=list(ng.instance_types),
@@ -191,6 +203,31 @@ class Cluster(Construct):
                     kubernetes_groups=sorted(groups),
                     tags={"Name": role_name},
                 )
+
+    def _api_access(self, c: ResolvedCluster, props: ClusterProps) -> vpc.SecurityGroup:
+        """The security group on the control plane's interfaces with one TCP 443 rule per
+        ``cluster.api_access`` source; no egress rule (the managed group has it; replies are stateful)."""
+        name = names.cluster_api_access_security_group(c.name)
+        group = vpc.SecurityGroup(
+            self, "api_access", name=name, description=f"Private Kubernetes API of {c.name}: sources of cluster.api_access", vpc_id=props.vpc_id, tags={"Name": name}
+        )
+        sources = [("cidr_ipv4", props.vpc_cidr, "vpc")] if c.api_access_vpc else []
+        sources += [("cidr_ipv4", cidr, cidr.replace(".", "_").replace("/", "_")) for cidr in c.api_access_cidrs]
+        sources += [("referenced_security_group_id", sg, sg.replace("-", "_")) for sg in c.api_access_security_groups]
+        for attribute, source, key in sources:
+            label = "the VPC" if key == "vpc" else source
+            vpc.SecurityGroupIngressRule(
+                self,
+                f"api_access_{key}",
+                security_group_id=group.id_ref,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description=f"Kubernetes API from {label}",
+                tags={"Name": f"{name}-{label.replace('/', '-').replace(' ', '-')}"},
+                **{attribute: source},
+            )
+        return group
 
     def web_identity_trust(self, id: str, namespace: str, service_account: str) -> str:
         """A trust policy admitting one Kubernetes service account of this cluster, and nothing else."""

@@ -158,6 +158,8 @@ def _platform(
             account_id=env.account_id,
             region=cluster.region,
             subnet_ids=[s.id_ref for s in net.private_subnets],
+            vpc_id=net.vpc.id_ref,
+            vpc_cidr=net.vpc.ref("cidr_block"),
             hosted_zone_id=zone_id,
         ),
     )

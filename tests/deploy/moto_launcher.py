@@ -27,6 +27,9 @@ the key it resolves), so the state bucket's deny of non-KMS writes is enforced.
    ``launch-template``) into the launch template *data*; AWS does not.
 6. EC2 DescribeSecurityGroupRules drops the description of a rule that
    references a security group; AWS returns it.
+7. CloudWatch Logs AssociateKmsKey / DisassociateKmsKey are not implemented (HTTP 500);
+   AWS sets or removes the group's key (the provider calls them when a group it
+   adopted, e.g. one EKS re-created, gets its key again).
 
 Usage (same arguments as ``moto_server``)::
 
@@ -91,6 +94,29 @@ def patch_moto() -> None:
     _patch_eks()
     _patch_rds()
     _patch_ec2()
+    _patch_logs()
+
+
+def _patch_logs() -> None:
+    from moto.logs.exceptions import ResourceNotFoundException
+    from moto.logs.responses import LogsResponse
+
+    def _group(response):
+        group = response.logs_backend.groups.get(response._get_param("logGroupName"))
+        if group is None:
+            raise ResourceNotFoundException()
+        return group
+
+    def associate_kms_key(self) -> str:
+        _group(self).kms_key_id = self._get_param("kmsKeyId")
+        return ""
+
+    def disassociate_kms_key(self) -> str:
+        _group(self).kms_key_id = None
+        return ""
+
+    LogsResponse.associate_kms_key = associate_kms_key
+    LogsResponse.disassociate_kms_key = disassociate_kms_key
 
 
 def _patch_ec2() -> None:

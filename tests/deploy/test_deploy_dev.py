@@ -45,6 +45,7 @@ class Deployment:
 @pytest.fixture(scope="module")
 def deployment(moto_factory, terraform_cli_config, tmp_path_factory) -> Deployment:
     from constructs_lib.plan import load_plan
+    from constructs_lib.resolve import names
     from constructs_lib.resolve.environment import resolve_environment
     from stacks.cli import main
 
@@ -56,6 +57,10 @@ def deployment(moto_factory, terraform_cli_config, tmp_path_factory) -> Deployme
     dep = Deployment(moto, out, dict(terraform_cli_config), env, {}, {})
     for name in dep.order:
         dep.stripped[name] = strip_unsupported(dep.stack(name) / "cdk.tf.json")
+    # A rebuild: EKS re-created its control-plane log group with the last logs after the previous
+    # destroy deleted it (no retention, no key). The platform stack adopts it instead of failing
+    # on ResourceAlreadyExistsException.
+    moto.client("logs").create_log_group(logGroupName=names.eks_log_group(env.cluster.name))
     started = time.perf_counter()
     # 1. bootstrap with local state, 2. the stacks on the S3 backend it created.
     for name in dep.order:
@@ -119,6 +124,17 @@ def test_live_resources_match_the_resolved_model(deployment: Deployment):
         assert group["instanceTypes"] == list(ng.instance_types)
         lt = ec2.describe_launch_template_versions(LaunchTemplateId=group["launchTemplate"]["id"], Versions=["$Latest"])["LaunchTemplateVersions"][0]
         assert lt["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] == "required"
+        assert group["version"] == env.cluster.version  # the nodes follow the control plane
+    # The private endpoint admits cluster.api_access (here the VPC) on 443, through our group on the control plane.
+    api_sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{env.cluster.name}-api-access"]}, {"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
+    assert len(api_sg) == 1 and cluster["resourcesVpcConfig"]["securityGroupIds"] == [api_sg[0]["GroupId"]]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [api_sg[0]["GroupId"]]}])["SecurityGroupRules"]
+    ingress = [(r.get("CidrIpv4"), r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in rules if not r["IsEgress"]]
+    assert env.cluster.api_access_vpc and ingress == [(env.network.cidr, "tcp", 443, 443)]
+    assert not [r for r in rules if r["IsEgress"]]
+    # The control-plane log group left by the previous build was adopted: retention and key set again.
+    (group,) = moto.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/eks/{env.cluster.name}/cluster")["logGroups"]
+    assert group["retentionInDays"] == env.cluster.log_retention_days and group["kmsKeyId"].startswith(f"arn:aws:kms:{env.region}:{env.account_id}:key/")
 
     db = rds.describe_db_instances(DBInstanceIdentifier=env.database.identifier)["DBInstances"][0]
     assert db["StorageEncrypted"] is True and db["KmsKeyId"].startswith(f"arn:aws:kms:{env.region}:{env.account_id}:key/")
@@ -126,6 +142,15 @@ def test_live_resources_match_the_resolved_model(deployment: Deployment):
     assert db["BackupRetentionPeriod"] == env.database.backup_retention_days
     assert db["DeletionProtection"] is env.database.deletion_protection
     assert db["DBInstanceClass"] == env.database.instance_class
+    assert db["AutoMinorVersionUpgrade"] is env.database.auto_minor_version_upgrade
+    (pg,) = db["DBParameterGroups"]  # named from its prefix, of the major's family
+    assert pg["DBParameterGroupName"].startswith(f"{env.database.identifier}-{env.database.parameter_group_family}-")
+    (params,) = rds.describe_db_parameter_groups(DBParameterGroupName=pg["DBParameterGroupName"])["DBParameterGroups"]
+    assert params["DBParameterGroupFamily"] == env.database.parameter_group_family == "postgres16"
+    # The exported logs' groups were made by Terraform first: the tier's retention, a customer key.
+    logs = moto.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/rds/instance/{env.database.identifier}/")["logGroups"]
+    assert sorted(g["logGroupName"].rsplit("/", 1)[1] for g in logs) == sorted(env.database.log_exports)
+    assert {g["retentionInDays"] for g in logs} == {env.database.log_retention_days} and all(g["kmsKeyId"].startswith(f"arn:aws:kms:{env.region}:") for g in logs)
     secret = db["MasterUserSecret"]
     assert secret["SecretStatus"] == "active"
     assert set(json.loads(sm.get_secret_value(SecretId=secret["SecretArn"])["SecretString"])) >= {"username", "password"}
@@ -217,13 +242,21 @@ def test_verify_reports_a_changed_resource(deployment: Deployment, capsys):
     )
     flow_logs = f"/aws/vpc/{env.network.name}/flow-logs"
     moto.client("logs").put_retention_policy(logGroupName=flow_logs, retentionInDays=1)
+    pg_logs = f"/aws/rds/instance/{env.database.identifier}/postgresql"
+    moto.client("logs").delete_retention_policy(logGroupName=pg_logs)  # never expire, as RDS would have made it
+    # someone opens the private API to another network by hand
+    ec2 = moto.client("ec2")
+    api_sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{env.cluster.name}-api-access"]}])["SecurityGroups"][0]["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=api_sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "192.168.0.0/16"}]}])
     code, output = _verify(deployment, capsys)
     assert code == 1, output
     assert f"log group {flow_logs}: retention_days is 1, expected {env.network.flow_logs_retention_days}" in output
+    assert f"log group {pg_logs}: retention_days is None, expected {env.database.log_retention_days}" in output
     store_sa = f"system:serviceaccount:{env.cluster.database_admin.namespace}:{env.cluster.database_admin.service_account}"
     assert f"IAM role {admin}: trusted principals is ['{intruder}'], expected ['{store_sa}']" in output
     assert f"RDS instance {env.database.identifier}: backup_retention_days is {wrong}, expected {env.database.backup_retention_days}" in output
     assert f"EKS node group {env.cluster.name}/{ng.name}: maxSize is {ng.max_size + 3}, expected {ng.max_size}" in output
+    assert f"security group {env.cluster.name}-api-access: sources admitted on TCP 443 is {sorted([env.network.cidr, '192.168.0.0/16'])}, expected {[env.network.cidr]}" in output
     # Terraform sees the same change as drift. (Converging it back with `apply` is not
     # tested: moto has no EKS DescribeUpdate, which the provider polls after a node group
     # update; and an RDS modify costs ~80 s of provider waiting.)
@@ -293,6 +326,12 @@ def test_destroy_leaves_nothing_behind(deployment: Deployment, capsys):
     assert rds.describe_db_instances()["DBInstances"] == []
     assert [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]] == []
     assert [s["Name"] for s in sm.list_secrets()["SecretList"] if not s.get("DeletedDate")] == []
+    # Development's recovery window is 0: the secrets Terraform made are gone, not scheduled for
+    # deletion, so a rebuilt environment can create them again under the same names.
+    ours = {env.cluster.grafana_admin.secret_name, env.tenant(TENANT).database.secret_name}
+    assert ours.isdisjoint(s["Name"] for s in sm.list_secrets(IncludePlannedDeletion=True)["SecretList"])
+    for name in sorted(ours):
+        sm.delete_secret(SecretId=sm.create_secret(Name=name, SecretString="rebuilt")["ARN"], ForceDeleteWithoutRecovery=True)
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == []
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     assert [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]] == []
