@@ -3,11 +3,13 @@ config for the local provider mirror, and one synth of the example per session."
 
 from __future__ import annotations
 
+import atexit
 import glob
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,14 @@ SHARED = ROOT.parent / "shared"
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+
+# cdktf's Testing.app() makes a new outdir under Node's os.tmpdir() on every call and never
+# removes it. The jsii runtime (Node) inherits TMPDIR when it starts, so point it at a folder of
+# this session's own, removed at exit; Python's own temporary folder stays the system one.
+tempfile.gettempdir()
+_SESSION_TMP = tempfile.mkdtemp(prefix="infraplan-tests-")
+os.environ["TMPDIR"] = _SESSION_TMP
+atexit.register(shutil.rmtree, _SESSION_TMP, True)
 
 
 def find_provider_mirror() -> Path | None:
