@@ -121,6 +121,32 @@ def test_irsa_and_pinned_addons(dev: str) -> None:
     assert f"hostedzone/${{aws_route53_zone.{zone_key}.zone_id}}" in cert["policy"] and "hostedzone/*" not in cert["policy"]
 
 
+def test_cert_manager_may_write_acme_challenge_txt_records_only(prod: str) -> None:
+    """#12 below-defaults 5: DNS-01 needs TXT records named _acme-challenge.<name in the domain>;
+    any other change of the zone (A, NS, the apex) is refused by IAM."""
+    p = json.loads(prod)
+    cert = json.loads(by_attr(p, "aws_iam_role_policy", "name", "cert-manager-least-privilege")["policy"])
+    zone = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"
+    change = [s for s in cert["Statement"] if "route53:ChangeResourceRecordSets" in s["Action"]]
+    assert len(change) == 1 and change[0]["Resource"] == [zone] and change[0]["Action"] == ["route53:ChangeResourceRecordSets"]
+    assert change[0]["Condition"] == {
+        "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": "TXT"},
+        "ForAllValues:StringLike": {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_acme-challenge.prod.acme.example.com", "_acme-challenge.*.prod.acme.example.com"]},
+    }
+    unconditioned = [a for s in cert["Statement"] if "Condition" not in s for a in s["Action"]]
+    assert "route53:ChangeResourceRecordSets" not in unconditioned and "route53:ListResourceRecordSets" in unconditioned
+
+
+def test_flow_log_role_trusts_the_service_for_this_account_only(dev: str, prod: str) -> None:
+    """#12 below-defaults 5: vpc-flow-logs.amazonaws.com may assume the role only on behalf of a flow log of
+    the environment's account and region (the confused-deputy conditions AWS documents)."""
+    for synth, account in ((dev, "111111111111"), (prod, "333333333333")):
+        role = by_attr(json.loads(synth), "aws_iam_role", "name", next(r["name"] for r in resources(json.loads(synth), "aws_iam_role").values() if "vpc-flow-logs" in r["assume_role_policy"]))
+        (st,) = json.loads(role["assume_role_policy"])["Statement"]
+        assert st["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+        assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:eu-west-1:{account}:vpc-flow-log/*"}}
+
+
 def test_logs_and_keys_are_encrypted_with_explicit_policies(prod: str) -> None:
     p = json.loads(prod)
     for group in resources(p, "aws_cloudwatch_log_group").values():

@@ -183,6 +183,7 @@ class IrsaPolicyInputs:
     hosted_zone_id: str | None
     cluster_name: str = ""  # the cluster whose controller the role serves
     region: str = ""  # where that cluster runs
+    domain: str | None = None  # the environment's DNS domain (the names its zone holds)
 
     def secret_arn(self, path: str) -> str:
         """Secrets live in the environment's primary region, whichever region the cluster is in."""

@@ -27,13 +27,32 @@ def cluster_issuer_for(tier: str) -> tuple[str, str]:
     return "letsencrypt-staging", f"tier {tier}: Let's Encrypt staging ACME (untrusted certificates, no production rate limits burnt by short-lived environments)"
 
 
+def acme_challenge_names(domain: str) -> tuple[str, str]:
+    """The TXT names DNS-01 writes for names in ``domain``, as Route 53 normalizes them (lower case,
+    no trailing dot): the domain's own and any name below it (StringLike ``*`` spans dots)."""
+    d = domain.lower().rstrip(".")
+    return (f"_acme-challenge.{d}", f"_acme-challenge.*.{d}")
+
+
 def route53_statements(inputs: IrsaPolicyInputs) -> tuple[PolicyStatement, ...]:
-    if inputs.hosted_zone_id is None:
+    """DNS-01 writes and deletes ``_acme-challenge`` TXT records and nothing else: Route 53's
+    record-set condition keys are multivalued (one value per change of the batch), hence ForAllValues.
+    ListResourceRecordSets has no such keys, so it is a statement of its own."""
+    if inputs.hosted_zone_id is None or inputs.domain is None:
         raise ValueError("cert-manager's DNS-01 role needs the environment's zone (dns in <env>.yaml)")
-    zone = inputs.hosted_zone_id
+    zone = f"arn:aws:route53:::hostedzone/{inputs.hosted_zone_id}"
     return (
         PolicyStatement("ReadChanges", ("route53:GetChange",), ("arn:aws:route53:::change/*",)),
-        PolicyStatement("EditZone", ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"), (f"arn:aws:route53:::hostedzone/{zone}",)),
+        PolicyStatement(
+            "WriteChallengeRecords",
+            ("route53:ChangeResourceRecordSets",),
+            (zone,),
+            conditions=(
+                ("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsRecordTypes", ("TXT",)),
+                ("ForAllValues:StringLike", "route53:ChangeResourceRecordSetsNormalizedRecordNames", acme_challenge_names(inputs.domain)),
+            ),
+        ),
+        PolicyStatement("ListRecords", ("route53:ListResourceRecordSets",), (zone,)),
         PolicyStatement("FindZone", ("route53:ListHostedZonesByName",), ("*",)),
     )
 

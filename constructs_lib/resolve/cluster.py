@@ -280,6 +280,7 @@ def resolve_cluster(
             hosted_zone_id=dns.policy_zone_id if dns is not None else None,
             cluster_name=name,
             region=region,
+            domain=dns.domain if dns is not None else None,
         ),
     )
     return ResolvedCluster(

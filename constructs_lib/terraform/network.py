@@ -126,9 +126,21 @@ class Network(Construct):
             account_id=props.account_id,
             region=props.region,
         )
+        # Confused-deputy guard (as AWS documents for vpc-flow-logs): the service may assume the role
+        # only for a flow log of this account in this region.
         assume = {
             "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": props.account_id},
+                        "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{props.region}:{props.account_id}:vpc-flow-log/*"},
+                    },
+                }
+            ],
         }
         role = iam.IamRole(self, "flow_logs_role", name=names.flow_logs_role(net.name), assume_role_policy=json.dumps(assume, sort_keys=True), tags={"Name": names.flow_logs_role(net.name)})
         iam.IamRolePolicy(
