@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cdktf import Testing as CdktfTesting
 
-from conftest import terraform
+from conftest import edit_yaml, terraform
 from constructs_lib.plan import load_plan
 from constructs_lib.resolve.environment import resolve_plan
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, StateStack, TenantStack, TenantStackProps
@@ -145,6 +145,39 @@ def test_flow_log_role_trusts_the_service_for_this_account_only(dev: str, prod: 
         (st,) = json.loads(role["assume_role_policy"])["Statement"]
         assert st["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
         assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:eu-west-1:{account}:vpc-flow-log/*"}}
+
+
+def tenant_role_trust(d: dict, role_name: str) -> dict:
+    (st,) = json.loads(by_attr(d, "aws_iam_role", "name", role_name)["assume_role_policy"])["Statement"]
+    return st
+
+
+def test_tenant_roles_trust_the_principals_the_plan_names(envs, dev: str) -> None:
+    """#12 below-defaults 5: a tenant role is assumable by the ARNs of environments.<env>.access_principals
+    (in that environment's account), not by whatever the account root delegates to; dedicated clusters too."""
+    d = json.loads(dev)
+    roles = [r["name"] for r in resources(d, "aws_iam_role").values() if r["name"].startswith("acme-dev-org-")]
+    assert "acme-dev-org-b-viewers" in roles and ":root" not in json.dumps([by_attr(d, "aws_iam_role", "name", n)["assume_role_policy"] for n in roles])
+    assert tenant_role_trust(d, "acme-dev-org-a-admins")["Principal"] == {"AWS": ["arn:aws:iam::111111111111:role/org-a-admins"]}
+    assert tenant_role_trust(d, "acme-dev-org-b-viewers")["Principal"] == {"AWS": ["arn:aws:iam::111111111111:role/org-b-viewers"]}
+    prod = envs["prod"]
+    dedicated = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
+    (name,) = [r["name"] for r in resources(dedicated, "aws_iam_role").values() if r["name"].endswith("-org-c-developers")]
+    assert tenant_role_trust(dedicated, name)["Principal"] == {"AWS": ["arn:aws:iam::333333333333:role/org-c-developers"]}
+
+
+def test_access_trust_account_keeps_the_account_root(plan_copy: Path) -> None:
+    """The account-wide trust stays possible, but only where the tenant's file says so."""
+    def trust_account(t: dict) -> None:
+        t["access_trust"] = "account"
+        for override in t["environments"].values():
+            override.pop("access_principals")
+
+    edit_yaml(plan_copy / "tenants" / "org-b.yaml", trust_account)
+    dev = next(e for e in resolve_plan(load_plan(plan_copy)) if e.name == "dev")
+    d = json.loads(synth_platform(dev))
+    assert tenant_role_trust(d, "acme-dev-org-b-viewers")["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root"]}
+    assert tenant_role_trust(d, "acme-dev-org-a-admins")["Principal"] == {"AWS": ["arn:aws:iam::111111111111:role/org-a-admins"]}
 
 
 def test_logs_and_keys_are_encrypted_with_explicit_policies(prod: str) -> None:

@@ -41,6 +41,42 @@ def assert_located(issue: PlanIssue, file: str, path: str) -> None:
     assert issue.line and issue.line > 0 and issue.hint, issue.render()
 
 
+# --- Tenant roles: who may assume them (#12 below-defaults 5) ------------------------------
+
+
+def test_a_tenant_role_nobody_is_named_for_is_refused(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "tenants" / "org-b.yaml", lambda d: d["environments"]["staging"]["access_principals"].pop("viewers"))
+    issue = one(errors_of(plan_copy), "nobody may assume the viewers role of tenant 'org-b' in 'staging'")
+    assert_located(issue, "org-b.yaml", "environments.staging.access_principals.viewers")  # the field to write
+    assert "222222222222" in issue.hint and "access_trust: account" in issue.hint
+
+
+def test_a_tenant_without_principals_for_an_environment_is_blamed_on_its_groups(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "tenants" / "org-c.yaml", lambda d: d["environments"].pop("dev"))
+    issues = errors_of(plan_copy)
+    for kind in ("admins", "developers"):
+        assert_located(one(issues, f"nobody may assume the {kind} role of tenant 'org-c' in 'dev'"), "org-c.yaml", f"groups.{kind}")
+
+
+def test_a_tenant_role_cannot_trust_another_environments_account(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "tenants" / "org-a.yaml", lambda d: d["environments"]["prod"]["access_principals"]["admins"].append("arn:aws:iam::111111111111:role/org-a-admins"))
+    issue = one(errors_of(plan_copy), "in account 111111111111, not in 'prod''s account 333333333333")
+    assert_located(issue, "org-a.yaml", "environments.prod.access_principals.admins[1]")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected", "path"),
+    [
+        (lambda d: d["environments"]["dev"]["access_principals"].update(viewers=["arn:aws:iam::111111111111:role/x"]), "no viewers groups", "environments.dev.access_principals.viewers"),
+        (lambda d: d.update(access_trust="account"), "environments.dev.access_principals is ignored with access_trust: account", "environments.dev.access_principals"),
+        (lambda d: d["environments"]["dev"]["access_principals"].update(admins=["arn:aws:iam::111111111111:root"]), "is not an IAM principal ARN", "environments.dev.access_principals.admins[0]"),
+    ],
+)
+def test_tenant_principals_that_mean_nothing_are_refused(plan_copy: Path, change, expected: str, path: str) -> None:
+    edit_yaml(plan_copy / "tenants" / "org-a.yaml", change)
+    assert_located(one(errors_of(plan_copy), expected), "org-a.yaml", path)
+
+
 # --- 1. Identity groups: each belongs to one tenant (or to the platform) -------------------
 
 

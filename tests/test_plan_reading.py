@@ -363,7 +363,7 @@ def test_type_errors_name_the_value_read_and_how_to_write_it(plan_copy: Path, fi
         ("display_name: |\n  NEEDS\n  CLARIFICATION\n", "display_name"),
         ("display_name: >\n  which one? NEEDS\n\n  CLARIFICATION\n", "display_name"),
         ("display_name: Org B\nNEEDS CLARIFICATION: the isolation", "NEEDS CLARIFICATION"),
-        ("display_name: Org B\nenvironments:\n  Needs Clarification: {}", "environments.Needs Clarification"),
+        ("display_name: Org B\ndatabase:\n  Needs Clarification: {}", "database.Needs Clarification"),  # a key org-b.yaml does not hold yet
     ],
 )
 def test_needs_clarification_however_written(plan_copy: Path, new: str, path: str) -> None:

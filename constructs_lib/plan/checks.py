@@ -101,6 +101,7 @@ def cross_file_checks(
 
     _dns_checks(at, platform, platform_file, environments, tenants)
     _group_checks(at, platform, platform_file, tenants, sources)
+    _tenant_trust_checks(at, environments, tenants)
     _derived_name_checks(at, platform, platform_file, environments, tenants, sources)
     issues += _cidr_overlaps(platform, environments, tenants, sources)
     return issues
@@ -179,6 +180,41 @@ def _dns_checks(
             if owner != f"{tname}/{app.name}":
                 taken = owner if owner.startswith("ArgoCD") else f"app {owner}"
                 at(tfile, ("apps", i, "host"), f"hostname '{host}' in '{name}' is also {taken}'s", "give each app its own host")
+
+
+def _tenant_trust_checks(at: At, environments: dict[str, tuple[EnvironmentPlan, str]], tenants: dict[str, tuple[TenantPlan, str]]) -> None:
+    """Each tenant role (<cluster>-<tenant>-<role>, one per role with groups) trusts named principals
+    of its environment's account, unless the tenant says access_trust: account (the account root)."""
+    for tname, (tenant, file) in tenants.items():
+        for env_name, (env, _) in environments.items():
+            override = tenant.environments.get(env_name)
+            named = override.access_principals if override else None
+            base = ("environments", env_name, "access_principals")
+            if tenant.access_trust == "account":
+                if named is not None:
+                    at(file, base, f"environments.{env_name}.access_principals is ignored with access_trust: account (the account root is trusted)", "remove access_trust: account to trust these principals only, or remove access_principals")
+                continue
+            for kind in GROUP_ROLES:
+                arns = getattr(named, kind) if named else []
+                if getattr(tenant.groups, kind) and not arns:
+                    at(
+                        file,
+                        (*base, kind) if named else ("groups", kind),
+                        f"nobody may assume the {kind} role of tenant '{tname}' in '{env_name}': environments.{env_name}.access_principals.{kind} is empty",
+                        f"list the IAM role ARNs (e.g. IAM Identity Center permission-set roles) of account {env.account_id} that may assume it, "
+                        "or write access_trust: account to let any principal of the account whose IAM policy allows it",
+                    )
+                if arns and not getattr(tenant.groups, kind):
+                    at(file, (*base, kind), f"tenant '{tname}' has no {kind} groups, so there is no {kind} role to assume", f"add groups.{kind}, or remove these principals")
+                for i, arn in enumerate(arns):
+                    account = arn.split(":")[4]
+                    if account != env.account_id:
+                        at(
+                            file,
+                            (*base, kind, i),
+                            f"'{arn}' is in account {account}, not in '{env_name}''s account {env.account_id}",
+                            f"name a principal of account {env.account_id} (each environment is its own account)",
+                        )
 
 
 def _isolation(tenant: TenantPlan, env_name: str) -> str:

@@ -49,6 +49,30 @@ class TenantGroups(PlanModel):
         return self
 
 
+IAM_PRINCIPAL_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):(role|user)/[\w+=,.@/-]{1,512}", re.ASCII)
+
+
+class TenantPrincipals(PlanModel):
+    """Per tenant role (``<cluster>-<tenant>-<role>``), the IAM principals that may assume it in one
+    environment, e.g. the IAM Identity Center permission-set roles of the tenant's people. They are
+    the role's trust policy; validate checks each is in that environment's account."""
+
+    admins: list[str] = Field(default_factory=list)
+    developers: list[str] = Field(default_factory=list)
+    viewers: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _arns(self) -> "TenantPrincipals":
+        for role in GROUP_ROLES:
+            values = getattr(self, role)
+            for i, v in enumerate(values):
+                if not IAM_PRINCIPAL_ARN.fullmatch(v):
+                    raise FieldValueError((role, i), f"'{v}' is not an IAM principal ARN", "arn:aws:iam::<12-digit account>:role/<name> (or :user/<name>)")
+                if v in values[:i]:
+                    raise FieldValueError((role, i), f"'{v}' is listed twice", "list each principal once")
+        return self
+
+
 class AppPlan(PlanModel):
     name: DnsLabel
     namespace: DnsLabel
@@ -91,6 +115,9 @@ class TenantEnvironmentOverride(PlanModel):
     database: TenantDatabase | None = None
     image_tags: dict[str, str] = {}
     node_instance_types: list[InstanceType] | None = None
+    access_principals: TenantPrincipals | None = Field(
+        None, description="Who may assume the tenant's admins/developers/viewers roles in this environment (IAM ARNs in its account)."
+    )
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -116,6 +143,11 @@ class TenantPlan(PlanModel):
     namespaces: list[DnsLabel] = Field(min_length=1)
     quotas: Quotas = Quotas()
     groups: TenantGroups = TenantGroups()
+    access_trust: Literal["principals", "account"] = Field(
+        "principals",
+        description="principals: each tenant role trusts the ARNs of environments.<env>.access_principals only; "
+        "account: it trusts the environment's account root (any principal whose IAM policy allows sts:AssumeRole on it).",
+    )
     source_repos: list[str] = Field(default_factory=list, description="Git repos the tenant's ArgoCD project may use.")
     apps: list[AppPlan] = []
     database: TenantDatabase = TenantDatabase()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..plan.loader import Plan
-from ..plan.tenant import TenantPlan
+from ..plan.tenant import GROUP_ROLES, TenantPlan
 from . import names
 from .cluster import resolve_cluster
 from .database import resolve_database, secret_recovery_window
@@ -66,8 +66,14 @@ def _state(plan_: Plan, env_name: str, account_id: str, region: str, stack: str)
     )
 
 
-def _access(t: TenantPlan) -> TenantAccess:
-    return TenantAccess(t.name, tuple(t.namespaces), tuple(t.groups.admins), tuple(t.groups.developers), tuple(t.groups.viewers))
+def _access(t: TenantPlan, env_name: str) -> TenantAccess:
+    """The tenant's roles on a cluster of ``env_name``: groups, and who may assume each role there."""
+    override = t.environments.get(env_name)
+    named = override.access_principals if override else None
+    principals = tuple((kind, tuple(getattr(named, kind))) for kind in GROUP_ROLES) if named else ()
+    return TenantAccess(
+        t.name, tuple(t.namespaces), tuple(t.groups.admins), tuple(t.groups.developers), tuple(t.groups.viewers), principals, t.access_trust == "account"
+    )
 
 
 def _isolation(t: TenantPlan, env_name: str) -> tuple[str, str]:
@@ -110,7 +116,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         platform=p,
         env=env,
         env_file=env_file,
-        access=tuple(_access(t) for t in shared_tenants),
+        access=tuple(_access(t, env_name) for t in shared_tenants),
         platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name),
         terraform_stack=names.environment_stack(env_name),
         database=names.db_identifier(p.name, env_name) if any(_database_mode(t, env_name) == "shared" for t in shared_tenants) else None,
@@ -137,7 +143,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
     gitops = ResolvedGitOps(p.gitops.tool, p.gitops.repo_url, p.gitops.target_revision, p.gitops.path.strip("/"), p.gitops.repository_auth)
     trace.record("gitops", {"tool": gitops.tool, "repo": gitops.repo_url, "revision": gitops.target_revision}, plan("platform.yaml: gitops"))
     secondary = tuple(
-        _resolve_region(plan_, env_name, region, trace.child(f"regions.{region}."), shared_access=tuple(_access(t) for t in shared_tenants), backup_days=database.backup_retention_days)
+        _resolve_region(plan_, env_name, region, trace.child(f"regions.{region}."), shared_access=tuple(_access(t, env_name) for t in shared_tenants), backup_days=database.backup_retention_days)
         for region in env.regions[1:]
     )
     tenants = tuple(resolve_tenant(plan_, env_name, t.name, env_tags=tags, region=region, shared_db=database.identifier) for t in plan_.tenants.values())
@@ -283,7 +289,7 @@ def resolve_tenant(
             platform=p,
             env=env,
             env_file=env_file,
-            access=(_access(t),),
+            access=(_access(t, env_name),),
             platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name, tenant_name),
             terraform_stack=names.tenant_stack(tenant_name, env_name),
             database=db.instance_identifier if db is not None else None,
@@ -347,7 +353,7 @@ def resolve_tenant(
         stack_name=stack,
         namespaces=tuple(t.namespaces),
         quota=Quota(quotas.cpu, quotas.memory, quotas.pods, quotas.services_loadbalancers, quotas.persistentvolumeclaims),
-        access=_access(t),
+        access=_access(t, env_name),
         source_repos=tuple(t.source_repos),
         apps=tuple(apps),
         database=db,

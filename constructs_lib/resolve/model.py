@@ -153,6 +153,12 @@ class TenantAccess:
     admin_groups: tuple[str, ...]
     developer_groups: tuple[str, ...]
     viewer_groups: tuple[str, ...]
+    # Who may assume each role (kind -> IAM ARNs in the environment's account); empty with trust_account
+    principals: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    trust_account: bool = False  # the plan's access_trust: account (the account root is the principal)
+
+    def principals_of(self, kind: str) -> tuple[str, ...]:
+        return dict(self.principals).get(kind, ())
 
 
 @dataclass(frozen=True)

@@ -185,9 +185,11 @@ class Cluster(Construct):
                 if not groups:
                     continue
                 role_name = names.tenant_role(c.name, access.tenant, kind)
-                trust = policy.document(
-                    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
-                )
+                # The principals the plan names (validate requires them, in this account), or the
+                # account root only where the plan says access_trust: account.
+                principals = [f"arn:aws:iam::{props.account_id}:root"] if access.trust_account else sorted(access.principals_of(kind))
+                assert principals, f"validate requires access_principals.{kind} of tenant {access.tenant}"
+                trust = policy.document({"Effect": "Allow", "Principal": {"AWS": principals}, "Action": ["sts:AssumeRole", "sts:TagSession"]})
                 role = iam.IamRole(self, f"tenant_{access.tenant}_{kind}", name=role_name, assume_role_policy=trust, tags={"Name": role_name, "infraplan:tenant": access.tenant})
                 self.tenant_roles[(access.tenant, kind)] = role
                 # Only Kubernetes groups, no EKS access policy: the GitOps tree's namespaced Roles

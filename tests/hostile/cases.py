@@ -445,7 +445,7 @@ case(
     "names-env-dev-org-b-vs-dedicated-cluster",
     chain(
         write("dev-org-b.yaml", env_file("dev-org-b", "555555555555", "10.60.0.0/16")),
-        append("tenants/org-b.yaml", "environments:\n  dev:\n    isolation: dedicated\n    vpc_cidr: 10.50.0.0/16\n"),
+        replace("tenants/org-b.yaml", "  dev:\n    access_principals:", "  dev:\n    isolation: dedicated\n    vpc_cidr: 10.50.0.0/16\n    access_principals:"),
     ),
     2,
     at("dev-org-b.yaml", "name:"),
