@@ -81,6 +81,21 @@ def test_cluster_is_private_encrypted_and_uses_access_entries(prod: str) -> None
     assert not any("org-c" in g for gs in groups for g in gs)  # org-c has its own cluster in prod
 
 
+def cluster_admins(d: dict) -> list[str]:
+    return sorted(a["principal_arn"] for a in resources(d, "aws_eks_access_policy_association").values() if a["policy_arn"].endswith("/AmazonEKSClusterAdminPolicy"))
+
+
+def test_each_environment_has_cluster_admins_of_its_own_account(envs, dev: str, prod: str) -> None:
+    """#12 below-defaults 2: prod and staging no longer make dev's role cluster-admin; the dedicated cluster
+    of an environment has that environment's admins too."""
+    assert cluster_admins(json.loads(dev)) == ["arn:aws:iam::111111111111:role/platform-admin"]
+    assert cluster_admins(json.loads(prod)) == ["arn:aws:iam::333333333333:role/platform-admin"]
+    assert cluster_admins(json.loads(synth_platform(envs["staging"]))) == ["arn:aws:iam::222222222222:role/platform-admin"]
+    p = envs["prod"]
+    dedicated = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(p, p.tenant("org-c")))))
+    assert cluster_admins(dedicated) == ["arn:aws:iam::333333333333:role/platform-admin"]
+
+
 def test_node_groups_follow_the_plan_on_imdsv2_launch_templates(dev: str, prod: str) -> None:
     d, p = json.loads(dev), json.loads(prod)
     general = by_attr(d, "aws_eks_node_group", "node_group_name", "general")

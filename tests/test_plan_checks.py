@@ -41,6 +41,42 @@ def assert_located(issue: PlanIssue, file: str, path: str) -> None:
     assert issue.line and issue.line > 0 and issue.hint, issue.render()
 
 
+# --- Cluster-admins per environment (#12 below-defaults 2) -----------------------------------
+
+
+def test_the_platform_default_admin_of_another_account_is_refused_where_it_would_apply(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "prod.yaml", lambda d: d.pop("platform_admins"))  # prod falls back to platform.yaml's dev role
+    issue = one(errors_of(plan_copy), "would be cluster-admin in 'prod', whose account is 333333333333")
+    assert_located(issue, "platform.yaml", "platform_admins.principal_arns[0]")
+    assert "prod.yaml" in issue.hint and "cross_account_principal_arns" in issue.hint
+
+
+def test_an_environments_own_admin_must_be_in_its_account(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "staging.yaml", lambda d: d["platform_admins"]["principal_arns"].append("arn:aws:iam::111111111111:role/platform-admin"))
+    issue = one(errors_of(plan_copy), "would be cluster-admin in 'staging'")
+    assert_located(issue, "staging.yaml", "platform_admins.principal_arns[1]")
+
+
+def test_a_named_cross_account_admin_is_accepted_and_synthesized(plan_copy: Path) -> None:
+    breakglass = "arn:aws:iam::444444444444:role/break-glass"
+    edit_yaml(plan_copy / "prod.yaml", lambda d: d["platform_admins"].update(cross_account_principal_arns=[breakglass]))
+    prod = next(e for e in resolve_plan(load_plan(plan_copy)) if e.name == "prod")
+    assert prod.cluster.admin_principal_arns == ("arn:aws:iam::333333333333:role/platform-admin", breakglass)
+    assert prod.tenant("org-c").cluster.admin_principal_arns == prod.cluster.admin_principal_arns  # the dedicated cluster too
+
+
+def test_a_cross_account_admin_in_the_own_account_is_refused(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "prod.yaml", lambda d: d["platform_admins"].update(cross_account_principal_arns=["arn:aws:iam::333333333333:role/other"]))
+    assert_located(one(errors_of(plan_copy), "is in 'prod''s own account"), "prod.yaml", "platform_admins.cross_account_principal_arns[0]")
+
+
+def test_every_cluster_has_an_admin(plan_copy: Path) -> None:
+    edit_yaml(plan_copy / "prod.yaml", lambda d: d["platform_admins"].update(principal_arns=[]))
+    issue = one(errors_of(plan_copy), "no cluster-admin for the clusters of 'prod' (prod, prod-org-c)")
+    assert_located(issue, "prod.yaml", "platform_admins")
+    assert "333333333333" in issue.hint
+
+
 # --- Tenant roles: who may assume them (#12 below-defaults 5) ------------------------------
 
 

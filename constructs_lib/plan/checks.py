@@ -102,6 +102,7 @@ def cross_file_checks(
     _dns_checks(at, platform, platform_file, environments, tenants)
     _group_checks(at, platform, platform_file, tenants, sources)
     _tenant_trust_checks(at, environments, tenants)
+    _admin_checks(at, platform, platform_file, environments, tenants)
     _derived_name_checks(at, platform, platform_file, environments, tenants, sources)
     issues += _cidr_overlaps(platform, environments, tenants, sources)
     return issues
@@ -180,6 +181,40 @@ def _dns_checks(
             if owner != f"{tname}/{app.name}":
                 taken = owner if owner.startswith("ArgoCD") else f"app {owner}"
                 at(tfile, ("apps", i, "host"), f"hostname '{host}' in '{name}' is also {taken}'s", "give each app its own host")
+
+
+def _admin_checks(
+    at: At, platform: PlatformPlan, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]], tenants: dict[str, tuple[TenantPlan, str]]
+) -> None:
+    """Cluster-admins per environment (#12 below-defaults 2): each of an environment's own admins is in
+    its account (a dev role is never cluster-admin in prod), another account's only when <env>.yaml
+    names it under platform_admins.cross_account_principal_arns, and every cluster has one."""
+    default = platform.platform_admins.principal_arns
+    for name, (env, file) in environments.items():
+        own = env.platform_admins.principal_arns if env.platform_admins and env.platform_admins.principal_arns is not None else None
+        where, path, arns = (file, ("platform_admins", "principal_arns"), own) if own is not None else (platform_file, ("platform_admins", "principal_arns"), default)
+        for i, arn in enumerate(arns):
+            account = arn.split(":")[4]
+            if account != env.account_id:
+                at(
+                    where,
+                    (*path, i),
+                    f"'{arn}' (account {account}) would be cluster-admin in '{name}', whose account is {env.account_id}",
+                    (f"in {file}, write platform_admins.principal_arns with roles of account {env.account_id}" if own is None else f"name a role of account {env.account_id}")
+                    + f", or, to trust this principal of another account on purpose, list it under platform_admins.cross_account_principal_arns in {file}",
+                )
+        cross = env.platform_admins.cross_account_principal_arns if env.platform_admins else []
+        for i, arn in enumerate(cross):
+            if arn.split(":")[4] == env.account_id:
+                at(file, ("platform_admins", "cross_account_principal_arns", i), f"'{arn}' is in '{name}''s own account {env.account_id}", "list it under platform_admins.principal_arns")
+        if not arns and not cross:
+            clusters = [names.cluster_key(name)] + [names.cluster_key(name, t) for t, (tp, _) in tenants.items() if _isolation(tp, name) == "dedicated"]
+            at(
+                file if env.platform_admins is not None else platform_file,
+                ("platform_admins",) if env.platform_admins is not None else ("platform_admins", "principal_arns"),
+                f"no cluster-admin for the clusters of '{name}' ({', '.join(clusters)}): nobody could administer them through EKS access entries",
+                f"list at least one IAM role of account {env.account_id} under platform_admins.principal_arns in {file}",
+            )
 
 
 def _tenant_trust_checks(at: At, environments: dict[str, tuple[EnvironmentPlan, str]], tenants: dict[str, tuple[TenantPlan, str]]) -> None:

@@ -207,6 +207,40 @@ class DatabasePlan(PlanModel):
         return self
 
 
+IAM_PRINCIPAL_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):(role|user)/[\w+=,.@/-]{1,512}", re.ASCII)
+
+
+def check_principal_arns(values: list[str], why_unique: str) -> list[str]:
+    """IAM role or user ARNs, each once."""
+    for i, v in enumerate(values):
+        if not IAM_PRINCIPAL_ARN.fullmatch(v):
+            raise FieldValueError((i,), f"'{v}' is not an IAM principal ARN", "arn:aws:iam::<12-digit account>:role/<name> (or :user/<name>)")
+        if v in values[:i]:
+            raise FieldValueError((i,), f"'{v}' is listed twice", why_unique)
+    return values
+
+
+class EnvironmentAdmins(PlanModel):
+    """Who is cluster-admin on this environment's clusters (EKS access entries with
+    AmazonEKSClusterAdminPolicy): principals of this environment's account, and only those other
+    accounts' principals this file names as such."""
+
+    principal_arns: list[str] | None = Field(None, description="Replaces platform.yaml's platform_admins.principal_arns here; each in this account.")
+    cross_account_principal_arns: list[str] = Field(default_factory=list, description="Principals of other accounts trusted as cluster-admin here, on purpose.")
+
+    @field_validator("principal_arns", "cross_account_principal_arns")
+    @classmethod
+    def _arns(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else check_principal_arns(values, "EKS takes one access entry per principal: list it once")
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> "EnvironmentAdmins":
+        for i, arn in enumerate(self.cross_account_principal_arns):
+            if arn in (self.principal_arns or []):
+                raise FieldValueError(("cross_account_principal_arns", i), f"'{arn}' is also in principal_arns", "EKS takes one access entry per principal: list it once")
+        return self
+
+
 class EnvironmentPlan(PlanModel):
     name: DnsLabel
     account_id: AwsAccountId
@@ -223,7 +257,14 @@ class EnvironmentPlan(PlanModel):
     database: DatabasePlan = DatabasePlan()
     component_values: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-environment values overlay, merged last.")
     dns: DnsPlan | None = None
+    platform_admins: EnvironmentAdmins | None = None
     tags: AwsTags = {}
+
+    def admin_principal_arns(self, platform_default: list[str]) -> tuple[str, ...]:
+        """The cluster-admins of every cluster of this environment: this file's principal_arns, else
+        platform.yaml's, and this file's cross-account principals."""
+        own = self.platform_admins.principal_arns if self.platform_admins and self.platform_admins.principal_arns is not None else platform_default
+        return (*own, *(self.platform_admins.cross_account_principal_arns if self.platform_admins else ()))
 
     @field_validator("vpc_cidr")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import CpuQuantity, DnsLabel, IdentityGroup, InstanceType, MemoryQuantity, PlanModel, group_key
-from .environment import check_cidr, check_dns_name
+from .environment import IAM_PRINCIPAL_ARN, check_cidr, check_dns_name
 from .errors import FieldValueError
 
 GROUP_ROLES = ("admins", "developers", "viewers")
@@ -47,9 +47,6 @@ class TenantGroups(PlanModel):
                     raise FieldValueError((role, i), f"group '{group}' is listed {where}", "give each group one role: the highest it needs (admins > developers > viewers)")
                 seen[key] = role
         return self
-
-
-IAM_PRINCIPAL_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):(role|user)/[\w+=,.@/-]{1,512}", re.ASCII)
 
 
 class TenantPrincipals(PlanModel):

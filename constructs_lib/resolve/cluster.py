@@ -266,7 +266,12 @@ def resolve_cluster(
                 "the instance's RDS-managed master secret only; the bootstrap Jobs create each tenant's role and database with it",
             ),
         )
-    t.record("admin_principal_arns", list(platform.platform_admins.principal_arns), plan("platform.yaml: platform_admins.principal_arns"))
+    admins = env.admin_principal_arns(platform.platform_admins.principal_arns)
+    t.record(
+        "admin_principal_arns",
+        list(admins),
+        environment(f"{env_file}: platform_admins") if env.platform_admins is not None else plan("platform.yaml: platform_admins.principal_arns"),
+    )
     dns_zone_id = dns.zone_id if dns is not None else None
     roles = with_policies(
         roles,
@@ -295,7 +300,7 @@ def resolve_cluster(
         node_groups=tuple(groups),
         log_types=CONTROL_PLANE_LOGS,
         log_retention_days=days,
-        admin_principal_arns=tuple(platform.platform_admins.principal_arns),
+        admin_principal_arns=admins,
         tenant_access=access,
         irsa_roles=roles,
         addons=addons,
