@@ -276,45 +276,35 @@ class Cluster(Construct):
             iam.IamRolePolicy(self, f"irsa_{key}_policy", name=f"{r.component}-least-privilege", role=role.id_ref, policy=doc)
         return role
 
+    def _store_role(self, key: str, role_name: str, namespace: str, service_account: str, resource: str, policy_name: str, sid: str, tags: dict[str, str]) -> iam.IamRole:
+        """One ClusterSecretStore's role: trusted by the store's own service account alone, reading ``resource`` only."""
+        trust = self.web_identity_trust(f"secrets_{key}_trust", namespace, service_account)
+        role = iam.IamRole(self, f"secrets_{key}", name=role_name, assume_role_policy=trust, tags={"Name": role_name, **tags})
+        iam.IamRolePolicy(self, f"secrets_{key}_policy", name=policy_name, role=role.id_ref, policy=policy.document(policy.allow(list(SECRETS_READ), [resource], sid=sid)))
+        return role
+
     def _secret_store_roles(self, c: ResolvedCluster, props: ClusterProps) -> dict[str, iam.IamRole]:
         """The roles of the ClusterSecretStores (tenant name, or the platform store's, Grafana's or
         ArgoCD SSO's store name -> role): each trusts its store's own service account alone and reads
         only its path (Grafana's and ArgoCD SSO's: their one secret). The database admin's is in the database construct."""
         roles = {}
         for r in c.tenant_secrets_roles:
-            trust = self.web_identity_trust(f"secrets_{r.tenant}_trust", r.namespace, r.service_account)
-            role = iam.IamRole(self, f"secrets_{r.tenant}", name=r.role_name, assume_role_policy=trust, tags={"Name": r.role_name, "infraplan:tenant": r.tenant})
-            iam.IamRolePolicy(
-                self,
-                f"secrets_{r.tenant}_policy",
-                name="read-tenant-secrets",
-                role=role.id_ref,
-                policy=policy.document(policy.allow(list(SECRETS_READ), [_secret_arn(props, r.secrets_path)], sid="ReadTenantSecrets")),
+            roles[r.tenant] = self._store_role(
+                r.tenant, r.role_name, r.namespace, r.service_account, _secret_arn(props, r.secrets_path), "read-tenant-secrets", "ReadTenantSecrets", {"infraplan:tenant": r.tenant}
             )
-            roles[r.tenant] = role
         p = c.platform_secrets_role
         if p is not None:
-            role = iam.IamRole(self, "secrets_platform", name=p.role_name, assume_role_policy=self.web_identity_trust("secrets_platform_trust", p.namespace, p.service_account), tags={"Name": p.role_name})
-            iam.IamRolePolicy(
-                self,
-                "secrets_platform_policy",
-                name="read-platform-secrets",
-                role=role.id_ref,
-                policy=policy.document(policy.allow(list(SECRETS_READ), [_secret_arn(props, p.secrets_path)], sid="ReadPlatformSecrets")),
+            roles[names.PLATFORM_SECRET_STORE] = self._store_role(
+                "platform", p.role_name, p.namespace, p.service_account, _secret_arn(props, p.secrets_path), "read-platform-secrets", "ReadPlatformSecrets", {}
             )
-            roles[names.PLATFORM_SECRET_STORE] = role
+        # Grafana's admin password and ArgoCD's SSO client secret (created by hand): one secret each,
+        # its name and the hyphen and 6 characters Secrets Manager appends in its ARN.
         g = c.grafana_admin
         if g is not None:
-            role = iam.IamRole(self, "secrets_grafana_admin", name=g.role_name, assume_role_policy=self.web_identity_trust("secrets_grafana_admin_trust", g.namespace, g.service_account), tags={"Name": g.role_name})
-            # Secrets Manager appends a hyphen and 6 characters to a secret's name in its ARN.
             exact = f"arn:aws:secretsmanager:{g.region}:{props.account_id}:secret:{g.secret_name}-??????"
-            iam.IamRolePolicy(self, "secrets_grafana_admin_policy", name="read-grafana-admin", role=role.id_ref, policy=policy.document(policy.allow(list(SECRETS_READ), [exact], sid="ReadGrafanaAdmin")))
-            roles[names.GRAFANA_ADMIN_STORE] = role
+            roles[names.GRAFANA_ADMIN_STORE] = self._store_role("grafana_admin", g.role_name, g.namespace, g.service_account, exact, "read-grafana-admin", "ReadGrafanaAdmin", {})
         a = c.argocd_sso
         if a is not None:
-            role = iam.IamRole(self, "secrets_argocd_sso", name=a.role_name, assume_role_policy=self.web_identity_trust("secrets_argocd_sso_trust", a.namespace, a.service_account), tags={"Name": a.role_name})
-            # ArgoCD's SSO client secret alone (created by hand): its name and the 6 characters Secrets Manager appends.
             exact = f"arn:aws:secretsmanager:{a.region}:{props.account_id}:secret:{a.secret_name}-??????"
-            iam.IamRolePolicy(self, "secrets_argocd_sso_policy", name="read-argocd-sso", role=role.id_ref, policy=policy.document(policy.allow(list(SECRETS_READ), [exact], sid="ReadArgocdSso")))
-            roles[names.ARGOCD_SSO_STORE] = role
+            roles[names.ARGOCD_SSO_STORE] = self._store_role("argocd_sso", a.role_name, a.namespace, a.service_account, exact, "read-argocd-sso", "ReadArgocdSso", {})
         return roles
