@@ -18,10 +18,17 @@ from constructs_lib.resolve.environment import resolve_environment
 from stacks.synth import synthesize
 
 
-def make_multi_region(dest: Path, secondary_cidr: str = "10.32.0.0/16") -> Path:
+def make_multi_region(dest: Path, secondary_cidr: str = "10.32.0.0/16", *, as_is: bool = False) -> Path:
+    """The example plan with prod in two regions. Unless ``as_is``, what a multi-region plan
+    cannot have yet is taken out: apps that use the database (nothing connects a secondary
+    region to it) and org-c's dedicated cluster in prod (it would exist in the primary region only)."""
     shutil.copytree(EXAMPLE_PLAN, dest)
     edit_yaml(dest / "platform.yaml", lambda d: d.update(deployment_type="multi-region"))
     edit_yaml(dest / "prod.yaml", lambda d: d.update(regions=["eu-west-1", "eu-central-1"], region_vpc_cidrs={"eu-central-1": secondary_cidr}))
+    if not as_is:
+        for tenant in (dest / "tenants").glob("*.yaml"):
+            edit_yaml(tenant, lambda d: [a.update(uses_database=False) for a in d.get("apps", [])])
+        edit_yaml(dest / "tenants/org-c.yaml", lambda d: [d["environments"]["prod"].pop(k) for k in ("isolation", "vpc_cidr", "database")])
     return dest
 
 
@@ -43,10 +50,10 @@ def test_secondary_region_is_resolved_with_reasons(mr_plan: Path) -> None:
     assert r.region == "eu-central-1" and r.stack_name == "prod-eu-central-1-platform"
     assert r.network.cidr == "10.32.0.0/16" and r.network.azs == ("eu-central-1a", "eu-central-1b", "eu-central-1c")
     assert r.cluster.name == "acme-prod-eu-central-1" and r.cluster.region == "eu-central-1" and r.cluster.secrets_region == "eu-west-1"
-    assert {a.tenant for a in r.cluster.tenant_access} == {"org-a", "org-b"}  # the shared tenants
+    assert {a.tenant for a in r.cluster.tenant_access} == {"org-a", "org-b", "org-c"}  # the shared tenants
     assert r.source_database_arn == "arn:aws:rds:eu-west-1:333333333333:db:acme-prod-pg" and r.backup_replication_days == 35
     assert r.state.bucket == env.state.bucket and r.state.key == "prod-eu-central-1-platform/terraform.tfstate"
-    assert [c.key for c, _ in env.clusters] == ["prod", "prod-eu-central-1", "prod-org-c"]
+    assert [c.key for c, _ in env.clusters] == ["prod", "prod-eu-central-1"]
     paths = {d.path: d for d in env.decisions}
     assert paths["regions.eu-central-1.database"].source.ref == "multi-region-database"
     assert paths["regions.eu-central-1.cluster.name"].source.ref == "names.regional_cluster_name"
@@ -89,7 +96,8 @@ def test_regional_stack_matches_the_provider_schema(mr_out: Path, aws_schema: di
 def test_regional_cluster_gets_its_gitops_tree_and_bootstrap(mr_out: Path, mr_plan: Path) -> None:
     tree = mr_out / "kubernetes/prod-eu-central-1"
     assert (tree / "bootstrap/namespaces/org-a-web/namespace.yaml").exists()
-    assert not (tree / "bootstrap/namespaces/org-c-payments").exists()  # org-c is dedicated in prod
+    assert (tree / "bootstrap/namespaces/org-c-payments/namespace.yaml").exists()  # shared in this plan
+    assert not (tree / "infrastructure/database-bootstrap").exists()  # the instance's one writer is in the primary region
     store = yaml.safe_load((tree / "infrastructure/external-secrets/clustersecretstore-tenant-org-a.yaml").read_text())
     assert store["spec"]["provider"]["aws"]["region"] == "eu-west-1"
     assert store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"] == {"name": "store-tenant-org-a", "namespace": "external-secrets"}
@@ -122,3 +130,49 @@ def test_multi_region_needs_two_regions_in_production(plan_copy: Path) -> None:
     with pytest.raises(PlanError) as info:
         load_plan(plan_copy)
     assert any("at least two regions in production" in i.message and i.file.endswith("prod.yaml") for i in info.value.issues)
+
+
+def test_secondary_tenant_store_can_decrypt_the_tenant_secrets(mr_out: Path) -> None:
+    """Follow org-a's store in the secondary cluster's tree to its role, then to the key policy
+    of the key that encrypts org-a's secret in the primary region: the role must be a reader there,
+    through the primary region's Secrets Manager (the store reads the secret in that region)."""
+    tree = mr_out / "kubernetes/prod-eu-central-1/infrastructure/external-secrets"
+    store = yaml.safe_load((tree / "clustersecretstore-tenant-org-a.yaml").read_text())["spec"]["provider"]["aws"]
+    sa = yaml.safe_load((tree / f"serviceaccount-{store['auth']['jwt']['serviceAccountRef']['name']}.yaml").read_text())
+    role_arn = sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    regional = json.loads((mr_out / "terraform/stacks/prod-eu-central-1-platform/cdk.tf.json").read_text())
+    assert role_arn.split("/")[-1] in {r["name"] for r in regional["resource"]["aws_iam_role"].values()}
+    tenant = json.loads((mr_out / "terraform/stacks/prod-tenant-org-a/cdk.tf.json").read_text())
+    (secret,) = (s for s in tenant["resource"]["aws_secretsmanager_secret"].values() if s["name"] == "acme/prod/org-a/database")
+    key_name = secret["kms_key_id"].removeprefix("${aws_kms_key.").removesuffix(".arn}")
+    key_policy = json.loads(tenant["resource"]["aws_kms_key"][key_name]["policy"])
+    readers = {
+        st["Condition"]["StringEquals"]["aws:PrincipalArn"]: st
+        for st in key_policy["Statement"]
+        if "kms:Decrypt" in st.get("Action", []) and "aws:PrincipalArn" in st.get("Condition", {}).get("StringEquals", {})
+    }
+    assert role_arn in readers, f"{role_arn} is not a reader of {key_name}: {sorted(readers)}"
+    assert readers[role_arn]["Condition"]["StringEquals"]["kms:ViaService"] == f"secretsmanager.{store['region']}.amazonaws.com" == "secretsmanager.eu-west-1.amazonaws.com"
+    assert "arn:aws:iam::333333333333:role/acme-prod-org-a-secrets" in readers  # the primary cluster's store still reads
+    assert len({st["Sid"] for st in key_policy["Statement"]}) == len(key_policy["Statement"])  # Sids unique in the policy
+
+
+def test_multi_region_refuses_what_a_secondary_region_cannot_give(tmp_path: Path) -> None:
+    """The example plan as it is, made multi-region: org-a's and org-c's database apps would run in
+    eu-central-1 with nothing connecting them to the database, and org-c's dedicated prod cluster
+    would exist in eu-west-1 only."""
+    plan = make_multi_region(tmp_path / "plan", as_is=True)
+    with pytest.raises(PlanError) as info:
+        load_plan(plan)
+    issues = info.value.issues
+    dedicated = [i for i in issues if "is dedicated in 'prod'" in i.message]
+    assert len(dedicated) == 1, "\n".join(i.render() for i in issues)
+    (d,) = dedicated
+    assert d.file.endswith("org-c.yaml") and d.path == "environments.prod.isolation"
+    assert "nothing in eu-central-1" in d.message and "backups would not be copied" in d.message and "isolation: shared" in d.hint
+    apps = sorted((i.file.rsplit("/", 1)[-1], i.path) for i in issues if "uses a database, but in 'prod'" in i.message)
+    assert apps == [("org-a.yaml", "apps[0].uses_database"), ("org-a.yaml", "apps[1].uses_database")], "\n".join(i.render() for i in issues)
+    assert all("no VPC peering" in i.message and "single-region" in i.hint for i in issues if "uses a database, but in 'prod'" in i.message)
+    # Either change alone is enough for each: shared org-c with no database apps, and no database apps in org-a.
+    plan = make_multi_region(tmp_path / "ok")
+    load_plan(plan)

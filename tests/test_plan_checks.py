@@ -595,3 +595,24 @@ def test_a_full_host_lies_in_one_environment_only(plan_copy: Path) -> None:
     issues = [i for i in errors_of(plan_copy) if "lies in environment 'staging''s domain" in i.message]
     assert {i.message.split("; in '")[1].split("'")[0] for i in issues} == {"dev", "prod"}
     assert all(i.path == "apps[0].host" for i in issues)
+
+
+def test_a_tenant_dedicated_everywhere_is_refused_only_where_the_environment_spans_regions(plan_copy: Path) -> None:
+    """isolation: dedicated at the top of the tenant file: a multi-region prod refuses it (blamed
+    there, not at an override), the single-region environments keep it."""
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d.update(deployment_type="multi-region"))
+    edit_yaml(plan_copy / "prod.yaml", lambda d: d.update(regions=["eu-west-1", "eu-central-1"], region_vpc_cidrs={"eu-central-1": "10.32.0.0/16"}))
+    for tenant in (plan_copy / "tenants").glob("*.yaml"):
+        edit_yaml(tenant, lambda d: [a.update(uses_database=False) for a in d.get("apps", [])])
+
+    def dedicated_everywhere(d: dict) -> None:
+        d.update(isolation="dedicated", vpc_cidr="10.40.0.0/16", database={"mode": "dedicated", "name": "org_b"})
+        for env in ("dev", "staging"):
+            d.setdefault("environments", {}).setdefault(env, {})["vpc_cidr"] = "10.41.0.0/16" if env == "dev" else "10.42.0.0/16"
+
+    edit_yaml(plan_copy / "tenants/org-b.yaml", dedicated_everywhere)
+    edit_yaml(plan_copy / "tenants/org-c.yaml", lambda d: [d["environments"]["prod"].pop(k) for k in ("isolation", "vpc_cidr", "database")])
+    issues = errors_of(plan_copy)
+    issue = one(issues, "is dedicated in")
+    assert "tenant 'org-b' is dedicated in 'prod'" in issue.message and "nothing in eu-central-1" in issue.message
+    assert_located(issue, "org-b.yaml", "isolation")

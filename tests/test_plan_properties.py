@@ -332,6 +332,15 @@ def m_multi_region(docs, data) -> str:
     second = data.draw(st.sampled_from(["eu-central-1", "eu-west-2", "eu-north-1"]))
     prod["regions"] = [prod["regions"][0], second]
     prod["region_vpc_cidrs"] = {second: f"10.{data.draw(st.integers(100, 250))}.0.0/16"}
+    # What a multi-region environment cannot have yet (validate refuses it): database apps and dedicated tenants.
+    for rel, tenant in docs.items():
+        if rel.startswith("tenants/"):
+            for app in tenant.get("apps", []):
+                app["uses_database"] = False
+            override = tenant.get("environments", {}).get("prod", {})
+            if override.get("isolation") == "dedicated":
+                for key in ("isolation", "vpc_cidr", "database"):
+                    override.pop(key, None)
     return f"multi-region: prod also in {second}"
 
 

@@ -97,6 +97,7 @@ def cross_file_checks(
                 if cidr is None:
                     path: FieldPath = ("environments", env_name, "isolation") if override and override.isolation else ("isolation",)
                     at(file, path, f"a dedicated cluster in '{env_name}' needs its own VPC CIDR", f"set environments.{env_name}.vpc_cidr (or vpc_cidr) to a range that overlaps no other VPC")
+            _multi_region_tenant_checks(at, tenant, file, env_name, environments[env_name][0], isolation)
         _quota_checks(at, tenant, file, environments)
 
     _dns_checks(at, platform, platform_file, environments, tenants)
@@ -250,6 +251,35 @@ def _tenant_trust_checks(at: At, environments: dict[str, tuple[EnvironmentPlan, 
                             f"'{arn}' is in account {account}, not in '{env_name}''s account {env.account_id}",
                             f"name a principal of account {env.account_id} (each environment is its own account)",
                         )
+
+
+def _multi_region_tenant_checks(at: At, tenant: TenantPlan, file: str, env_name: str, env: EnvironmentPlan, isolation: str) -> None:
+    """What a secondary region cannot give a tenant yet: a dedicated cluster is built in the
+    primary region only (nothing in the others, its database backups not copied), and a shared
+    tenant's apps run on every region's cluster, where nothing reaches the primary database."""
+    if len(env.regions) < 2:
+        return
+    primary, others = env.regions[0], ", ".join(env.regions[1:])
+    if isolation == "dedicated":
+        at(
+            file,
+            _isolation_path(tenant, env_name),
+            f"tenant '{tenant.name}' is dedicated in '{env_name}', which spans several regions: its cluster, VPC and database would exist in {primary} only, "
+            f"nothing in {others}, and its database backups would not be copied there",
+            f"replicating a dedicated cluster is not built: use isolation: shared in '{env_name}' (the shared clusters run in every region), "
+            f"or list one region in {env_name}.yaml",
+        )
+        return
+    for i, app in enumerate(tenant.apps):
+        if app.uses_database:
+            at(
+                file,
+                ("apps", i, "uses_database"),
+                f"app '{app.name}' uses a database, but in '{env_name}' it would also run on the cluster in {others}, "
+                f"which nothing connects to the database in {primary} (no VPC peering, no read replica)",
+                f"cross-region database access is not built: an app that uses the database can run in single-region environments only; "
+                f"set uses_database: false, or list one region in {env_name}.yaml",
+            )
 
 
 def _isolation(tenant: TenantPlan, env_name: str) -> str:

@@ -233,6 +233,14 @@ class RegionalStack(cdktf.TerraformStack):
         )
 
 
+def _tenant_clusters(env: ResolvedEnvironment, tenant: ResolvedTenant) -> tuple[ResolvedCluster, ...]:
+    """The clusters whose tenant stores read this tenant's secrets: its dedicated cluster, or the
+    shared cluster of every region (a secondary region's store reads the primary region's secrets)."""
+    if tenant.cluster is not None:
+        return (tenant.cluster,)
+    return (env.cluster, *(r.cluster for r in env.secondary_regions))
+
+
 class TenantStack(cdktf.TerraformStack):
     """One tenant in one environment."""
 
@@ -261,7 +269,6 @@ class TenantStack(cdktf.TerraformStack):
             else:  # shared: the platform stack's instance, found by its identifier
                 shared_db = rds.DataDbInstance(self, "shared_database", db_instance_identifier=tenant.database.instance_identifier)
                 host, port = shared_db.expr("address"), shared_db.expr("port")
-            cluster = tenant.cluster or env.cluster
             credentials = TenantDatabaseCredentials(
                 self,
                 "db_credentials",
@@ -272,7 +279,7 @@ class TenantStack(cdktf.TerraformStack):
                     account_id=env.account_id,
                     database=tenant.database,
                     key_alias=f"{tenant.cluster_name}-{tenant.name}-secrets",
-                    readers=tuple(r.role_arn for r in cluster.tenant_secrets_roles if r.tenant == tenant.name),
+                    readers=tuple(r.role_arn for c in _tenant_clusters(env, tenant) for r in c.tenant_secrets_roles if r.tenant == tenant.name),
                     host=Expression(host),
                     port=Expression(port),
                 ),

@@ -31,7 +31,7 @@ class TenantDatabaseCredentialsProps:
     account_id: str
     database: ResolvedTenantDatabase
     key_alias: str
-    readers: tuple[str, ...]  # IAM role ARNs that may decrypt, through Secrets Manager only
+    readers: tuple[str, ...]  # IAM role ARNs that may decrypt, through Secrets Manager in ``region`` (the secrets' region) only
     host: Expression  # the instance's address
     port: Expression
 
@@ -47,8 +47,9 @@ class TenantDatabaseCredentials(Construct):
             description=f"Secrets of tenant {props.tenant} in {props.environment}",
             account_id=props.account_id,
             statements=[
-                principal_via_service_statement("TenantSecretsRoleReads", arn, f"secretsmanager.{props.region}.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey"])
-                for arn in props.readers
+                # Sids unique within the key policy: one reader per cluster (each region's in a multi-region environment).
+                principal_via_service_statement(f"TenantSecretsRoleReads{i or ''}", arn, f"secretsmanager.{props.region}.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey"])
+                for i, arn in enumerate(props.readers)
             ],
         )
         self.secret = secretsmanager.SecretsmanagerSecret(
