@@ -2,7 +2,7 @@
 
 Each patch below closes one gap where moto answers differently from AWS and
 Terraform would otherwise fail or plan a change forever. Nothing is added that
-AWS does not do; see /tmp/moto_support.md and docs/deploy.md.
+AWS does not do; docs/deploy.md lists them.
 
 1. Bucket policies (the state bucket needs it):
 
