@@ -41,10 +41,19 @@ def _report_plan_error(exc: PlanError) -> int:
     return 2
 
 
+def _warn_support(version: str) -> None:
+    """Warnings go to stderr, apart from the result: the plan is valid, yet costs more than it says."""
+    from constructs_lib.plan.kubernetes_support import warning
+
+    if (message := warning(version)) is not None:
+        errors.print(f"[yellow]warning:[/] platform.yaml kubernetes.version: {message}")
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     plan = load_plan(args.plan)
     took = time.perf_counter() - started
+    _warn_support(plan.platform.kubernetes.version)
     console.print(
         f"[green]✓[/] plan [bold]{plan.platform.name}[/] is valid: {len(plan.files)} files, "
         f"{len(plan.environments)} environments ({', '.join(plan.environments)}), "
@@ -162,6 +171,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
             return _fail(f"the cdktf runtime (Node.js, through jsii) failed: {exc}; --out was left as it was")
         raise
     console.print(f"  read {len(result.plan.files)} plan files; environments: {', '.join(e.name for e in result.environments)}")
+    _warn_support(result.plan.platform.kubernetes.version)
     if args.aws_endpoint:
         console.print(f"  [yellow]local AWS target:[/] every provider and backend points at {args.aws_endpoint}")
     console.print(f"[green]✓[/] {len(result.stacks)} Terraform stacks → {result.out / 'terraform'}/stacks/")

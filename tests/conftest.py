@@ -22,6 +22,8 @@ SHARED = ROOT.parent / "shared"
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+# The EKS support windows are judged on this day, never the wall clock (subprocesses inherit it).
+os.environ["INFRAPLAN_TODAY"] = "2026-11-26"
 
 # cdktf's Testing.app() makes a new outdir under Node's os.tmpdir() on every call and never
 # removes it. The jsii runtime (Node) inherits TMPDIR when it starts, so point it at a folder of

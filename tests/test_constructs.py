@@ -62,7 +62,7 @@ def test_network_tiers_nat_and_secure_defaults(dev: str, prod: str) -> None:
 def test_cluster_is_private_encrypted_and_uses_access_entries(prod: str) -> None:
     p = json.loads(prod)
     cluster = one(p, "aws_eks_cluster")
-    assert cluster["name"] == "acme-prod" and cluster["version"] == "1.31"
+    assert cluster["name"] == "acme-prod" and cluster["version"] == "1.35"
     assert cluster["vpc_config"][0]["endpoint_private_access"] is True
     assert cluster["vpc_config"][0]["endpoint_public_access"] is False
     assert "public_access_cidrs" not in cluster["vpc_config"][0]
@@ -116,7 +116,12 @@ def test_irsa_and_pinned_addons(dev: str) -> None:
     assert oidc["client_id_list"] == ["sts.amazonaws.com"] and "identity[0].oidc[0].issuer" in oidc["url"]
     addons = {a["addon_name"]: a for a in resources(d, "aws_eks_addon").values()}
     assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
-    assert all("eksbuild" in a["addon_version"] for a in addons.values())
+    # Pinned where eks_addons.yaml publishes a version, absent (EKS's default) where it says null.
+    from constructs_lib.resolve.cluster import eks_addon_versions
+
+    cluster = one(d, "aws_eks_cluster")
+    assert {n: a.get("addon_version") for n, a in addons.items()} == eks_addon_versions(cluster["version"])
+    assert all("eksbuild" in a["addon_version"] for a in addons.values() if "addon_version" in a)
     assert "aws_iam_role" in addons["aws-ebs-csi-driver"]["service_account_role_arn"]
     # external-secrets' controller has no IRSA role; each store's role trusts its own service account alone
     assert not [r for r in resources(d, "aws_iam_role").values() if r["name"] == "acme-dev-irsa-external-secrets"]

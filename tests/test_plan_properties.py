@@ -264,7 +264,7 @@ def m_quotas(docs, data) -> str:
 def m_platform_choices(docs, data) -> str:
     p = docs["platform.yaml"]
     p["deployment_strategy"] = data.draw(st.sampled_from(["helm-first", "kustomize-only", "raw-manifests"]))
-    p["kubernetes"]["version"] = data.draw(st.sampled_from(["1.30", "1.31", "1.32", "1.33"]))
+    p["kubernetes"]["version"] = data.draw(st.sampled_from(["1.32", "1.33", "1.34", "1.35"]))
     p["components"] = data.draw(st.lists(st.sampled_from(["ingress-nginx", "cert-manager", "external-secrets", "kube-prometheus-stack"]), unique=True))
     p["secrets"]["operator"] = data.draw(st.sampled_from(["external-secrets", "none"]))
     p["gitops"]["tool"] = data.draw(st.sampled_from(["argocd", "none"]))

@@ -330,7 +330,7 @@ def test_a_float_field_takes_a_whole_number(plan_copy: Path) -> None:
     ("file", "old", "new", "path", "message", "hint"),
     [
         ("platform.yaml", 'cost-center: "4200"', "cost-center: 4200", "tags.cost-center", "expected a string, read 4200 (a number)", 'quote it: "4200"'),
-        ("platform.yaml", 'version: "1.31"', "version: 1.30", "kubernetes.version", "read 1.30 (a number)", 'quote it: "1.30"'),
+        ("platform.yaml", 'version: "1.35"', "version: 1.30", "kubernetes.version", "read 1.30 (a number)", 'quote it: "1.30"'),
         ("prod.yaml", 'value: "true"', "value: true", "cluster.node_groups[1].taints[0].value", "read true (a boolean)", 'quote it: "true"'),
         ("tenants/org-b.yaml", "display_name: Organization B (analytics)", "display_name: [a, b]", "display_name", "read a list of 2 items", "one string"),
         ("tenants/org-b.yaml", "display_name: Organization B (analytics)", "display_name:", "display_name", "read nothing (null)", "after the colon"),

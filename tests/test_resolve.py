@@ -47,7 +47,7 @@ def test_every_value_says_where_it_came_from(resolved) -> None:
     klass = decision(prod, "database.instance_class")
     assert klass.source.kind == "environment" and klass.source.ref == "prod.yaml: database.instance_class"
     version = decision(prod, "cluster.version")
-    assert version.source.kind == "plan" and version.value == "1.31"
+    assert version.source.kind == "plan" and version.value == "1.35"
 
 
 def test_environment_override_wins_over_the_rule(example_plan: Path, plan_copy: Path) -> None:

@@ -209,7 +209,17 @@ def _k8s_version(value: str) -> str:
     value = str(value)
     if not re.fullmatch(r"1\.[0-9]{2}", value):
         raise ValueError(f"'{value}' is not a Kubernetes minor version such as '1.31' (quote it in YAML)")
+    from .kubernetes_support import calendar, refusal, today
+
     known = sorted(catalog("eks_addons.yaml"), key=lambda v: tuple(int(p) for p in v.split(".")))
+    if value not in calendar():
+        raise FieldValueError(
+            (),
+            f"Kubernetes {value} is not in the EKS support calendar (constructs_lib/data/eks_support.yaml)",
+            f"supported versions: {', '.join(known)}; a new version needs its support dates and add-ons pinned first",
+        )
+    if (past := refusal(value, today(), set(known))) is not None:
+        raise FieldValueError((), *past)
     if value not in known:
         raise FieldValueError(
             (),

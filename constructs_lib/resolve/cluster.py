@@ -24,7 +24,9 @@ CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "sch
 
 
 @cache
-def eks_addon_versions(kubernetes_version: str) -> dict[str, str]:
+def eks_addon_versions(kubernetes_version: str) -> dict[str, str | None]:
+    """Each managed add-on's pinned version; None where AWS published none for this Kubernetes
+    version and EKS installs its default (see constructs_lib/data/eks_addons.yaml)."""
     data = yaml.safe_load(resources.files("constructs_lib.data").joinpath("eks_addons.yaml").read_text())
     if kubernetes_version not in data:
         raise ValueError(f"no pinned EKS add-on versions for Kubernetes {kubernetes_version}; known: {', '.join(sorted(data))}")
@@ -74,7 +76,15 @@ def resolve_cluster(
     secondary = region is not None and region != env.regions[0]
     t.record("name", name, rule("names.regional_cluster_name", "<platform>-<env>-<region>") if secondary else rule("names.cluster_name", "<platform>-<env>[-<tenant>]"))
     version = t.record("version", platform.kubernetes.version, plan("platform.yaml: kubernetes.version"))
-    eks_addon_versions(version)  # fails early for an unpinned version
+    addon_versions = eks_addon_versions(version)  # fails early for an unpinned version
+    for addon, addon_version in addon_versions.items():
+        t.record(
+            f"eks_addons.{addon}",
+            addon_version or "EKS default",
+            rule("data/eks_addons.yaml", f"pinned for Kubernetes {version}")
+            if addon_version
+            else default(f"no version published for Kubernetes {version}: EKS installs its default for the cluster's version"),
+        )
     public = t.pick(
         "endpoint_public_access",
         [

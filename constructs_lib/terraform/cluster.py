@@ -98,6 +98,11 @@ class Cluster(Construct):
             encryption_config=[{"provider": [{"key_arn": self.kms.arn}], "resources": ["secrets"]}],
             enabled_cluster_log_types=list(c.log_types),
             access_config=[{"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False}],
+            # STANDARD, written rather than left to AWS's default (EXTENDED): at the end of
+            # standard support AWS upgrades the control plane to the next version instead of
+            # billing extended support per cluster hour; the node groups follow, as their
+            # version is the cluster's. validate warns before that, on a version in extended support.
+            upgrade_policy=[{"support_type": "STANDARD"}],
             tags={"Name": c.name},
             depends_on=[log_group.group, cluster_attach, cluster_kms],
         )
@@ -155,7 +160,8 @@ class Cluster(Construct):
             )
             self.node_groups.append(group)
 
-        # Managed add-ons, pinned.
+        # Managed add-ons, pinned where AWS publishes a version for the cluster's Kubernetes
+        # version; otherwise (None) no addon_version, and EKS installs its default.
         for name, version in eks_addon_versions(c.version).items():
             registered = EKS_ADDONS.get(name)
             irsa = registered.irsa if registered else None

@@ -17,8 +17,9 @@ evaluates ``StringNotEquals`` (true when the key is absent, as in AWS) with an
 object write's encryption headers as ``s3:x-amz-server-side-encryption`` and
 ``s3:x-amz-server-side-encryption-aws-kms-key-id``, taken as sent (AWS compares
 the key it resolves), so the state bucket's deny of non-KMS writes is enforced.
-2. EKS CreateCluster drops ``accessConfig`` and reports no cluster security
-   group; AWS stores the former and creates the latter (so a rule can reference it).
+2. EKS CreateCluster drops ``accessConfig`` and ``upgradePolicy`` and reports no cluster
+   security group; AWS stores the former two (``upgradePolicy.supportType`` defaults to
+   EXTENDED) and creates the latter (so a rule can reference it).
 3. EKS CreateNodegroup invents ``remoteAccess {ec2SshKey: eksKeypair}`` when none
    is given and drops ``updateConfig``; AWS does neither.
 4. RDS DescribeDBParameters omits ``Source``; AWS marks parameters set by the
@@ -154,6 +155,7 @@ def _patch_eks() -> None:
             "authenticationMode": access.get("authenticationMode", "CONFIG_MAP"),
             "bootstrapClusterCreatorAdminPermissions": access.get("bootstrapClusterCreatorAdminPermissions", True),
         }
+        cluster.upgrade_policy = {"supportType": (self._get_param("upgradePolicy") or {}).get("supportType", "EXTENDED")}
         _add_cluster_security_group(self, cluster)
         return result
 

@@ -480,8 +480,9 @@ case("names-env-defined-twice", write("dev.yml", (Path(__file__).resolve().paren
 case("names-tenant-defined-twice", write("tenants/org-x.yaml", (Path(__file__).resolve().parents[2] / "environments/tenants/org-a.yaml").read_text()), 2, at("tenants/org-x.yaml", "name:"), at("tenants/org-a.yaml", "name:"))
 
 # Crashes: what synth would reject, validate rejects (or synth supports it).
-K8S = "  version: \"1.31\""
-case("crash-k8s-version-1.33", replace("platform.yaml", K8S, '  version: "1.33"'), None, at("platform.yaml", "version:"), field="kubernetes.version")
+K8S = "  version: \"1.35\""
+case("crash-k8s-version-1.33", replace("platform.yaml", K8S, '  version: "1.33"'), 0)  # in extended support on the tests' day: a warning
+case("crash-k8s-version-1.30-past-extended-support", replace("platform.yaml", K8S, '  version: "1.30"'), 2, at("platform.yaml", "version:"), field="kubernetes.version", words=(("extended support",), ("oldest supported",)))
 case("crash-k8s-version-1.29", replace("platform.yaml", K8S, '  version: "1.29"'), None, at("platform.yaml", "version:"), field="kubernetes.version")
 case("crash-k8s-version-1.99", replace("platform.yaml", K8S, '  version: "1.99"'), 2, at("platform.yaml", "version:"), field="kubernetes.version", words=(("1.99",),))
 case("crash-k8s-version-unquoted-1.30", replace("platform.yaml", K8S, "  version: 1.30"), 2, at("platform.yaml", "version:"), field="kubernetes.version", words=QUOTE)
