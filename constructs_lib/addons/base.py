@@ -176,18 +176,10 @@ class IrsaPolicyInputs:
     """What an IRSA policy may name: everything is resolved before the policy is built."""
 
     account_id: str
-    secrets_region: str
-    platform_secrets_path: str
-    tenant_secrets_role_arns: tuple[str, ...]
-    database_admin_role_arn: str | None
     hosted_zone_id: str | None
     cluster_name: str = ""  # the cluster whose controller the role serves
     region: str = ""  # where that cluster runs
     domain: str | None = None  # the environment's DNS domain (the names its zone holds)
-
-    def secret_arn(self, path: str) -> str:
-        """Secrets live in the environment's primary region, whichever region the cluster is in."""
-        return f"arn:aws:secretsmanager:{self.secrets_region}:{self.account_id}:secret:{path}/*"
 
 
 @dataclass(frozen=True)

@@ -288,10 +288,6 @@ def resolve_cluster(
         platform,
         IrsaPolicyInputs(
             account_id=env.account_id,
-            secrets_region=env.regions[0],
-            platform_secrets_path=platform_secrets,
-            tenant_secrets_role_arns=tuple(r.role_arn for r in secret_roles),
-            database_admin_role_arn=database_admin.role_arn if database_admin else None,
             hosted_zone_id=dns.policy_zone_id if dns is not None else None,
             cluster_name=name,
             region=region,
