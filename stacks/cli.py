@@ -256,6 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", required=True)
     p.set_defaults(func=lambda a: _lazy("stacks.pulumi_preview", "cmd_preview")(a))
 
+    p = sub.add_parser("init", help="create a Pulumi project for the plan's cluster bootstrap in your repository")
+    with_plan(p)
+    p.add_argument("--pulumi", action="store_true", help="write Pulumi.yaml, __main__.py, requirements.txt and a stack file per stack")
+    p.add_argument("--out", type=Path, default=Path("."), help="the project folder (default: the current folder); existing files are never overwritten")
+    p.add_argument("--requirement", metavar="SPEC", help="how requirements.txt names infraplan (default: infraplan==<installed version>), e.g. a Git URL at a tag")
+    p.add_argument("--project", metavar="NAME", help="the Pulumi project name (default: <platform>-bootstrap)")
+    p.set_defaults(func=lambda a: _lazy("stacks.scaffold", "cmd_init")(a))
+
     p = sub.add_parser("verify", help="compare live AWS resources of an environment with the resolved model")
     with_plan(p)
     p.add_argument("--env", required=True)

@@ -48,7 +48,6 @@ from constructs_lib.resolve.bootstrap import (
 )
 from constructs_lib.resolve.environment import resolve_environment
 
-ROOT = Path(__file__).resolve().parents[1]  # the folder holding Pulumi.yaml
 
 KubeconfigSource = Callable[[ClusterBootstrap], pulumi.Input[str]]
 # The credential keys of the GitOps repository Secret (username/password or sshPrivateKey), as secret inputs.
@@ -279,9 +278,20 @@ def load_bootstrap(plan_dir: Path, env_name: str) -> EnvironmentBootstrap:
     return resolve_bootstrap(resolve_environment(load_plan(plan_dir), env_name))
 
 
+def project_root() -> Path:
+    """The folder holding the stack's Pulumi.yaml (the user's project, e.g. one made by
+    ``infraplan init --pulumi``), never the folder infraplan is installed in. The CLI tells the
+    program (``pulumi.get_root_directory()``); without it (mocks), the current folder."""
+    root = pulumi.get_root_directory()
+    if root and (Path(root) / "Pulumi.yaml").is_file():
+        return Path(root)
+    return Path.cwd()
+
+
 def plan_dir_from_config() -> Path:
+    """``infraplan:plan``, relative to the project root."""
     configured = Path(pulumi.Config(CONFIG_NAMESPACE).get("plan") or DEFAULT_PLAN_DIR)
-    return configured if configured.is_absolute() else ROOT / configured
+    return configured if configured.is_absolute() else project_root() / configured
 
 
 def environment_from_stack() -> str:
