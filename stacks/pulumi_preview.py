@@ -180,8 +180,11 @@ def key_options(r: RecordedResource) -> str:
     parts = []
     if o.get("retain_on_delete"):
         parts.append("retained on delete")
-    if o.get("ignore_changes"):
-        parts.append(f"ignores changes to {', '.join(o['ignore_changes'])}")
+    ignored = o.get("ignore_changes") or []
+    if ignored and set(ignored) >= set(r.inputs) - {"compat"}:  # compat: the SDK's own constant
+        parts.append("ignores changes to every input")
+    elif ignored:
+        parts.append(f"ignores changes to {', '.join(ignored)}")
     return "; ".join(parts)
 
 

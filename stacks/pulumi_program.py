@@ -56,7 +56,9 @@ RepositoryCredentialSource = Callable[[RepositoryCredential], dict[str, pulumi.I
 # Once ArgoCD runs, its own Application (bootstrap/argocd/install) upgrades it from Git: a chart
 # version or values change in the plan reaches the cluster through Git, never through `pulumi up`
 # (Helm's record of the release stays at the first install; a Pulumi upgrade would fight ArgoCD).
-ARGOCD_HANDED_OVER = ["chart", "version", "repositoryOpts", "values"]
+# Every input is ignored: a change to any (a timeout, the name) would otherwise run `helm upgrade`
+# with the first install's chart and values over what ArgoCD has upgraded since, or a replacement.
+ARGOCD_HANDED_OVER = ["chart", "version", "repositoryOpts", "values", "name", "namespace", "createNamespace", "timeout", "atomic", "cleanupOnFail"]
 
 
 class ClusterConnectionMissing(Exception):
@@ -142,6 +144,11 @@ def _release(release: HelmRelease, provider: k8s.Provider, depends_on: list[pulu
             create_namespace=True,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=c.repo_url),
             values=a.values,
+            # Helm waits for the workloads (skip_await stays off) up to the tier's timeout; a failed install is
+            # uninstalled and a failed upgrade rolled back (atomic), its new objects deleted (docs/pulumi.md)
+            timeout=release.timeout_seconds,
+            atomic=release.atomic,
+            cleanup_on_fail=release.cleanup_on_fail,
         ),
         opts=pulumi.ResourceOptions(
             provider=provider, depends_on=depends_on, retain_on_delete=handed_over or None, ignore_changes=ARGOCD_HANDED_OVER if handed_over else None

@@ -13,7 +13,7 @@ def test_preview_prints_an_offline_resource_plan(capsys, example_plan):
     assert "pulumi preview --stack prod" in out
     for line in (
         ("pulumi:providers:kubernetes", "prod-org-c-cluster"),
-        ("kubernetes:helm.sh/v3:Release", "prod-argocd", "argo-cd 8.1.3", "namespace argocd", "retained on delete; ignores changes to chart, version, repositoryOpts, values"),
+        ("kubernetes:helm.sh/v3:Release", "prod-argocd", "argo-cd 8.1.3", "namespace argocd", "retained on delete; ignores changes to every input"),
         ("kubernetes:core/v1:Secret", "prod-org-c-gitops-repository", "argocd/gitops-repository (repository)", "password, username from secret stack config", "retained on delete"),
         ("kubernetes:argoproj.io/v1alpha1:AppProject", "prod-platform-appproject", "argocd/platform", "cluster-scoped kinds allowed"),
         ("kubernetes:argoproj.io/v1alpha1:Application", "prod-org-c-root", "project platform", "kubernetes/prod-org-c/argocd", "retained on delete"),

@@ -46,6 +46,10 @@ DEFAULT_PLAN_DIR = "environments"
 GITOPS_REPO_SECRET = "gitops-repository"  # not repo-<host>: the tree's Helm repository Secrets use that prefix
 # Stack config keys of the GitOps repository credential (one per stack: every cluster of it reads the same repo).
 GITOPS_REPO_KEYS = {"https": ("gitopsRepoUsername", "gitopsRepoPassword"), "ssh": ("gitopsRepoSshPrivateKey",)}
+# How long Helm waits for a release's workloads (pulumi-kubernetes' helm.v3.Release default: 300 s).
+# On fresh nodes every image is pulled first, claims wait for new EBS volumes, and production runs
+# more replicas on more nodes (ArgoCD with redis-ha: a StatefulSet of three Redis pods and HAProxy).
+RELEASE_TIMEOUT_BY_TIER = {"development": 600, "staging": 600, "production": 900}
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,11 @@ class HelmRelease:
     resource_name: str  # Pulumi resource name (unique in the stack)
     addon: ResolvedAddon
     after: tuple[str, ...]  # resource names of the releases it waits for (earlier sync waves)
+    # Helm's options (docs/pulumi.md, "Release options"): seconds Helm waits for the workloads; a failed
+    # install is uninstalled and a failed upgrade rolled back (atomic); a failed upgrade's new objects deleted
+    timeout_seconds: int = 300
+    atomic: bool = False
+    cleanup_on_fail: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,12 +151,23 @@ def config_key(base: str, env: ResolvedEnvironment, cluster: ResolvedCluster) ->
     return base if cluster is env.cluster else f"{base}-{cluster.key}"
 
 
-def _releases(addons: tuple[ResolvedAddon, ...], key: str) -> tuple[HelmRelease, ...]:
-    """In sync-wave order (stable), each waiting for the releases of earlier waves."""
+def _releases(addons: tuple[ResolvedAddon, ...], key: str, tier: str, trace: Trace) -> tuple[HelmRelease, ...]:
+    """In sync-wave order (stable), each waiting for the releases of earlier waves, with Helm's options for the tier."""
+    timeout = RELEASE_TIMEOUT_BY_TIER[tier]
+    trace.record(
+        "release_options",
+        {"timeout_seconds": timeout, "atomic": True, "cleanup_on_fail": True},
+        rule(
+            "release-options-by-tier",
+            f"{tier}: Helm waits up to {timeout} s for each release's workloads (its default, 300 s, is short for fresh nodes pulling every image, "
+            "new volumes and HA replicas); atomic: a failed install is uninstalled (the next `pulumi up` installs afresh instead of leaving a failed "
+            "release in the state) and a failed upgrade rolled back; cleanup on fail: a failed upgrade's new objects are deleted (only those it created)",
+        ),
+    )
     out = []
     for a in sorted(addons, key=lambda a: a.chart.sync_wave):
         after = tuple(f"{key}-{b.component}" for b in addons if b.chart.sync_wave < a.chart.sync_wave)
-        out.append(HelmRelease(f"{key}-{a.component}", a, after))
+        out.append(HelmRelease(f"{key}-{a.component}", a, after, timeout, atomic=True, cleanup_on_fail=True))
     return tuple(out)
 
 
@@ -170,7 +190,7 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
     )
     argocd = cluster.addon("argocd")
     if env.gitops.tool == "argocd" and argocd is not None:
-        releases = _releases((argocd,), cluster.key)
+        releases = _releases((argocd,), cluster.key, env.tier, trace)
         trace.record("mode", "argocd", plan("platform.yaml: gitops.tool", "Pulumi installs ArgoCD, the platform AppProject and one root Application; ArgoCD installs the rest from Git"))
         root = RootApplication(ROOT_APPLICATION, g.argocd_namespace, PLATFORM_PROJECT, g.repo_url, g.target_revision, g.path(*ROOT_SOURCE))
         trace.record(
@@ -197,7 +217,7 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
         return ClusterBootstrap(
             cluster, tenants, g, "argocd", f"{cluster.key}-cluster", connection, releases, root, g.argocd_namespace, tuple(trace.decisions), credential
         )
-    releases = _releases(cluster.addons, cluster.key)
+    releases = _releases(cluster.addons, cluster.key, env.tier, trace)
     trace.record(
         "mode",
         "helm",
