@@ -165,7 +165,7 @@ def key_inputs(r: RecordedResource) -> str:
         src = spec.get("source") or {}
         return f"{meta.get('namespace')}/{meta.get('name')} project {spec.get('project')}: {src.get('repoURL')} @ {src.get('targetRevision')} path {src.get('path')}"
     if r.typ == "pulumi:providers:kubernetes":
-        return "kubeconfig from stack config (offline: none)"
+        return f"cluster {i.get('clusterIdentifier')}; kubeconfig from eks:DescribeCluster or stack config (offline: none)"
     if r.typ == "kubernetes:yaml/v2:ConfigGroup":
         kinds: dict[str, int] = {}
         for obj in i.get("objs") or []:
@@ -216,7 +216,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     plan = Path(args.plan)
     try:
         run = run_offline(offline_program(plan, args.env), stack=args.env)
-    except ClusterConnectionMissing as exc:  # cannot happen offline, kept for clarity
+    except ClusterConnectionMissing as exc:  # cannot happen offline (no connection is looked up), kept for clarity
         Console(stderr=True).print(f"[red]{exc}[/]")
         return 2
     console.print(
@@ -239,5 +239,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     retained = [r.name for r in run.resources if r.options.get("retain_on_delete")]
     if retained:
         console.print(f"{len(retained)} of them stay on the cluster after `pulumi destroy` (retained: ArgoCD runs on from Git; docs/pulumi.md says how to remove it).")
-    console.print(f"{len(run.resources)} resources would be created. For the real preview, with the Pulumi CLI and the cluster's credentials: [bold]pulumi preview --stack {args.env}[/] (docs/pulumi.md).")
+    stacks = ", ".join(f"[bold]pulumi preview --stack {key}[/]" for key in exports["clusters"])
+    console.print(
+        f"{len(run.resources)} resources would be created. For the real preview, one Pulumi stack per cluster, with the Pulumi CLI, the cluster's "
+        f"credentials and a route to its endpoint: {stacks} (docs/pulumi.md)."
+    )
     return 0

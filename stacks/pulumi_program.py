@@ -27,11 +27,17 @@ Entry point for ``pulumi``: ``stacks/pulumi_main.py`` (see Pulumi.yaml).
 from __future__ import annotations
 
 import json
+import shutil
+import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
+from pulumi.runtime.config import get_config
 
 from constructs_lib.kubernetes.argocd import git_repository_secret
 from constructs_lib.kubernetes.tree import objects_without_gitops, phase_wave, root_objects
@@ -61,24 +67,42 @@ RepositoryCredentialSource = Callable[[RepositoryCredential], dict[str, pulumi.I
 ARGOCD_HANDED_OVER = ["chart", "version", "repositoryOpts", "values", "name", "namespace", "createNamespace", "timeout", "atomic", "cleanupOnFail"]
 
 
-class ClusterConnectionMissing(Exception):
-    pass
+class ClusterConnectionMissing(pulumi.RunError):
+    """The stack config names half a connection (an endpoint without its CA, or the reverse)."""
+
+
+class ClusterLookupFailed(pulumi.RunError):
+    """``eks:DescribeCluster`` of the cluster the plan names failed (no credentials, not found, access denied)."""
+
+
+class ClusterUnreachable(pulumi.RunError):
+    """``pulumi up`` against a cluster the runner cannot reach (no route to the endpoint, no ``aws`` CLI)."""
+
+
+class ClusterSelectionMissing(pulumi.RunError):
+    """The stack does not say which single cluster it bootstraps."""
 
 
 class RepositoryCredentialMissing(pulumi.RunError):
     """A private GitOps repository, and no credential in the stack config: without it ArgoCD syncs nothing."""
 
 
-def eks_kubeconfig(cluster_name: str, region: str, endpoint: str, certificate_authority: str, aws_profile: str | None = None) -> str:
-    """A kubeconfig for an EKS cluster from its Terraform outputs, authenticating with ``aws eks get-token``."""
-    exec_cfg: dict[str, Any] = {
-        "apiVersion": "client.authentication.k8s.io/v1beta1",
-        "command": "aws",
-        "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
-        "interactiveMode": "Never",
-    }
+def eks_kubeconfig(
+    cluster_name: str, region: str, endpoint: str, certificate_authority: str, aws_profile: str | None = None, role_arn: str | None = None
+) -> str:
+    """A kubeconfig for an EKS cluster, authenticating with ``aws eks get-token``.
+
+    The profile and role are arguments, never ``AWS_PROFILE``: the AWS CLI prefers ambient
+    ``AWS_ACCESS_KEY_ID`` (a CI runner's OIDC credentials) to ``AWS_PROFILE``, but drops the
+    environment's keys for an explicit ``--profile``. The names of the kubeconfig's cluster,
+    user and context stay the cluster name, so the active cluster (server and CA, what
+    pulumi-kubernetes compares) changes only when the endpoint or CA does."""
+    args = ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"]
     if aws_profile:
-        exec_cfg["env"] = [{"name": "AWS_PROFILE", "value": aws_profile}]
+        args += ["--profile", aws_profile]
+    if role_arn:
+        args += ["--role-arn", role_arn]
+    exec_cfg: dict[str, Any] = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws", "args": args, "interactiveMode": "Never"}
     return json.dumps(
         {
             "apiVersion": "v1",
@@ -92,27 +116,136 @@ def eks_kubeconfig(cluster_name: str, region: str, endpoint: str, certificate_au
     )
 
 
-def _missing(c: ClusterConnection) -> str:
+@dataclass(frozen=True)
+class EksCluster:
+    endpoint: str
+    certificate_authority: str
+    arn: str
+
+
+# (cluster name, region, profile, role ARN) -> the cluster; raises ClusterLookupFailed
+DescribeCluster = Callable[[str, str, "str | None", "str | None"], EksCluster]
+# (API server URL, exec command or None) -> what keeps the runner from the cluster (empty: reachable)
+ConnectivityCheck = Callable[[str, "str | None"], list[str]]
+
+CONNECT_TIMEOUT_S = 5.0
+
+
+def _lookup_fix(c: ClusterConnection) -> str:
     return (
-        f"no connection for cluster {c.cluster_name}: set either the secret '{CONFIG_NAMESPACE}:{c.kubeconfig_key}' (a kubeconfig) or "
-        f"'{CONFIG_NAMESPACE}:{c.endpoint_key}' and '{CONFIG_NAMESPACE}:{c.ca_key}' from the Terraform outputs of stack {c.terraform_stack}, e.g.\n"
+        f"Give the AWS credentials of account {c.cluster_arn.split(':')[4]} to `pulumi` (`pulumi config set {CONFIG_NAMESPACE}:awsProfile <profile>`, "
+        f"optionally `{CONFIG_NAMESPACE}:awsRoleArn <role ARN>`, or the runner's AWS_* variables), or set the connection in the stack config instead:\n"
         f"  pulumi config set {CONFIG_NAMESPACE}:{c.endpoint_key} \"$(terraform -chdir=dist/terraform/stacks/{c.terraform_stack} output -raw cluster_endpoint)\"\n"
         f"  pulumi config set {CONFIG_NAMESPACE}:{c.ca_key} \"$(terraform -chdir=dist/terraform/stacks/{c.terraform_stack} output -raw cluster_certificate_authority)\"\n"
-        "(see docs/pulumi.md)"
+        "(see docs/pulumi.md, \"Cluster connection\")"
     )
 
 
-def kubeconfig_from_config(cb: ClusterBootstrap) -> pulumi.Input[str]:
-    """The cluster connection from stack config (docs/pulumi.md): a secret kubeconfig wins over the EKS outputs."""
+def describe_eks_cluster(name: str, region: str, profile: str | None = None, role_arn: str | None = None) -> EksCluster:
+    """``eks:DescribeCluster`` with the identity ``aws eks get-token`` will use (the profile, then the role)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+        if role_arn:
+            creds = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="infraplan-pulumi")["Credentials"]
+            session = boto3.Session(
+                aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"], region_name=region
+            )
+        cluster = session.client("eks").describe_cluster(name=name)["cluster"]
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        raise ClusterLookupFailed(f"{err.get('Code', 'ClientError')}: {err.get('Message', exc)}") from None
+    except BotoCoreError as exc:
+        raise ClusterLookupFailed(f"{type(exc).__name__}: {exc}") from None
+    endpoint, ca = cluster.get("endpoint"), (cluster.get("certificateAuthority") or {}).get("data")
+    if not endpoint or not ca:
+        raise ClusterLookupFailed(f"the cluster has no endpoint or certificate authority yet (status {cluster.get('status')})")
+    return EksCluster(endpoint, ca, cluster["arn"])
+
+
+def check_connectivity(server: str, exec_command: str | None) -> list[str]:
+    """What keeps this runner from the API server: the exec command not on PATH, no TCP connection
+    to the server's port within ``CONNECT_TIMEOUT_S``. Neither proves the credentials are accepted."""
+    problems = []
+    if exec_command and shutil.which(exec_command) is None:
+        problems.append(f"the kubeconfig authenticates with `{exec_command}`, which is not on PATH (install the AWS CLI v2)")
+    url = urlsplit(server)
+    host, port = url.hostname, url.port or (80 if url.scheme == "http" else 443)
+    if not host:
+        return [*problems, f"the API server address {server!r} has no host"]
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        problems.append(f"no TCP connection to {host}:{port} within {CONNECT_TIMEOUT_S:g} s ({exc})")
+    return problems
+
+
+def kubeconfig_target(kubeconfig: str) -> tuple[str, str | None]:
+    """The API server of the kubeconfig's current context and the command its user execs (if any)."""
+    cfg = yaml.safe_load(kubeconfig) or {}
+    named = lambda kind, name: next((i.get(kind[:-1]) or {} for i in cfg.get(kind) or [] if i.get("name") == name), {})  # noqa: E731
+    context = named("contexts", cfg.get("current-context"))
+    server = named("clusters", context.get("cluster")).get("server", "")
+    exec_cfg = named("users", context.get("user")).get("exec") or {}
+    return server, exec_cfg.get("command")
+
+
+def _require_reachable(c: ClusterConnection, kubeconfig: str, check: ConnectivityCheck) -> None:
+    """``pulumi up`` stops before creating anything on an unreachable cluster; a preview warns that it
+    proves nothing about the cluster (pulumi-kubernetes skips its dry runs silently when it cannot reach one)."""
+    server, command = kubeconfig_target(kubeconfig)
+    problems = check(server, command)
+    if not problems:
+        return
+    what = f"cluster {c.cluster_name} ({c.region}, stack {c.stack}) at {server or '?'}: " + "; ".join(problems)
+    fix = (
+        "Run Pulumi where the endpoint is reachable (cluster.api_access admits the runner, docs/deploy.md \"Reaching the private API endpoint\") "
+        "with the AWS CLI v2 on PATH; see docs/pulumi.md, \"Preview that tells the truth\"."
+    )
+    if pulumi.runtime.is_dry_run():
+        pulumi.log.warn(
+            f"UNREACHABLE {what}. This preview proves NOTHING about the cluster: pulumi-kubernetes skips every dry run against an unreachable "
+            f"cluster and reports success, and `pulumi up` will fail. {fix}"
+        )
+        return
+    raise ClusterUnreachable(f"cannot bootstrap {what}. {fix}")
+
+
+def kubeconfig_from_config(cb: ClusterBootstrap, describe: DescribeCluster | None = None, check: ConnectivityCheck | None = None) -> pulumi.Input[str]:
+    """The cluster connection (docs/pulumi.md): a secret kubeconfig from stack config wins; else
+    ``aws eks get-token`` against the endpoint and CA of stack config, or, by default, of
+    ``eks:DescribeCluster`` of the cluster the plan names. Checked for reachability first."""
+    describe = describe or describe_eks_cluster
+    check = check or check_connectivity
     config = pulumi.Config(CONFIG_NAMESPACE)
     c = cb.connection
-    kubeconfig = config.get_secret(c.kubeconfig_key)
-    if kubeconfig is not None:
-        return kubeconfig
-    endpoint, ca = config.get(c.endpoint_key), config.get(c.ca_key)
-    if not endpoint or not ca:
-        raise ClusterConnectionMissing(_missing(c))
-    return pulumi.Output.secret(eks_kubeconfig(c.cluster_name, c.region, endpoint, ca, config.get("awsProfile")))
+    profile, role_arn = config.get("awsProfile"), config.get("awsRoleArn")
+    if config.get_secret(c.kubeconfig_key) is not None:
+        kubeconfig = str(get_config(f"{CONFIG_NAMESPACE}:{c.kubeconfig_key}"))  # the plain text, to check the server it names
+    else:
+        endpoint, ca = config.get(c.endpoint_key), config.get(c.ca_key)
+        if bool(endpoint) != bool(ca):
+            have, lacks = (c.endpoint_key, c.ca_key) if endpoint else (c.ca_key, c.endpoint_key)
+            raise ClusterConnectionMissing(
+                f"cluster {c.cluster_name}: the stack config sets {CONFIG_NAMESPACE}:{have} but not {CONFIG_NAMESPACE}:{lacks}; set both "
+                f"(the outputs of Terraform stack {c.terraform_stack}) or neither (the program looks the cluster up).\n" + _lookup_fix(c)
+            )
+        if not endpoint:
+            try:
+                found = describe(c.cluster_name, c.region, profile, role_arn)
+            except ClusterLookupFailed as exc:
+                raise ClusterLookupFailed(f"eks:DescribeCluster of cluster {c.cluster_name} in {c.region} failed: {exc}.\n{_lookup_fix(c)}") from None
+            if found.arn != c.cluster_arn:
+                raise ClusterLookupFailed(
+                    f"eks:DescribeCluster of cluster {c.cluster_name} in {c.region} answered {found.arn}, not {c.cluster_arn} (the plan's account): "
+                    f"the credentials belong to another account.\n{_lookup_fix(c)}"
+                )
+            endpoint, ca = found.endpoint, found.certificate_authority
+        kubeconfig = eks_kubeconfig(c.cluster_name, c.region, endpoint, ca, profile, role_arn)
+    _require_reachable(c, kubeconfig, check)
+    return pulumi.Output.secret(kubeconfig)
 
 
 def repository_credential_from_config(rc: RepositoryCredential) -> dict[str, pulumi.Input[str]]:
@@ -156,6 +289,53 @@ def _release(release: HelmRelease, provider: k8s.Provider, depends_on: list[pulu
     )
 
 
+# What pulumi-kubernetes 4.34 waits for (provider/pkg/metadata/overrides.go): a custom resource only
+# with `pulumi.com/waitFor` ("condition=Ready": its status condition Ready is True); a Job until it
+# completes, for `pulumi.com/timeoutSeconds` (10 min by default); inside a ConfigGroup, an object
+# after those named in `config.kubernetes.io/depends-on` (<group>/namespaces/<ns>/<kind>/<name>).
+WAIT_FOR_READY = {("external-secrets.io", "ClusterSecretStore"), ("external-secrets.io", "ExternalSecret")}
+PULUMI_AWAIT_ANNOTATIONS = ("pulumi.com/waitFor", "pulumi.com/timeoutSeconds", "config.kubernetes.io/depends-on")  # never in the tree
+JOB_AWAIT_MARGIN_S = 120  # past the Job's own activeDeadlineSeconds: Pulumi reports the Job's failure, not its own timeout
+
+
+def _secrets_of_pod(spec: dict) -> set[str]:
+    """The Secrets a pod template reads (env, envFrom, volumes)."""
+    names = {v["secret"]["secretName"] for v in spec.get("volumes") or [] if (v.get("secret") or {}).get("secretName")}
+    for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+        names |= {e["valueFrom"]["secretKeyRef"]["name"] for e in c.get("env") or [] if (e.get("valueFrom") or {}).get("secretKeyRef")}
+        names |= {e["secretRef"]["name"] for e in c.get("envFrom") or [] if e.get("secretRef")}
+    return names
+
+
+def with_pulumi_awaits(objs: tuple[dict, ...]) -> list[dict]:
+    """Copies of a ConfigGroup's objects (the tree's stay as they are) that make `pulumi up` wait for
+    what matters: the stores and ExternalSecrets until Ready (so the groups and releases after them
+    find their Secrets), each Job after the ExternalSecrets of the group making its Secrets, and
+    awaited longer than its own deadline."""
+    out = [json.loads(json.dumps(o)) for o in objs]
+    made_by: dict[tuple[str, str], str] = {}  # (namespace, Secret) -> the ExternalSecret making it
+    for o in out:
+        if o["kind"] == "ExternalSecret":
+            meta = o["metadata"]
+            made_by[(meta.get("namespace", "default"), (o.get("spec", {}).get("target") or {}).get("name") or meta["name"])] = meta["name"]
+    for o in out:
+        group = o["apiVersion"].rsplit("/", 1)[0] if "/" in o["apiVersion"] else ""
+        annotations = o["metadata"].setdefault("annotations", {})
+        if (group, o["kind"]) in WAIT_FOR_READY:
+            annotations["pulumi.com/waitFor"] = "condition=Ready"
+        if o["kind"] == "Job":
+            ns = o["metadata"].get("namespace", "default")
+            deadline = o["spec"].get("activeDeadlineSeconds")
+            if deadline:
+                annotations["pulumi.com/timeoutSeconds"] = str(int(deadline) + JOB_AWAIT_MARGIN_S)
+            needs = sorted(made_by[(ns, s)] for s in _secrets_of_pod(o["spec"]["template"].get("spec") or {}) if (ns, s) in made_by)
+            if needs:
+                annotations["config.kubernetes.io/depends-on"] = ",".join(f"external-secrets.io/namespaces/{ns}/ExternalSecret/{n}" for n in needs)
+        if not annotations:
+            del o["metadata"]["annotations"]
+    return out
+
+
 def _helm_in_wave_order(cb: ClusterBootstrap, provider: k8s.Provider, storage: list[pulumi.Resource]) -> tuple[dict[str, k8s.helm.v3.Release], list[str]]:
     """With no GitOps controller, the add-on releases and the tree's cluster objects (phases of
     ``objects_without_gitops``) in the tree's sync-wave order, each waiting for everything of
@@ -181,7 +361,7 @@ def _helm_in_wave_order(cb: ClusterBootstrap, provider: k8s.Provider, storage: l
             continue
         _, phase, objs = item
         name = f"{cb.key}-{phase}"
-        group = k8s.yaml.v2.ConfigGroup(name, objs=[dict(o) for o in objs], opts=pulumi.ResourceOptions(provider=provider, depends_on=earlier))
+        group = k8s.yaml.v2.ConfigGroup(name, objs=with_pulumi_awaits(objs), opts=pulumi.ResourceOptions(provider=provider, depends_on=earlier))
         created.append((wave, phase == "namespaces", group))
         names.append(name)
     return releases, names
@@ -204,7 +384,10 @@ def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str], crede
     # enable_secret_mutable: a new repository credential updates its Secret in place instead of the
     # default delete-then-create of a named Secret (pulumi-kubernetes forceNewProperties), which would
     # leave ArgoCD without a credential in between.
-    provider = k8s.Provider(cb.provider_name, kubeconfig=kubeconfig, enable_secret_mutable=True)
+    # cluster_identifier: pulumi-kubernetes replaces a provider (and so every resource under it) when the
+    # kubeconfig's active cluster changes, unless a clusterIdentifier is set and unchanged (provider.go
+    # DiffConfig); the cluster ARN changes only with the cluster, not with a new endpoint, CA or token.
+    provider = k8s.Provider(cb.provider_name, kubeconfig=kubeconfig, enable_secret_mutable=True, cluster_identifier=cb.connection.cluster_arn)
     releases: dict[str, k8s.helm.v3.Release] = {}
     storage = storage_first(cb, provider) if cb.mode == "helm" else []  # with ArgoCD, the bootstrap root applies it
     groups: list[str] = []
@@ -262,21 +445,26 @@ def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str], crede
 
 
 def bootstrap_environment(
-    bootstrap: EnvironmentBootstrap, kubeconfig_for: KubeconfigSource = kubeconfig_from_config, credential_for: RepositoryCredentialSource = repository_credential_from_config
+    bootstrap: EnvironmentBootstrap,
+    kubeconfig_for: KubeconfigSource = kubeconfig_from_config,
+    credential_for: RepositoryCredentialSource = repository_credential_from_config,
+    cluster: str | None = None,
 ) -> dict[str, Any]:
-    """Every cluster of the environment; returns the stack exports. Every connection and credential
-    is looked up before the first resource, so a missing one fails before anything is created."""
-    inputs = {
-        cb.key: (kubeconfig_for(cb), credential_for(cb.repository_credential) if cb.repository_credential else None) for cb in bootstrap.clusters
-    }
-    clusters = {cb.key: bootstrap_cluster(cb, *inputs[cb.key]) for cb in bootstrap.clusters}
-    shared = clusters[bootstrap.shared.key]
+    """The clusters of the environment (``cluster``: that one alone, as a stack does); returns the
+    stack exports. Every connection and credential is looked up, and every cluster checked, before
+    the first resource, so a missing one fails before anything is created."""
+    selected = [cb for cb in bootstrap.clusters if cluster is None or cb.key == cluster]
+    if not selected:
+        raise ClusterSelectionMissing(f"environment {bootstrap.environment.name} has no cluster {cluster} (clusters: {', '.join(cb.key for cb in bootstrap.clusters)})")
+    inputs = {cb.key: (kubeconfig_for(cb), credential_for(cb.repository_credential) if cb.repository_credential else None) for cb in selected}
+    clusters = {cb.key: bootstrap_cluster(cb, *inputs[cb.key]) for cb in selected}
+    first = clusters[selected[0].key]
     return {
         "environment": bootstrap.environment.name,
         "gitopsTool": bootstrap.environment.gitops.tool,
-        "argocdNamespace": shared.get("argocdNamespace"),
-        "rootApplication": shared.get("rootApplication"),
-        "chartVersions": shared["chartVersions"],
+        "argocdNamespace": first.get("argocdNamespace"),
+        "rootApplication": first.get("rootApplication"),
+        "chartVersions": first["chartVersions"],
         "clusters": clusters,
     }
 
@@ -301,9 +489,51 @@ def plan_dir_from_config() -> Path:
     return configured if configured.is_absolute() else project_root() / configured
 
 
-def environment_from_stack() -> str:
-    """The stack name is the environment (``infraplan:environment`` overrides it, e.g. for a stack called ``acme/dev``)."""
-    return pulumi.Config(CONFIG_NAMESPACE).get("environment") or pulumi.get_stack()
+def cluster_from_stack(bootstrap: EnvironmentBootstrap) -> str:
+    """The one cluster this stack bootstraps: ``infraplan:cluster``, else the stack name when it is a
+    cluster key, else the environment's only cluster. Never a guess between several: a stack that
+    used to span them (before one stack per cluster) still holds the others' resources, and
+    leaving them out of the program would delete them (docs/pulumi.md, "One stack per cluster")."""
+    keys = [cb.key for cb in bootstrap.clusters]
+    stack = pulumi.get_stack()
+    chosen = pulumi.Config(CONFIG_NAMESPACE).get("cluster") or (stack if stack in keys and stack != bootstrap.environment.name else None)
+    if chosen is None and len(keys) == 1:
+        return keys[0]
+    if chosen is None:
+        others = [k for k in keys if k != stack]
+        moves = "\n".join(
+            f"  pulumi stack init {k}\n"
+            f"  pulumi state move --source {stack} --dest {k} $(pulumi stack --stack {stack} --show-urns | grep -o 'urn:pulumi:{stack}::[^ ]*::{k}-[^ ]*' | sort -u)"
+            for k in others
+        )
+        raise ClusterSelectionMissing(
+            f"stack {stack} (environment {bootstrap.environment.name}) would bootstrap {len(keys)} clusters ({', '.join(keys)}); each cluster has its own "
+            f"stack, so an unreachable one blocks no other. Name this stack's cluster:\n  pulumi config set --stack {stack} {CONFIG_NAMESPACE}:cluster {keys[0]}\n"
+            f"and, if this stack bootstrapped the others before, move their resources to their own stacks first (else `pulumi up` deletes them here):\n{moves}\n"
+            "(see docs/pulumi.md, \"One stack per cluster\")"
+        )
+    if chosen not in keys:
+        raise ClusterSelectionMissing(f"{CONFIG_NAMESPACE}:cluster is {chosen}, not a cluster of environment {bootstrap.environment.name} ({', '.join(keys)})")
+    return chosen
+
+
+def stack_environment(plan_dir: Path) -> str:
+    """``infraplan:environment``, else the stack name when it is an environment, else the environment
+    with a cluster whose key is the stack name (stack ``prod-org-c``: org-c's dedicated cluster in prod)."""
+    configured = pulumi.Config(CONFIG_NAMESPACE).get("environment")
+    stack = pulumi.get_stack()
+    if configured:
+        return configured
+    plan = load_plan(plan_dir)
+    if stack in plan.environments:
+        return stack
+    for name in plan.environments:
+        if any(c.key == stack for c, _ in resolve_environment(plan, name).clusters):
+            return name
+    raise ClusterSelectionMissing(
+        f"stack {stack} is neither an environment ({', '.join(plan.environments)}) nor a cluster of one: name the stack after a cluster key "
+        f"(`infraplan explain` lists them) or set {CONFIG_NAMESPACE}:environment and {CONFIG_NAMESPACE}:cluster"
+    )
 
 
 def program(
@@ -311,10 +541,18 @@ def program(
     env_name: str | None = None,
     kubeconfig_for: KubeconfigSource = kubeconfig_from_config,
     credential_for: RepositoryCredentialSource = repository_credential_from_config,
+    cluster: str | None = None,
 ) -> dict[str, Any]:
-    """The whole program (without ``pulumi.export``): used by ``pulumi_main``, the offline preview and the tests."""
-    bootstrap = load_bootstrap(plan_dir or plan_dir_from_config(), env_name or environment_from_stack())
-    return bootstrap_environment(bootstrap, kubeconfig_for, credential_for)
+    """The whole program (without ``pulumi.export``): used by ``pulumi_main``, the offline preview and the tests.
+
+    Run as a stack (no ``env_name``) it bootstraps the stack's one cluster (:func:`cluster_from_stack`);
+    given an environment, all its clusters unless ``cluster`` names one (the offline preview)."""
+    plan_dir = plan_dir or plan_dir_from_config()
+    from_stack = env_name is None
+    bootstrap = load_bootstrap(plan_dir, env_name or stack_environment(plan_dir))
+    if from_stack and cluster is None:
+        cluster = cluster_from_stack(bootstrap)
+    return bootstrap_environment(bootstrap, kubeconfig_for, credential_for, cluster)
 
 
 def main() -> None:

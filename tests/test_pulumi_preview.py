@@ -10,9 +10,9 @@ def test_preview_prints_an_offline_resource_plan(capsys, example_plan):
     assert main(["preview", "--env", "prod", "--plan", str(example_plan)]) == 0
     out = capsys.readouterr().out
     assert "Offline preview" in out and "mocks" in out and "nothing was created" in out
-    assert "pulumi preview --stack prod" in out
+    assert "pulumi preview --stack prod, pulumi preview --stack prod-org-c" in out  # one stack per cluster
     for line in (
-        ("pulumi:providers:kubernetes", "prod-org-c-cluster"),
+        ("pulumi:providers:kubernetes", "prod-org-c-cluster", "cluster arn:aws:eks:eu-west-1:333333333333:cluster/acme-prod-org-c"),
         ("kubernetes:helm.sh/v3:Release", "prod-argocd", "argo-cd 8.1.3", "namespace argocd", "retained on delete; ignores changes to every input"),
         ("kubernetes:core/v1:Secret", "prod-org-c-gitops-repository", "argocd/gitops-repository (repository)", "password, username from secret stack config", "retained on delete"),
         ("kubernetes:argoproj.io/v1alpha1:AppProject", "prod-platform-appproject", "argocd/platform", "cluster-scoped kinds allowed"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from conftest import edit_yaml
@@ -26,6 +27,12 @@ ENVS = ("dev", "staging", "prod")
 TOKEN = "ghp_TEST0nly0fake0token0for0mocks"
 CREDENTIAL = {"infraplan:gitopsRepoUsername": "x-access-token", "infraplan:gitopsRepoPassword": TOKEN}
 CREDENTIAL_SECRETS = ["infraplan:gitopsRepoPassword"]
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """The endpoints in these tests' stack config are made up: no TCP check (tests/test_pulumi_connection.py drives it)."""
+    monkeypatch.setattr("stacks.pulumi_program.check_connectivity", lambda server, command: [])
 
 
 @pytest.fixture(scope="module")
@@ -330,13 +337,16 @@ def test_secret_kubeconfig_wins(example_plan):
     run = run_offline(lambda: program(example_plan, "dev"), stack="dev", config={"infraplan:kubeconfig": kubeconfig, "infraplan:clusterEndpoint": "https://ignored", **CREDENTIAL}, secret_keys=["infraplan:kubeconfig"])
     got = json.loads(run.mocks.named("dev-cluster").inputs["kubeconfig"])
     assert got["clusters"][0]["cluster"]["server"] == "https://x"
-    assert got["users"][0]["user"]["exec"]["env"] == [{"name": "AWS_PROFILE", "value": "dev-admin"}]
+    assert got["users"][0]["user"]["exec"]["args"][-2:] == ["--profile", "dev-admin"]
 
 
-def test_missing_connection_says_which_terraform_outputs_to_copy(example_plan):
-    with pytest.raises(ClusterConnectionMissing, match=r"infraplan:clusterEndpoint-prod-org-c.*prod-tenant-org-c") as exc:
-        run_offline(lambda: program(example_plan, "prod"), stack="prod", config={"infraplan:kubeconfig": "apiVersion: v1", **CREDENTIAL})
-    assert "terraform -chdir=dist/terraform/stacks/prod-tenant-org-c output -raw cluster_endpoint" in str(exc.value)
+def test_half_a_connection_says_which_terraform_outputs_to_copy(example_plan):
+    """An endpoint without its CA in the stack config is a RunError (reported without a traceback) naming the missing key and the Terraform output."""
+    config = {"infraplan:kubeconfig": "apiVersion: v1", "infraplan:clusterEndpoint-prod-org-c": "https://f", **CREDENTIAL}
+    with pytest.raises(ClusterConnectionMissing, match=r"sets infraplan:clusterEndpoint-prod-org-c but not infraplan:clusterCertificateAuthority-prod-org-c") as exc:
+        run_offline(lambda: program(example_plan, "prod"), stack="prod", config=config)
+    assert isinstance(exc.value, pulumi.RunError)
+    assert "terraform -chdir=dist/terraform/stacks/prod-tenant-org-c output -raw cluster_certificate_authority" in str(exc.value)
 
 
 def test_stack_name_is_the_environment(example_plan):

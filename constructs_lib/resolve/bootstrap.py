@@ -22,8 +22,10 @@ New decisions made here (each recorded as a :class:`Decision`):
   Helm repository Secrets and the locked ``default`` project). The root and the
   platform project are the only objects of the tree the bootstrap creates; ArgoCD
   owns everything else, so no object has two owners.
-* the cluster connection: which stack config keys hold the kubeconfig or the
-  EKS outputs of which Terraform stack.
+* the cluster connection: one Pulumi stack per cluster (stack name = cluster key),
+  the cluster's ARN (the provider's ``clusterIdentifier``), the endpoint and CA looked
+  up by the cluster's name (``eks:DescribeCluster``), and which stack config keys
+  override them (a kubeconfig, or the EKS outputs of which Terraform stack).
 * the GitOps repository credential (``gitops.repository_auth`` https or ssh): one
   ArgoCD repository Secret per cluster, from secret stack config, owned by the
   bootstrap alone (never in the tree, so ArgoCD neither writes nor prunes it).
@@ -39,7 +41,8 @@ from dataclasses import dataclass
 from .addons import ResolvedAddon
 from .gitops import PLATFORM_PROJECT, ROOT_APPLICATION, ROOT_SOURCE, ClusterGitOps, resolve_cluster_gitops
 from .model import ResolvedCluster, ResolvedEnvironment, ResolvedTenant
-from .trace import Decision, Trace, default, plan, rule
+from . import names
+from .trace import Decision, Trace, plan, rule
 
 CONFIG_NAMESPACE = "infraplan"  # pulumi config keys are "infraplan:<key>"
 DEFAULT_PLAN_DIR = "environments"
@@ -56,10 +59,12 @@ RELEASE_TIMEOUT_BY_TIER = {"development": 600, "staging": 600, "production": 900
 class ClusterConnection:
     """Where the program finds the credentials of one cluster (see docs/pulumi.md).
 
-    Either ``kubeconfig_key`` holds a whole kubeconfig (secret config), or the
-    program builds one from ``endpoint_key`` and ``ca_key`` (the Terraform
-    outputs ``cluster_endpoint`` / ``cluster_certificate_authority`` of
-    ``terraform_stack``) with ``aws eks get-token`` exec authentication.
+    ``kubeconfig_key`` may hold a whole kubeconfig (secret config); else the program
+    builds one with ``aws eks get-token`` exec authentication from the endpoint and CA
+    in ``endpoint_key`` and ``ca_key`` (overrides, e.g. the Terraform outputs of
+    ``terraform_stack``) or, by default, from ``eks:DescribeCluster`` of ``cluster_name``
+    in ``region``. ``cluster_arn`` identifies the cluster whatever the kubeconfig holds
+    (the provider's ``clusterIdentifier``); ``stack`` is the Pulumi stack that bootstraps it.
     """
 
     kubeconfig_key: str
@@ -68,6 +73,8 @@ class ClusterConnection:
     cluster_name: str
     region: str
     terraform_stack: str  # the cdktf stack whose outputs describe this cluster
+    cluster_arn: str  # arn:aws:eks:<region>:<account>:cluster/<name>
+    stack: str  # the Pulumi stack of this cluster (its key)
 
 
 @dataclass(frozen=True)
@@ -182,11 +189,28 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
         cluster_name=cluster.name,
         region=cluster.region,
         terraform_stack=tf_stack,
+        cluster_arn=names.eks_cluster_arn(cluster.region, env.account_id, cluster.name),
+        stack=cluster.key,
     )
     trace.record(
         "connection",
-        {"kubeconfig": f"{CONFIG_NAMESPACE}:{connection.kubeconfig_key}", "endpoint": f"{CONFIG_NAMESPACE}:{connection.endpoint_key}", "ca": f"{CONFIG_NAMESPACE}:{connection.ca_key}"},
-        default(f"a secret kubeconfig, or one built from the outputs cluster_endpoint / cluster_certificate_authority of Terraform stack {tf_stack} (aws eks get-token)"),
+        {
+            "stack": connection.stack,
+            "cluster_identifier": connection.cluster_arn,
+            "lookup": f"eks:DescribeCluster {cluster.name} in {cluster.region}",
+            "overrides": {
+                "kubeconfig": f"{CONFIG_NAMESPACE}:{connection.kubeconfig_key}",
+                "endpoint": f"{CONFIG_NAMESPACE}:{connection.endpoint_key}",
+                "ca": f"{CONFIG_NAMESPACE}:{connection.ca_key}",
+            },
+        },
+        rule(
+            "one stack per cluster",
+            f"Pulumi stack {connection.stack} bootstraps this cluster alone (an unreachable cluster blocks no other); the endpoint and CA come from "
+            f"eks:DescribeCluster of the name the plan gives (stack config, e.g. the outputs of Terraform stack {tf_stack}, overrides it); "
+            "aws eks get-token authenticates with --profile/--role-arn from stack config; the provider's clusterIdentifier is the cluster ARN, "
+            "so a new endpoint or token never replaces the provider and what it created",
+        ),
     )
     argocd = cluster.addon("argocd")
     if env.gitops.tool == "argocd" and argocd is not None:

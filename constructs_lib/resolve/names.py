@@ -228,6 +228,11 @@ def kms_alias_arn(region: str, account_id: str, alias: str) -> str:
     return f"arn:aws:kms:{region}:{account_id}:alias/{alias}"
 
 
+def eks_cluster_arn(region: str, account_id: str, cluster: str) -> str:
+    """An EKS cluster's ARN: known before the cluster exists; the Pulumi bootstrap's identity of the cluster."""
+    return f"arn:aws:eks:{region}:{account_id}:cluster/{cluster}"
+
+
 def budget_name(platform: str, env: str) -> str:
     """The AWS Budget of an environment's account (named after the environment that renders it)."""
     return f"{platform}-{env}-monthly"
