@@ -327,3 +327,62 @@ def test_releases_wait_long_enough_and_clean_up_after_a_failure(argocd, helm, he
                 assert r.inputs["atomic"] is True and r.inputs["cleanupOnFail"] is True, r.name
                 timeouts.setdefault(tier, set()).add(r.inputs["timeout"])
     assert min(timeouts["production"]) > max(timeouts["development"]), timeouts
+
+
+# --- without GitOps: what `pulumi up` waits for --------------------------------------------------
+
+PULUMI_ANNOTATIONS = ("pulumi.com/waitFor", "pulumi.com/timeoutSeconds", "config.kubernetes.io/depends-on")
+
+
+def _annotations(o: dict) -> dict:
+    return o["metadata"].get("annotations") or {}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_helm_mode_waits_for_stores_and_external_secrets_before_the_bootstrap_jobs(helm, helm_plan, env):
+    """pulumi-kubernetes 4.34 waits for a custom resource only with `pulumi.com/waitFor` (overrides.go
+    ReadyCondition; "condition=Ready" as `kubectl wait`), orders a ConfigGroup's objects by
+    `config.kubernetes.io/depends-on`, and gives up on a Job after `pulumi.com/timeoutSeconds` (10 min by
+    default, job.go). So: every ClusterSecretStore and ExternalSecret is awaited Ready (what comes after its
+    group finds the store usable and the Secret made); each bootstrap Job waits for the ExternalSecrets making
+    the Secrets it reads, in its own group (references across groups are not supported); and Pulumi waits
+    for a Job longer than the Job's activeDeadlineSeconds, so it reports the Job's own failure."""
+    regs = helm[env]
+    for cb in clusters(helm_plan, env):
+        groups = [r for r in regs.values() if r.typ == GROUP and r.provider == f"{cb.key}-cluster"]
+        kinds = {o["kind"] for g in groups for o in g.inputs["objs"]}
+        assert {"ClusterSecretStore", "ExternalSecret", "Job"} <= kinds
+        for g in groups:
+            made_by = {(o["metadata"]["namespace"], (o["spec"].get("target") or {}).get("name") or o["metadata"]["name"]): o["metadata"]["name"] for o in g.inputs["objs"] if o["kind"] == "ExternalSecret"}
+            for o in g.inputs["objs"]:
+                a = _annotations(o)
+                if o["kind"] in ("ClusterSecretStore", "ExternalSecret"):
+                    assert a.get("pulumi.com/waitFor") == "condition=Ready", (g.name, o["metadata"]["name"])
+                if o["kind"] != "Job":
+                    continue
+                ns, spec = o["metadata"]["namespace"], o["spec"]
+                assert int(a["pulumi.com/timeoutSeconds"]) > spec["activeDeadlineSeconds"], o["metadata"]["name"]
+                pod = spec["template"]["spec"]
+                reads = {e["valueFrom"]["secretKeyRef"]["name"] for c in pod["containers"] for e in c.get("env") or [] if (e.get("valueFrom") or {}).get("secretKeyRef")}
+                assert reads and reads <= {s for n, s in made_by if n == ns}, f"{o['metadata']['name']} reads Secrets no ExternalSecret of {g.name} makes"
+                deps = set(a["config.kubernetes.io/depends-on"].split(","))
+                assert deps == {f"external-secrets.io/namespaces/{ns}/ExternalSecret/{made_by[(ns, s)]}" for s in reads}, o["metadata"]["name"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_await_annotations_are_the_pulumi_paths_alone(helm, helm_plan, env):
+    """The tree's objects (what ArgoCD would sync) carry none of them; Pulumi's copies differ from them by these annotations alone."""
+    from constructs_lib.kubernetes.tree import objects_without_gitops
+
+    regs = helm[env]
+    for cb in clusters(helm_plan, env):
+        for phase, objs in objects_without_gitops(cb.gitops):
+            assert not [o["metadata"]["name"] for o in objs if set(_annotations(o)) & set(PULUMI_ANNOTATIONS)], phase
+
+            def bare(o: dict) -> dict:
+                o = {**o, "metadata": {**o["metadata"], "annotations": {k: v for k, v in _annotations(o).items() if k not in PULUMI_ANNOTATIONS}}}
+                if not o["metadata"]["annotations"]:
+                    del o["metadata"]["annotations"]
+                return o
+
+            assert [bare(o) for o in regs[f"{cb.key}-{phase}"].inputs["objs"]] == list(objs), phase
