@@ -11,7 +11,7 @@ import argparse
 from dataclasses import dataclass
 
 from constructs_lib.resolve import names
-from constructs_lib.resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedStateBackend, ResolvedTenant
+from constructs_lib.resolve.model import ResolvedBudget, ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedStateBackend, ResolvedTenant
 
 
 @dataclass(frozen=True)
@@ -361,6 +361,54 @@ def check_state(aws: Clients, states: list[ResolvedStateBackend]) -> list[Differ
     return out
 
 
+def check_budget(aws: Clients, account_id: str, budget: ResolvedBudget) -> list[Difference]:
+    """The account's AWS Budget: its limit and period, and each alert with exactly the plan's contacts
+    (an alert nobody receives is the failure this catches: a contact removed by hand in the console)."""
+    bg = aws("budgets")
+    where = f"budget {budget.name}"
+    try:
+        live = bg.describe_budget(AccountId=account_id, BudgetName=budget.name)["Budget"]
+    except bg.exceptions.NotFoundException:
+        return [Difference(where, "exists", True, False)]
+    out: list[Difference] = []
+    limit = live.get("BudgetLimit") or {}
+    expected_limit = f"{budget.limit_usd} USD"
+    try:
+        actual_amount = float(limit.get("Amount", "nan"))
+    except ValueError:
+        actual_amount = float("nan")
+    if actual_amount != budget.limit_usd or limit.get("Unit") != "USD":
+        out.append(Difference(where, "limit", expected_limit, f"{limit.get('Amount')} {limit.get('Unit')}"))
+    for setting, key, expected in (("type", "BudgetType", "COST"), ("period", "TimeUnit", "MONTHLY")):
+        if live.get(key) != expected:
+            out.append(Difference(where, setting, expected, live.get(key)))
+    if live.get("CostFilters"):
+        out.append(Difference(where, "cost filters", "none (the whole account)", live["CostFilters"]))
+    try:
+        notifications = bg.describe_notifications_for_budget(AccountId=account_id, BudgetName=budget.name).get("Notifications", [])
+    except bg.exceptions.NotFoundException:
+        notifications = []
+    by_alert = {(n.get("NotificationType"), float(n.get("Threshold", -1))): n for n in notifications if n.get("ComparisonOperator") == "GREATER_THAN"}
+    expected_alerts = {(a.notification_type, float(a.threshold_percent)) for a in budget.alerts}
+    for kind, threshold in sorted(expected_alerts):
+        alert = f"{where}: alert {kind} > {threshold:g}%"
+        n = by_alert.get((kind, threshold))
+        if n is None:
+            out.append(Difference(alert, "exists", True, False))
+            continue
+        try:
+            subscribers = bg.describe_subscribers_for_notification(AccountId=account_id, BudgetName=budget.name, Notification=n).get("Subscribers", [])
+        except bg.exceptions.NotFoundException:
+            subscribers = []
+        emails = sorted(s["Address"] for s in subscribers if s.get("SubscriptionType") == "EMAIL")
+        if emails != sorted(budget.emails):
+            out.append(Difference(alert, "email subscribers", sorted(budget.emails), emails))
+    extra = sorted(set(by_alert) - expected_alerts)
+    if extra:
+        out.append(Difference(where, "alerts not in the plan", [], [f"{k} > {t:g}%" for k, t in extra]))
+    return out
+
+
 class WrongAccountError(Exception):
     pass
 
@@ -381,6 +429,8 @@ def verify_environment(env: ResolvedEnvironment, tenants: list[str] | None = Non
             diffs += check_secret(aws, f"cluster {c.name}: secret", c.grafana_admin.secret_name)
     for name in tenants or []:
         diffs += check_tenant(aws, env, env.tenant(name))
+    if env.budget is not None:
+        diffs += check_budget(aws, env.account_id, env.budget)
     diffs += check_state(aws, [env.state, *(r.state for r in env.secondary_regions), *(env.tenant(name).state for name in tenants or [])])
     return diffs
 

@@ -16,7 +16,6 @@ UNSUPPORTED_TYPES = {
     "aws_eks_addon": "moto has no CreateAddon/DescribeAddon (HTTP 404)",
     "aws_eks_access_entry": "moto has no CreateAccessEntry (HTTP 404)",
     "aws_eks_access_policy_association": "moto has no AssociateAccessPolicy (HTTP 404)",
-    "aws_budgets_budget": "moto has no DescribeSubscribersForNotification nor budget tags, which the provider reads back",
 }
 
 

@@ -31,6 +31,10 @@ the key it resolves), so the state bucket's deny of non-KMS writes is enforced.
 7. CloudWatch Logs AssociateKmsKey / DisassociateKmsKey are not implemented (HTTP 500);
    AWS sets or removes the group's key (the provider calls them when a group it
    adopted, e.g. one EKS re-created, gets its key again).
+8. Budgets DescribeSubscribersForNotification and the budget tag calls (TagResource,
+   UntagResource, ListTagsForResource, CreateBudget's ``ResourceTags``) are not
+   implemented; AWS returns a notification's subscribers and a budget's tags (the
+   provider reads both back after every apply, ``infraplan verify`` the subscribers).
 
 Usage (same arguments as ``moto_server``)::
 
@@ -96,6 +100,7 @@ def patch_moto() -> None:
     _patch_rds()
     _patch_ec2()
     _patch_logs()
+    _patch_budgets()
 
 
 def _patch_logs() -> None:
@@ -118,6 +123,72 @@ def _patch_logs() -> None:
 
     LogsResponse.associate_kms_key = associate_kms_key
     LogsResponse.disassociate_kms_key = disassociate_kms_key
+
+
+def _patch_budgets() -> None:
+    import json
+
+    from moto.budgets.exceptions import NotFoundException
+    from moto.budgets.responses import BudgetsResponse
+
+    tags: dict[str, list[dict]] = {}  # budget ARN -> [{Key, Value}]
+    create = BudgetsResponse.create_budget
+
+    def _budget(response, account_id: str, name: str):
+        budget = response.backend.budgets[account_id].get(name)
+        if budget is None:
+            raise NotFoundException(f"Unable to get budget: {name} - the budget doesn't exist.")
+        return budget
+
+    def _arn(account_id: str, name: str) -> str:
+        return f"arn:aws:budgets::{account_id}:budget/{name}"
+
+    def _merge(arn: str, new: list[dict]) -> None:
+        kept = {t["Key"]: t["Value"] for t in tags.get(arn, [])}
+        kept.update({t["Key"]: t["Value"] for t in new})
+        tags[arn] = [{"Key": k, "Value": v} for k, v in kept.items()]
+
+    def create_budget(self) -> str:
+        result = create(self)
+        budget = self._get_param("Budget")
+        _merge(_arn(self._get_param("AccountId"), budget["BudgetName"]), self._get_param("ResourceTags") or [])
+        return result
+
+    def describe_subscribers_for_notification(self) -> str:
+        budget = _budget(self, self._get_param("AccountId"), self._get_param("BudgetName"))
+        wanted = self._get_param("Notification")
+        same = lambda n: all(n.get(k) == wanted.get(k) for k in ("NotificationType", "ComparisonOperator")) and float(n.get("Threshold")) == float(wanted.get("Threshold"))  # noqa: E731
+        found = next((n for n in budget.notifications if same(n.details)), None)
+        if found is None:
+            raise NotFoundException("Unable to get subscribers - the notification doesn't exist.")
+        return json.dumps({"Subscribers": found.subscribers})
+
+    def _arn_parts(arn: str) -> tuple[str, str]:
+        account_id, _, name = arn.split(":", 4)[4].partition(":budget/")
+        return account_id, name
+
+    def list_tags_for_resource(self) -> str:
+        arn = self._get_param("ResourceARN")
+        _budget(self, *_arn_parts(arn))
+        return json.dumps({"ResourceTags": tags.get(arn, [])})
+
+    def tag_resource(self) -> str:
+        arn = self._get_param("ResourceARN")
+        _budget(self, *_arn_parts(arn))
+        _merge(arn, self._get_param("ResourceTags") or [])
+        return "{}"
+
+    def untag_resource(self) -> str:
+        arn = self._get_param("ResourceARN")
+        drop = set(self._get_param("ResourceTagKeys") or [])
+        tags[arn] = [t for t in tags.get(arn, []) if t["Key"] not in drop]
+        return "{}"
+
+    BudgetsResponse.create_budget = create_budget
+    BudgetsResponse.describe_subscribers_for_notification = describe_subscribers_for_notification
+    BudgetsResponse.list_tags_for_resource = list_tags_for_resource
+    BudgetsResponse.tag_resource = tag_resource
+    BudgetsResponse.untag_resource = untag_resource
 
 
 def _patch_ec2() -> None:

@@ -168,6 +168,15 @@ def test_live_resources_match_the_resolved_model(deployment: Deployment):
     policy = moto.client("iam").get_role_policy(RoleName=grafana.role_name, PolicyName="read-grafana-admin")["PolicyDocument"]
     (st,) = policy["Statement"]
     assert st["Resource"] == [f"arn:aws:secretsmanager:{env.region}:{env.account_id}:secret:{grafana.secret_name}-??????"]
+    # The account's budget alerts the plan's contacts at every threshold.
+    budgets = moto.client("budgets")
+    live = budgets.describe_budget(AccountId=env.account_id, BudgetName=env.budget.name)["Budget"]
+    assert (float(live["BudgetLimit"]["Amount"]), live["TimeUnit"], live["BudgetType"]) == (env.budget.limit_usd, "MONTHLY", "COST")
+    alerts = budgets.describe_notifications_for_budget(AccountId=env.account_id, BudgetName=env.budget.name)["Notifications"]
+    assert {(n["NotificationType"], n["Threshold"]) for n in alerts} == {(a.notification_type, a.threshold_percent) for a in env.budget.alerts}
+    for n in alerts:
+        subs = budgets.describe_subscribers_for_notification(AccountId=env.account_id, BudgetName=env.budget.name, Notification=n)["Subscribers"]
+        assert sorted((s["SubscriptionType"], s["Address"]) for s in subs) == [("EMAIL", e) for e in sorted(env.budget.emails)]
 
 
 def test_tenant_credentials_are_written_but_never_stored_in_state(deployment: Deployment):
@@ -248,6 +257,14 @@ def test_verify_reports_a_changed_resource(deployment: Deployment, capsys):
     ec2 = moto.client("ec2")
     api_sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{env.cluster.name}-api-access"]}])["SecurityGroups"][0]["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=api_sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "192.168.0.0/16"}]}])
+    # someone removes the budget's forecast alert in the console: nobody hears of the overrun
+    budgets = moto.client("budgets")
+    (forecast,) = [
+        n
+        for n in budgets.describe_notifications_for_budget(AccountId=env.account_id, BudgetName=env.budget.name)["Notifications"]
+        if n["NotificationType"] == "FORECASTED"
+    ]
+    budgets.delete_notification(AccountId=env.account_id, BudgetName=env.budget.name, Notification=forecast)
     code, output = _verify(deployment, capsys)
     assert code == 1, output
     assert f"log group {flow_logs}: retention_days is 1, expected {env.network.flow_logs_retention_days}" in output
@@ -256,14 +273,16 @@ def test_verify_reports_a_changed_resource(deployment: Deployment, capsys):
     assert f"IAM role {admin}: trusted principals is ['{intruder}'], expected ['{store_sa}']" in output
     assert f"RDS instance {env.database.identifier}: backup_retention_days is {wrong}, expected {env.database.backup_retention_days}" in output
     assert f"EKS node group {env.cluster.name}/{ng.name}: maxSize is {ng.max_size + 3}, expected {ng.max_size}" in output
+    assert f"budget {env.budget.name}: alert FORECASTED > {forecast['Threshold']:g}%: missing" in output
     assert f"security group {env.cluster.name}-api-access: sources admitted on TCP 443 is {sorted([env.network.cidr, '192.168.0.0/16'])}, expected {[env.network.cidr]}" in output
     # Terraform sees the same change as drift. (Converging it back with `apply` is not
     # tested: moto has no EKS DescribeUpdate, which the provider polls after a node group
     # update; and an RDS modify costs ~80 s of provider waiting.)
     stack = deployment.stack(env.stack_name)
     plan = tf(["plan", "-detailed-exitcode", "-input=false", "-refresh-only"], stack, deployment.tf_env, check=False)
-    assert plan.returncode == 2, plan.stdout[-3000:]
+    assert plan.returncode == 2, plan.stdout[-3000:] + plan.stderr[-3000:]
     assert "backup_retention_period" in plan.stdout and "max_size" in plan.stdout and "retention_in_days" in plan.stdout
+    assert "aws_budgets_budget" in plan.stdout  # the removed alert
 
 
 def test_a_second_plan_cannot_take_the_lock(deployment: Deployment):
@@ -336,6 +355,7 @@ def test_destroy_leaves_nothing_behind(deployment: Deployment, capsys):
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     assert [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]] == []
     assert ddb.list_tables()["TableNames"] == []
+    assert moto.client("budgets").describe_budgets(AccountId=env.account_id).get("Budgets", []) == []
     assert s3.list_buckets()["Buckets"] == []
     # Customer managed keys cannot be deleted at once: they must all be pending deletion.
     # AWS managed keys (alias/aws/secretsmanager, made on first use of a service) are AWS's;

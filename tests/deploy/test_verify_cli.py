@@ -31,6 +31,7 @@ def test_verify_reports_every_missing_resource(moto_server, capsys):
         "IAM role acme-dev-org-a-secrets: missing",
         "IAM role acme-dev-database-admin: missing",
         "state s3://acme-tfstate-dev-111111111111/dev-platform/terraform.tfstate: missing",
+        "budget acme-dev-monthly: missing",
     ):
         assert line in text, text
 
