@@ -11,7 +11,8 @@ infraplan upgrades the program and the project never holds a copy of it. Written
 * ``requirements.txt``: what ``pulumi install`` puts in ``venv``: infraplan (the
   ``--requirement`` given, e.g. a Git URL at a tag) and the Pulumi SDKs at the versions
   infraplan was tested with (the ones installed with it).
-* ``Pulumi.<stack>.yaml`` per stack the plan defines, with the connection settings as comments.
+* ``Pulumi.<cluster key>.yaml``: one stack per cluster, naming its environment and cluster, with
+  the connection settings as comments.
 
 Nothing is overwritten: if any of these files exists, nothing is written (the user's files are
 the user's), and a failure part-way removes what this run created.
@@ -48,9 +49,13 @@ def default_requirement() -> str:
     return f"infraplan=={version}"
 
 
-def stack_names(plan_dir: Path) -> list[str]:
-    """One Pulumi stack per environment of the plan (``stacks.pulumi_program``: stack name = environment)."""
-    return sorted(load_plan(plan_dir).environments)
+def stack_clusters(plan_dir: Path) -> list[tuple[str, str, str]]:
+    """One Pulumi stack per cluster (``stacks.pulumi_program``: an unreachable cluster blocks no
+    other): (stack name = cluster key, environment, cluster name), in plan order."""
+    from constructs_lib.resolve.environment import resolve_environment
+
+    plan = load_plan(plan_dir)
+    return [(c.key, env, c.name) for env in plan.environments for c, _ in resolve_environment(plan, env).clusters]
 
 
 def render(plan_dir: Path, out: Path, requirement: str, project: str) -> dict[str, str]:
@@ -88,13 +93,16 @@ def render(plan_dir: Path, out: Path, requirement: str, project: str) -> dict[st
         f"{requirement}\n"
         "# The SDK versions infraplan was tested with:\n" + "".join(f"{p}\n" for p in pins)
     )
-    for stack in stack_names(plan_dir):
-        files[f"Pulumi.{stack}.yaml"] = (
-            f"# Stack {stack} = environment {stack} of the plan ({rel_plan}/{stack}.yaml).\n"
-            "# Every value of the bootstrap comes from the plan; only how to reach the clusters is set here.\n"
-            "# See infraplan's docs/pulumi.md (\"Cluster connection\") for the keys, e.g.\n"
+    for key, env, cluster in stack_clusters(plan_dir):
+        files[f"Pulumi.{key}.yaml"] = (
+            f"# Stack {key}: cluster {cluster} of environment {env} ({rel_plan}/{env}.yaml).\n"
+            "# Every value of the bootstrap comes from the plan; only who reaches the cluster is set here,\n"
+            "# see infraplan's docs/pulumi.md (\"Cluster connection\"), e.g.\n"
             f"#   pulumi config set {CONFIG_NAMESPACE}:awsProfile <profile>\n"
-            "config: {}\n"
+            f"#   pulumi config set {CONFIG_NAMESPACE}:awsRoleArn <a platform admin role of the environment's account>\n"
+            "config:\n"
+            f"  {CONFIG_NAMESPACE}:environment: {env}\n"
+            f"  {CONFIG_NAMESPACE}:cluster: {key}\n"
         )
     return files
 

@@ -36,7 +36,10 @@ def user_repo(tmp_path: Path, example_plan: Path) -> Path:
 def test_init_writes_a_runnable_project_for_the_users_plan(user_repo: Path, capsys) -> None:
     out = user_repo / "bootstrap"
     assert main(["init", "--pulumi", "--plan", str(user_repo / "platform" / "plan"), "--out", str(out), "--requirement", "infraplan @ git+https://git.example/infraplan.git@v0.1.0"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml", "Pulumi.yaml", "__main__.py", "requirements.txt"]
+    # one stack per cluster: prod also has org-c's dedicated cluster
+    assert sorted(p.name for p in out.iterdir()) == [
+        "Pulumi.dev.yaml", "Pulumi.prod-org-c.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml", "Pulumi.yaml", "__main__.py", "requirements.txt"
+    ]
     project = yaml.safe_load((out / "Pulumi.yaml").read_text())
     assert project["name"] == "acme-bootstrap"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
@@ -47,8 +50,8 @@ def test_init_writes_a_runnable_project_for_the_users_plan(user_repo: Path, caps
 
     assert requirements[0] == "infraplan @ git+https://git.example/infraplan.git@v0.1.0"
     assert f"pulumi=={version('pulumi')}" in requirements and f"pulumi-kubernetes=={version('pulumi-kubernetes')}" in requirements
-    for env in ("dev", "staging", "prod"):
-        assert yaml.safe_load((out / f"Pulumi.{env}.yaml").read_text()) == {"config": {}}
+    for stack, env in (("dev", "dev"), ("staging", "staging"), ("prod", "prod"), ("prod-org-c", "prod")):
+        assert yaml.safe_load((out / f"Pulumi.{stack}.yaml").read_text()) == {"config": {"infraplan:environment": env, "infraplan:cluster": stack}}
 
 
 def test_the_program_reads_the_plan_relative_to_the_project_root(user_repo: Path, tmp_path: Path, monkeypatch) -> None:
@@ -59,15 +62,22 @@ def test_the_program_reads_the_plan_relative_to_the_project_root(user_repo: Path
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    config = {**CONFIG, "infraplan:plan": yaml.safe_load((out / "Pulumi.yaml").read_text())["config"]["plan"]["default"]}
+    config = {
+        **CONFIG,
+        "infraplan:clusterEndpoint-prod-org-c": "https://org-c.example",  # a dedicated cluster's own override keys
+        "infraplan:clusterCertificateAuthority-prod-org-c": "Y2E=",
+        **yaml.safe_load((out / "Pulumi.prod-org-c.yaml").read_text())["config"],
+        "infraplan:plan": yaml.safe_load((out / "Pulumi.yaml").read_text())["config"]["plan"]["default"],
+    }
 
     def program() -> dict:
         pulumi.runtime.settings.SETTINGS.root_directory = str(out)  # what the CLI passes the language host
         runpy.run_path(str(out / "__main__.py"), run_name="__main__")
         return {}
 
-    run = run_offline(program, stack="dev", config=config)
-    assert {r.name for r in run.resources} >= {"dev-cluster", "dev-argocd", "dev-root"}
+    run = run_offline(program, stack="prod-org-c", config=config)
+    assert {r.name for r in run.resources} >= {"prod-org-c-cluster", "prod-org-c-argocd", "prod-org-c-root"}
+    assert "prod-cluster" not in {r.name for r in run.resources}
 
 
 def test_init_never_overwrites_the_users_files(user_repo: Path, capsys) -> None:
