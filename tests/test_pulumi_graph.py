@@ -386,3 +386,30 @@ def test_the_await_annotations_are_the_pulumi_paths_alone(helm, helm_plan, env):
                 return o
 
             assert [bare(o) for o in regs[f"{cb.key}-{phase}"].inputs["objs"]] == list(objs), phase
+
+
+# --- versions ------------------------------------------------------------------------------------
+
+
+def test_the_pulumi_versions_are_a_tested_range_and_locked():
+    """pulumi-kubernetes' minor releases change what this program relies on (CHANGELOG: 4.29.0 creates
+    objects client-side, AlreadyExists instead of adoption; 4.32.0 resolves CRDs a Helm release installs
+    during preview), so pyproject.toml admits the tested minor only, constraints.txt locks the exact
+    versions, `./dev setup` installs with it (and sets up again when it changes), and these tests ran on them."""
+    import importlib.metadata
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    from conftest import ROOT
+
+    deps = {r.name: r.specifier for r in map(Requirement, tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])}
+    lock = dict(line.split("==") for line in (ROOT / "constraints.txt").read_text().splitlines() if line and not line.startswith("#"))
+    for name in ("pulumi", "pulumi-kubernetes"):
+        assert lock[name] in deps[name], f"constraints.txt pins {name} {lock[name]} outside pyproject.toml's {deps[name]}"
+        assert importlib.metadata.version(name) == lock[name], f"the tests run on {name} {importlib.metadata.version(name)}, not the locked {lock[name]}"
+    k8s_range = deps["pulumi-kubernetes"]
+    assert not any(v in k8s_range for v in ("4.18.0", "4.28.0", "4.31.1", "4.35.0", "5.0.0")), k8s_range
+    setup = (ROOT / "dev").read_text()
+    assert "-e '.[test]' -c constraints.txt" in setup
+    assert "cat pyproject.toml constraints.txt " in setup  # the setup stamp's hash: a new lock sets up again
