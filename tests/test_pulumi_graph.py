@@ -413,3 +413,14 @@ def test_the_pulumi_versions_are_a_tested_range_and_locked():
     setup = (ROOT / "dev").read_text()
     assert "-e '.[test]' -c constraints.txt" in setup
     assert "cat pyproject.toml constraints.txt " in setup  # the setup stamp's hash: a new lock sets up again
+
+
+def test_the_docs_name_every_chart_repository_a_preview_downloads_from(argocd, helm):
+    """helm.v3.Release's check loads the chart on every preview (helm_release.go Check): the egress a
+    preview needs is every chart repository of the stack's releases, which docs/pulumi.md must list."""
+    from conftest import ROOT
+
+    egress = (ROOT / "docs" / "pulumi.md").read_text().split("## Chart downloads (egress)", 1)[1].split("\n## ", 1)[0]
+    repos = {r.inputs["repositoryOpts"]["repo"] for regs in (*argocd.values(), *helm.values()) for r in regs.values() if r.typ == RELEASE}
+    assert len(repos) == 7
+    assert not [repo for repo in repos if f"`{repo}`" not in egress], sorted(repos)
