@@ -116,12 +116,21 @@ def test_irsa_and_pinned_addons(dev: str) -> None:
     assert oidc["client_id_list"] == ["sts.amazonaws.com"] and "identity[0].oidc[0].issuer" in oidc["url"]
     addons = {a["addon_name"]: a for a in resources(d, "aws_eks_addon").values()}
     assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
-    # Pinned where eks_addons.yaml publishes a version, absent (EKS's default) where it says null.
+    # Pinned where eks_addons.yaml publishes a version; where it says null, the version EKS marks
+    # default for the cluster's Kubernetes version (never absent: an add-on without a version
+    # would stay at its first install when the cluster is upgraded).
     from constructs_lib.resolve.cluster import eks_addon_versions
 
     cluster = one(d, "aws_eks_cluster")
-    assert {n: a.get("addon_version") for n, a in addons.items()} == eks_addon_versions(cluster["version"])
-    assert all("eksbuild" in a["addon_version"] for a in addons.values() if "addon_version" in a)
+    published = d.get("data", {}).get("aws_eks_addon_version", {})
+    for name, pin in eks_addon_versions(cluster["version"]).items():
+        version = addons[name]["addon_version"]
+        if pin is not None:
+            assert version == pin and "eksbuild" in version
+        else:
+            (key,) = [k for k, v in published.items() if v["addon_name"] == name]
+            assert version == f"${{data.aws_eks_addon_version.{key}.version}}"
+            assert (published[key]["kubernetes_version"], published[key]["most_recent"]) == (cluster["version"], False)
     assert "aws_iam_role" in addons["aws-ebs-csi-driver"]["service_account_role_arn"]
     # external-secrets' controller has no IRSA role; each store's role trusts its own service account alone
     assert not [r for r in resources(d, "aws_iam_role").values() if r["name"] == "acme-dev-irsa-external-secrets"]

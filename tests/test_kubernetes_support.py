@@ -49,12 +49,21 @@ def test_1_33_synthesizes_with_eks_defaults_where_no_add_on_version_is_published
     assert one(d, "aws_eks_cluster")["version"] == "1.33"
     addons = {a["addon_name"]: a for a in resources(d, "aws_eks_addon").values()}
     pins = eks_addon_versions("1.33")
-    assert {n: a.get("addon_version") for n, a in addons.items()} == pins
-    assert None in pins.values()  # at least one left to EKS, and said so in explain
+    assert None in pins.values()  # at least one without a published pin, and said so in explain
+    published = {v["addon_name"]: (k, v) for k, v in d.get("data", {}).get("aws_eks_addon_version", {}).items()}
+    for name, pin in pins.items():
+        if pin is not None:
+            assert addons[name]["addon_version"] == pin
+            continue
+        # The version EKS marks default for the cluster's Kubernetes version, so a version bump upgrades the add-on too.
+        key, source = published[name]
+        assert (source["kubernetes_version"], source["most_recent"]) == ("1.33", False)
+        assert addons[name]["addon_version"] == f"${{data.aws_eks_addon_version.{key}.version}}"
+    assert set(published) == {n for n, v in pins.items() if v is None}
     env = next(e for e in resolve_plan(load_plan(plan_copy)) if e.name == "dev")
     decided = {d.path: d for d in env.decisions}
     defaults = [k for k, v in pins.items() if v is None]
-    assert all(any(key.endswith(f"eks_addons.{name}") and d.value == "EKS default" for key, d in decided.items()) for name in defaults)
+    assert all(any(key.endswith(f"eks_addons.{name}") and d.value == "EKS default for Kubernetes 1.33" for key, d in decided.items()) for name in defaults)
 
 
 def test_upgrade_policy_is_standard(example_plan: Path) -> None:

@@ -80,10 +80,13 @@ def resolve_cluster(
     for addon, addon_version in addon_versions.items():
         t.record(
             f"eks_addons.{addon}",
-            addon_version or "EKS default",
+            addon_version or f"EKS default for Kubernetes {version}",
             rule("data/eks_addons.yaml", f"pinned for Kubernetes {version}")
             if addon_version
-            else default(f"no version published for Kubernetes {version}: EKS installs its default for the cluster's version"),
+            else default(
+                f"no version in data/eks_addons.yaml for Kubernetes {version}: the one EKS marks default for it (data.aws_eks_addon_version at plan time), "
+                "so raising kubernetes.version upgrades the add-on too"
+            ),
         )
     public = t.pick(
         "endpoint_public_access",

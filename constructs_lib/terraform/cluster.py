@@ -160,14 +160,21 @@ class Cluster(Construct):
             )
             self.node_groups.append(group)
 
-        # Managed add-ons, pinned where AWS publishes a version for the cluster's Kubernetes
-        # version; otherwise (None) no addon_version, and EKS installs its default.
+        # Managed add-ons, pinned where data/eks_addons.yaml has the version AWS publishes for the
+        # cluster's Kubernetes version. Otherwise (None) the version EKS itself marks default for
+        # that Kubernetes version (DescribeAddonVersions, read at plan time; most_recent = false, so
+        # a newer build alone changes nothing): without a version the add-on would stay at the one
+        # installed first, and raising kubernetes.version would upgrade the cluster but not it.
         for name, version in eks_addon_versions(c.version).items():
             registered = EKS_ADDONS.get(name)
             irsa = registered.irsa if registered else None
+            key = name.replace("-", "_")
+            if version is None:
+                published = eks.DataEksAddonVersion(self, f"addon_{key}_default", addon_name=name, kubernetes_version=c.version, most_recent=False)
+                version = published.ref("version")
             eks.EksAddon(
                 self,
-                f"addon_{name.replace('-', '_')}",
+                f"addon_{key}",
                 cluster_name=self.name_ref,
                 addon_name=name,
                 addon_version=version,

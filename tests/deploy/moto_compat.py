@@ -19,6 +19,11 @@ UNSUPPORTED_TYPES = {
 }
 
 
+# data source type -> why moto cannot read it (only the removed add-ons read it)
+UNSUPPORTED_DATA = {
+    "aws_eks_addon_version": "moto has no DescribeAddonVersions (HTTP 404)",
+}
+
 UNSUPPORTED_RESOURCES: dict = {}  # type -> (predicate(body), why); empty since the launcher adds the cluster security group
 
 
@@ -39,6 +44,11 @@ def strip_unsupported(stack_json: Path) -> list[str]:
                 removed.append(f"{rtype}.{name}")
         if not resources[rtype]:
             del resources[rtype]
+    data = doc.get("data", {})
+    for dtype in [t for t in data if t in UNSUPPORTED_DATA]:
+        removed += [f"data.{dtype}.{name}" for name in data.pop(dtype)]
+    if "data" in doc and not data:
+        del doc["data"]
     gone = set(removed)
     for rtype, items in resources.items():
         for body in items.values():

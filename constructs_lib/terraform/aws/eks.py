@@ -1,8 +1,8 @@
-"""EKS family: cluster, node groups, add-ons, access entries, launch templates."""
+"""EKS family: cluster, node groups, add-ons (and their published versions), access entries, launch templates."""
 
 from __future__ import annotations
 
-from .base import AwsResource
+from .base import AwsDataSource, AwsResource
 
 
 class EksCluster(AwsResource):
@@ -15,6 +15,10 @@ class EksNodeGroup(AwsResource):
 
 class EksAddon(AwsResource):
     resource_type = "aws_eks_addon"
+
+
+class DataEksAddonVersion(AwsDataSource):
+    data_type = "aws_eks_addon_version"
 
 
 class EksAccessEntry(AwsResource):
