@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..resolve import names
 from .base import EksAddOn, IrsaSpec, PodPlacement
 from .manifests import LABELS
 
 if TYPE_CHECKING:
     from ..resolve.gitops import ClusterGitOps
 
-AWS_MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+AWS_MANAGED_POLICY = names.aws_managed_policy_arn("service-role/AmazonEBSCSIDriverPolicy")
 PROVISIONER = "ebs.csi.aws.com"
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 """The default StorageClass every chart's claims name explicitly."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..resolve import names
 from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
 from .kube_prometheus_stack import prometheus_selector_labels
 
@@ -55,18 +56,20 @@ DESCRIBE = (
 def statements(inputs: IrsaPolicyInputs) -> tuple[PolicyStatement, ...]:
     cluster = inputs.cluster_name
     assert cluster and inputs.region, "the controller's policy names its cluster and region"
-    elb = f"arn:aws:elasticloadbalancing:{inputs.region}:{inputs.account_id}"
-    sg = f"arn:aws:ec2:{inputs.region}:{inputs.account_id}:security-group/*"
-    nlb, target_groups, listeners = f"{elb}:loadbalancer/net/*/*", f"{elb}:targetgroup/*/*", f"{elb}:listener/net/*/*/*"
+    def elb(resource: str) -> str:
+        return names.arn("elasticloadbalancing", inputs.region, inputs.account_id, resource)
+
+    sg = names.arn("ec2", inputs.region, inputs.account_id, "security-group/*")
+    nlb, target_groups, listeners = elb("loadbalancer/net/*/*"), elb("targetgroup/*/*"), elb("listener/net/*/*/*")
     ours = ("StringEquals", f"aws:ResourceTag/{CLUSTER_TAG}", (cluster,))
     tagging_ours = ("StringEquals", f"aws:RequestTag/{CLUSTER_TAG}", (cluster,))
     return (
         PolicyStatement("Describe", DESCRIBE, ("*",)),
         PolicyStatement(
-            "ServiceLinkedRole", ("iam:CreateServiceLinkedRole",), ("*",), (("StringEquals", "iam:AWSServiceName", ("elasticloadbalancing.amazonaws.com",)),)
+            "ServiceLinkedRole", ("iam:CreateServiceLinkedRole",), ("*",), (("StringEquals", "iam:AWSServiceName", (names.service_principal("elasticloadbalancing"),)),)
         ),
         # Security groups: created tagged as this cluster's, then changed only while so tagged.
-        PolicyStatement("CreateSecurityGroup", ("ec2:CreateSecurityGroup",), (f"arn:aws:ec2:{inputs.region}:{inputs.account_id}:vpc/*", sg)),
+        PolicyStatement("CreateSecurityGroup", ("ec2:CreateSecurityGroup",), (names.arn("ec2", inputs.region, inputs.account_id, "vpc/*"), sg)),
         PolicyStatement("TagNewSecurityGroup", ("ec2:CreateTags",), (sg,), (("StringEquals", "ec2:CreateAction", ("CreateSecurityGroup",)), tagging_ours)),
         PolicyStatement("OwnSecurityGroups", ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup", "ec2:CreateTags", "ec2:DeleteTags"), (sg,), (ours,)),
         # The cluster's own security group (EKS tags it with the cluster name): rules letting the load balancer reach the pods.

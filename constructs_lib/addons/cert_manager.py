@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..resolve import names
 from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
 from .ingress_nginx import INGRESS_CLASS
 from .kube_prometheus_stack import prometheus_selector_labels
@@ -40,9 +41,9 @@ def route53_statements(inputs: IrsaPolicyInputs) -> tuple[PolicyStatement, ...]:
     ListResourceRecordSets has no such keys, so it is a statement of its own."""
     if inputs.hosted_zone_id is None or inputs.domain is None:
         raise ValueError("cert-manager's DNS-01 role needs the environment's zone (dns in <env>.yaml)")
-    zone = f"arn:aws:route53:::hostedzone/{inputs.hosted_zone_id}"
+    zone = names.arn("route53", "", "", f"hostedzone/{inputs.hosted_zone_id}")
     return (
-        PolicyStatement("ReadChanges", ("route53:GetChange",), ("arn:aws:route53:::change/*",)),
+        PolicyStatement("ReadChanges", ("route53:GetChange",), (names.arn("route53", "", "", "change/*"),)),
         PolicyStatement(
             "WriteChallengeRecords",
             ("route53:ChangeResourceRecordSets",),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..resolve import names
 from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
 from .kube_prometheus_stack import prometheus_selector_labels
 
@@ -27,7 +28,7 @@ def route53_statements(inputs: IrsaPolicyInputs) -> tuple[PolicyStatement, ...]:
     resource-level permissions), which reveals zone names but changes nothing."""
     if inputs.hosted_zone_id is None:
         raise ValueError("external-dns needs the environment's zone (dns in <env>.yaml)")
-    zone = f"arn:aws:route53:::hostedzone/{inputs.hosted_zone_id}"
+    zone = names.arn("route53", "", "", f"hostedzone/{inputs.hosted_zone_id}")
     return (
         PolicyStatement("EditZoneRecords", ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:ListTagsForResources"), (zone,)),
         PolicyStatement("FindZones", ("route53:ListHostedZones",), ("*",)),

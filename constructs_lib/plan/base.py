@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
+from ..resolve import names
 from .errors import FieldValueError
 
 NEEDS_CLARIFICATION = "NEEDS CLARIFICATION"
@@ -171,7 +172,7 @@ def _account_id(value: str) -> str:
 
 AwsAccountId = Annotated[str, AfterValidator(_account_id)]
 
-SUPPORTED_PARTITION = "aws"  # every ARN infraplan writes is arn:aws:...
+SUPPORTED_PARTITION = names.PARTITION  # the partition of every ARN infraplan writes (resolve/names.py)
 
 
 def aws_regions() -> dict[str, list[str]]:
@@ -196,8 +197,8 @@ def _region(value: str) -> str:
     if partition != SUPPORTED_PARTITION:
         raise FieldValueError(
             (),
-            f"'{value}' is a region of the {partition} partition; infraplan writes arn:aws: ARNs and supports the aws partition only",
-            f"use a region of the aws partition: {', '.join(usable)}",
+            f"'{value}' is a region of the {partition} partition; infraplan writes arn:{SUPPORTED_PARTITION}: ARNs and supports the {SUPPORTED_PARTITION} partition only",
+            f"use a region of the {SUPPORTED_PARTITION} partition: {', '.join(usable)}",
         )
     return value
 

@@ -21,6 +21,7 @@ from .base import (
     RdsPostgresVersion,
     parse_ipv4_cidr,
 )
+from ..resolve import names
 from .cluster_access import ApiAccess
 from .errors import FieldValueError
 
@@ -207,14 +208,25 @@ class DatabasePlan(PlanModel):
         return self
 
 
-IAM_PRINCIPAL_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):(role|user)/[\w+=,.@/-]{1,512}", re.ASCII)
+IAM_PRINCIPAL_ARN = re.compile(rf"arn:{re.escape(names.PARTITION)}:iam::([0-9]{{12}}):(role|user)/[\w+=,.@/-]{{1,512}}", re.ASCII)
+
+
+def principal_arn_error(path: tuple[str | int, ...], value: str) -> FieldValueError | None:
+    """Why ``value`` is no IAM role or user ARN of infraplan's partition (None when it is one)."""
+    if IAM_PRINCIPAL_ARN.fullmatch(value):
+        return None
+    shape = f"arn:{names.PARTITION}:iam::<12-digit account>:role/<name> (or :user/<name>)"
+    other = re.match(r"arn:(aws-[a-z-]+):", value, re.ASCII)
+    if other:
+        return FieldValueError(path, f"'{value}' is in the {other[1]} partition; infraplan supports the {names.PARTITION} partition only", shape)
+    return FieldValueError(path, f"'{value}' is not an IAM principal ARN", shape)
 
 
 def check_principal_arns(values: list[str], why_unique: str) -> list[str]:
     """IAM role or user ARNs, each once."""
     for i, v in enumerate(values):
-        if not IAM_PRINCIPAL_ARN.fullmatch(v):
-            raise FieldValueError((i,), f"'{v}' is not an IAM principal ARN", "arn:aws:iam::<12-digit account>:role/<name> (or :user/<name>)")
+        if error := principal_arn_error((i,), v):
+            raise error
         if v in values[:i]:
             raise FieldValueError((i,), f"'{v}' is listed twice", why_unique)
     return values

@@ -11,6 +11,7 @@ from ..addons import CHART_ADDONS, PLAN_COMPONENTS
 from ..addons import addon as registered_addon
 from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion, parse_ipv4_cidr
 from .cluster_access import ApiAccess
+from .environment import principal_arn_error
 from .errors import FieldValueError
 from .gitops_repository import ARGOCD_KNOWN_SSH_HOSTS, keyscan, known_hosts_names, ssh_known_hosts_name
 
@@ -239,8 +240,8 @@ class PlatformAdmins(PlanModel):
     @classmethod
     def _arns(cls, values: list[str]) -> list[str]:
         for i, v in enumerate(values):
-            if not re.fullmatch(r"arn:aws:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]{1,512}", v, re.ASCII):
-                raise FieldValueError((i,), f"'{v}' is not an IAM principal ARN", "arn:aws:iam::<12-digit account>:role/<name> (or :user/<name>)")
+            if error := principal_arn_error((i,), v):
+                raise error
             if v in values[:i]:
                 raise FieldValueError((i,), f"'{v}' is listed twice", "EKS takes one access entry per principal: list it once")
         return values

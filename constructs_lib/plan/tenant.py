@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import CpuQuantity, DnsLabel, IdentityGroup, InstanceType, MemoryQuantity, PlanModel, group_key
-from .environment import IAM_PRINCIPAL_ARN, check_cidr, check_dns_name
+from .environment import check_cidr, check_dns_name, principal_arn_error
 from .errors import FieldValueError
 
 GROUP_ROLES = ("admins", "developers", "viewers")
@@ -63,8 +63,8 @@ class TenantPrincipals(PlanModel):
         for role in GROUP_ROLES:
             values = getattr(self, role)
             for i, v in enumerate(values):
-                if not IAM_PRINCIPAL_ARN.fullmatch(v):
-                    raise FieldValueError((role, i), f"'{v}' is not an IAM principal ARN", "arn:aws:iam::<12-digit account>:role/<name> (or :user/<name>)")
+                if error := principal_arn_error((role, i), v):
+                    raise error
                 if v in values[:i]:
                     raise FieldValueError((role, i), f"'{v}' is listed twice", "list each principal once")
         return self

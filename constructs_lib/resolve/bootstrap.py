@@ -73,7 +73,7 @@ class ClusterConnection:
     cluster_name: str
     region: str
     terraform_stack: str  # the cdktf stack whose outputs describe this cluster
-    cluster_arn: str  # arn:aws:eks:<region>:<account>:cluster/<name>
+    cluster_arn: str  # names.eks_cluster_arn: arn:<partition>:eks:<region>:<account>:cluster/<name>
     stack: str  # the Pulumi stack of this cluster (its key)
 
 

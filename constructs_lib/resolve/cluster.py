@@ -36,7 +36,7 @@ def eks_addon_versions(kubernetes_version: str) -> dict[str, str | None]:
 def irsa_role(account_id: str, cluster: str, spec: IrsaSpec) -> IrsaRole:
     """The role's identity (name, ARN, service account); its rights come with :func:`with_policies`."""
     name = f"{cluster}{spec.role_suffix}"
-    return IrsaRole(spec.component, name, f"arn:aws:iam::{account_id}:role/{name}", spec.namespace, spec.service_account)
+    return IrsaRole(spec.component, name, names.iam_role_arn(account_id, name), spec.namespace, spec.service_account)
 
 
 def irsa_roles(platform: PlatformPlan, account_id: str, cluster: str) -> tuple[IrsaRole, ...]:
@@ -188,7 +188,7 @@ def resolve_cluster(
         eso_ns = external_secrets.ADDON.chart.namespace
 
         def arn(role_name: str) -> str:
-            return f"arn:aws:iam::{env.account_id}:role/{role_name}"
+            return names.iam_role_arn(env.account_id, role_name)
 
         secret_roles = tuple(
             TenantSecretsRole(
@@ -264,9 +264,9 @@ def resolve_cluster(
         role_name = names.database_admin_role(name)
         database_admin = DatabaseAdminRole(
             role_name,
-            f"arn:aws:iam::{env.account_id}:role/{role_name}",
+            names.iam_role_arn(env.account_id, role_name),
             database,
-            f"arn:aws:rds:{env.regions[0]}:{env.account_id}:db:{database}",
+            names.arn("rds", env.regions[0], env.account_id, f"db:{database}"),
             external_secrets.ADDON.chart.namespace,
             names.secret_store_service_account(names.DATABASE_ADMIN_STORE),
         )

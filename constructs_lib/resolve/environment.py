@@ -210,7 +210,7 @@ def _resolve_region(plan_: Plan, env_name: str, region: str, trace: Trace, *, sh
         stack_name=stack,
         network=network,
         cluster=cluster,
-        source_database_arn=f"arn:aws:rds:{env.regions[0]}:{env.account_id}:db:{source}",
+        source_database_arn=names.arn("rds", env.regions[0], env.account_id, f"db:{source}"),
         backup_replication_days=backup_days,
         state=_state(plan_, env_name, env.account_id, env.regions[0], stack),
     )

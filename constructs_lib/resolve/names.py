@@ -223,14 +223,51 @@ def state_kms_alias(bucket: str) -> str:
     return f"{bucket}-state"
 
 
+# --- ARNs and service principals ----------------------------------------------------------
+# infraplan writes ARNs for one AWS partition. The plan's regions are checked against it
+# (plan/base.py refuses a GovCloud or China region in validate), so every ARN built here is right
+# for every region a plan can hold. Supporting aws-us-gov or aws-cn means deriving PARTITION and
+# SERVICE_DOMAIN from the region here (aws-cn's service domain is amazonaws.com.cn) and letting
+# plan/base.py accept that partition's regions.
+
+PARTITION = "aws"
+SERVICE_DOMAIN = "amazonaws.com"
+
+
+def arn(service: str, region: str, account_id: str, resource: str) -> str:
+    """An ARN in infraplan's partition; region and account are empty for global resources (Route 53, IAM's own)."""
+    return f"arn:{PARTITION}:{service}:{region}:{account_id}:{resource}"
+
+
+def iam_role_arn(account_id: str, role: str) -> str:
+    """A role's ARN, known before the role exists (IRSA annotations, trust and key policies)."""
+    return arn("iam", "", account_id, f"role/{role}")
+
+
+def account_root_arn(account_id: str) -> str:
+    """The account itself as a principal: delegates the decision to the account's IAM policies."""
+    return arn("iam", "", account_id, "root")
+
+
+def aws_managed_policy_arn(path: str) -> str:
+    """An AWS-managed IAM policy, e.g. ``service-role/AmazonEBSCSIDriverPolicy``."""
+    return arn("iam", "", "aws", f"policy/{path}")
+
+
+def service_principal(service: str, region: str = "") -> str:
+    """An AWS service as a principal or ``kms:ViaService`` value: ``eks.amazonaws.com``,
+    or ``logs.<region>.amazonaws.com`` for the services named per region."""
+    return f"{service}.{region}.{SERVICE_DOMAIN}" if region else f"{service}.{SERVICE_DOMAIN}"
+
+
 def kms_alias_arn(region: str, account_id: str, alias: str) -> str:
     """An alias ARN: known before the key exists, so a backend block (no expressions) can name the key."""
-    return f"arn:aws:kms:{region}:{account_id}:alias/{alias}"
+    return arn("kms", region, account_id, f"alias/{alias}")
 
 
 def eks_cluster_arn(region: str, account_id: str, cluster: str) -> str:
     """An EKS cluster's ARN: known before the cluster exists; the Pulumi bootstrap's identity of the cluster."""
-    return f"arn:aws:eks:{region}:{account_id}:cluster/{cluster}"
+    return arn("eks", region, account_id, f"cluster/{cluster}")
 
 
 def budget_name(platform: str, env: str) -> str:

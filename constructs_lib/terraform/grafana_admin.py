@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from ..resolve.model import GrafanaAdmin
+from ..resolve import names
 from ..resolve.names import GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY
 from .aws import Expression, hcl_jsonencode, secretsmanager
 from .kms_key import EncryptionKey, principal_via_service_statement
@@ -40,7 +41,7 @@ class GrafanaAdminSecret(Construct):
             alias=g.key_alias,
             description=f"Grafana admin credentials of {props.cluster}",
             account_id=props.account_id,
-            statements=[principal_via_service_statement("GrafanaAdminStoreReads", g.role_arn, f"secretsmanager.{g.region}.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey"])],
+            statements=[principal_via_service_statement("GrafanaAdminStoreReads", g.role_arn, names.service_principal("secretsmanager", g.region), ["kms:Decrypt", "kms:DescribeKey"])],
         )
         self.secret = secretsmanager.SecretsmanagerSecret(
             self,

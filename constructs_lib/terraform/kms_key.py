@@ -6,6 +6,7 @@ from typing import Any
 
 from constructs import Construct
 
+from ..resolve import names
 from . import policy
 from .aws import kms
 
@@ -17,10 +18,10 @@ def logs_statement(region: str, account_id: str) -> dict[str, Any]:
     return {
         "Sid": "CloudWatchLogs",
         "Effect": "Allow",
-        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Principal": {"Service": names.service_principal("logs", region)},
         "Action": KEY_USE,
         "Resource": "*",
-        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:*"}},
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": names.arn("logs", region, account_id, "log-group:*")}},
     }
 
 
@@ -45,7 +46,7 @@ class EncryptionKey(Construct):
     def __init__(self, scope: Construct, id: str, *, alias: str, description: str, account_id: str, statements: list[dict[str, Any]] | None = None):
         super().__init__(scope, id)
         key_policy = policy.document(
-            {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": names.account_root_arn(account_id)}, "Action": "kms:*", "Resource": "*"},
             *(statements or []),
         )
         self.key = kms.KmsKey(

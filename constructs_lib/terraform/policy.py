@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-AWS_MANAGED = "arn:aws:iam::aws:policy"
+from ..resolve import names
+
+AWS_MANAGED = names.arn("iam", "", "aws", "policy")  # + "/<policy path>"
 
 
 def document(*statements: dict[str, Any]) -> str:

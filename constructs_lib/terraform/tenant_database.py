@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from ..resolve.model import ResolvedTenantDatabase
+from ..resolve import names
 from ..resolve.names import DbSecretKey as Key
 from .aws import Expression, hcl_jsonencode, secretsmanager
 from .kms_key import EncryptionKey, principal_via_service_statement
@@ -48,7 +49,7 @@ class TenantDatabaseCredentials(Construct):
             account_id=props.account_id,
             statements=[
                 # Sids unique within the key policy: one reader per cluster (each region's in a multi-region environment).
-                principal_via_service_statement(f"TenantSecretsRoleReads{i or ''}", arn, f"secretsmanager.{props.region}.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey"])
+                principal_via_service_statement(f"TenantSecretsRoleReads{i or ''}", arn, names.service_principal("secretsmanager", props.region), ["kms:Decrypt", "kms:DescribeKey"])
                 for i, arn in enumerate(props.readers)
             ],
         )
