@@ -188,19 +188,20 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from constructs_lib.resolve.environment import resolve_environment
+    from constructs_lib.terraform.stacks import construct_defaults
 
     plan = load_plan(args.plan)
     env = resolve_environment(plan, args.env)
     if args.tenant:
         plan.tenant(args.tenant)
-        decisions = env.tenant(args.tenant).decisions
+        decisions = env.tenant(args.tenant).decisions + construct_defaults(env, env.tenant(args.tenant))
         title = f"{plan.platform.name} · {args.env} · tenant {args.tenant}"
     else:
         from constructs_lib.resolve.bootstrap import resolve_bootstrap
         from constructs_lib.resolve.gitops import resolve_cluster_gitops
 
         gitops = tuple(d for cluster, tenants in env.clusters for d in resolve_cluster_gitops(env, cluster, tenants).decisions)
-        decisions = env.decisions + gitops + resolve_bootstrap(env).decisions
+        decisions = env.decisions + construct_defaults(env) + gitops + resolve_bootstrap(env).decisions
         title = f"{plan.platform.name} · {args.env}"
     # Piped output (no terminal) is read by people and tools alike: do not wrap it at 80 columns.
     out = console if console.is_terminal else Console(width=240, highlight=False)
@@ -210,7 +211,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     table.add_column("source")
     table.add_column("why", style="dim")
     for d in decisions:
-        source = d.source.kind if d.source.kind in ("default",) else f"{d.source.kind}: {d.source.ref}"
+        # infraplan's own defaults say "default"; a construct's own say which construct's
+        source = d.source.kind if d.source.kind == "default" and d.source.ref == "infraplan" else f"{d.source.kind}: {d.source.ref}"
         table.add_row(d.path, _short(d.value), source, d.source.reason)
     out.print(table)
     return 0

@@ -219,6 +219,20 @@ class Cluster(Construct):
                     tags={"Name": role_name},
                 )
 
+    # A Cluster as a client of another construct (props.SecurityGroupSource): its nodes use the
+    # EKS cluster security group, so admitting that group admits the nodes.
+    @property
+    def security_group_id(self) -> str:
+        return self.cluster_security_group_id
+
+    @property
+    def peer_key(self) -> str:
+        return self.node.id.replace("-", "_").lower()
+
+    @property
+    def peer_description(self) -> str:
+        return "the EKS nodes"
+
     def _api_access(self, c: ResolvedCluster, props: ClusterProps) -> vpc.SecurityGroup:
         """The security group on the control plane's interfaces with one TCP 443 rule per
         ``cluster.api_access`` source; no egress rule (the managed group has it; replies are stateful)."""

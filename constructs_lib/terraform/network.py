@@ -173,3 +173,20 @@ class Network(Construct):
             max_aggregation_interval=60,
             tags={"Name": f"{net.name}-flow-log"},
         )
+
+    # What other constructs take from a Network (props.DatabaseNetworkSource, ClusterNetworkSource).
+    @property
+    def vpc_id(self) -> str:
+        return self.vpc.id_ref
+
+    @property
+    def vpc_cidr(self) -> str:
+        return self.vpc.ref("cidr_block")
+
+    @property
+    def private_subnet_ids(self) -> list[str]:
+        return [s.id_ref for s in self.private_subnets]
+
+    @property
+    def database_subnet_group_name(self) -> str:
+        return self.db_subnet_group.ref("name")

@@ -14,11 +14,13 @@ planned, applied and destroyed on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cdktf
 from constructs import Construct
 
-from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
+from ..resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
+from ..resolve.trace import Decision, Source
 from .aws import AwsProvider, Expression, rds
 from .aws import vpc as vpc_l1
 from .budget import AccountBudget
@@ -29,6 +31,7 @@ from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, D
 from .grafana_admin import GrafanaAdminSecret, GrafanaAdminSecretProps
 from .kms_key import EncryptionKey
 from .network import Network, NetworkProps
+from .props import ExistingNetwork, defaults_left
 from .state_backend import StateBackend, StateBackendProps
 from .target import REAL_AWS, AwsTarget
 from .tenant_database import TenantDatabaseCredentials, TenantDatabaseCredentialsProps
@@ -143,6 +146,47 @@ def _database_outputs(stack: cdktf.TerraformStack, db: Database, prefix: str = "
     output(stack, f"{prefix}db_master_secret_arn", db.secret_arn, "Secrets Manager secret holding the master credentials (managed by RDS)")
 
 
+DATABASE_PROPS_FROM_PLAN = (
+    "identifier",
+    "engine_version",
+    "instance_class",
+    "allocated_storage_gb",
+    "max_allocated_storage_gb",
+    "multi_az",
+    "backup_retention_days",
+    "deletion_protection",
+    "skip_final_snapshot",
+    "performance_insights",
+    "monitoring_interval_seconds",
+    "master_username",
+    "database_name",
+    "port",
+    "auto_minor_version_upgrade",
+    "apply_immediately",
+    "log_exports",
+    "log_retention_days",
+)
+"""The Database props resolution decides (each a Decision); the others keep the construct's default."""
+
+
+def database_props(db: ResolvedDatabase) -> dict[str, Any]:
+    """The resolved database as Database props (the plan as one front end of the construct)."""
+    return {name: getattr(db, name) for name in DATABASE_PROPS_FROM_PLAN}
+
+
+def construct_defaults(env: ResolvedEnvironment, tenant: ResolvedTenant | None = None) -> tuple[Decision, ...]:
+    """What the constructs decide that resolution does not set, as explain shows it: each prop's
+    default with the reason its docstring gives (source "default: <construct> construct")."""
+    database = (tenant.dedicated_database if tenant is not None else env.database)
+    out: list[Decision] = []
+    if database is not None:
+        probe = DatabaseProps(network=ExistingNetwork("vpc", database_subnet_group_name="db"), **database_props(database))
+        ignored = {"network", "clients", "identifier", "account_id", "region"}
+        for name, value, why in defaults_left(probe, set(DATABASE_PROPS_FROM_PLAN) | ignored):
+            out.append(Decision(f"database.{name}", value, Source("default", "Database construct", why)))
+    return tuple(out)
+
+
 def _platform(
     stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster, database, env: ResolvedEnvironment, zone_id: str | None = None
 ) -> tuple[Network, Cluster, Database | None]:
@@ -165,11 +209,7 @@ def _platform(
     )
     db = None
     if database is not None:
-        db = Database(
-            stack,
-            "database",
-            DatabaseProps(database, env.account_id, net.vpc.id_ref, net.db_subnet_group.ref("name"), eks_cluster.cluster_security_group_id, cluster.region),
-        )
+        db = Database(stack, "database", network=net, clients={"nodes": eks_cluster}, account_id=env.account_id, region=cluster.region, **database_props(database))
         admin = cluster.database_admin
         if admin is not None:
             trust = eks_cluster.web_identity_trust("database_admin_trust", admin.namespace, admin.service_account)

@@ -1,0 +1,197 @@
+"""What the L2 constructs share about their props: the error they raise, the references they take
+instead of IDs, the account and region they read from their stack, and each prop's documented default.
+
+Props are frozen keyword-only dataclasses; every field that has a default documents it, and why,
+in the docstring under it (aws-cdk's ``@default``). :func:`prop_docs` reads those docstrings, so
+``infraplan explain`` shows a construct's own defaults with the same words as the code.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import re
+import textwrap
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol, runtime_checkable
+
+import cdktf
+from constructs import Construct
+
+from .aws import AwsProvider
+
+
+class ConstructPropsError(ValueError):
+    """A construct refused a prop: which construct, which prop, the value, what is wrong, the fix."""
+
+    def __init__(self, construct: str, prop: str, value: Any, problem: str, fix: str):
+        self.construct, self.prop, self.value, self.problem, self.fix = construct, prop, value, problem, fix
+        super().__init__(f"{construct}: {prop}={value!r}: {problem}; fix: {fix}")
+
+
+# --- references ------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class SecurityGroupSource(Protocol):
+    """Anything whose security group may be admitted by another construct (a Cluster: the EKS
+    cluster security group its nodes use; :class:`SecurityGroupPeer` for a group made elsewhere)."""
+
+    @property
+    def security_group_id(self) -> str: ...
+
+    @property
+    def peer_key(self) -> str:
+        """Short and unique among a construct's peers: names the rule (``from_<key>``)."""
+        ...
+
+    @property
+    def peer_description(self) -> str:
+        """Words for the rule's description (``PostgreSQL from <description>``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SecurityGroupPeer:
+    """Escape hatch: a security group that no construct of this library made (a bastion's, say)."""
+
+    key: str
+    security_group_id: str
+    description: str = "a security group"
+
+    @property
+    def peer_key(self) -> str:
+        return self.key
+
+    @property
+    def peer_description(self) -> str:
+        return self.description
+
+
+@runtime_checkable
+class DatabaseNetworkSource(Protocol):
+    """Where a database lives: a :class:`~constructs_lib.terraform.network.Network`, or
+    :class:`ExistingNetwork` for a VPC made elsewhere."""
+
+    @property
+    def vpc_id(self) -> str: ...
+
+    @property
+    def database_subnet_group_name(self) -> str: ...
+
+
+@runtime_checkable
+class ClusterNetworkSource(Protocol):
+    """Where a cluster lives: a Network, or :class:`ExistingNetwork`."""
+
+    @property
+    def vpc_id(self) -> str: ...
+
+    @property
+    def vpc_cidr(self) -> str: ...
+
+    @property
+    def private_subnet_ids(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ExistingNetwork:
+    """Escape hatch: a VPC that no Network construct of this stack made, by its IDs."""
+
+    vpc_id: str
+    vpc_cidr: str = ""
+    private_subnet_ids: tuple[str, ...] = ()
+    database_subnet_group_name: str = ""
+
+
+# --- the stack's account and region --------------------------------------------------------------
+
+
+def stack_provider_setting(scope: Construct, setting: str) -> str | None:
+    """``region`` or ``account_id`` of the stack's one default ``aws`` provider (its single
+    ``allowed_account_ids``), or None when the stack has none, several, or it is not set."""
+    stack = cdktf.TerraformStack.of(scope)
+    providers = [c for c in stack.node.children if isinstance(c, AwsProvider) and not c.attributes.get("alias")]
+    if len(providers) != 1:
+        return None
+    attributes = providers[0].attributes
+    if setting == "region":
+        region = attributes.get("region")
+        return region if isinstance(region, str) else None
+    accounts = attributes.get("allowed_account_ids") or []
+    return accounts[0] if len(accounts) == 1 and isinstance(accounts[0], str) else None
+
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+
+def account_and_region(scope: Construct, construct: str, account_id: str | None, region: str | None) -> tuple[str, str]:
+    """The props' account and region, or the stack's provider's; refused when neither says."""
+    account = account_id or stack_provider_setting(scope, "account_id")
+    if account is None:
+        raise ConstructPropsError(
+            construct, "account_id", None, "no account given and the stack has no aws provider with one allowed_account_ids",
+            "pass account_id='123456789012', or add AwsProvider(stack, 'aws', region=..., allowed_account_ids=[<account>]) first",
+        )
+    if not ACCOUNT_ID.match(account):
+        raise ConstructPropsError(construct, "account_id", account, "an AWS account ID is 12 digits", "pass the 12-digit account ID")
+    where = region or stack_provider_setting(scope, "region")
+    if where is None:
+        raise ConstructPropsError(
+            construct, "region", None, "no region given and the stack has no aws provider with a region", "pass region='eu-west-1', or add the stack's AwsProvider first"
+        )
+    if not REGION.match(where):
+        raise ConstructPropsError(construct, "region", where, "not an AWS region name", "pass a region such as eu-west-1")
+    return account, where
+
+
+def construct_path(scope: Construct, id: str, kind: str) -> str:
+    """How errors name a construct: ``Database 'stack/db'``."""
+    return f"{kind} '{scope.node.path}/{id}'" if scope.node.path else f"{kind} '{id}'"
+
+
+def props_from(props_class: type, props: Any, kwargs: dict[str, Any], construct: str) -> Any:
+    """The props object: the one given, or one built from keyword arguments (not both)."""
+    if props is not None and kwargs:
+        raise ConstructPropsError(construct, "props", sorted(kwargs), "give a props object or keyword arguments, not both", f"move {', '.join(sorted(kwargs))} into the {props_class.__name__}")
+    if props is not None:
+        if not isinstance(props, props_class):
+            raise ConstructPropsError(construct, "props", type(props).__name__, f"expected {props_class.__name__}", f"pass {props_class.__name__}(...) or keyword arguments")
+        return props
+    known = {f.name for f in dataclasses.fields(props_class)}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise ConstructPropsError(construct, unknown[0], kwargs[unknown[0]], f"{props_class.__name__} has no such prop", f"props are: {', '.join(sorted(known))}")
+    try:
+        return props_class(**kwargs)
+    except TypeError as e:  # a required prop left out
+        raise ConstructPropsError(construct, "props", sorted(kwargs), str(e), f"pass every required prop of {props_class.__name__}") from None
+
+
+# --- documented defaults --------------------------------------------------------------------------
+
+
+@cache
+def prop_docs(props_class: type) -> dict[str, str]:
+    """Each field's docstring (the string literal right under it), by field name."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(props_class)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for node, after in zip(body, body[1:]):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
+            docs[node.target.id] = " ".join(inspect.cleandoc(after.value.value).split())
+    return docs
+
+
+def defaults_left(props: Any, given: set[str]) -> list[tuple[str, Any, str]]:
+    """(prop, value, docstring) of every prop with a default that ``given`` does not name."""
+    docs = prop_docs(type(props))
+    out = []
+    for f in dataclasses.fields(props):
+        if f.name in given or (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING):
+            continue
+        out.append((f.name, getattr(props, f.name), docs.get(f.name, "")))
+    return out
