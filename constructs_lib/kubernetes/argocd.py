@@ -3,10 +3,10 @@ ApplicationSet and Helm repository Secrets. Values come from the resolved model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from ..resolve.addons import ResolvedAddon, ResolvedManifestComponent
-from ..resolve.gitops import KEEP_SYNC_OPTIONS, AppSpec, ClusterGitOps, HelmRepo, ProjectSpec
+from ..resolve.gitops import KEEP_SYNC_OPTIONS, AppSpec, HelmRepo, ProjectSpec
 
 API = "argoproj.io/v1alpha1"
 LABELS = {"app.kubernetes.io/managed-by": "infraplan", "app.kubernetes.io/part-of": "platform"}
@@ -14,6 +14,18 @@ SYNC_AUTOMATED = {"prune": True, "selfHeal": True}
 # A sync that fails (a CRD or namespace another Application makes is not there yet) is retried
 # with backoff instead of waiting for the next change in Git.
 SYNC_RETRY = {"limit": 10, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}}
+
+
+class Site(Protocol):
+    """Where a tree's ArgoCD objects point: a :class:`~constructs_lib.kubernetes.gitops_tree.GitOpsTree`
+    or a resolved ``ClusterGitOps``."""
+
+    repo_url: str
+    target_revision: str
+    server: str
+    argocd_namespace: str
+
+    def path(self, *parts: str) -> str: ...
 
 
 def _meta(name: str, namespace: str, wave: int | None = None, labels: dict | None = None) -> dict[str, Any]:
@@ -24,7 +36,7 @@ def _meta(name: str, namespace: str, wave: int | None = None, labels: dict | Non
 
 
 def _application(
-    g: ClusterGitOps, name: str, project: str, source: dict[str, Any], namespace: str, wave: int | None, *, component: bool, create_namespace: bool
+    g: Site, name: str, project: str, source: dict[str, Any], namespace: str, wave: int | None, *, component: bool, create_namespace: bool
 ) -> dict[str, Any]:
     return {
         "apiVersion": API,
@@ -43,26 +55,26 @@ def _application(
     }
 
 
-def helm_application(g: ClusterGitOps, addon: ResolvedAddon, project: str) -> dict[str, Any]:
+def helm_application(g: Site, addon: ResolvedAddon, project: str) -> dict[str, Any]:
     """The shared contract with the Pulumi program: source = the pinned chart, values = ``addon.values`` exactly."""
     c = addon.chart
     source = {"repoURL": c.repo_url, "chart": c.chart, "targetRevision": c.version, "helm": {"releaseName": c.release, "valuesObject": addon.values}}
     return _application(g, addon.component, project, source, c.namespace, c.sync_wave, component=True, create_namespace=True)
 
 
-def git_application(g: ClusterGitOps, name: str, path: str, project: str, namespace: str, wave: int | None = None) -> dict[str, Any]:
+def git_application(g: Site, name: str, path: str, project: str, namespace: str, wave: int | None = None) -> dict[str, Any]:
     """An Application whose source is a kustomization in the GitOps repo."""
     source = {"repoURL": g.repo_url, "targetRevision": g.target_revision, "path": path}
     return _application(g, name, project, source, namespace, wave, component=False, create_namespace=False)
 
 
-def manifest_application(g: ClusterGitOps, m: ResolvedManifestComponent, project: str) -> dict[str, Any]:
+def manifest_application(g: Site, m: ResolvedManifestComponent, project: str) -> dict[str, Any]:
     """A component with no chart: its pinned Kustomize folder from its own repository."""
     source = {"repoURL": m.repo_url, "targetRevision": m.revision, "path": m.path}
     return _application(g, m.name, project, source, m.namespace, m.sync_wave, component=True, create_namespace=True)
 
 
-def app_project(g: ClusterGitOps, p: ProjectSpec, wave: int) -> dict[str, Any]:
+def app_project(g: Site, p: ProjectSpec, wave: int) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "description": p.description,
         "sourceRepos": list(p.source_repos),
@@ -90,7 +102,7 @@ def app_project(g: ClusterGitOps, p: ProjectSpec, wave: int) -> dict[str, Any]:
     return {"apiVersion": API, "kind": "AppProject", "metadata": meta, "spec": spec}
 
 
-def locked_default_project(g: ClusterGitOps, wave: int) -> dict[str, Any]:
+def locked_default_project(g: Site, wave: int) -> dict[str, Any]:
     """ArgoCD's ``default`` project, emptied: no source, no destination, no kind. Every
     Application infraplan writes names its project; one that names none deploys nothing."""
     meta = _meta("default", g.argocd_namespace, wave)
@@ -110,7 +122,7 @@ def locked_default_project(g: ClusterGitOps, wave: int) -> dict[str, Any]:
     }
 
 
-def apps_application_set(g: ClusterGitOps, apps: tuple[AppSpec, ...], wave: int | None = None) -> dict[str, Any]:
+def apps_application_set(g: Site, apps: tuple[AppSpec, ...], wave: int | None = None) -> dict[str, Any]:
     """The apps root: one Application per custom app, in its tenant's project, from its overlay."""
     elements = [
         {"app": a.app.name, "project": a.project, "namespace": a.app.namespace, "path": g.path("apps", a.app.name, "overlays", a.environment)} for a in apps
@@ -138,7 +150,7 @@ def apps_application_set(g: ClusterGitOps, apps: tuple[AppSpec, ...], wave: int 
     }
 
 
-def repository_secret(g: ClusterGitOps, repo: HelmRepo, wave: int | None = None) -> dict[str, Any]:
+def repository_secret(g: Site, repo: HelmRepo, wave: int | None = None) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": repo.name, "namespace": g.argocd_namespace, "labels": {**LABELS, "argocd.argoproj.io/secret-type": "repository"}}
     if wave is not None:
         meta["annotations"] = {"argocd.argoproj.io/sync-wave": str(wave)}

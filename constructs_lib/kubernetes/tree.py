@@ -26,34 +26,16 @@ from __future__ import annotations
 from ..addons import EKS_ADDONS
 from ..addons import addon as registered_addon
 from ..resolve.addons import ResolvedAddon
-from ..resolve.gitops import PLATFORM_PROJECT, ROOT_APPLICATION, ROOT_SOURCE, ClusterGitOps, resolve_cluster_gitops
+from ..resolve.gitops import PLATFORM_PROJECT, ClusterGitOps, resolve_cluster_gitops
 from ..resolve.model import ResolvedCluster, ResolvedEnvironment, ResolvedTenant
-from . import apps as app_objects
-from . import argocd, database_bootstrap, namespaces
-from .yaml_out import dump
-
-KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
-
-
-def kustomization(resources: list[str]) -> str:
-    return dump({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": sorted(resources)})
-
-
-class _Folder:
-    """Collects one folder's files and writes its kustomization."""
-
-    def __init__(self, files: dict[str, str], path: str):
-        self.files, self.path, self.resources = files, path, []
-
-    def add(self, name: str, obj: dict) -> None:
-        self.files[f"{self.path}/{name}"] = dump(obj)
-        self.resources.append(name)
-
-    def include(self, folder: str) -> None:
-        self.resources.append(folder)
-
-    def close(self) -> None:
-        self.files[f"{self.path}/kustomization.yaml"] = kustomization(self.resources)
+from . import database_bootstrap, namespaces
+from .argocd_bootstrap import ArgoCdBootstrap
+from .argocd_bootstrap import root_objects as _root_objects
+from .gitops_tree import GitOpsTree
+from .helm_addon import HelmAddOn
+from .kustomize_app import KustomizeApp
+from .platform_objects import DatabaseBootstrap, ManifestComponent, ObjectFolder
+from .tenant_namespace import TenantNamespace, TenantProject
 
 
 def addon_config(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
@@ -101,149 +83,60 @@ def eks_addon_config(g: ClusterGitOps) -> dict[str, dict[str, dict]]:
     return {name: a.config_objects(g) for name, a in EKS_ADDONS.items() if a.config_objects is not None}
 
 
-def render_cluster(g: ClusterGitOps) -> dict[str, str]:
-    files: dict[str, str] = {}
-    k = g.cluster.key
-
-    # bootstrap/
-    bootstrap = _Folder(files, f"{k}/bootstrap")
-    argocd_addon = g.cluster.addon("argocd")
-    if argocd_addon is not None and argocd_addon.method == "helm":
-        install = _Folder(files, f"{k}/bootstrap/argocd/install")
-        install.add("application.yaml", argocd.helm_application(g, argocd_addon, PLATFORM_PROJECT))
-        install.close()
-        bootstrap.include("argocd/install")
-    projects = _Folder(files, f"{k}/bootstrap/argocd/projects")
+def build_tree(g: ClusterGitOps) -> GitOpsTree:
+    """The plan's front end of the Kubernetes constructs: one cluster's resolved GitOps model
+    mapped onto a :class:`GitOpsTree` and its constructs (the only way the tree is written)."""
+    tree = GitOpsTree(
+        None,
+        g.cluster.key,
+        repo_url=g.repo_url,
+        environment=g.environment,
+        target_revision=g.target_revision,
+        tree_path=g.tree_path,
+        argocd_namespace=g.argocd_namespace,
+        server=g.server,
+        waves=g.waves,
+    )
+    _add_argocd(tree, g)
     for p in g.projects:
         if p.name != PLATFORM_PROJECT:  # the platform project comes with the root (root/)
-            projects.add(f"{p.name}.yaml", argocd.app_project(g, p, g.waves["projects"]))
-    projects.close()
-    bootstrap.include("argocd/projects")
-    ns_root = _Folder(files, f"{k}/bootstrap/namespaces")
+            TenantProject(tree, f"project-{p.name}", spec=p)
     for ns in g.namespaces:
-        folder = _Folder(files, f"{k}/bootstrap/namespaces/{ns.name}")
-        for name, obj in namespaces.namespace_files(ns).items():
-            folder.add(name, obj)
-        folder.close()
-        ns_root.include(ns.name)
-    ns_root.close()
-    bootstrap.include("namespaces")
+        TenantNamespace.from_spec(tree, ns)
     for name, objs in eks_addon_config(g).items():
-        folder = _Folder(files, f"{k}/bootstrap/eks-addons/{name}")
-        for file, obj in objs.items():
-            folder.add(file, obj)
-        folder.close()
-        bootstrap.include(f"eks-addons/{name}")
-    bootstrap.close()
-
-    # infrastructure/
-    infra = _Folder(files, f"{k}/infrastructure")
+        ObjectFolder(tree, f"eks-addon-{name}", path=f"bootstrap/eks-addons/{name}", objects=objs)
     for addon in g.cluster.addons:
-        if addon.component == "argocd":  # installed by bootstrap/; here only its configuration (SSO's ExternalSecret), which needs external-secrets
-            config = addon_config(g, addon)
-            if config:
-                folder = _Folder(files, f"{k}/infrastructure/argocd")
-                for name, obj in config.items():
-                    folder.add(name, obj)
-                folder.close()
-                infra.include("argocd")
-            continue
-        folder = _Folder(files, f"{k}/infrastructure/{addon.component}")
-        if addon.method == "helm":
-            folder.add("application.yaml", argocd.helm_application(g, addon, PLATFORM_PROJECT))
-        else:  # kustomize inflates the pinned chart (ArgoCD needs kustomize.buildOptions: --enable-helm)
-            chart = f"{k}/infrastructure/{addon.component}/chart"
-            files[f"{chart}/kustomization.yaml"] = dump(
-                {
-                    "apiVersion": KUSTOMIZE_API,
-                    "kind": "Kustomization",
-                    "namespace": addon.chart.namespace,
-                    "helmCharts": [
-                        {
-                            "name": addon.chart.chart,
-                            "repo": addon.chart.repo_url,
-                            "version": addon.chart.version,
-                            "releaseName": addon.chart.release,
-                            "namespace": addon.chart.namespace,
-                            "includeCRDs": True,
-                            "valuesInline": addon.values,
-                        }
-                    ],
-                }
-            )
-            app = argocd.git_application(g, addon.component, g.path("infrastructure", addon.component, "chart"), PLATFORM_PROJECT, addon.chart.namespace, addon.chart.sync_wave)
-            app["spec"]["syncPolicy"]["syncOptions"].insert(0, "CreateNamespace=true")
-            folder.add("application.yaml", app)
-        for name, obj in addon_config(g, addon).items():
-            folder.add(name, obj)
-        folder.close()
-        infra.include(addon.component)
+        if addon.component != "argocd":  # installed by ArgoCdBootstrap
+            HelmAddOn.from_resolved(tree, addon, addon_config(g, addon))
     for m in g.cluster.manifest_components:  # no chart: the component's own pinned kustomization
-        folder = _Folder(files, f"{k}/infrastructure/{m.name}")
-        folder.add("application.yaml", argocd.manifest_application(g, m, PLATFORM_PROJECT))
-        folder.close()
-        infra.include(m.name)
+        ManifestComponent(tree, f"manifest-{m.name}", component=m)
     if g.database_bootstrap is not None:
-        spec = g.database_bootstrap
-        manifests = _Folder(files, f"{k}/infrastructure/database-bootstrap/manifests")
-        for name, obj in database_bootstrap.manifests(spec).items():
-            manifests.add(name, obj)
-        manifests.close()
-        folder = _Folder(files, f"{k}/infrastructure/database-bootstrap")
-        app = argocd.git_application(g, "database-bootstrap", g.path("infrastructure", "database-bootstrap", "manifests"), PLATFORM_PROJECT, spec.namespace, g.waves["database-bootstrap"])
-        folder.add("application.yaml", app)
-        folder.close()
-        infra.include("database-bootstrap")
-    infra.close()
-
-    # apps/
+        DatabaseBootstrap(tree, "database-bootstrap", spec=g.database_bootstrap)
     for s in g.apps:
-        base = _Folder(files, f"{k}/apps/{s.app.name}/base")
-        for name, obj in app_objects.base_files(s).items():
-            base.add(name, obj)
-        base.close()
-        kust, objs = app_objects.overlay(s)
-        over = f"{k}/apps/{s.app.name}/overlays/{s.environment}"
-        for name, obj in objs.items():
-            files[f"{over}/{name}"] = dump(obj)
-        files[f"{over}/kustomization.yaml"] = dump(kust)
+        KustomizeApp.from_spec(tree, s)
+    return tree
 
-    # argocd/
-    # argocd/: the root Application's source. Exactly one owner for every object: the root
-    # owns these, the bootstrap root owns bootstrap/, and nothing syncs root/.
-    roots = _Folder(files, f"{k}/argocd/applications")
-    roots.add("bootstrap.yaml", argocd.git_application(g, "bootstrap", g.path("bootstrap"), PLATFORM_PROJECT, g.argocd_namespace, g.waves["root:bootstrap"]))
-    roots.add("infrastructure.yaml", argocd.git_application(g, "infrastructure", g.path("infrastructure"), PLATFORM_PROJECT, g.argocd_namespace, g.waves["root:infrastructure"]))
-    roots.add("apps.yaml", argocd.apps_application_set(g, g.apps, g.waves["root:apps"]))
-    roots.close()
-    repos = _Folder(files, f"{k}/argocd/repositories")
-    for repo in g.helm_repos:
-        repos.add(f"{repo.name}.yaml", argocd.repository_secret(g, repo, g.waves["repositories"]))
-    repos.close()
-    default_project = _Folder(files, f"{k}/argocd/projects")
-    default_project.add("default.yaml", argocd.locked_default_project(g, g.waves["repositories"]))
-    default_project.close()
-    top = _Folder(files, f"{k}/argocd")
-    for sub in ("applications", "projects", "repositories"):
-        top.include(sub)
-    top.close()
 
-    # root/: applied once by the bootstrap (Pulumi or kubectl apply -k), never synced
-    root = _Folder(files, f"{k}/root")
-    for name, obj in root_objects(g).items():
-        root.add(name, obj)
-    root.close()
-    return files
+def _add_argocd(tree: GitOpsTree, g: ClusterGitOps) -> ArgoCdBootstrap:
+    """ArgoCD's install (when the plan installs it by Helm), its configuration (SSO's
+    ExternalSecret, which needs external-secrets: in infrastructure/), the roots."""
+    addon = g.cluster.addon("argocd")
+    platform = next(p for p in g.projects if p.name == PLATFORM_PROJECT)
+    if addon is None:
+        return tree.add_argocd(install=False, platform=platform)
+    config = addon_config(g, addon)
+    return tree.add_argocd(values=addon.values, chart=addon.chart, install=addon.method == "helm", config_objects=config, platform=platform)
+
+
+def render_cluster(g: ClusterGitOps) -> dict[str, str]:
+    """``<cluster>/...`` -> file text, for one resolved cluster."""
+    return build_tree(g).synth()
 
 
 def root_objects(g: ClusterGitOps) -> dict[str, dict]:
     """The platform AppProject and the root Application over ``argocd/``: the only objects of
     the tree the bootstrap path applies (file name -> object). Pulumi creates exactly these."""
-    platform = next(p for p in g.projects if p.name == PLATFORM_PROJECT)
-    return {
-        "project-platform.yaml": argocd.app_project(g, platform, g.waves["projects"]),
-        "application-root.yaml": argocd.git_application(g, ROOT_APPLICATION, g.path(*ROOT_SOURCE), PLATFORM_PROJECT, g.argocd_namespace),
-    }
+    return _root_objects(g, next(p for p in g.projects if p.name == PLATFORM_PROJECT))
 
 
 def clusters(env: ResolvedEnvironment, only_tenants: set[str] | None = None) -> list[tuple[ResolvedCluster, tuple[ResolvedTenant, ...]]]:

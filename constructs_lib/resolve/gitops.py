@@ -328,15 +328,7 @@ TENANT_ROLES = (
 
 
 def _role_bindings(t: ResolvedTenant) -> tuple[RoleBindingSpec, ...]:
-    out = []
-    for name, role, groups in (
-        ("admins", "tenant-admin", t.access.admin_groups),
-        ("developers", "tenant-developer", t.access.developer_groups),
-        ("viewers", "tenant-viewer", t.access.viewer_groups),
-    ):
-        if groups:
-            out.append(RoleBindingSpec(f"{t.name}-{name}", role, tuple(groups)))
-    return tuple(out)
+    return tenant_role_bindings(t.name, tuple(t.access.admin_groups), tuple(t.access.developer_groups), tuple(t.access.viewer_groups))
 
 
 def _tenant_roles(bindings: tuple[RoleBindingSpec, ...]) -> tuple[RoleSpec, ...]:
@@ -351,14 +343,40 @@ def _project_policies(*actions: str) -> tuple[tuple[str, str], ...]:
 
 
 def _project_roles(t: ResolvedTenant) -> tuple[ProjectRole, ...]:
+    return tenant_project_roles(t.name, tuple(t.access.admin_groups), tuple(t.access.developer_groups), tuple(t.access.viewer_groups))
+
+
+def platform_project(source_repos: tuple[str, ...], admin_groups: tuple[str, ...]) -> ProjectSpec:
+    """The platform's AppProject: its repositories, every namespace, cluster-scoped kinds; a role for
+    ArgoCD's admin groups, if any."""
+    roles = (ProjectRole("admin", "platform administrators", admin_groups, _project_policies("*")),) if admin_groups else ()
+    return ProjectSpec(PLATFORM_PROJECT, "infraplan platform: ArgoCD, add-ons, namespaces and guardrails", source_repos, ("*",), True, (), (), roles)
+
+
+def tenant_project(name: str, description: str, source_repos: tuple[str, ...], namespaces: tuple[str, ...], roles: tuple[ProjectRole, ...]) -> ProjectSpec:
+    """A tenant's AppProject: its own namespaces only, workload kinds only, guardrails denied."""
+    return ProjectSpec(name, description, source_repos, namespaces, False, TENANT_ALLOWED_KINDS, TENANT_DENIED_KINDS, roles)
+
+
+def tenant_project_roles(tenant: str, admin_groups: tuple[str, ...], developer_groups: tuple[str, ...], viewer_groups: tuple[str, ...]) -> tuple[ProjectRole, ...]:
+    """The project roles of a tenant's groups (none for a role without groups)."""
     out = []
     for name, groups, policies in (
-        ("admin", t.access.admin_groups, _project_policies("get", "create", "update", "delete", "sync", "override", "action/*")),
-        ("developer", t.access.developer_groups, _project_policies("get", "sync")),
-        ("viewer", t.access.viewer_groups, _project_policies("get")),
+        ("admin", admin_groups, _project_policies("get", "create", "update", "delete", "sync", "override", "action/*")),
+        ("developer", developer_groups, _project_policies("get", "sync")),
+        ("viewer", viewer_groups, _project_policies("get")),
     ):
         if groups:
-            out.append(ProjectRole(name, f"{t.name} {name}s", tuple(groups), policies))
+            out.append(ProjectRole(name, f"{tenant} {name}s", tuple(groups), policies))
+    return tuple(out)
+
+
+def tenant_role_bindings(tenant: str, admin_groups: tuple[str, ...], developer_groups: tuple[str, ...], viewer_groups: tuple[str, ...]) -> tuple[RoleBindingSpec, ...]:
+    """The RoleBindings of a tenant's groups to its namespaced Roles (none for a role without groups)."""
+    out = []
+    for name, role, groups in (("admins", "tenant-admin", admin_groups), ("developers", "tenant-developer", developer_groups), ("viewers", "tenant-viewer", viewer_groups)):
+        if groups:
+            out.append(RoleBindingSpec(f"{tenant}-{name}", role, tuple(groups)))
     return tuple(out)
 
 
@@ -391,24 +409,11 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
 
     # AppProjects
     platform_repos = tuple(sorted({env.gitops.repo_url, *repos, *(m.repo_url for m in cluster.manifest_components)}))
-    projects = [
-        ProjectSpec(
-            PLATFORM_PROJECT,
-            "infraplan platform: ArgoCD, add-ons, namespaces and guardrails",
-            platform_repos,
-            ("*",),
-            True,
-            (),
-            (),
-            (ProjectRole("admin", "platform administrators", tuple(argocd.settings.get("admin_groups", ())), _project_policies("*")),)
-            if argocd and argocd.settings.get("admin_groups")
-            else (),
-        )
-    ]
+    projects = [platform_project(platform_repos, tuple(argocd.settings.get("admin_groups", ())) if argocd else ())]
     trace.record("projects.platform", {"source_repos": list(platform_repos), "destinations": "*", "cluster_resources": True}, rule("platform-project", "the GitOps repo and the chart repos in use; may manage cluster-scoped resources"))
     for t in tenants:
         srcs = tuple(sorted({env.gitops.repo_url, *t.source_repos}))
-        projects.append(ProjectSpec(t.name, f"tenant {t.display_name}", srcs, tuple(t.namespaces), False, TENANT_ALLOWED_KINDS, TENANT_DENIED_KINDS, _project_roles(t)))
+        projects.append(tenant_project(t.name, f"tenant {t.display_name}", srcs, tuple(t.namespaces), _project_roles(t)))
         trace.record(
             f"projects.{t.name}",
             {
