@@ -19,7 +19,7 @@ from typing import Any
 import cdktf
 from constructs import Construct
 
-from ..resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
+from ..resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
 from ..resolve.trace import Decision, Source
 from .aws import AwsProvider, Expression, rds
 from .aws import vpc as vpc_l1
@@ -30,7 +30,7 @@ from .dns import zone_id as dns_zone_id
 from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
 from .grafana_admin import GrafanaAdminSecret, GrafanaAdminSecretProps
 from .kms_key import EncryptionKey
-from .network import Network, NetworkProps
+from .network import Network
 from .props import ExistingNetwork, defaults_left
 from .state_backend import StateBackend, StateBackendProps
 from .target import REAL_AWS, AwsTarget
@@ -174,6 +174,18 @@ def database_props(db: ResolvedDatabase) -> dict[str, Any]:
     return {name: getattr(db, name) for name in DATABASE_PROPS_FROM_PLAN}
 
 
+def network_construct(stack: Construct, network: ResolvedNetwork, *, region: str, account_id: str) -> Network:
+    """The resolved network as a Network construct; its subnets are the ones resolution recorded."""
+    net = Network(
+        stack, "network", name=network.name, cidr=network.cidr, azs=network.azs, nat=network.nat,
+        flow_logs_retention_days=network.flow_logs_retention_days, region=region, account_id=account_id,
+    )  # fmt: skip
+    built = [s.attributes["cidr_block"] for s in (*net.public_subnets, *net.private_subnets, *net.database_subnets)]
+    resolved = [s.cidr for s in (*network.public_subnets, *network.private_subnets, *network.database_subnets)]
+    assert built == resolved, f"{network.name}: the Network's subnets {built} are not the resolved ones {resolved}"
+    return net
+
+
 def construct_defaults(env: ResolvedEnvironment, tenant: ResolvedTenant | None = None) -> tuple[Decision, ...]:
     """What the constructs decide that resolution does not set, as explain shows it: each prop's
     default with the reason its docstring gives (source "default: <construct> construct")."""
@@ -191,7 +203,8 @@ def _platform(
     stack: cdktf.TerraformStack, *, network, cluster: ResolvedCluster, database, env: ResolvedEnvironment, zone_id: str | None = None
 ) -> tuple[Network, Cluster, Database | None]:
     """``zone_id``: the environment's zone where this stack creates it; otherwise found here (dns.zone_id)."""
-    net = Network(stack, "network", NetworkProps(network, cluster.region, env.account_id, cluster.name))
+    net = network_construct(stack, network, region=cluster.region, account_id=env.account_id)
+    net.add_cluster(cluster.name)
     if zone_id is None:
         zone_id = dns_zone_id(stack, "dns_zone", cluster.dns)
     eks_cluster = Cluster(
