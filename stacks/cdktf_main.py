@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-import cdktf
+from constructs_lib.terraform.engine import cdktf
 
 from constructs_lib.plan import PlanError, load_plan
 from constructs_lib.resolve.environment import resolve_plan

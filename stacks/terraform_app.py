@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import cdktf
+from constructs_lib.terraform.engine import cdktf
 
 from constructs_lib.resolve.model import ResolvedEnvironment
 from constructs_lib.terraform.extensions import Extension, StackContext

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import cdktf
+from .engine import cdktf
 
 from ..resolve.model import ResolvedEnvironment, ResolvedTenant
 

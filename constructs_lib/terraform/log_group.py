@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import cdktf
+from .engine import cdktf
 from constructs import Construct
 
 from .aws import logs

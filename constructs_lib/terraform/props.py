@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
-import cdktf
+from .engine import cdktf
 from constructs import Construct
 
 from .aws import AwsProvider

@@ -28,7 +28,7 @@ import json
 import re
 from typing import Any, ClassVar
 
-import cdktf
+from ..engine import cdktf
 from constructs import Construct
 
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
