@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from cdktf import Testing as CdktfTesting
 
 from conftest import edit_yaml
 from constructs_lib import addons
@@ -16,6 +15,7 @@ from constructs_lib.addons.base import ChartRef, chart_series
 from constructs_lib.addons.manifests import cluster_scoped_config
 from constructs_lib.plan import PlanError, load_plan
 from constructs_lib.resolve.environment import resolve_environment
+from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps
 
 
@@ -74,7 +74,7 @@ def _statements(doc: dict) -> list[dict]:
 def test_irsa_roles_and_policies_are_the_registrys(example_plan: Path) -> None:
     """Each IRSA role the Terraform writes has exactly the rights its add-on module declares."""
     env = resolve_environment(load_plan(example_plan), "prod")
-    doc = json.loads(CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), env.stack_name, EnvironmentStackProps(env))))
+    doc = json.loads(cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(env))))
     roles = {r["name"]: k for k, r in doc["resource"]["aws_iam_role"].items()}
     inline = {p["name"]: p for p in doc["resource"]["aws_iam_role_policy"].values()}
     attached = {(a["role"], a["policy_arn"]) for a in doc["resource"]["aws_iam_role_policy_attachment"].values()}
@@ -137,7 +137,7 @@ def test_adding_an_add_on_touches_only_its_module_and_the_catalog(example_plan: 
     files = render_environment(env)
     assert "image" not in resolved.values and "dev/infrastructure/podinfo/application.yaml" in files
     assert "podinfo-extra" in files["dev/infrastructure/podinfo/podinfo-config.yaml"]
-    doc = json.loads(CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), env.stack_name, EnvironmentStackProps(env))))
+    doc = json.loads(cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(env))))
     policies = {p["name"]: p for p in doc["resource"]["aws_iam_role_policy"].values()}
     assert _statements(policies["podinfo-least-privilege"]) == [
         {"Sid": "ReadBucket", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::podinfo-111111111111/*"]}
@@ -148,7 +148,7 @@ def test_a_role_without_rights_never_reaches_terraform(example_plan: Path) -> No
     env = resolve_environment(load_plan(example_plan), "dev")
     broken = replace(env.cluster, irsa_roles=tuple(replace(r, statements=(), managed_policies=()) if r.component == "cert-manager" else r for r in env.cluster.irsa_roles))
     with pytest.raises(ValueError, match="has no policy"):
-        CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), env.stack_name, EnvironmentStackProps(replace(env, cluster=broken))))
+        cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(replace(env, cluster=broken))))
 
 
 def test_every_cluster_has_an_encrypted_default_storage_class_that_charts_name(example_synth: Path) -> None:

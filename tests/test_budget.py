@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from cdktf import Testing as CdktfTesting
 
 from conftest import edit_yaml
 from constructs_lib.plan import PlanError, load_plan
 from constructs_lib.resolve.environment import resolve_plan
+from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps
 from tfjson import one
 
@@ -56,7 +56,7 @@ def test_one_budget_per_account_splitting_the_platform_budget(plan_copy: Path) -
 
 def test_the_environment_stack_renders_the_budget(example_plan: Path) -> None:
     prod = {e.name: e for e in resolve_plan(load_plan(example_plan))}["prod"]
-    s = json.loads(CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), prod.stack_name, EnvironmentStackProps(prod))))
+    s = json.loads(cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), prod.stack_name, EnvironmentStackProps(prod))))
     budget = one(s, "aws_budgets_budget")
     assert (budget["name"], budget["account_id"], budget["budget_type"], budget["time_unit"]) == ("acme-prod-monthly", "333333333333", "COST", "MONTHLY")
     assert (budget["limit_amount"], budget["limit_unit"]) == ("8333", "USD")

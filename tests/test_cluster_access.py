@@ -9,13 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from cdktf import Testing as CdktfTesting
 
 from conftest import edit_yaml
 from constructs_lib.plan import PlanError, load_plan
 from constructs_lib.plan.errors import PlanIssue
 from constructs_lib.resolve import names
 from constructs_lib.resolve.environment import resolve_plan
+from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps
 from tfjson import by_attr, one, resources
 
@@ -34,7 +34,7 @@ def the(issues: list[PlanIssue], text: str) -> PlanIssue:
 
 def synth(plan_dir: Path, env: str = "dev") -> dict:
     resolved = {e.name: e for e in resolve_plan(load_plan(plan_dir))}[env]
-    return json.loads(CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), resolved.stack_name, EnvironmentStackProps(resolved))))
+    return json.loads(cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), resolved.stack_name, EnvironmentStackProps(resolved))))
 
 
 def _drop_api_access(d: dict) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 
-import cdktf
 import pytest
 
 from constructs_lib.terraform.aws import AwsProvider
 from constructs_lib.terraform.database import Database, DatabaseProps
+from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.props import ConstructPropsError, ExistingNetwork, SecurityGroupPeer
 from tfjson import by_attr, one, resources
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
-import cdktf
 import pytest
 
 from constructs_lib.terraform.aws import AwsProvider
+from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.network import Network, NetworkProps
 from constructs_lib.terraform.props import ConstructPropsError
 from tfjson import by_attr, one, resources

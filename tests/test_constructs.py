@@ -8,11 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cdktf import Testing as CdktfTesting
 
 from conftest import edit_yaml, terraform
 from constructs_lib.plan import load_plan
 from constructs_lib.resolve.environment import resolve_plan
+from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, StateStack, TenantStack, TenantStackProps
 from tfjson import by_attr, one, resources
 
@@ -23,7 +23,7 @@ def envs(example_plan: Path):
 
 
 def synth_platform(env) -> str:
-    return CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), env.stack_name, EnvironmentStackProps(env)))
+    return cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(env)))
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def prod(envs) -> str:
 
 def test_network_tiers_nat_and_secure_defaults(dev: str, prod: str) -> None:
     d, p = json.loads(dev), json.loads(prod)
-    assert CdktfTesting.to_have_resource_with_properties(dev, "aws_vpc", {"cidr_block": "10.10.0.0/16", "enable_dns_hostnames": True})
+    assert cdktf.Testing.to_have_resource_with_properties(dev, "aws_vpc", {"cidr_block": "10.10.0.0/16", "enable_dns_hostnames": True})
     assert len(resources(d, "aws_subnet")) == 6 and len(resources(p, "aws_subnet")) == 9
     assert len(resources(d, "aws_nat_gateway")) == 1 and len(resources(p, "aws_nat_gateway")) == 3
     public = by_attr(p, "aws_subnet", "cidr_block", "10.30.128.0/24")
@@ -56,7 +56,7 @@ def test_network_tiers_nat_and_secure_defaults(dev: str, prod: str) -> None:
     assert by_attr(d, "aws_cloudwatch_log_group", "name", "/aws/vpc/acme-dev/flow-logs")["retention_in_days"] == 30
     endpoint = one(d, "aws_vpc_endpoint")
     assert endpoint["vpc_endpoint_type"] == "Gateway" and endpoint["service_name"] == "com.amazonaws.eu-west-1.s3"
-    assert CdktfTesting.to_have_resource_with_properties(dev, "aws_db_subnet_group", {"name": "acme-dev-database"})
+    assert cdktf.Testing.to_have_resource_with_properties(dev, "aws_db_subnet_group", {"name": "acme-dev-database"})
 
 
 def test_cluster_is_private_encrypted_and_uses_access_entries(prod: str) -> None:
@@ -92,7 +92,7 @@ def test_each_environment_has_cluster_admins_of_its_own_account(envs, dev: str, 
     assert cluster_admins(json.loads(prod)) == ["arn:aws:iam::333333333333:role/platform-admin"]
     assert cluster_admins(json.loads(synth_platform(envs["staging"]))) == ["arn:aws:iam::222222222222:role/platform-admin"]
     p = envs["prod"]
-    dedicated = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(p, p.tenant("org-c")))))
+    dedicated = json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), "t", TenantStackProps(p, p.tenant("org-c")))))
     assert cluster_admins(dedicated) == ["arn:aws:iam::333333333333:role/platform-admin"]
 
 
@@ -190,7 +190,7 @@ def test_tenant_roles_trust_the_principals_the_plan_names(envs, dev: str) -> Non
     assert tenant_role_trust(d, "acme-dev-org-a-admins")["Principal"] == {"AWS": ["arn:aws:iam::111111111111:role/org-a-admins"]}
     assert tenant_role_trust(d, "acme-dev-org-b-viewers")["Principal"] == {"AWS": ["arn:aws:iam::111111111111:role/org-b-viewers"]}
     prod = envs["prod"]
-    dedicated = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
+    dedicated = json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
     (name,) = [r["name"] for r in resources(dedicated, "aws_iam_role").values() if r["name"].endswith("-org-c-developers")]
     assert tenant_role_trust(dedicated, name)["Principal"] == {"AWS": ["arn:aws:iam::333333333333:role/org-c-developers"]}
 
@@ -256,7 +256,7 @@ def test_database_settings_per_environment(dev: str, prod: str) -> None:
     assert p["max_allocated_storage"] == 500
     assert "monitoring_interval" not in d or d["monitoring_interval"] == 0
     assert p["monitoring_interval"] == 15 and "aws_iam_role.database_monitoring_role" in p["monitoring_role_arn"]
-    assert CdktfTesting.to_have_resource_with_properties(prod, "aws_db_parameter_group", {"family": "postgres16"})
+    assert cdktf.Testing.to_have_resource_with_properties(prod, "aws_db_parameter_group", {"family": "postgres16"})
     params = one(json.loads(prod), "aws_db_parameter_group")["parameter"]
     assert {"name": "rds.force_ssl", "value": "1"} in params
     rule = by_attr(json.loads(prod), "aws_vpc_security_group_ingress_rule", "description", "PostgreSQL from the EKS nodes")
@@ -282,16 +282,16 @@ def test_every_stack_requires_terraform_1_11(envs) -> None:
     every stack says so, so an older CLI refuses it instead of misreading it."""
     dev = envs["dev"]
     stacks = [
-        StateStack(CdktfTesting.app(), "dev-state", EnvironmentStackProps(dev)),
-        EnvironmentStack(CdktfTesting.app(), "dev-platform", EnvironmentStackProps(dev)),
-        TenantStack(CdktfTesting.app(), "t", TenantStackProps(dev, dev.tenant("org-a"))),
+        StateStack(cdktf.Testing.app(), "dev-state", EnvironmentStackProps(dev)),
+        EnvironmentStack(cdktf.Testing.app(), "dev-platform", EnvironmentStackProps(dev)),
+        TenantStack(cdktf.Testing.app(), "t", TenantStackProps(dev, dev.tenant("org-a"))),
     ]
     for stack in stacks:
-        assert json.loads(CdktfTesting.synth(stack))["terraform"]["required_version"] == ">= 1.11", stack.node.id
+        assert json.loads(cdktf.Testing.synth(stack))["terraform"]["required_version"] == ">= 1.11", stack.node.id
 
 
 def test_state_bootstrap(envs) -> None:
-    synth = CdktfTesting.synth(StateStack(CdktfTesting.app(), "dev-state", EnvironmentStackProps(envs["dev"])))
+    synth = cdktf.Testing.synth(StateStack(cdktf.Testing.app(), "dev-state", EnvironmentStackProps(envs["dev"])))
     s = json.loads(synth)
     assert "local" in s["terraform"]["backend"]
     assert one(s, "aws_s3_bucket")["bucket"] == "acme-tfstate-dev-111111111111"
@@ -319,7 +319,7 @@ def test_state_bootstrap(envs) -> None:
 
 def test_tenant_stacks_shared_and_dedicated(envs) -> None:
     prod = envs["prod"]
-    shared = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-a")))))
+    shared = json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), "t", TenantStackProps(prod, prod.tenant("org-a")))))
     assert "aws_eks_cluster" not in shared.get("resource", {})
     assert shared["data"]["aws_vpc"]
     secret = one(shared, "aws_secretsmanager_secret")
@@ -329,7 +329,7 @@ def test_tenant_stacks_shared_and_dedicated(envs) -> None:
         "aws:PrincipalArn": "arn:aws:iam::333333333333:role/acme-prod-org-a-secrets",
         "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com",
     }
-    dedicated = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
+    dedicated = json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
     assert one(dedicated, "aws_eks_cluster")["name"] == "acme-prod-org-c"
     assert one(dedicated, "aws_vpc")["cidr_block"] == "10.31.0.0/16"
     assert one(dedicated, "aws_db_instance")["identifier"] == "acme-prod-org-c-pg"
@@ -357,7 +357,7 @@ def test_database_admin_role_reads_only_the_master_secret(dev: str) -> None:
 
 def test_tenant_database_credentials_never_reach_state(envs) -> None:
     dev, prod = envs["dev"], envs["prod"]
-    shared = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(dev, dev.tenant("org-a")))))
+    shared = json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), "t", TenantStackProps(dev, dev.tenant("org-a")))))
     (password_id, password), = shared["ephemeral"]["aws_secretsmanager_random_password"].items()
     assert password["password_length"] == 32 and password["exclude_punctuation"] is True
     version = one(shared, "aws_secretsmanager_secret_version")
@@ -369,7 +369,7 @@ def test_tenant_database_credentials_never_reach_state(envs) -> None:
     assert shared["data"]["aws_db_instance"]["shared_database"]["db_instance_identifier"] == "acme-dev-pg"
     for field in ('"host" = data.aws_db_instance.shared_database.address', '"port" = data.aws_db_instance.shared_database.port', '"dbname" = "org_a"', '"username" = "org_a"', '"engine" = "postgres"'):
         assert field in value, field
-    dedicated = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
+    dedicated = json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), "t", TenantStackProps(prod, prod.tenant("org-c")))))
     assert "data" not in dedicated or "aws_db_instance" not in dedicated["data"]
     value = resources(dedicated, "aws_secretsmanager_secret_version")["db_credentials_value_40D3F809"]["secret_string_wo"]
     instance_id = next(iter(resources(dedicated, "aws_db_instance")))

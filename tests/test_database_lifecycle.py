@@ -12,12 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
-from cdktf import Testing as CdktfTesting
 
 from conftest import edit_yaml
 from constructs_lib.plan import PlanError, load_plan
 from constructs_lib.plan.errors import PlanIssue
 from constructs_lib.resolve.environment import resolve_plan
+from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, TenantStack, TenantStackProps
 from tfjson import by_attr, one, resources
 
@@ -33,12 +33,12 @@ def pinned(issues: list[PlanIssue]) -> list[PlanIssue]:
 
 
 def platform_json(env) -> dict:
-    return json.loads(CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), env.stack_name, EnvironmentStackProps(env))))
+    return json.loads(cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(env))))
 
 
 def tenant_json(env, tenant: str) -> dict:
     t = env.tenant(tenant)
-    return json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), t.stack_name, TenantStackProps(env, t))))
+    return json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), t.stack_name, TenantStackProps(env, t))))
 
 
 @pytest.fixture(scope="module")

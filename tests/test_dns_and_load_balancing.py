@@ -10,20 +10,20 @@ import json
 from pathlib import Path
 
 import pytest
-from cdktf import Testing as CdktfTesting
 
 import gitops_sim as sim
 from conftest import edit_yaml
 from constructs_lib.plan import load_plan
 from constructs_lib.resolve import names
 from constructs_lib.resolve.environment import resolve_environment
+from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, TenantStack, TenantStackProps
 from tfjson import by_attr, one, resources
 
 
 def synth_platform(plan: Path, env_name: str) -> tuple[object, dict]:
     env = resolve_environment(load_plan(plan), env_name)
-    return env, json.loads(CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), env.stack_name, EnvironmentStackProps(env))))
+    return env, json.loads(cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(env))))
 
 
 def trust(d: dict, role_name: str) -> dict[str, list[str]]:
@@ -71,7 +71,7 @@ def test_other_stacks_of_the_environment_find_the_created_zone_by_name(plan_copy
     """A dedicated tenant cluster's stack does not create the zone again: it looks it up (the platform stack is applied first)."""
     edit_yaml(plan_copy / "prod.yaml", lambda d: d["dns"].pop("hosted_zone_id"))
     env = resolve_environment(load_plan(plan_copy), "prod")
-    d = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), "t", TenantStackProps(env, env.tenant("org-c")))))
+    d = json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), "t", TenantStackProps(env, env.tenant("org-c")))))
     assert not resources(d, "aws_route53_zone")
     (key,) = d["data"]["aws_route53_zone"]
     assert d["data"]["aws_route53_zone"][key] == {"name": "prod.acme.example.com", "private_zone": False}

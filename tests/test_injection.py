@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cdktf
 import pytest
 import yaml
-from cdktf import Testing as CdktfTesting
 
 from conftest import EXAMPLE_PLAN, edit_yaml, terraform
 from constructs_lib.plan import PlanError, load_plan
@@ -30,6 +28,7 @@ from constructs_lib.resolve.environment import resolve_plan
 from constructs_lib.resolve.model import Taint
 from constructs_lib.terraform.aws import AwsProvider, Expression, hcl_jsonencode, vpc
 from constructs_lib.terraform.aws.base import literal_attributes, terraform_literal
+from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, TenantStack, TenantStackProps
 from tfjson import one, resources
 
@@ -216,7 +215,7 @@ def test_terraform_reads_every_escaped_string_back_as_written(tmp_path: Path, te
 
 
 def test_hcl_jsonencode_takes_references_only_as_expressions() -> None:
-    app = CdktfTesting.app()
+    app = cdktf.Testing.app()
     stack = cdktf.TerraformStack(app, "s")
     ref = vpc.Vpc(stack, "v", cidr_block="10.0.0.0/16").ref("id")
     with pytest.raises(ValueError, match="Expression"):
@@ -227,12 +226,12 @@ def test_hcl_jsonencode_takes_references_only_as_expressions() -> None:
 
 
 def test_an_l1_resource_writes_literals_and_keeps_references() -> None:
-    app = CdktfTesting.app()
+    app = cdktf.Testing.app()
     stack = cdktf.TerraformStack(app, "s")
     AwsProvider(stack, "aws", region="eu-west-1", default_tags=[{"tags": {HOSTILE: DIRECTIVE}}])
     network = vpc.Vpc(stack, "v", cidr_block="10.0.0.0/16", tags={"Name": HOSTILE, DIRECTIVE: "x"})
     vpc.Subnet(stack, "s", vpc_id=network.ref("id"), cidr_block="10.0.0.0/24", tags={"Name": f"{HOSTILE} in {network.ref('id')}"})
-    doc = json.loads(CdktfTesting.synth(stack))
+    doc = json.loads(cdktf.Testing.synth(stack))
 
     assert doc["provider"]["aws"][0]["default_tags"][0]["tags"] == {HOSTILE_TF: DIRECTIVE_TF}
     assert one(doc, "aws_vpc")["tags"] == {"Name": HOSTILE_TF, DIRECTIVE_TF: "x"}
@@ -263,7 +262,7 @@ def test_l2_constructs_write_resolved_values_as_literals(example_envs) -> None:
     access = tuple(dataclasses.replace(a, admin_groups=(HOSTILE,), developer_groups=(DIRECTIVE,)) for a in c.tenant_access)
     cluster = dataclasses.replace(c, node_groups=(ng,), admin_principal_arns=(f"arn:aws:iam::{env.account_id}:role/{HOSTILE}",), tenant_access=access)
     env = dataclasses.replace(env, tags=((HOSTILE, DIRECTIVE), ("owner", HOSTILE)), cluster=cluster)
-    doc = json.loads(CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), env.stack_name, EnvironmentStackProps(env))))
+    doc = json.loads(cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(env))))
 
     assert doc["provider"]["aws"][0]["default_tags"][0]["tags"] == {HOSTILE_TF: DIRECTIVE_TF, "owner": HOSTILE_TF}
     group = one(doc, "aws_eks_node_group")
@@ -282,7 +281,7 @@ def test_hcl_jsonencode_escapes_the_literals_of_a_tenant_secret(example_envs) ->
     tenant = env.tenant("org-a")
     assert tenant.database is not None
     tenant = dataclasses.replace(tenant, database=dataclasses.replace(tenant.database, database_name=HOSTILE, role_name=DIRECTIVE))
-    doc = json.loads(CdktfTesting.synth(TenantStack(CdktfTesting.app(), tenant.stack_name, TenantStackProps(env, tenant))))
+    doc = json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), tenant.stack_name, TenantStackProps(env, tenant))))
 
     value = one(doc, "aws_secretsmanager_secret_version")["secret_string_wo"]
     assert '"dbname" = "$${file(\\"/etc/hostname\\")}"' in value  # an HCL string: quotes escaped too

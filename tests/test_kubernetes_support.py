@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-from cdktf import Testing as CdktfTesting
 
 from conftest import edit_yaml
 from constructs_lib.plan import PlanError, load_plan
@@ -17,6 +16,7 @@ from constructs_lib.plan.base import catalog
 from constructs_lib.plan.kubernetes_support import calendar, warning
 from constructs_lib.resolve.cluster import eks_addon_versions
 from constructs_lib.resolve.environment import resolve_plan
+from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps
 from stacks.cli import main
 from tfjson import one, resources
@@ -28,7 +28,7 @@ def _set_version(plan_dir: Path, version: str) -> None:
 
 def _dev_stack(plan_dir: Path) -> dict:
     env = next(e for e in resolve_plan(load_plan(plan_dir)) if e.name == "dev")
-    return json.loads(CdktfTesting.synth(EnvironmentStack(CdktfTesting.app(), env.stack_name, EnvironmentStackProps(env))))
+    return json.loads(cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(env))))
 
 
 def test_the_calendar_gives_every_version_its_dates_and_source() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import cdktf
+from .engine import cdktf
 from constructs import Construct
 
 from ..addons import EKS_ADDONS

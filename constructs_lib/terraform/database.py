@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-import cdktf
+from .engine import cdktf
 from constructs import Construct
 
 from ..plan.base import LOG_RETENTION_DAYS, rds_postgres_versions

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import cdktf
+from .engine import cdktf
 from constructs import Construct
 
 from ..resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
