@@ -166,6 +166,8 @@ def key_inputs(r: RecordedResource) -> str:
         return f"{meta.get('namespace')}/{meta.get('name')} project {spec.get('project')}: {src.get('repoURL')} @ {src.get('targetRevision')} path {src.get('path')}"
     if r.typ == "pulumi:providers:kubernetes":
         return f"cluster {i.get('clusterIdentifier')}; kubeconfig from eks:DescribeCluster or stack config (offline: none)"
+    if r.typ == COMPONENT:
+        return "component: parents the cluster's provider and everything below (each aliased to its URN from before the component)"
     if r.typ == "kubernetes:yaml/v2:ConfigGroup":
         kinds: dict[str, int] = {}
         for obj in i.get("objs") or []:
@@ -188,7 +190,8 @@ def key_options(r: RecordedResource) -> str:
     return "; ".join(parts)
 
 
-TYPE_ORDER = {"pulumi:providers:kubernetes": 0, "kubernetes:helm.sh/v3:Release": 1, "kubernetes:core/v1:Secret": 2}
+COMPONENT = "infraplan:index:ClusterBootstrap"  # constructs_lib/pulumi/cluster_bootstrap.py: COMPONENT_TYPE
+TYPE_ORDER = {COMPONENT: -1, "pulumi:providers:kubernetes": 0, "kubernetes:helm.sh/v3:Release": 1, "kubernetes:core/v1:Secret": 2}
 
 
 def plan_order(resources: list[RecordedResource]) -> list[RecordedResource]:
@@ -198,6 +201,8 @@ def plan_order(resources: list[RecordedResource]) -> list[RecordedResource]:
     def cluster(r: RecordedResource) -> int:
         if r.typ == "pulumi:providers:kubernetes":
             return index[r.name]
+        if r.typ == COMPONENT:  # its provider is <name>-cluster
+            return index.get(f"{r.name}-cluster", len(index))
         provider_name = (r.provider or "").split("::")[-2] if r.provider and "::" in r.provider else ""
         return index.get(provider_name, len(index))
 

@@ -1,8 +1,8 @@
 """The Pulumi bootstrap program: a thin renderer of :mod:`constructs_lib.resolve.bootstrap`.
 
-One stack per environment (stack name = environment name). For every cluster of
-the environment (the shared one and each dedicated tenant cluster) it creates a
-``kubernetes`` provider and then either
+One stack per cluster (stack name = cluster key). For the cluster it creates a
+:class:`constructs_lib.pulumi.cluster_bootstrap.ClusterBootstrap` component (type
+``infraplan:index:ClusterBootstrap``), which parents a ``kubernetes`` provider and then either
 
 * ``argocd`` mode: ArgoCD as a ``helm.v3.Release``, the GitOps repository credential
   (a private repository: an ArgoCD repository Secret from secret stack config), then
@@ -35,20 +35,23 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import pulumi
-import pulumi_kubernetes as k8s
 import yaml
 from pulumi.runtime.config import get_config
 
-from constructs_lib.kubernetes.argocd import git_repository_secret
-from constructs_lib.kubernetes.tree import objects_without_gitops, phase_wave, root_objects
 from constructs_lib.plan import load_plan
+from constructs_lib.pulumi.cluster_bootstrap import (  # noqa: F401 (names the program's tests and docs use)
+    ARGOCD_HANDED_OVER,
+    PULUMI_AWAIT_ANNOTATIONS,
+    STORAGE_PHASE,
+    with_pulumi_awaits,
+)
+from constructs_lib.pulumi.cluster_bootstrap import ClusterBootstrap as ClusterBootstrapComponent
 from constructs_lib.resolve.bootstrap import (
     CONFIG_NAMESPACE,
     DEFAULT_PLAN_DIR,
     ClusterBootstrap,
     ClusterConnection,
     EnvironmentBootstrap,
-    HelmRelease,
     RepositoryCredential,
     resolve_bootstrap,
 )
@@ -58,14 +61,6 @@ from constructs_lib.resolve.environment import resolve_environment
 KubeconfigSource = Callable[[ClusterBootstrap], pulumi.Input[str]]
 # The credential keys of the GitOps repository Secret (username/password or sshPrivateKey), as secret inputs.
 RepositoryCredentialSource = Callable[[RepositoryCredential], dict[str, pulumi.Input[str]]]
-
-# Once ArgoCD runs, its own Application (bootstrap/argocd/install) upgrades it from Git: a chart
-# version or values change in the plan reaches the cluster through Git, never through `pulumi up`
-# (Helm's record of the release stays at the first install; a Pulumi upgrade would fight ArgoCD).
-# Every input is ignored: a change to any (a timeout, the name) would otherwise run `helm upgrade`
-# with the first install's chart and values over what ArgoCD has upgraded since, or a replacement.
-ARGOCD_HANDED_OVER = ["chart", "version", "repositoryOpts", "values", "name", "namespace", "createNamespace", "timeout", "atomic", "cleanupOnFail"]
-
 
 class ClusterConnectionMissing(pulumi.RunError):
     """The stack config names half a connection (an endpoint without its CA, or the reverse)."""
@@ -263,185 +258,10 @@ def repository_credential_from_config(rc: RepositoryCredential) -> dict[str, pul
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _release(release: HelmRelease, provider: k8s.Provider, depends_on: list[pulumi.Resource], handed_over: bool = False) -> k8s.helm.v3.Release:
-    """``handed_over``: ArgoCD manages the release after the first sync; Pulumi installs it once and never deletes it."""
-    a = release.addon
-    c = a.chart
-    return k8s.helm.v3.Release(
-        release.resource_name,
-        k8s.helm.v3.ReleaseArgs(
-            name=c.release,
-            chart=c.chart,
-            version=c.version,
-            namespace=c.namespace,
-            create_namespace=True,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=c.repo_url),
-            values=a.values,
-            # Helm waits for the workloads (skip_await stays off) up to the tier's timeout; a failed install is
-            # uninstalled and a failed upgrade rolled back (atomic), its new objects deleted (docs/pulumi.md)
-            timeout=release.timeout_seconds,
-            atomic=release.atomic,
-            cleanup_on_fail=release.cleanup_on_fail,
-        ),
-        opts=pulumi.ResourceOptions(
-            provider=provider, depends_on=depends_on, retain_on_delete=handed_over or None, ignore_changes=ARGOCD_HANDED_OVER if handed_over else None
-        ),
-    )
-
-
-# What pulumi-kubernetes 4.34 waits for (provider/pkg/metadata/overrides.go): a custom resource only
-# with `pulumi.com/waitFor` ("condition=Ready": its status condition Ready is True); a Job until it
-# completes, for `pulumi.com/timeoutSeconds` (10 min by default); inside a ConfigGroup, an object
-# after those named in `config.kubernetes.io/depends-on` (<group>/namespaces/<ns>/<kind>/<name>).
-WAIT_FOR_READY = {("external-secrets.io", "ClusterSecretStore"), ("external-secrets.io", "ExternalSecret")}
-PULUMI_AWAIT_ANNOTATIONS = ("pulumi.com/waitFor", "pulumi.com/timeoutSeconds", "config.kubernetes.io/depends-on")  # never in the tree
-JOB_AWAIT_MARGIN_S = 120  # past the Job's own activeDeadlineSeconds: Pulumi reports the Job's failure, not its own timeout
-
-
-def _secrets_of_pod(spec: dict) -> set[str]:
-    """The Secrets a pod template reads (env, envFrom, volumes)."""
-    names = {v["secret"]["secretName"] for v in spec.get("volumes") or [] if (v.get("secret") or {}).get("secretName")}
-    for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
-        names |= {e["valueFrom"]["secretKeyRef"]["name"] for e in c.get("env") or [] if (e.get("valueFrom") or {}).get("secretKeyRef")}
-        names |= {e["secretRef"]["name"] for e in c.get("envFrom") or [] if e.get("secretRef")}
-    return names
-
-
-def with_pulumi_awaits(objs: tuple[dict, ...]) -> list[dict]:
-    """Copies of a ConfigGroup's objects (the tree's stay as they are) that make `pulumi up` wait for
-    what matters: the stores and ExternalSecrets until Ready (so the groups and releases after them
-    find their Secrets), each Job after the ExternalSecrets of the group making its Secrets, and
-    awaited longer than its own deadline."""
-    out = [json.loads(json.dumps(o)) for o in objs]
-    made_by: dict[tuple[str, str], str] = {}  # (namespace, Secret) -> the ExternalSecret making it
-    for o in out:
-        if o["kind"] == "ExternalSecret":
-            meta = o["metadata"]
-            made_by[(meta.get("namespace", "default"), (o.get("spec", {}).get("target") or {}).get("name") or meta["name"])] = meta["name"]
-    for o in out:
-        group = o["apiVersion"].rsplit("/", 1)[0] if "/" in o["apiVersion"] else ""
-        annotations = o["metadata"].setdefault("annotations", {})
-        if (group, o["kind"]) in WAIT_FOR_READY:
-            annotations["pulumi.com/waitFor"] = "condition=Ready"
-        if o["kind"] == "Job":
-            ns = o["metadata"].get("namespace", "default")
-            deadline = o["spec"].get("activeDeadlineSeconds")
-            if deadline:
-                annotations["pulumi.com/timeoutSeconds"] = str(int(deadline) + JOB_AWAIT_MARGIN_S)
-            needs = sorted(made_by[(ns, s)] for s in _secrets_of_pod(o["spec"]["template"].get("spec") or {}) if (ns, s) in made_by)
-            if needs:
-                annotations["config.kubernetes.io/depends-on"] = ",".join(f"external-secrets.io/namespaces/{ns}/ExternalSecret/{n}" for n in needs)
-        if not annotations:
-            del o["metadata"]["annotations"]
-    return out
-
-
-def _helm_in_wave_order(cb: ClusterBootstrap, provider: k8s.Provider, storage: list[pulumi.Resource]) -> tuple[dict[str, k8s.helm.v3.Release], list[str]]:
-    """With no GitOps controller, the add-on releases and the tree's cluster objects (phases of
-    ``objects_without_gitops``) in the tree's sync-wave order, each waiting for everything of
-    earlier waves: the stores after external-secrets, Grafana's admin Secret before
-    kube-prometheus-stack (whose release waits for its pods), the rest of the configuration
-    after the charts that bring its CRDs. The guarded namespaces need no chart and come first.
-    The bootstrap Jobs' ArgoCD hook annotations are inert here: Pulumi runs a Job when it
-    creates it and replaces it (so runs it again) when its spec changes."""
-    phases = [(phase, objs) for phase, objs in objects_without_gitops(cb.gitops) if phase != STORAGE_PHASE]  # storage: see storage_first
-    steps: list[tuple[float, int, Any]] = [(float(r.addon.chart.sync_wave), 1, r) for r in cb.releases]
-    for i, (phase, objs) in enumerate(phases):
-        wave = phase_wave(cb.gitops, phase)
-        steps.append((float("-inf") if wave is None else float(wave), 0, (i, phase, objs)))
-    releases: dict[str, k8s.helm.v3.Release] = {}
-    created: list[tuple[float, bool, pulumi.Resource]] = []  # (wave, a phase of namespaces, resource)
-    names: list[str] = []
-    for wave, _, item in sorted(steps, key=lambda s: (s[0], s[1], s[2][0] if s[1] == 0 else 0)):
-        earlier = [res for w, guarded, res in created if w < wave]
-        if isinstance(item, HelmRelease):
-            after_guarded = [res for w, guarded, res in created if w < wave and not guarded]  # releases need no namespace of the tree
-            releases[item.resource_name] = res = _release(item, provider, [*storage, *after_guarded], handed_over=False)
-            created.append((wave, False, res))
-            continue
-        _, phase, objs = item
-        name = f"{cb.key}-{phase}"
-        group = k8s.yaml.v2.ConfigGroup(name, objs=with_pulumi_awaits(objs), opts=pulumi.ResourceOptions(provider=provider, depends_on=earlier))
-        created.append((wave, phase == "namespaces", group))
-        names.append(name)
-    return releases, names
-
-
-STORAGE_PHASE = "storage"
-
-
-def storage_first(cb: ClusterBootstrap, provider: k8s.Provider) -> list[pulumi.Resource]:
-    """The default StorageClass, before any chart claims a volume (a Helm release waits for
-    its pods, and a claim without a class never binds on EKS 1.30+)."""
-    for phase, objs in objects_without_gitops(cb.gitops):
-        if phase == STORAGE_PHASE:
-            return [k8s.yaml.v2.ConfigGroup(f"{cb.key}-{phase}", objs=[dict(o) for o in objs], opts=pulumi.ResourceOptions(provider=provider))]
-    return []
-
-
 def bootstrap_cluster(cb: ClusterBootstrap, kubeconfig: pulumi.Input[str], credential: dict[str, pulumi.Input[str]] | None = None) -> dict[str, Any]:
-    """The resources of one cluster; returns its exports."""
-    # enable_secret_mutable: a new repository credential updates its Secret in place instead of the
-    # default delete-then-create of a named Secret (pulumi-kubernetes forceNewProperties), which would
-    # leave ArgoCD without a credential in between.
-    # cluster_identifier: pulumi-kubernetes replaces a provider (and so every resource under it) when the
-    # kubeconfig's active cluster changes, unless a clusterIdentifier is set and unchanged (provider.go
-    # DiffConfig); the cluster ARN changes only with the cluster, not with a new endpoint, CA or token.
-    provider = k8s.Provider(cb.provider_name, kubeconfig=kubeconfig, enable_secret_mutable=True, cluster_identifier=cb.connection.cluster_arn)
-    releases: dict[str, k8s.helm.v3.Release] = {}
-    storage = storage_first(cb, provider) if cb.mode == "helm" else []  # with ArgoCD, the bootstrap root applies it
-    groups: list[str] = []
-    if cb.mode == "helm":
-        releases, groups = _helm_in_wave_order(cb, provider, storage)
-    for r in cb.releases:  # in catalog order; every release waits for those of earlier sync waves
-        if r.resource_name not in releases:
-            releases[r.resource_name] = _release(r, provider, [*storage, *(releases[n] for n in r.after)], handed_over=cb.mode == "argocd")
-
-    exports: dict[str, Any] = {
-        "clusterName": cb.cluster.name,
-        "mode": cb.mode,
-        "chartVersions": cb.chart_versions,
-    }
-    if cb.mode == "helm":
-        exports["manifestGroups"] = [f"{cb.key}-{STORAGE_PHASE}"] * bool(storage) + groups
-    if cb.mode == "argocd":
-        assert cb.root is not None
-        # Exactly the tree's root/ objects (the platform AppProject, then the root Application);
-        # everything else, the Helm repository Secrets included, belongs to ArgoCD through the root.
-        # All are retained on delete: `pulumi destroy` must not take the root and the platform
-        # project from a running GitOps tree (nothing would sync argocd/ any more, and every
-        # Application of the platform project, ArgoCD's own included, would be refused).
-        created: list[pulumi.Resource] = list(releases.values())
-        rc = cb.repository_credential
-        if rc is not None:
-            # The bootstrap's alone (not in the tree): ArgoCD needs it before it can read the
-            # repository, and must neither overwrite nor prune it.
-            assert credential is not None
-            secret = git_repository_secret(rc.namespace, rc.secret_name, rc.url, {})
-            created.append(
-                k8s.core.v1.Secret(
-                    f"{cb.key}-{rc.secret_name}",
-                    metadata=secret["metadata"],
-                    type=secret["type"],
-                    string_data={**secret["stringData"], **{k: pulumi.Output.secret(v) for k, v in credential.items()}},
-                    opts=pulumi.ResourceOptions(provider=provider, depends_on=list(created), retain_on_delete=True),
-                )
-            )
-            exports["repositorySecret"] = f"{rc.namespace}/{rc.secret_name}"
-        for name, obj in root_objects(cb.gitops).items():
-            created.append(
-                k8s.apiextensions.CustomResource(
-                    f"{cb.key}-{obj['metadata']['name']}-{obj['kind'].lower()}" if obj["kind"] == "AppProject" else f"{cb.key}-{obj['metadata']['name']}",
-                    api_version=obj["apiVersion"],
-                    kind=obj["kind"],
-                    metadata=obj["metadata"],
-                    spec=obj["spec"],
-                    opts=pulumi.ResourceOptions(provider=provider, depends_on=list(created), retain_on_delete=True),
-                )
-            )
-        root = cb.root
-        exports.update({"argocdNamespace": cb.argocd_namespace, "rootApplication": root.name, "rootPath": root.path})
-    return exports
+    """The resources of one cluster, under its :class:`ClusterBootstrapComponent` (named after the
+    cluster key); returns its exports."""
+    return ClusterBootstrapComponent(cb.key, plan=cb, kubeconfig=kubeconfig, credential=credential).exports
 
 
 def bootstrap_environment(

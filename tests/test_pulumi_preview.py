@@ -21,7 +21,8 @@ def test_preview_prints_an_offline_resource_plan(capsys, example_plan):
         assert any(all(part in row for part in line) for row in out.splitlines()), line
     assert out.count("kubernetes:core/v1:Secret") == 2  # the GitOps repository credential; the Helm repository Secrets are the root Application's
     assert "offline-preview: secret config" not in out  # the table names the credential's source, never a value
-    assert "10 resources would be created" in out  # per cluster: provider, ArgoCD, repository credential, platform project, root
+    assert "12 resources would be created" in out  # per cluster: the ClusterBootstrap component, provider, ArgoCD, repository credential, platform project, root
+    assert any("infraplan:index:ClusterBootstrap" in row and "prod-org-c " in row and "aliased" in row for row in out.splitlines())
 
 
 def test_preview_gitops_none(capsys, plan_copy):
@@ -30,7 +31,7 @@ def test_preview_gitops_none(capsys, plan_copy):
     out = capsys.readouterr().out
     assert "dev-cert-manager" in out and "cert-manager v1.17.2" in out
     assert "argoproj.io" not in out and "kubernetes:core/v1:Secret" not in out and "retained" not in out
-    assert "13 resources would be created" in out  # 6 charts, the provider, and the tree's objects in 6 groups (storage first)
+    assert "14 resources would be created" in out  # the component, 6 charts, the provider, and the tree's objects in 6 groups (storage first)
     for line in ("dev-namespaces", "5 Namespace"), ("dev-secret-stores", "ClusterSecretStore"), ("dev-platform-secrets", "ExternalSecret"), ("dev-cluster-config", "ClusterIssuer"), ("dev-database-bootstrap", "2 Job"):
         assert any(all(part in row for part in line) for row in out.splitlines()), line
     assert "dev (acme-dev, helm): external-secrets=0.17.0, kube-prometheus-stack=72.6.2, cert-manager=v1.17.2, aws-load-balancer-controller=3.5.0, ingress-nginx=4.12.3" in out  # in sync-wave order
