@@ -389,26 +389,21 @@ def _database_network(env: ResolvedEnvironment, t: ResolvedTenant) -> tuple[tupl
     return tuple(s.cidr for s in network.database_subnets), env.database.port
 
 
-def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...]) -> ClusterGitOps:
-    trace = Trace(prefix=f"gitops.{cluster.key}.")
-    trace.record("tree_path", cluster.gitops_path, plan("platform.yaml: gitops.path", "<gitops.path>/<cluster key>"))
-    trace.record("server", IN_CLUSTER, default("one ArgoCD per cluster, managing only the cluster it runs in (a dedicated tenant cluster stays self-contained)"))
-
+def _helm_repos(cluster: ResolvedCluster, trace: Trace) -> tuple[HelmRepo, ...]:
+    """One repository Secret per chart repository an add-on uses."""
     repos = {}
     for a in cluster.addons:
         repos.setdefault(a.chart.repo_url, HelmRepo(repo_secret_name(a.chart.repo_url), a.chart.repo_url))
     helm_repos = tuple(sorted(repos.values(), key=lambda r: r.name))
     trace.record("helm_repos", [r.url for r in helm_repos], rule("charts-in-use", "one repository Secret per chart repository an add-on uses"))
 
-    ingress = cluster.addon("ingress-nginx")
-    ingress_class = ingress.settings.get("ingress_class") if ingress else None
-    cm = cluster.addon("cert-manager")
-    issuer = cm.settings["issuer"]["name"] if cm else None
-    eso = cluster.addon("external-secrets")
-    argocd = cluster.addon("argocd")
+    return helm_repos
 
-    # AppProjects
-    platform_repos = tuple(sorted({env.gitops.repo_url, *repos, *(m.repo_url for m in cluster.manifest_components)}))
+
+def _projects(env: ResolvedEnvironment, cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...], chart_repos: tuple[str, ...], trace: Trace) -> list[ProjectSpec]:
+    """The platform's AppProject and one per tenant."""
+    argocd = cluster.addon("argocd")
+    platform_repos = tuple(sorted({env.gitops.repo_url, *chart_repos, *(m.repo_url for m in cluster.manifest_components)}))
     projects = [platform_project(platform_repos, tuple(argocd.settings.get("admin_groups", ())) if argocd else ())]
     trace.record("projects.platform", {"source_repos": list(platform_repos), "destinations": "*", "cluster_resources": True}, rule("platform-project", "the GitOps repo and the chart repos in use; may manage cluster-scoped resources"))
     for t in tenants:
@@ -427,8 +422,12 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
                 "only its own namespaces, no cluster-scoped resources, only workload kinds; secret stores, RBAC, NetworkPolicy, quota and limits denied",
             ),
         )
+    return projects
 
-    # Namespaces
+
+def _tenant_namespaces(env: ResolvedEnvironment, cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...], trace: Trace) -> list[NamespaceSpec]:
+    """Each tenant's guarded namespaces, its quota split evenly over them."""
+    ingress = cluster.addon("ingress-nginx")
     namespaces = []
     for t in tenants:
         share = namespace_quota(t.quota, len(t.namespaces))
@@ -467,16 +466,15 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
         KEEP_SYNC_OPTIONS,
         default("Namespaces, their quota, limits and default-deny policy, and AppProjects are never pruned or cascade-deleted by ArgoCD"),
     )
+    return namespaces
 
-    # Tenant databases: bootstrapped from a platform namespace that alone may read the master secret.
+
+def _secret_stores(
+    cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...], bootstrap_ns: str | None, db_tenants: tuple[ResolvedTenant, ...], trace: Trace
+) -> list[SecretStoreSpec]:
+    """Each store authenticates as its own service account (IRSA role trusting it alone)."""
+    eso = cluster.addon("external-secrets")
     admin = cluster.database_admin
-    db_tenants = tuple(t for t in tenants if t.database is not None and admin is not None and t.database.instance_identifier == admin.instance_identifier)
-    bootstrap_ns = names.DATABASE_BOOTSTRAP_NAMESPACE if (db_tenants and eso and eso.settings.get("aws_stores")) else None
-    if bootstrap_ns:
-        cidrs, port = _database_network(env, db_tenants[0])
-        namespaces.append(NamespaceSpec(bootstrap_ns, None, env.name, BOOTSTRAP_QUOTA, (), None, cidrs, port))
-
-    # Secret stores: each authenticates as its own service account (IRSA role trusting it alone).
     stores = []
     aws = bool(eso and eso.settings.get("aws_stores"))
     if aws and cluster.platform_secrets_role is not None:
@@ -509,7 +507,14 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
                 "each authenticates as its own service account whose IRSA role trusts it alone and reads only its own path",
             ),
         )
+    return stores
 
+
+def _database_bootstrap(
+    cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...], bootstrap_ns: str | None, db_tenants: tuple[ResolvedTenant, ...], trace: Trace
+) -> DatabaseBootstrapSpec | None:
+    """The tenants' roles and databases, bootstrapped from a platform namespace that alone may read the master secret."""
+    admin = cluster.database_admin
     bootstrap = None
     if not bootstrap_ns and any(t.database is not None for t in tenants) and cluster.region == cluster.secrets_region:
         trace.record(
@@ -538,11 +543,19 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
                 "an idempotent PostSync Job per tenant creates its role (password from its secret) and database, owned by the role, closed to PUBLIC; only this namespace may read the master secret",
             ),
         )
+    return bootstrap
 
+
+def _apps(cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...], with_stores: bool, trace: Trace) -> list[AppSpec]:
+    """The tenants' apps: their Ingress class and issuer, the store of their database credentials."""
+    ingress = cluster.addon("ingress-nginx")
+    ingress_class = ingress.settings.get("ingress_class") if ingress else None
+    cm = cluster.addon("cert-manager")
+    issuer = cm.settings["issuer"]["name"] if cm else None
     apps = []
     for t in tenants:
         for a in t.apps:
-            store = f"tenant-{t.name}" if (a.database_secret and stores) else None
+            store = f"tenant-{t.name}" if (a.database_secret and with_stores) else None
             apps.append(
                 AppSpec(
                     a,
@@ -558,6 +571,27 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
                 )
             )
             trace.record(f"apps.{a.name}", f"kustomize: base + overlays/{t.environment} (image tag {a.tag})", rule("deployment-decision-matrix", "custom app: Kustomize base/overlays + ArgoCD"))
+    return apps
+
+
+def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...]) -> ClusterGitOps:
+    trace = Trace(prefix=f"gitops.{cluster.key}.")
+    trace.record("tree_path", cluster.gitops_path, plan("platform.yaml: gitops.path", "<gitops.path>/<cluster key>"))
+    trace.record("server", IN_CLUSTER, default("one ArgoCD per cluster, managing only the cluster it runs in (a dedicated tenant cluster stays self-contained)"))
+    helm_repos = _helm_repos(cluster, trace)
+    projects = _projects(env, cluster, tenants, tuple(r.url for r in helm_repos), trace)
+    namespaces = _tenant_namespaces(env, cluster, tenants, trace)
+    eso = cluster.addon("external-secrets")
+    argocd = cluster.addon("argocd")
+    admin = cluster.database_admin
+    db_tenants = tuple(t for t in tenants if t.database is not None and admin is not None and t.database.instance_identifier == admin.instance_identifier)
+    bootstrap_ns = names.DATABASE_BOOTSTRAP_NAMESPACE if (db_tenants and eso and eso.settings.get("aws_stores")) else None
+    if bootstrap_ns:
+        cidrs, port = _database_network(env, db_tenants[0])
+        namespaces.append(NamespaceSpec(bootstrap_ns, None, env.name, BOOTSTRAP_QUOTA, (), None, cidrs, port))
+    stores = _secret_stores(cluster, tenants, bootstrap_ns, db_tenants, trace)
+    bootstrap = _database_bootstrap(cluster, tenants, bootstrap_ns, db_tenants, trace)
+    apps = _apps(cluster, tenants, bool(stores), trace)
     trace.record("waves", WAVES, default("AppProjects before Applications, namespaces before workloads, CRD users after the add-ons"))
     return ClusterGitOps(
         cluster=cluster,
