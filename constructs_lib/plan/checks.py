@@ -34,6 +34,12 @@ API_ACCESS_HINT = (
 )
 
 
+def _line(sources: dict[str, SourceMap], file: str, path: FieldPath) -> int | None:
+    """The line of ``path`` in ``file``; none for a plan built in Python (it has no files)."""
+    source = sources.get(file)
+    return source.line_of(path) if source is not None else None
+
+
 def cross_file_checks(
     platform: PlatformPlan,
     platform_file: str,
@@ -44,7 +50,7 @@ def cross_file_checks(
     issues: list[PlanIssue] = []
 
     def at(file: str, path: FieldPath, message: str, hint: str = "") -> None:
-        issues.append(PlanIssue(file, sources[file].line_of(path), format_path(path), message, hint))
+        issues.append(PlanIssue(file, _line(sources, file, path), format_path(path), message, hint))
 
     env_names = list(environments)
     _environment_checks(at, platform, platform_file, environments)
@@ -498,7 +504,7 @@ def _group_checks(at: At, platform: PlatformPlan, platform_file: str, tenants: d
         for j, (who, group, file, path) in enumerate(owners):
             if j == owner or who == first[0]:
                 continue
-            line = sources[first[2]].line_of(first[3])
+            line = _line(sources, first[2], first[3])
             at(
                 file,
                 path,
@@ -683,7 +689,7 @@ def _derived_name_checks(
                 pairs.setdefault(pair, (first, other, []))[2].append(f"{kind} '{name}'")  # type: ignore[index]
     for first, other, what in pairs.values():
         shown = ", ".join(what[:3]) + (f" and {len(what) - 3} more" if len(what) > 3 else "")
-        line = sources[first.file].line_of(first.path)
+        line = _line(sources, first.file, first.path)
         at(
             other.file,
             other.path,
@@ -753,9 +759,9 @@ def _cidr_overlaps(
                 issues.append(
                     PlanIssue(
                         file_a,
-                        sources[file_a].line_of(path_a),
+                        _line(sources, file_a, path_a),
                         format_path(path_a),
-                        f"VPC CIDR {net_a} of {label_a} overlaps {net_b} of {label_b} ({file_b}:{sources[file_b].line_of(path_b)})",
+                        f"VPC CIDR {net_a} of {label_a} overlaps {net_b} of {label_b} ({file_b}:{_line(sources, file_b, path_b)})",
                         "VPCs that may be peered or joined by a transit gateway must not overlap; pick another /16",
                     )
                 )

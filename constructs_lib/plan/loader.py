@@ -10,7 +10,7 @@ import stat
 import types
 import typing
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +43,40 @@ TIER_ORDER = {"development": 0, "staging": 1, "production": 2}
 
 @dataclass(frozen=True)
 class Plan:
-    """The whole validated plan: plan-wide decisions, environments and tenants."""
+    """The whole validated plan: plan-wide decisions, environments and tenants.
+
+    Every file's own rules hold by construction (pydantic); the rules across files (names,
+    accounts, CIDRs, tenants' quotas, access, DNS, ...) are checked whenever a Plan is made,
+    however it is made: read by :func:`load_plan`, built in Python, or changed with
+    ``dataclasses.replace`` (the checks run again; ``checked`` is not copied). A plan built in
+    Python names its parts ``<python>:<part>`` in errors, as it has no files and lines."""
 
     root: Path
     platform: PlatformPlan
     environments: dict[str, EnvironmentPlan]
-    tenants: dict[str, TenantPlan]
-    sources: dict[str, SourceMap]
-    files: tuple[str, ...]
+    tenants: dict[str, TenantPlan] = field(default_factory=dict)
+    sources: dict[str, SourceMap] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+    # The file each part came from: "platform", "environments.<name>", "tenants.<name>" -> path.
+    origins: dict[str, str] = field(default_factory=dict)
+    checked: InitVar[bool] = False  # load_plan ran the checks already (on the files, with lines)
+
+    def __post_init__(self, checked: bool) -> None:
+        if checked:
+            return
+        issues = cross_file_checks(
+            self.platform,
+            self.origin("platform"),
+            {n: (e, self.origin(f"environments.{n}")) for n, e in self.environments.items()},
+            {n: (t, self.origin(f"tenants.{n}")) for n, t in self.tenants.items()},
+            self.sources,
+        )
+        if issues:
+            raise PlanError(issues)
+
+    def origin(self, part: str) -> str:
+        """The file ``part`` came from, or ``<python>:<part>`` for a plan built in Python."""
+        return self.origins.get(part) or f"<python>:{part}"
 
     def environment(self, name: str) -> EnvironmentPlan:
         if name not in self.environments:
@@ -574,4 +600,6 @@ def load_plan(root: Path | str) -> Plan:
         tenants={n: t for n, (t, _) in sorted(tenants.items())},
         sources=sources,
         files=tuple(sorted(sources)),
+        origins={"platform": str(platform_path), **{f"environments.{n}": f for n, (_, f) in environments.items()}, **{f"tenants.{n}": f for n, (_, f) in tenants.items()}},
+        checked=True,
     )
