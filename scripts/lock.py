@@ -34,7 +34,7 @@ from pip._vendor.packaging.version import InvalidVersion, Version
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = """\
 # {what}: every package with its exact version and the sha256 of each of its files
-# on the index. Do not edit: `./dev lock` writes it (scripts/lock.py, README "Development").
+# on the index. Do not edit: `./dev lock` writes it (scripts/lock.py; README, "Dependencies and the lock").
 # Resolved on Python {python} ({platform}) from: {inputs}.
 """
 LOCKS = {

@@ -6,4 +6,62 @@
 - :mod:`.network`, :mod:`.cluster`, :mod:`.database`, :mod:`.state_backend`:
   L2 constructs ``(scope, id, props)`` that read only the resolved model.
 - :mod:`.stacks`: the stacks of an environment and of a tenant.
+
+Public names are imported on first use (``constructs_lib/_lazy.py`` says why): importing
+one module does not load them all.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from . import aws, policy
+    from .budget import AccountBudget
+    from .cluster import Cluster, ClusterProps
+    from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
+    from .dns import EnvironmentZone
+    from .extensions import ExtensionError, StackContext
+    from .kms_key import EncryptionKey
+    from .log_group import EncryptedLogGroup
+    from .network import Network, NetworkProps
+    from .props import ConstructPropsError, ExistingNetwork, SecurityGroupPeer
+    from .stacks import EnvironmentStack, EnvironmentStackProps, RegionalStack, RegionalStackProps, StateStack, StateStackProps, TenantStack, TenantStackProps
+    from .state_backend import StateBackend, StateBackendProps
+    from .target import AwsTarget
+
+__all__ = [
+    "AccountBudget",
+    "AwsTarget",
+    "Cluster",
+    "ClusterProps",
+    "ConstructPropsError",
+    "Database",
+    "DatabaseAdminAccess",
+    "DatabaseAdminAccessProps",
+    "DatabaseProps",
+    "EncryptedLogGroup",
+    "EncryptionKey",
+    "EnvironmentStack",
+    "EnvironmentStackProps",
+    "EnvironmentZone",
+    "ExistingNetwork",
+    "ExtensionError",
+    "Network",
+    "NetworkProps",
+    "RegionalStack",
+    "RegionalStackProps",
+    "SecurityGroupPeer",
+    "StackContext",
+    "StateBackend",
+    "StateBackendProps",
+    "StateStack",
+    "StateStackProps",
+    "TenantStack",
+    "TenantStackProps",
+    "aws",
+    "policy",
+]
+__getattr__, __dir__ = lazy_exports(__name__, __all__)
