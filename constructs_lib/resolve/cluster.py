@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
 import yaml
 
 from ..addons import IrsaPolicyInputs, IrsaSpec, external_secrets, irsa_specs
+from ..addons.base import SystemNodes
 from ..addons.external_secrets import aws_stores
 from ..addons.aws_ebs_csi_driver import DEFAULT_STORAGE_CLASS, reclaim_policy
+from ..plan.cluster_access import ApiAccess
 from ..plan.environment import EnvironmentPlan
 from ..plan.platform import PlatformPlan
 from .addons import resolve_addons, resolve_manifest_components, system_nodes
@@ -55,29 +57,8 @@ def with_policies(roles: tuple[IrsaRole, ...], platform: PlatformPlan, inputs: I
     return tuple(out)
 
 
-def resolve_cluster(
-    trace: Trace,
-    *,
-    name: str,
-    key: str,
-    platform: PlatformPlan,
-    env: EnvironmentPlan,
-    env_file: str,
-    access: tuple[TenantAccess, ...],
-    platform_secrets_path: str,
-    terraform_stack: str,
-    database: str | None = None,
-    region: str | None = None,
-    instance_types_override: list[str] | None = None,
-    override_source: str = "",
-    vpc_name: str | None = None,
-) -> ResolvedCluster:
-    t = trace.child("cluster.")
-    secondary = region is not None and region != env.regions[0]
-    t.record("name", name, rule("names.regional_cluster_name", "<platform>-<env>-<region>") if secondary else rule("names.cluster_name", "<platform>-<env>[-<tenant>]"))
-    version = t.record("version", platform.kubernetes.version, plan("platform.yaml: kubernetes.version"))
-    addon_versions = eks_addon_versions(version)  # fails early for an unpinned version
-    for addon, addon_version in addon_versions.items():
+def _record_addon_versions(t: Trace, version: str) -> None:
+    for addon, addon_version in eks_addon_versions(version).items():  # fails early for an unpinned version
         t.record(
             f"eks_addons.{addon}",
             addon_version or f"EKS default for Kubernetes {version}",
@@ -88,6 +69,10 @@ def resolve_cluster(
                 "so raising kubernetes.version upgrades the add-on too"
             ),
         )
+
+
+def _endpoint(t: Trace, platform: PlatformPlan, env: EnvironmentPlan, env_file: str) -> tuple[bool, tuple[str, ...], ApiAccess]:
+    """Who reaches the API server: the public endpoint and its allow-list, and the private endpoint's sources."""
     public = t.pick(
         "endpoint_public_access",
         [
@@ -104,6 +89,10 @@ def resolve_cluster(
         {"vpc": api_access.vpc, "cidrs": list(api_access.cidrs), "security_group_ids": list(api_access.security_group_ids)},
         environment(f"{env_file}: cluster.api_access") if env.cluster.api_access is not None else plan("platform.yaml: cluster.api_access", "TCP 443 to the private endpoint"),
     )
+    return public, cidrs, api_access
+
+
+def _node_groups(t: Trace, env: EnvironmentPlan, env_file: str, version: str, instance_types_override: list[str] | None, override_source: str) -> tuple[ResolvedNodeGroup, ...]:
     groups = []
     for i, ng in enumerate(env.cluster.node_groups):
         types = tuple(instance_types_override) if instance_types_override else tuple(ng.instance_types)
@@ -128,6 +117,11 @@ def resolve_cluster(
                 release_version=ng.release_version,
             )
         )
+    return tuple(groups)
+
+
+def _operations(t: Trace, platform: PlatformPlan, env: EnvironmentPlan, name: str) -> tuple[int, tuple[IrsaRole, ...]]:
+    """Control-plane logs, the controllers' IRSA roles, NetworkPolicy enforcement and the default StorageClass."""
     days, why = retention_days(env.tier, platform.constraints.compliance)
     t.record("log_types", list(CONTROL_PLANE_LOGS), default("all control-plane log types"))
     t.record("log_retention_days", days, why)
@@ -147,9 +141,11 @@ def resolve_cluster(
             "production retains the volume of a deleted claim",
         ),
     )
-    region = region or env.regions[0]
-    t.record("region", region, environment(f"{env_file}: regions", "the primary region" if region == env.regions[0] else "a secondary region"))
-    system = system_nodes(tuple(groups))
+    return days, roles
+
+
+def _system_nodes(t: Trace, env_file: str, groups: tuple[ResolvedNodeGroup, ...]) -> SystemNodes | None:
+    system = system_nodes(groups)
     if system is not None:
         t.record(
             "system_nodes",
@@ -159,15 +155,169 @@ def resolve_cluster(
                 "every add-on pod (charts and the EBS CSI controller) tolerates these taints and selects these nodes; DaemonSets tolerate every taint",
             ),
         )
-    dns = None
-    if env.dns is not None:
-        zone = env.dns.hosted_zone_id
-        dns = ClusterDns(env.dns.domain, zone, zone or names.managed_zone_marker(env.dns.domain))
-        t.record(
-            "dns",
-            {"domain": dns.domain, "zone": zone or "created by Terraform in the environment's platform stack"},
-            environment(f"{env_file}: dns", "the environment's own domain and zone, in its own account: app hostnames, external-dns and DNS-01 use it"),
-        )
+    return system
+
+
+def _dns(t: Trace, env: EnvironmentPlan, env_file: str) -> ClusterDns | None:
+    if env.dns is None:
+        return None
+    zone = env.dns.hosted_zone_id
+    dns = ClusterDns(env.dns.domain, zone, zone or names.managed_zone_marker(env.dns.domain))
+    t.record(
+        "dns",
+        {"domain": dns.domain, "zone": zone or "created by Terraform in the environment's platform stack"},
+        environment(f"{env_file}: dns", "the environment's own domain and zone, in its own account: app hostnames, external-dns and DNS-01 use it"),
+    )
+    return dns
+
+
+def _grafana_admin(t: Trace, platform: PlatformPlan, env: EnvironmentPlan, name: str, eso_ns: str) -> GrafanaAdmin | None:
+    if "kube-prometheus-stack" not in platform.components:
+        return None
+    from ..addons.kube_prometheus_stack import ADDON as KPS
+
+    role = names.grafana_admin_role(name)
+    grafana = GrafanaAdmin(
+        names.grafana_admin_secret(platform.secrets.path_prefix, env.name, name),
+        env.regions[0],
+        names.grafana_admin_key_alias(name),
+        role,
+        names.iam_role_arn(env.account_id, role),
+        eso_ns,
+        names.secret_store_service_account(names.GRAFANA_ADMIN_STORE),
+        KPS.chart.namespace,
+        names.GRAFANA_ADMIN_SECRET,
+        recovery_window_days=secret_recovery_window(env.tier)[0],
+    )
+    t.record("grafana_admin.secret_recovery_window_days", grafana.recovery_window_days, secret_recovery_window(env.tier)[1])
+    t.record(
+        "grafana_admin",
+        {"secret": grafana.secret_name, "role": grafana.role_name, "kubernetes_secret": f"{grafana.target_namespace}/{grafana.target_secret}"},
+        rule(
+            "grafana-admin",
+            "Grafana's admin password is a random one Terraform writes once to Secrets Manager (never in state); the grafana-admin store, usable from the "
+            "monitoring namespace only, reads that secret alone into the Secret the chart's admin.existingSecret names",
+        ),
+    )
+    return grafana
+
+
+def _argocd_sso(t: Trace, platform: PlatformPlan, env: EnvironmentPlan, name: str, eso_ns: str) -> ArgocdSso | None:
+    sso = platform.gitops.sso
+    if sso is None or platform.gitops.tool != "argocd":
+        return None
+    from ..addons.argocd import ADDON as ARGOCD
+
+    role = names.argocd_sso_role(name)
+    argocd_sso = ArgocdSso(
+        names.argocd_sso_secret(platform.secrets.path_prefix, env.name, name, sso.client_secret),
+        env.regions[0],
+        role,
+        names.iam_role_arn(env.account_id, role),
+        eso_ns,
+        names.secret_store_service_account(names.ARGOCD_SSO_STORE),
+        ARGOCD.chart.namespace,
+    )
+    t.record(
+        "argocd_sso",
+        {"secret": argocd_sso.secret_name, "role": argocd_sso.role_name, "store": names.ARGOCD_SSO_STORE},
+        rule(
+            "argocd-sso",
+            "ArgoCD's SSO client secret (created by hand in Secrets Manager) is read by the argocd-sso store, usable from the argocd namespace only, "
+            "whose role reads that secret alone: neither the platform store nor any tenant's reads it",
+        ),
+    )
+    return argocd_sso
+
+
+@dataclass(frozen=True)
+class _SecretStores:
+    """The IRSA identities of external-secrets' stores on one cluster (all None/empty without an AWS store)."""
+
+    tenants: tuple[TenantSecretsRole, ...] = ()
+    platform: PlatformSecretsRole | None = None
+    grafana: GrafanaAdmin | None = None
+    argocd_sso: ArgocdSso | None = None
+
+
+def _secret_stores(t: Trace, platform: PlatformPlan, env: EnvironmentPlan, name: str, access: tuple[TenantAccess, ...], platform_secrets: str) -> _SecretStores:
+    if not aws_stores(platform):
+        return _SecretStores()
+    eso_ns = external_secrets.ADDON.chart.namespace
+
+    def role(role_name: str, path: str, store: str, tenant: str | None = None):
+        arn = names.iam_role_arn(env.account_id, role_name)
+        sa = names.secret_store_service_account(store)
+        return TenantSecretsRole(tenant, role_name, arn, path, eso_ns, sa) if tenant else PlatformSecretsRole(role_name, arn, path, eso_ns, sa)
+
+    tenants = tuple(
+        role(names.tenant_secrets_role(name, a.tenant), names.secrets_path(platform.secrets.path_prefix, env.name, a.tenant), f"tenant-{a.tenant}", a.tenant) for a in access
+    )
+    platform_role = role(names.platform_secrets_role(name), platform_secrets, names.PLATFORM_SECRET_STORE)
+    t.record(
+        "secret_store_roles",
+        {**{f"tenant-{r.tenant}": r.secrets_path for r in tenants}, names.PLATFORM_SECRET_STORE: platform_role.secrets_path},
+        rule(
+            "secrets-isolation",
+            "each ClusterSecretStore authenticates as its own service account in the external-secrets namespace, whose IRSA role trusts that service account alone "
+            "and reads only its path (a tenant's <path>/<env>/<tenant>/*); the controller has no AWS identity, so no SecretStore can borrow one",
+        ),
+    )
+    return _SecretStores(tenants, platform_role, _grafana_admin(t, platform, env, name, eso_ns), _argocd_sso(t, platform, env, name, eso_ns))
+
+
+def _database_admin(t: Trace, env: EnvironmentPlan, name: str, database: str) -> DatabaseAdminRole:
+    role_name = names.database_admin_role(name)
+    admin = DatabaseAdminRole(
+        role_name,
+        names.iam_role_arn(env.account_id, role_name),
+        database,
+        names.arn("rds", env.regions[0], env.account_id, f"db:{database}"),
+        external_secrets.ADDON.chart.namespace,
+        names.secret_store_service_account(names.DATABASE_ADMIN_STORE),
+    )
+    t.record(
+        "database_admin",
+        {"role": role_name, "instance": database},
+        rule(
+            "database-bootstrap",
+            "the database-admin store (usable from the database bootstrap namespace only) authenticates as its own service account with this role, which reads "
+            "the instance's RDS-managed master secret only; the bootstrap Jobs create each tenant's role and database with it",
+        ),
+    )
+    return admin
+
+
+def resolve_cluster(
+    trace: Trace,
+    *,
+    name: str,
+    key: str,
+    platform: PlatformPlan,
+    env: EnvironmentPlan,
+    env_file: str,
+    access: tuple[TenantAccess, ...],
+    platform_secrets_path: str,
+    terraform_stack: str,
+    database: str | None = None,
+    region: str | None = None,
+    instance_types_override: list[str] | None = None,
+    override_source: str = "",
+    vpc_name: str | None = None,
+) -> ResolvedCluster:
+    """One EKS cluster of an environment (its shared one, a dedicated tenant's, or a secondary region's), with a Decision per value."""
+    t = trace.child("cluster.")
+    secondary = region is not None and region != env.regions[0]
+    t.record("name", name, rule("names.regional_cluster_name", "<platform>-<env>-<region>") if secondary else rule("names.cluster_name", "<platform>-<env>[-<tenant>]"))
+    version = t.record("version", platform.kubernetes.version, plan("platform.yaml: kubernetes.version"))
+    _record_addon_versions(t, version)
+    public, cidrs, api_access = _endpoint(t, platform, env, env_file)
+    groups = _node_groups(t, env, env_file, version, instance_types_override, override_source)
+    days, roles = _operations(t, platform, env, name)
+    region = region or env.regions[0]
+    t.record("region", region, environment(f"{env_file}: regions", "the primary region" if region == env.regions[0] else "a secondary region"))
+    system = _system_nodes(t, env_file, groups)
+    dns = _dns(t, env, env_file)
     addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file, system, dns=dns, vpc_name=vpc_name, environment=env.name)
     for a in addons:
         t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
@@ -181,121 +331,20 @@ def resolve_cluster(
         platform_secrets_path,
         rule("secrets-isolation", "the platform store's role reads only the platform's secrets of this cluster, never below a tenant's path (names.platform_secrets_path)"),
     )
-    secret_roles: tuple[TenantSecretsRole, ...] = ()
-    platform_role = grafana = database_admin = argocd_sso = None
-    stores = aws_stores(platform)
-    if stores:
-        eso_ns = external_secrets.ADDON.chart.namespace
-
-        def arn(role_name: str) -> str:
-            return names.iam_role_arn(env.account_id, role_name)
-
-        secret_roles = tuple(
-            TenantSecretsRole(
-                a.tenant,
-                names.tenant_secrets_role(name, a.tenant),
-                arn(names.tenant_secrets_role(name, a.tenant)),
-                names.secrets_path(platform.secrets.path_prefix, env.name, a.tenant),
-                eso_ns,
-                names.secret_store_service_account(f"tenant-{a.tenant}"),
-            )
-            for a in access
-        )
-        platform_role = PlatformSecretsRole(
-            names.platform_secrets_role(name), arn(names.platform_secrets_role(name)), platform_secrets, eso_ns, names.secret_store_service_account(names.PLATFORM_SECRET_STORE)
-        )
-        t.record(
-            "secret_store_roles",
-            {**{f"tenant-{r.tenant}": r.secrets_path for r in secret_roles}, names.PLATFORM_SECRET_STORE: platform_role.secrets_path},
-            rule(
-                "secrets-isolation",
-                "each ClusterSecretStore authenticates as its own service account in the external-secrets namespace, whose IRSA role trusts that service account alone "
-                "and reads only its path (a tenant's <path>/<env>/<tenant>/*); the controller has no AWS identity, so no SecretStore can borrow one",
-            ),
-        )
-        if "kube-prometheus-stack" in platform.components:
-            from ..addons.kube_prometheus_stack import ADDON as KPS
-
-            grafana = GrafanaAdmin(
-                names.grafana_admin_secret(platform.secrets.path_prefix, env.name, name),
-                env.regions[0],
-                names.grafana_admin_key_alias(name),
-                names.grafana_admin_role(name),
-                arn(names.grafana_admin_role(name)),
-                eso_ns,
-                names.secret_store_service_account(names.GRAFANA_ADMIN_STORE),
-                KPS.chart.namespace,
-                names.GRAFANA_ADMIN_SECRET,
-                recovery_window_days=secret_recovery_window(env.tier)[0],
-            )
-            t.record("grafana_admin.secret_recovery_window_days", grafana.recovery_window_days, secret_recovery_window(env.tier)[1])
-            t.record(
-                "grafana_admin",
-                {"secret": grafana.secret_name, "role": grafana.role_name, "kubernetes_secret": f"{grafana.target_namespace}/{grafana.target_secret}"},
-                rule(
-                    "grafana-admin",
-                    "Grafana's admin password is a random one Terraform writes once to Secrets Manager (never in state); the grafana-admin store, usable from the "
-                    "monitoring namespace only, reads that secret alone into the Secret the chart's admin.existingSecret names",
-                ),
-            )
-        sso = platform.gitops.sso
-        if sso is not None and platform.gitops.tool == "argocd":
-            from ..addons.argocd import ADDON as ARGOCD
-
-            argocd_sso = ArgocdSso(
-                names.argocd_sso_secret(platform.secrets.path_prefix, env.name, name, sso.client_secret),
-                env.regions[0],
-                names.argocd_sso_role(name),
-                arn(names.argocd_sso_role(name)),
-                eso_ns,
-                names.secret_store_service_account(names.ARGOCD_SSO_STORE),
-                ARGOCD.chart.namespace,
-            )
-            t.record(
-                "argocd_sso",
-                {"secret": argocd_sso.secret_name, "role": argocd_sso.role_name, "store": names.ARGOCD_SSO_STORE},
-                rule(
-                    "argocd-sso",
-                    "ArgoCD's SSO client secret (created by hand in Secrets Manager) is read by the argocd-sso store, usable from the argocd namespace only, "
-                    "whose role reads that secret alone: neither the platform store nor any tenant's reads it",
-                ),
-            )
-    if database is not None and stores:
-        role_name = names.database_admin_role(name)
-        database_admin = DatabaseAdminRole(
-            role_name,
-            names.iam_role_arn(env.account_id, role_name),
-            database,
-            names.arn("rds", env.regions[0], env.account_id, f"db:{database}"),
-            external_secrets.ADDON.chart.namespace,
-            names.secret_store_service_account(names.DATABASE_ADMIN_STORE),
-        )
-        t.record(
-            "database_admin",
-            {"role": role_name, "instance": database},
-            rule(
-                "database-bootstrap",
-                "the database-admin store (usable from the database bootstrap namespace only) authenticates as its own service account with this role, which reads "
-                "the instance's RDS-managed master secret only; the bootstrap Jobs create each tenant's role and database with it",
-            ),
-        )
+    stores = _secret_stores(t, platform, env, name, access, platform_secrets)
+    database_admin = _database_admin(t, env, name, database) if database is not None and aws_stores(platform) else None
     admins = env.admin_principal_arns(platform.platform_admins.principal_arns)
     t.record(
         "admin_principal_arns",
         list(admins),
         environment(f"{env_file}: platform_admins") if env.platform_admins is not None else plan("platform.yaml: platform_admins.principal_arns"),
     )
-    dns_zone_id = dns.zone_id if dns is not None else None
-    roles = with_policies(
-        roles,
-        platform,
-        IrsaPolicyInputs(
-            account_id=env.account_id,
-            hosted_zone_id=dns.policy_zone_id if dns is not None else None,
-            cluster_name=name,
-            region=region,
-            domain=dns.domain if dns is not None else None,
-        ),
+    inputs = IrsaPolicyInputs(
+        account_id=env.account_id,
+        hosted_zone_id=dns.policy_zone_id if dns is not None else None,
+        cluster_name=name,
+        region=region,
+        domain=dns.domain if dns is not None else None,
     )
     return ResolvedCluster(
         name=name,
@@ -306,22 +355,22 @@ def resolve_cluster(
         version=version,
         endpoint_public_access=public,
         public_access_cidrs=cidrs,
-        node_groups=tuple(groups),
+        node_groups=groups,
         log_types=CONTROL_PLANE_LOGS,
         log_retention_days=days,
         admin_principal_arns=admins,
         tenant_access=access,
-        irsa_roles=roles,
+        irsa_roles=with_policies(roles, platform, inputs),
         addons=addons,
         manifest_components=manifests,
         gitops_path=gitops_path,
-        dns_zone_id=dns_zone_id,
+        dns_zone_id=dns.zone_id if dns is not None else None,
         platform_secrets_path=platform_secrets,
-        tenant_secrets_roles=secret_roles,
+        tenant_secrets_roles=stores.tenants,
         database_admin=database_admin,
-        platform_secrets_role=platform_role,
-        grafana_admin=grafana,
-        argocd_sso=argocd_sso,
+        platform_secrets_role=stores.platform,
+        grafana_admin=stores.grafana,
+        argocd_sso=stores.argocd_sso,
         system=system,
         dns=dns,
         api_access_vpc=api_access.vpc,
