@@ -13,8 +13,13 @@ from conftest import ROOT, edit_yaml
 from constructs_lib.addons import IrsaPolicyInputs
 from constructs_lib.addons import aws_ebs_csi_driver, aws_load_balancer_controller, cert_manager, external_dns
 from constructs_lib.plan import PlanError, load_plan
+from constructs_lib.plan.base import aws_regions
 from constructs_lib.resolve import names
 from constructs_lib.resolve.environment import resolve_environment
+from constructs_lib.terraform import Database, ExistingNetwork, Network
+from constructs_lib.terraform.aws import AwsProvider
+from constructs_lib.terraform.engine import cdktf
+from constructs_lib.terraform.props import ConstructPropsError
 from stacks.cli import main
 
 
@@ -72,6 +77,26 @@ def test_resolved_arns_follow_the_one_partition_constant(example_plan: Path, mon
     text = repr([dataclasses.astuple(s) for s in statements])
     assert "arn:aws:" not in text and "arn:aws-test:route53:::hostedzone/Z1" in text
     assert "elasticloadbalancing.example.test" in text and "amazonaws.com" not in text
+
+
+def test_partition_of_agrees_with_the_region_catalog() -> None:
+    for partition, regions in aws_regions().items():
+        assert {names.partition_of(r) for r in regions} == {partition}, partition
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1"])
+def test_constructs_built_in_python_refuse_other_partitions(region: str) -> None:
+    """No plan, so no validate: the L2 constructs read their region (prop or the stack's provider)
+    through terraform/props.py, which refuses what their arn:aws: ARNs would get wrong."""
+    s = cdktf.TerraformStack(cdktf.Testing.app(), "gov")
+    AwsProvider(s, "aws", region=region, allowed_account_ids=["111122223333"])
+    with pytest.raises(ConstructPropsError, match=f"region='{region}': a region of the aws-[a-z-]+ partition") as info:
+        Network(s, "net")
+    assert "eu-west-1" in info.value.fix
+    other = cdktf.TerraformStack(cdktf.Testing.app(), "commercial")
+    AwsProvider(other, "aws", region="eu-west-1", allowed_account_ids=["111122223333"])
+    with pytest.raises(ConstructPropsError, match="partition"):
+        Database(other, "db", network=ExistingNetwork(vpc_id="vpc-0abc", database_subnet_group_name="db"), region=region)
 
 
 # Files whose ARNs are not built through resolve/names.py yet (their owners move them): each is

@@ -233,6 +233,18 @@ def state_kms_alias(bucket: str) -> str:
 PARTITION = "aws"
 SERVICE_DOMAIN = "amazonaws.com"
 
+# Region name prefixes of the other partitions, as in botocore's endpoint data (regionRegex).
+_OTHER_PARTITIONS = (
+    ("us-gov-", "aws-us-gov"), ("cn-", "aws-cn"), ("us-isob-", "aws-iso-b"), ("us-isof-", "aws-iso-f"),
+    ("us-iso-", "aws-iso"), ("eu-isoe-", "aws-iso-e"), ("eusc-", "aws-eusc"),
+)
+
+
+def partition_of(region: str) -> str:
+    """The partition a region name belongs to: the L2 constructs refuse any but PARTITION
+    (terraform/props.py), as validate does for the plan's regions (plan/base.py)."""
+    return next((partition for prefix, partition in _OTHER_PARTITIONS if region.startswith(prefix)), "aws")
+
 
 def arn(service: str, region: str, account_id: str, resource: str) -> str:
     """An ARN in infraplan's partition; region and account are empty for global resources (Route 53, IAM's own)."""

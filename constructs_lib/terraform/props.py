@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 from .engine import cdktf
 from constructs import Construct
 
+from ..resolve import names
 from .aws import AwsProvider
 
 
@@ -145,6 +146,11 @@ def account_and_region(scope: Construct, construct: str, account_id: str | None,
         )
     if not REGION.match(where):
         raise ConstructPropsError(construct, "region", where, "not an AWS region name", "pass a region such as eu-west-1")
+    if (partition := names.partition_of(where)) != names.PARTITION:
+        raise ConstructPropsError(
+            construct, "region", where, f"a region of the {partition} partition; infraplan writes arn:{names.PARTITION}: ARNs (resolve/names.py)",
+            f"use a region of the {names.PARTITION} partition, such as eu-west-1",
+        )
     return account, where
 
 
