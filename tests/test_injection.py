@@ -28,6 +28,7 @@ from constructs_lib.resolve.environment import resolve_plan
 from constructs_lib.resolve.model import Taint
 from constructs_lib.terraform.aws import AwsProvider, Expression, hcl_jsonencode, vpc
 from constructs_lib.terraform.aws.base import literal_attributes, terraform_literal
+from constructs_lib.terraform.props import ConstructPropsError
 from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, TenantStack, TenantStackProps
 from tfjson import one, resources
@@ -255,25 +256,30 @@ def test_l2_constructs_write_resolved_values_as_literals(example_envs) -> None:
     c = env.cluster
     ng = dataclasses.replace(
         c.node_groups[0],
-        instance_types=(HOSTILE,),
         labels=((HOSTILE, DIRECTIVE),),
         taints=(Taint(HOSTILE, DIRECTIVE, "NO_SCHEDULE"),),
     )
     access = tuple(dataclasses.replace(a, admin_groups=(HOSTILE,), developer_groups=(DIRECTIVE,)) for a in c.tenant_access)
-    cluster = dataclasses.replace(c, node_groups=(ng,), admin_principal_arns=(f"arn:aws:iam::{env.account_id}:role/{HOSTILE}",), tenant_access=access)
+    cluster = dataclasses.replace(c, node_groups=(ng,), tenant_access=access)
     env = dataclasses.replace(env, tags=((HOSTILE, DIRECTIVE), ("owner", HOSTILE)), cluster=cluster)
     doc = json.loads(cdktf.Testing.synth(EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(env))))
 
     assert doc["provider"]["aws"][0]["default_tags"][0]["tags"] == {HOSTILE_TF: DIRECTIVE_TF, "owner": HOSTILE_TF}
     group = one(doc, "aws_eks_node_group")
-    assert group["instance_types"] == [HOSTILE_TF] and group["labels"] == {HOSTILE_TF: DIRECTIVE_TF}
+    assert group["labels"] == {HOSTILE_TF: DIRECTIVE_TF}
     assert (group["taint"][0]["key"], group["taint"][0]["value"]) == (HOSTILE_TF, DIRECTIVE_TF)
     assert group["cluster_name"].startswith("${aws_eks_cluster.")  # the construct's own reference stays live
     entries = resources(doc, "aws_eks_access_entry").values()
-    assert f"arn:aws:iam::{env.account_id}:role/{HOSTILE_TF}" in {e["principal_arn"] for e in entries}
     groups = [g for e in entries for g in e.get("kubernetes_groups", [])]
     assert HOSTILE_TF in groups and DIRECTIVE_TF in groups
     assert foreign_sequences(doc) == []
+    # Instance types and admin ARNs have a shape: the Cluster construct refuses hostile ones outright.
+    for bad in (
+        dataclasses.replace(c, node_groups=(dataclasses.replace(c.node_groups[0], instance_types=(HOSTILE,)),)),
+        dataclasses.replace(c, admin_principal_arns=(f"arn:aws:iam::{env.account_id}:role/{HOSTILE}",)),
+    ):
+        with pytest.raises(ConstructPropsError, match="fix: "):
+            EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(dataclasses.replace(env, cluster=bad)))
 
 
 def test_hcl_jsonencode_escapes_the_literals_of_a_tenant_secret(example_envs) -> None:

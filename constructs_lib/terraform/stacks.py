@@ -13,6 +13,7 @@ planned, applied and destroyed on its own.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from ..resolve.trace import Decision, Source
 from .aws import AwsProvider, Expression, rds
 from .aws import vpc as vpc_l1
 from .budget import AccountBudget
-from .cluster import Cluster, ClusterProps
+from .cluster import Cluster, NodeGroup
 from .dns import EnvironmentZone
 from .dns import zone_id as dns_zone_id
 from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
@@ -186,6 +187,32 @@ def network_construct(stack: Construct, network: ResolvedNetwork, *, region: str
     return net
 
 
+def cluster_props(cluster: ResolvedCluster) -> dict[str, Any]:
+    """The resolved cluster as Cluster props: what Terraform builds of it (the GitOps fields stay in
+    the resolved model); the API endpoint is public only with the resolved allow-list."""
+    return {
+        "name": cluster.name,
+        "version": cluster.version,
+        "public_access_cidrs": cluster.public_access_cidrs if cluster.endpoint_public_access else (),
+        "api_access_vpc": cluster.api_access_vpc,
+        "api_access_cidrs": cluster.api_access_cidrs,
+        "api_access_security_groups": cluster.api_access_security_groups,
+        "node_groups": tuple(NodeGroup(**{f.name: getattr(ng, f.name) for f in dataclasses.fields(NodeGroup)}) for ng in cluster.node_groups),
+        "log_types": cluster.log_types,
+        "log_retention_days": cluster.log_retention_days,
+        "admin_principal_arns": cluster.admin_principal_arns,
+        "tenant_access": cluster.tenant_access,
+        "irsa_roles": cluster.irsa_roles,
+        "tenant_secrets_roles": cluster.tenant_secrets_roles,
+        "platform_secrets_role": cluster.platform_secrets_role,
+        "grafana_admin": cluster.grafana_admin,
+        "argocd_sso": cluster.argocd_sso,
+        "secrets_region": cluster.secrets_region,
+        "system": cluster.system,
+        "dns": cluster.dns,
+    }
+
+
 def construct_defaults(env: ResolvedEnvironment, tenant: ResolvedTenant | None = None) -> tuple[Decision, ...]:
     """What the constructs decide that resolution does not set, as explain shows it: each prop's
     default with the reason its docstring gives (source "default: <construct> construct")."""
@@ -204,22 +231,9 @@ def _platform(
 ) -> tuple[Network, Cluster, Database | None]:
     """``zone_id``: the environment's zone where this stack creates it; otherwise found here (dns.zone_id)."""
     net = network_construct(stack, network, region=cluster.region, account_id=env.account_id)
-    net.add_cluster(cluster.name)
     if zone_id is None:
         zone_id = dns_zone_id(stack, "dns_zone", cluster.dns)
-    eks_cluster = Cluster(
-        stack,
-        "cluster",
-        ClusterProps(
-            cluster=cluster,
-            account_id=env.account_id,
-            region=cluster.region,
-            subnet_ids=[s.id_ref for s in net.private_subnets],
-            vpc_id=net.vpc.id_ref,
-            vpc_cidr=net.vpc.ref("cidr_block"),
-            hosted_zone_id=zone_id,
-        ),
-    )
+    eks_cluster = Cluster(stack, "cluster", network=net, hosted_zone_id=zone_id, account_id=env.account_id, region=cluster.region, **cluster_props(cluster))
     db = None
     if database is not None:
         db = Database(stack, "database", network=net, clients={"nodes": eks_cluster}, account_id=env.account_id, region=cluster.region, **database_props(database))
