@@ -257,7 +257,7 @@ class Cluster(Construct):
             adopt_existing=True,  # EKS re-creates it with late logs when a destroy deleted it: a rebuild adopts it
         )
 
-        cluster_role = iam.IamRole(self, "cluster_role", name=names.cluster_role(name), assume_role_policy=policy.assume_by_service("eks.amazonaws.com"), tags={"Name": names.cluster_role(name)})
+        cluster_role = iam.IamRole(self, "cluster_role", name=names.cluster_role(name), assume_role_policy=policy.assume_by_service(names.service_principal("eks")), tags={"Name": names.cluster_role(name)})
         cluster_attach = iam.IamRolePolicyAttachment(self, "cluster_policy", role=cluster_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/AmazonEKSClusterPolicy")
         # The managed policy has no rights on our key: envelope encryption needs these.
         cluster_kms = iam.IamRolePolicy(
@@ -303,12 +303,12 @@ class Cluster(Construct):
         self.cluster_security_group_id = self.eks.ref("vpc_config[0].cluster_security_group_id")
 
         # IRSA: the cluster's OIDC issuer as an IAM identity provider.
-        self.oidc = iam.IamOpenidConnectProvider(self, "oidc", url=self.issuer, client_id_list=["sts.amazonaws.com"], tags={"Name": f"{name}-irsa"})
+        self.oidc = iam.IamOpenidConnectProvider(self, "oidc", url=self.issuer, client_id_list=[names.service_principal("sts")], tags={"Name": f"{name}-irsa"})
         self.irsa_roles: dict[str, iam.IamRole] = {r.component: self._irsa_role(r) for r in (*p.irsa_roles, *self._managed_addon_roles(p, name, account_id))}
         self.secret_store_roles = self._secret_store_roles(p)
 
         # Nodes.
-        node_role = iam.IamRole(self, "node_role", name=names.node_role(name), assume_role_policy=policy.assume_by_service("ec2.amazonaws.com"), tags={"Name": names.node_role(name)})
+        node_role = iam.IamRole(self, "node_role", name=names.node_role(name), assume_role_policy=policy.assume_by_service(names.service_principal("ec2")), tags={"Name": names.node_role(name)})
         node_attachments = [
             iam.IamRolePolicyAttachment(self, f"node_{policy_name}", role=node_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/{policy_name}") for policy_name in NODE_POLICIES
         ]
@@ -468,7 +468,7 @@ class Cluster(Construct):
                     "principals": [{"type": "Federated", "identifiers": [self.oidc.arn]}],
                     "condition": [
                         {"test": "StringEquals", "variable": f"{issuer_host}:sub", "values": [f"system:serviceaccount:{namespace}:{service_account}"]},
-                        {"test": "StringEquals", "variable": f"{issuer_host}:aud", "values": ["sts.amazonaws.com"]},
+                        {"test": "StringEquals", "variable": f"{issuer_host}:aud", "values": [names.service_principal("sts")]},
                     ],
                 }
             ],

@@ -237,7 +237,7 @@ class Database(Construct):
                 self,
                 "monitoring_role",
                 name=names.rds_monitoring_role(identifier),
-                assume_role_policy=policy.assume_by_service("monitoring.rds.amazonaws.com"),
+                assume_role_policy=policy.assume_by_service(names.service_principal("monitoring.rds")),
                 tags={"Name": f"{identifier}-monitoring"},
             )
             iam.IamRolePolicyAttachment(
@@ -403,6 +403,6 @@ class DatabaseAdminAccess(Construct):
             policy=policy.document(
                 policy.allow(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], [props.master_secret_arn], sid="ReadMasterSecret"),
                 policy.allow(["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"], "*", sid="FindMasterSecretByTag"),
-                policy.allow(["kms:Decrypt"], [props.kms_key_arn], sid="DecryptThroughSecretsManager", condition={"StringEquals": {"kms:ViaService": f"secretsmanager.{props.region}.amazonaws.com"}}),
+                policy.allow(["kms:Decrypt"], [props.kms_key_arn], sid="DecryptThroughSecretsManager", condition={"StringEquals": {"kms:ViaService": names.service_principal("secretsmanager", props.region)}}),
             ),
         )
