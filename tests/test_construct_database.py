@@ -170,3 +170,13 @@ def test_docs_list_every_prop() -> None:
     table = text.split("### Database props", 1)[1].split("\n\n", 2)[2].split("\n\n", 1)[0]
     for f in dataclasses.fields(DatabaseProps):
         assert f"`{f.name}`" in table, f"docs/constructs.md: Database props lack {f.name}"
+
+
+def test_infraplan_explain_prints_the_construct_defaults(example_plan, capsys) -> None:
+    """The environment's table and a dedicated tenant's (its own instance) both list them."""
+    from stacks.cli import main
+
+    for argv in (["--env", "prod"], ["--env", "prod", "--tenant", "org-c"]):
+        assert main(["explain", "--plan", str(example_plan), *argv]) == 0
+        rows = [line for line in capsys.readouterr().out.splitlines() if "database.backup_window" in line]
+        assert len(rows) == 1 and "02:00-03:00" in rows[0] and "default: Database construct" in rows[0], rows
