@@ -144,6 +144,10 @@ def test_refuses_without_admins_a_bad_default_name_and_both_props_and_keywords()
         Cluster(stack(), "EKS_1", network=NET, admin_principal_arns=(ADMIN,))
     with pytest.raises(ConstructPropsError, match="not both"):
         Cluster(stack(), "eks", ClusterProps(network=NET, admin_principal_arns=(ADMIN,)), version="1.35")
+    # the floor is no prop: a public endpoint comes only with its allow-list, IMDSv1 never
+    for floor in ({"endpoint_public_access": True}, {"http_tokens": "optional"}):
+        with pytest.raises(ConstructPropsError, match="has no such prop"):
+            Cluster(stack(), "eks", network=NET, admin_principal_arns=(ADMIN,), **floor)
 
 
 def test_docs_list_every_prop() -> None:
