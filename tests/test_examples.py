@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
-
 from conftest import ROOT, terraform
+from kustomize_check import build_and_validate
 from test_provider_schema import schema_problems
 
 pytestmark = pytest.mark.slow
@@ -59,18 +58,7 @@ def test_the_platform_in_python_validates(platform_in_python: Path, terraform_cl
 
 
 def test_the_platform_in_python_gitops_tree_builds(platform_in_python: Path) -> None:
-    import kubernetes_validate
-
-    dirs = sorted(p.parent for p in (platform_in_python / "kubernetes").rglob("kustomization.yaml"))
-    assert dirs, "no kustomization in the tree"
-    kinds = set()
-    for d in dirs:
-        proc = subprocess.run(["kubectl", "kustomize", str(d)], capture_output=True, text=True)
-        assert proc.returncode == 0, f"{d}: {proc.stderr}"
-        for obj in (o for o in yaml.safe_load_all(proc.stdout) if o):
-            kinds.add(obj["kind"])
-            if not obj["apiVersion"].startswith("argoproj.io"):  # ArgoCD's kinds: their CRDs, tests/test_gitops_validate.py
-                kubernetes_validate.validate(obj, "1.33.0", strict=True)
+    kinds = build_and_validate(platform_in_python / "kubernetes")
     assert {"Application", "AppProject", "Namespace", "NetworkPolicy", "Deployment", "Ingress"} <= kinds
 
 
