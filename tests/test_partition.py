@@ -99,16 +99,11 @@ def test_constructs_built_in_python_refuse_other_partitions(region: str) -> None
         Database(other, "db", network=ExistingNetwork(vpc_id="vpc-0abc", database_subnet_group_name="db"), region=region)
 
 
-# Files whose ARNs are not built through resolve/names.py yet (their owners move them): each is
-# refused for other partitions by validate, which is why the literal is still right.
-NOT_YET_MOVED: set[str] = set()
-
-
 def test_no_module_writes_its_own_partition() -> None:
     offenders = []
     for path in sorted([*(ROOT / "constructs_lib").rglob("*.py"), *(ROOT / "stacks").rglob("*.py")]):
         rel = str(path.relative_to(ROOT))
-        if rel == "constructs_lib/resolve/names.py" or rel in NOT_YET_MOVED:
+        if rel == "constructs_lib/resolve/names.py":
             continue
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if "arn:aws:" in line or re.search(r"\.amazonaws\.com\b(?!/)", line):

@@ -20,7 +20,7 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:
     from . import aws, policy
     from .budget import AccountBudget
-    from .cluster import Cluster, ClusterProps
+    from .cluster import Cluster, ClusterProps, NodeGroup
     from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
     from .dns import EnvironmentZone
     from .extensions import ExtensionError, StackContext
@@ -51,6 +51,7 @@ __all__ = [
     "ExtensionError",
     "Network",
     "NetworkProps",
+    "NodeGroup",
     "RegionalStack",
     "RegionalStackProps",
     "SecurityGroupPeer",
