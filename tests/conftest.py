@@ -127,7 +127,7 @@ def load_stack(out: Path, stack: str) -> dict:
 
 
 # --- lanes ----------------------------------------------------------------------------------------
-# The fast lane (`./dev test -m "not slow and not deploy"`, well under 30 s) is pure Python: the
+# The fast lane (`./dev test -n 2 -m "not slow and not deploy"`, under 30 s on two cores) is pure Python: the
 # plan model, resolution, the renderers' objects. Everything that runs terraform, kubectl, checkov,
 # a database, a subprocess or a full synth is `slow` and runs in CI with the deploy tests.
 SLOW_FIXTURES = {"example_synth", "terraform_cli_config", "aws_schema", "moto_server", "moto_factory", "builds", "sims", "views"}
