@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
-from .engine import cdktf
 from constructs import Construct
 
 from ..addons import EKS_ADDONS
@@ -25,6 +24,7 @@ from ..resolve.cluster import eks_addon_versions, irsa_role
 from ..resolve.model import ArgocdSso, ClusterDns, GrafanaAdmin, IrsaRole, PlatformSecretsRole, Taint, TenantAccess, TenantSecretsRole
 from . import policy
 from .aws import eks, iam, vpc
+from .engine import cdktf
 from .kms_key import EncryptionKey
 from .log_group import EncryptedLogGroup
 from .props import ClusterNetworkSource, ConstructPropsError, SecurityGroupSource, account_and_region, construct_path, props_from

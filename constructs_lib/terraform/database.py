@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from .engine import cdktf
 from constructs import Construct
 
 from ..plan.base import LOG_RETENTION_DAYS, rds_postgres_versions
@@ -15,6 +14,7 @@ from ..resolve import names
 from ..resolve.model import DatabaseAdminRole
 from . import policy
 from .aws import iam, logs, rds, vpc
+from .engine import cdktf
 from .kms_key import EncryptionKey, logs_statement
 from .props import ConstructPropsError, DatabaseNetworkSource, SecurityGroupSource, account_and_region, construct_path, props_from
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .engine import cdktf
 
 from ..resolve.model import ResolvedEnvironment, ResolvedTenant
+from .engine import cdktf
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import cdktf
 from constructs import Construct
 
 from .aws import logs
+from .engine import cdktf
 from .kms_key import EncryptionKey, logs_statement
 
 

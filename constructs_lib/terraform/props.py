@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
-from .engine import cdktf
 from constructs import Construct
 
 from ..resolve import names
 from .aws import AwsProvider
+from .engine import cdktf
 
 
 class ConstructPropsError(ValueError):

@@ -17,7 +17,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import cdktf
 from constructs import Construct
 
 from ..resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
@@ -29,6 +28,7 @@ from .cluster import Cluster, NodeGroup
 from .dns import EnvironmentZone
 from .dns import zone_id as dns_zone_id
 from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
+from .engine import cdktf
 from .grafana_admin import GrafanaAdminSecret, GrafanaAdminSecretProps
 from .kms_key import EncryptionKey
 from .network import Network

@@ -28,8 +28,9 @@ import json
 import re
 from typing import Any, ClassVar
 
-from ..engine import cdktf
 from constructs import Construct
+
+from ..engine import cdktf
 
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_VERSION = "5.100.0"
