@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", action="append", help="only this tenant's stacks and namespaces (repeatable)")
     p.add_argument("--extension", action="append", metavar="MODULE:FUNCTION", help="call FUNCTION(stack, context) for every stack to add your own resources (repeatable; see docs/constructs.md)")
     p.add_argument("--aws-endpoint", metavar="URL", help="point every AWS provider and the S3 backend at a local AWS API (e.g. a moto server) for a dry run")
-    p.add_argument("--state-dir", type=Path, metavar="DIR", help="where the bootstrap stacks keep their local state, terraform.<env>-state.tfstate (default: the folder holding --out)")
+    p.add_argument("--state-dir", type=Path, metavar="DIR", help="where the state stacks (<env>-state) keep their local state, terraform.<env>-state.tfstate (default: the folder holding --out)")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("explain", help="show the resolved settings of an environment (or tenant) and why")

@@ -64,7 +64,7 @@ def synthesize(
     """Synthesize into ``out``. Nothing in ``out`` changes unless everything succeeded,
     and no file infraplan did not write is ever deleted (see :mod:`stacks.output`).
 
-    ``state_dir`` (default: the folder holding ``out``) receives the bootstrap stacks'
+    ``state_dir`` (default: the folder holding ``out``) receives the state stacks'
     local state, ``terraform.<env>-state.tfstate``, outside the replaced output."""
     started = time.perf_counter()
     out = Path(os.path.abspath(out))

@@ -35,7 +35,7 @@ def add_stacks(
     """Add every stack of ``envs`` to ``app``; ``tenants`` limits the tenant stacks.
     Each extension is called with every stack once infraplan has built it.
 
-    ``state_dir`` holds the bootstrap stacks' local state (``terraform.<stack>.tfstate``);
+    ``state_dir`` holds the state stacks' local state (``terraform.<stack>.tfstate``);
     default: cdktf's, the project root. The path is written relative to the stack folder
     (``<app outdir>/stacks/<stack>``, or ``final_outdir`` when the app's output will be
     moved there), so the output does not depend on where it lies."""

@@ -19,11 +19,11 @@ from typing import Any
 
 from constructs import Construct
 
-from ..resolve.model import ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
+from ..resolve.model import ResolvedBudget, ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
 from ..resolve.trace import Decision, Source
 from .aws import AwsProvider, Expression, rds
 from .aws import vpc as vpc_l1
-from .budget import AccountBudget
+from .budget import AccountBudget, CostAlert
 from .cluster import Cluster, NodeGroup
 from .dns import EnvironmentZone
 from .dns import zone_id as dns_zone_id
@@ -54,7 +54,7 @@ CDKTF_PROJECT_ROOT = "../../.."
 @dataclass(frozen=True)
 class StateStackProps(EnvironmentStackProps):
     local_state_path: str | None = None
-    """Where the bootstrap stack's local state lives, relative to the stack's folder (or absolute).
+    """Where the state stack's local state lives, relative to the stack's folder (or absolute).
 
     Default: ``terraform.<stack>.tfstate`` in the project root, as cdktf does, so that
     re-synthesizing (which replaces the stack folders) never touches the state. It must
@@ -86,7 +86,7 @@ def configure_stack(
 ) -> AwsProvider:
     """Provider (pinned, default tags, wrong-account guard) and backend of a stack.
 
-    ``state`` None means local state at ``local_state_path`` (the bootstrap stack, which
+    ``state`` None means local state at ``local_state_path`` (the state stack, which
     creates the bucket)."""
     # ephemeral resources and write-only attributes (the tenant secrets) need Terraform 1.11
     stack.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
@@ -173,6 +173,12 @@ DATABASE_PROPS_FROM_PLAN = (
 def database_props(db: ResolvedDatabase) -> dict[str, Any]:
     """The resolved database as Database props (the plan as one front end of the construct)."""
     return {name: getattr(db, name) for name in DATABASE_PROPS_FROM_PLAN}
+
+
+def budget_props(budget: ResolvedBudget) -> dict[str, Any]:
+    """The resolved budget as AccountBudget props: its name, the split limit, the plan's contacts, the resolved alerts."""
+    alerts = tuple(CostAlert(threshold_percent=a.threshold_percent, notification_type=a.notification_type) for a in budget.alerts)
+    return {"name": budget.name, "limit_usd": budget.limit_usd, "emails": budget.emails, "alerts": alerts}
 
 
 def network_construct(stack: Construct, network: ResolvedNetwork, *, region: str, account_id: str) -> Network:
@@ -264,7 +270,7 @@ class EnvironmentStack(cdktf.TerraformStack):
             output(self, "dns_zone_id", self.zone.zone_id, f"Route 53 zone of {dns.domain}")
             output(self, "dns_name_servers", self.zone.name_servers, f"delegate {dns.domain} to these from its parent zone (NS record), once")
         if env.budget is not None:
-            AccountBudget(self, "budget", env.budget, env.account_id)
+            AccountBudget(self, "budget", account_id=env.account_id, **budget_props(env.budget))
         output(self, "vpc_id", self.network.vpc.id_ref, "VPC of the environment")
         output(self, "private_subnet_ids", [s.id_ref for s in self.network.private_subnets], "private subnets (nodes, internal load balancers)")
         _cluster_outputs(self, self.cluster, env.cluster)
