@@ -19,7 +19,7 @@ from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from . import aws, policy
-    from .budget import AccountBudget
+    from .budget import AccountBudget, AccountBudgetProps, CostAlert
     from .cluster import Cluster, ClusterProps, NodeGroup
     from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
     from .dns import EnvironmentZone
@@ -34,10 +34,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccountBudget",
+    "AccountBudgetProps",
     "AwsTarget",
     "Cluster",
     "ClusterProps",
     "ConstructPropsError",
+    "CostAlert",
     "Database",
     "DatabaseAdminAccess",
     "DatabaseAdminAccessProps",
