@@ -78,6 +78,25 @@ def check_network_props(p: NetworkProps, construct: str, region: str) -> tuple[s
     return tuple(azs)
 
 
+def _flow_logs_trust(account_id: str, region: str) -> dict[str, Any]:
+    """The flow-log role's trust. Confused-deputy guard (as AWS documents for vpc-flow-logs): the
+    service may assume the role only for a flow log of this account in this region."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": names.service_principal("vpc-flow-logs")},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": names.arn("ec2", region, account_id, "vpc-flow-log/*")},
+                },
+            }
+        ],
+    }
+
+
 class Network(Construct):
     """A VPC over two or more AZs with public, private and database tiers.
 
@@ -100,25 +119,41 @@ class Network(Construct):
         if p.name is None and (not _NAME.match(name) or len(name) > 40):
             raise ConstructPropsError(where, "name", None, f"the construct id '{id}' is the default name, and it is not lowercase letters, digits and single hyphens", "pass name='...'")
         self.name, self.azs = name, azs
-        pub, prv, db = subnet_layout(p.cidr, azs, name)
-        self.vpc = vpc.Vpc(
+        igw = self._vpc(p.cidr)
+        self._subnets(p.cidr)
+        self.clusters: list[str] = []
+        self._public_routes(igw)
+        nat_ids = self._nat_gateways(p.nat, igw)
+        self._private_routes(nat_ids)
+        db_rt = self._database_tier()
+        vpc.VpcEndpoint(
             self,
-            "vpc",
-            cidr_block=p.cidr,
-            enable_dns_support=True,
-            enable_dns_hostnames=True,
-            tags={"Name": name},
+            "s3_endpoint",
+            vpc_id=self.vpc_id,
+            service_name=f"com.amazonaws.{region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id_ref for rt in self.private_route_tables] + [db_rt.id_ref],
+            tags={"Name": f"{name}-s3"},
         )
-        vpc_id = self.vpc.id_ref
-        vpc.DefaultSecurityGroup(self, "default_sg", vpc_id=vpc_id, tags={"Name": f"{name}-default-deny"})
-        igw = vpc.InternetGateway(self, "igw", vpc_id=vpc_id, tags={"Name": name})
+        self._flow_logs(p.flow_logs_retention_days, account_id, region)
 
-        def subnets(tier: str, items, extra_tags: dict[str, str]) -> list[vpc.Subnet]:
+    def _vpc(self, cidr: str) -> vpc.InternetGateway:
+        """The VPC, its default security group stripped of every rule, and its internet gateway."""
+        self.vpc = vpc.Vpc(self, "vpc", cidr_block=cidr, enable_dns_support=True, enable_dns_hostnames=True, tags={"Name": self.name})
+        vpc.DefaultSecurityGroup(self, "default_sg", vpc_id=self.vpc_id, tags={"Name": f"{self.name}-default-deny"})
+        return vpc.InternetGateway(self, "igw", vpc_id=self.vpc_id, tags={"Name": self.name})
+
+    def _subnets(self, cidr: str) -> None:
+        """One subnet per tier and AZ; none assigns public IPs. The public and private tiers carry
+        the role tags the load balancer controllers select them by."""
+        pub, prv, db = subnet_layout(cidr, self.azs, self.name)
+
+        def tier(tier: str, items, extra_tags: dict[str, str]) -> list[vpc.Subnet]:
             return [
                 vpc.Subnet(
                     self,
                     f"{tier}_{s.az}",
-                    vpc_id=vpc_id,
+                    vpc_id=self.vpc_id,
                     cidr_block=s.cidr,
                     availability_zone=s.az,
                     map_public_ip_on_launch=False,
@@ -127,114 +162,94 @@ class Network(Construct):
                 for s in items
             ]
 
-        self.public_subnets = subnets("public", pub, {"kubernetes.io/role/elb": "1"})
-        self.private_subnets = subnets("private", prv, {"kubernetes.io/role/internal-elb": "1"})
-        self.database_subnets = subnets("database", db, {})
-        self.clusters: list[str] = []
+        self.public_subnets = tier("public", pub, {"kubernetes.io/role/elb": "1"})
+        self.private_subnets = tier("private", prv, {"kubernetes.io/role/internal-elb": "1"})
+        self.database_subnets = tier("database", db, {})
 
-        public_rt = vpc.RouteTable(self, "public_rt", vpc_id=vpc_id, tags={"Name": f"{name}-public"})
+    def _public_routes(self, igw: vpc.InternetGateway) -> None:
+        """One route table for the public tier, its default route through the internet gateway."""
+        public_rt = vpc.RouteTable(self, "public_rt", vpc_id=self.vpc_id, tags={"Name": f"{self.name}-public"})
         vpc.Route(self, "public_default", route_table_id=public_rt.id_ref, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id_ref)
         for s in self.public_subnets:
             vpc.RouteTableAssociation(self, f"{s.node.id}_rta", subnet_id=s.id_ref, route_table_id=public_rt.id_ref)
 
+    def _nat_gateways(self, mode: str, igw: vpc.InternetGateway) -> list[str]:
+        """The NAT gateways ``mode`` asks for, in the public subnets of the first AZ or of each; their ids."""
         nat_ids: list[str] = []
-        nat_azs = {"none": [], "single": azs[:1], "one-per-az": list(azs)}[p.nat]
-        for az, subnet in zip(azs, self.public_subnets):
+        nat_azs = {"none": [], "single": self.azs[:1], "one-per-az": list(self.azs)}[mode]
+        for az, subnet in zip(self.azs, self.public_subnets):
             if az not in nat_azs:
                 continue
-            eip = vpc.Eip(self, f"nat_eip_{az}", domain="vpc", tags={"Name": f"{name}-nat-{az}"})
+            eip = vpc.Eip(self, f"nat_eip_{az}", domain="vpc", tags={"Name": f"{self.name}-nat-{az}"})
             nat = vpc.NatGateway(
                 self,
                 f"nat_{az}",
                 allocation_id=eip.id_ref,
                 subnet_id=subnet.id_ref,
-                tags={"Name": f"{name}-nat-{az}"},
+                tags={"Name": f"{self.name}-nat-{az}"},
                 depends_on=[igw],
             )
             nat_ids.append(nat.id_ref)
         self.nat_gateway_count = len(nat_ids)
+        return nat_ids
 
+    def _private_routes(self, nat_ids: list[str]) -> None:
+        """A route table per private subnet: egress through its AZ's NAT gateway (or the last one
+        there is), no default route when there is none."""
         self.private_route_tables = []
-        for i, (az, subnet) in enumerate(zip(azs, self.private_subnets)):
-            rt = vpc.RouteTable(self, f"private_rt_{az}", vpc_id=vpc_id, tags={"Name": f"{name}-private-{az}"})
+        for i, (az, subnet) in enumerate(zip(self.azs, self.private_subnets)):
+            rt = vpc.RouteTable(self, f"private_rt_{az}", vpc_id=self.vpc_id, tags={"Name": f"{self.name}-private-{az}"})
             if nat_ids:
                 vpc.Route(self, f"private_default_{az}", route_table_id=rt.id_ref, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[min(i, len(nat_ids) - 1)])
             vpc.RouteTableAssociation(self, f"{subnet.node.id}_rta", subnet_id=subnet.id_ref, route_table_id=rt.id_ref)
             self.private_route_tables.append(rt)
 
-        db_rt = vpc.RouteTable(self, "database_rt", vpc_id=vpc_id, tags={"Name": f"{name}-database"})
+    def _database_tier(self) -> vpc.RouteTable:
+        """The database subnets' route table (no route to the internet) and their DB subnet group."""
+        db_rt = vpc.RouteTable(self, "database_rt", vpc_id=self.vpc_id, tags={"Name": f"{self.name}-database"})
         for s in self.database_subnets:
             vpc.RouteTableAssociation(self, f"{s.node.id}_rta", subnet_id=s.id_ref, route_table_id=db_rt.id_ref)
         self.db_subnet_group = rds.DbSubnetGroup(
             self,
             "db_subnet_group",
-            name=f"{name}-database",
-            description=f"Database tier of {name}",
+            name=f"{self.name}-database",
+            description=f"Database tier of {self.name}",
             subnet_ids=[s.id_ref for s in self.database_subnets],
-            tags={"Name": f"{name}-database"},
+            tags={"Name": f"{self.name}-database"},
         )
+        return db_rt
 
-        vpc.VpcEndpoint(
-            self,
-            "s3_endpoint",
-            vpc_id=vpc_id,
-            service_name=f"com.amazonaws.{region}.s3",
-            vpc_endpoint_type="Gateway",
-            route_table_ids=[rt.id_ref for rt in self.private_route_tables] + [db_rt.id_ref],
-            tags={"Name": f"{name}-s3"},
-        )
-
-        # Flow logs to CloudWatch Logs, encrypted, with retention.
+    def _flow_logs(self, retention_days: int, account_id: str, region: str) -> None:
+        """Every accepted and rejected flow to CloudWatch Logs, encrypted, with retention, through a
+        role only the flow-logs service of this account and region may assume."""
+        name = self.name
         log_group = EncryptedLogGroup(
             self,
             "flow_logs",
             name=names.flow_log_group(name),
-            retention_days=p.flow_logs_retention_days,
+            retention_days=retention_days,
             key_alias=names.flow_logs_key_alias(name),
             description=f"VPC flow logs of {name}",
             account_id=account_id,
             region=region,
         )
-        # Confused-deputy guard (as AWS documents for vpc-flow-logs): the service may assume the role
-        # only for a flow log of this account in this region.
-        assume = {
+        trust = json.dumps(_flow_logs_trust(account_id, region), sort_keys=True)
+        role = iam.IamRole(self, "flow_logs_role", name=names.flow_logs_role(name), assume_role_policy=trust, tags={"Name": names.flow_logs_role(name)})
+        write = {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"Service": names.service_principal("vpc-flow-logs")},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {"aws:SourceArn": names.arn("ec2", region, account_id, "vpc-flow-log/*")},
-                    },
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Resource": f"{log_group.arn}:*",
                 }
             ],
         }
-        role = iam.IamRole(self, "flow_logs_role", name=names.flow_logs_role(name), assume_role_policy=json.dumps(assume, sort_keys=True), tags={"Name": names.flow_logs_role(name)})
-        iam.IamRolePolicy(
-            self,
-            "flow_logs_policy",
-            name="write-flow-logs",
-            role=role.id_ref,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                            "Resource": f"{log_group.arn}:*",
-                        }
-                    ],
-                },
-                sort_keys=True,
-            ),
-        )
+        iam.IamRolePolicy(self, "flow_logs_policy", name="write-flow-logs", role=role.id_ref, policy=json.dumps(write, sort_keys=True))
         vpc.FlowLog(
             self,
             "flow_log",
-            vpc_id=vpc_id,
+            vpc_id=self.vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
             log_destination=log_group.arn,
