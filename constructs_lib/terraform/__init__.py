@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .budget import AccountBudget, AccountBudgetProps, CostAlert
     from .cluster import Cluster, ClusterProps, NodeGroup
     from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
-    from .dns import EnvironmentZone
+    from .dns import EnvironmentZone, EnvironmentZoneProps
     from .extensions import ExtensionError, StackContext
     from .kms_key import EncryptionKey
     from .log_group import EncryptedLogGroup
@@ -49,6 +49,7 @@ __all__ = [
     "EnvironmentStack",
     "EnvironmentStackProps",
     "EnvironmentZone",
+    "EnvironmentZoneProps",
     "ExistingNetwork",
     "ExtensionError",
     "Network",

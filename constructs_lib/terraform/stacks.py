@@ -19,6 +19,7 @@ from typing import Any
 
 from constructs import Construct
 
+from ..resolve import names
 from ..resolve.model import ResolvedBudget, ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
 from ..resolve.trace import Decision, Source
 from .aws import AwsProvider, Expression, rds
@@ -258,7 +259,9 @@ class EnvironmentStack(cdktf.TerraformStack):
         env = props.environment
         configure_stack(self, region=env.region, account_id=env.account_id, tags=env.tag_map, state=env.state, target=props.target)
         dns = env.cluster.dns
-        self.zone = EnvironmentZone(self, "dns", dns=dns, platform=env.platform, environment=env.name) if dns is not None and dns.managed else None
+        self.zone = None
+        if dns is not None and dns.managed:
+            self.zone = EnvironmentZone(self, "dns", domain=dns.domain, comment=names.dns_zone_comment(env.platform, env.name))
         self.network, self.cluster, self.database = _platform(
             self, network=env.network, cluster=env.cluster, database=env.database, env=env, zone_id=self.zone.zone_id if self.zone else None
         )
