@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -142,6 +142,28 @@ def check_database_props(p: DatabaseProps, construct: str) -> None:
         refuse("network", "needs a VPC and a DB subnet group", "pass network=Network(...) or ExistingNetwork(vpc_id=..., database_subnet_group_name=...)")
     if p.identifier is not None and (problem := names.rds_identifier_problem(p.identifier)):
         refuse("identifier", problem, "use lowercase letters, digits and single hyphens, starting with a letter")
+    _check_engine(p, refuse)
+    _check_storage(p, refuse)
+    _check_windows(p, refuse)
+    _check_monitoring(p, refuse)
+    _check_login(p, refuse)
+    if not p.log_exports or set(p.log_exports) - set(LOG_EXPORTS) or len(set(p.log_exports)) != len(p.log_exports):
+        refuse("log_exports", f"each of {', '.join(LOG_EXPORTS)} at most once, and at least one (the connection logs are the audit trail)", "('postgresql', 'upgrade')")
+    if p.log_retention_days not in LOG_RETENTION_DAYS:
+        refuse("log_retention_days", "not a retention CloudWatch Logs accepts", f"one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+    keys = [key for key, _ in _clients(p.clients)]
+    for key, client in _clients(p.clients):
+        if not isinstance(client, SecurityGroupSource):
+            refuse("clients", f"{client!r} has no security group", "pass Cluster constructs, or SecurityGroupPeer(key=..., security_group_id=...)")
+        if not re.fullmatch(r"[a-z0-9_]+", key) or keys.count(key) > 1:
+            refuse("clients", f"client key '{key}' is not unique, or not lowercase letters, digits and _", "name the clients with a mapping {'nodes': cluster, ...}")
+
+
+_Refuse = Callable[[str, str, str], NoReturn]
+
+
+def _check_engine(p: DatabaseProps, refuse: _Refuse) -> None:
+    """The engine version RDS offers, never a pinned minor RDS would upgrade away, and the class."""
     offered = rds_postgres_versions()
     major = p.engine_version.split(".")[0]
     if major not in offered or ("." in p.engine_version and p.engine_version not in offered[major]):
@@ -154,12 +176,20 @@ def check_database_props(p: DatabaseProps, construct: str) -> None:
         )
     if not _CLASS.match(p.instance_class):
         refuse("instance_class", "not an RDS instance class", "a class such as db.t4g.medium or db.r6g.large")
+
+
+def _check_storage(p: DatabaseProps, refuse: _Refuse) -> None:
+    """gp3 sizes, and an autoscaling ceiling at least 10% above the allocated storage (as RDS requires)."""
     if not RDS_STORAGE_MIN_GB <= p.allocated_storage_gb <= RDS_STORAGE_MAX_GB:
         refuse("allocated_storage_gb", f"gp3 storage is {RDS_STORAGE_MIN_GB} to {RDS_STORAGE_MAX_GB} GiB", f"a size from {RDS_STORAGE_MIN_GB} to {RDS_STORAGE_MAX_GB}")
     floor = -(-p.allocated_storage_gb * 11 // 10)
     ceiling = p.max_allocated_storage_gb if p.max_allocated_storage_gb is not None else p.allocated_storage_gb * 2
     if not floor <= ceiling <= RDS_STORAGE_MAX_GB:
         refuse("max_allocated_storage_gb", f"storage autoscaling needs a ceiling from {floor} (10% above the allocated storage) to {RDS_STORAGE_MAX_GB} GiB", f"a value from {floor} to {RDS_STORAGE_MAX_GB}")
+
+
+def _check_windows(p: DatabaseProps, refuse: _Refuse) -> None:
+    """Backup retention, and backup and maintenance windows of 30 minutes or more that never meet."""
     if not 0 <= p.backup_retention_days <= 35:
         refuse("backup_retention_days", "RDS keeps automated backups 0 to 35 days", "a value from 1 to 35")
     backup = _backup_window(p.backup_window)
@@ -170,6 +200,10 @@ def check_database_props(p: DatabaseProps, construct: str) -> None:
         refuse("maintenance_window", "not ddd:hh:mm-ddd:hh:mm (UTC, mon..sun) of at least 30 minutes", "e.g. 'sun:03:30-sun:04:30'")
     if _overlap(backup, maintenance):
         refuse("maintenance_window", f"overlaps the backup window {p.backup_window}, which RDS refuses", "move one of the windows")
+
+
+def _check_monitoring(p: DatabaseProps, refuse: _Refuse) -> None:
+    """Performance Insights where the class offers it, its retention, Enhanced Monitoring's interval."""
     small = p.instance_class.endswith((".micro", ".small"))
     if p.performance_insights and small:
         refuse("performance_insights", f"RDS does not offer Performance Insights on {p.instance_class}", "performance_insights=False, or a medium or larger class")
@@ -177,22 +211,16 @@ def check_database_props(p: DatabaseProps, construct: str) -> None:
         refuse("performance_insights_retention_days", "Performance Insights keeps 7 days or a multiple of 31 up to 731", "7, 31, 62, ... 731")
     if p.monitoring_interval_seconds not in MONITORING_INTERVALS:
         refuse("monitoring_interval_seconds", "Enhanced Monitoring takes 0, 1, 5, 10, 15, 30 or 60", "one of those (0 turns it off)")
+
+
+def _check_login(p: DatabaseProps, refuse: _Refuse) -> None:
+    """The master user, the initial database and the port, as RDS for PostgreSQL accepts them."""
     if not _NAME.match(p.master_username) or p.master_username.lower() in ("postgres", "rdsadmin", "rdsrepladmin", "rds_superuser"):
         refuse("master_username", "not a PostgreSQL user name RDS accepts (a letter, then letters, digits, _; not a reserved name)", f"e.g. '{names.DB_MASTER_USERNAME}'")
     if p.database_name is not None and (not _NAME.match(p.database_name) or p.database_name in ("template0", "template1", "rdsadmin")):
         refuse("database_name", "not a database name RDS creates (a letter, then letters, digits, _; not a template)", "e.g. 'app', or None")
     if not 1150 <= p.port <= 65535:
         refuse("port", "RDS for PostgreSQL listens on 1150 to 65535", "5432")
-    if not p.log_exports or set(p.log_exports) - set(LOG_EXPORTS) or len(set(p.log_exports)) != len(p.log_exports):
-        refuse("log_exports", f"each of {', '.join(LOG_EXPORTS)} at most once, and at least one (the connection logs are the audit trail)", "('postgresql', 'upgrade')")
-    if p.log_retention_days not in LOG_RETENTION_DAYS:
-        refuse("log_retention_days", "not a retention CloudWatch Logs accepts", f"one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
-    keys = [key for key, _ in _clients(p.clients)]
-    for key, client in _clients(p.clients):
-        if not isinstance(client, SecurityGroupSource):
-            refuse("clients", f"{client!r} has no security group", "pass Cluster constructs, or SecurityGroupPeer(key=..., security_group_id=...)")
-        if not re.fullmatch(r"[a-z0-9_]+", key) or keys.count(key) > 1:
-            refuse("clients", f"client key '{key}' is not unique, or not lowercase letters, digits and _", "name the clients with a mapping {'nodes': cluster, ...}")
 
 
 def _clients(clients: Sequence[SecurityGroupSource] | Mapping[str, SecurityGroupSource]) -> list[tuple[str, SecurityGroupSource]]:
@@ -231,18 +259,7 @@ class Database(Construct):
             raise ConstructPropsError(where, "identifier", None, f"the construct id is the default identifier: {problem}", "pass identifier='...'")
         self.port = p.port
         self.kms = EncryptionKey(self, "kms", alias=names.rds_key_alias(identifier), description=f"Storage, secret and Performance Insights of {identifier}", account_id=account_id)
-        monitoring_role = None
-        if p.monitoring_interval_seconds:
-            monitoring_role = iam.IamRole(
-                self,
-                "monitoring_role",
-                name=names.rds_monitoring_role(identifier),
-                assume_role_policy=policy.assume_by_service(names.service_principal("monitoring.rds")),
-                tags={"Name": f"{identifier}-monitoring"},
-            )
-            iam.IamRolePolicyAttachment(
-                self, "monitoring_policy", role=monitoring_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/service-role/AmazonRDSEnhancedMonitoringRole"
-            )
+        monitoring_role = self._monitoring_role() if p.monitoring_interval_seconds else None
         self.security_group = vpc.SecurityGroup(
             self,
             "sg",
@@ -254,8 +271,25 @@ class Database(Construct):
         self.ingress_rules: dict[str, vpc.SecurityGroupIngressRule] = {}
         for key, client in _clients(p.clients):
             self.allow_from(client, key=key)
-        # RDS creates /aws/rds/instance/<id>/<log> on the first export, never expiring and
-        # without a customer key, unless it exists: created here first (the instance depends on them).
+        self.log_groups = self._log_groups(account_id, region)
+        self.instance = self._instance(self._parameter_group(), monitoring_role)
+
+    def _monitoring_role(self) -> iam.IamRole:
+        """The role Enhanced Monitoring publishes OS metrics with (AWS's managed policy)."""
+        role = iam.IamRole(
+            self,
+            "monitoring_role",
+            name=names.rds_monitoring_role(self.identifier),
+            assume_role_policy=policy.assume_by_service(names.service_principal("monitoring.rds")),
+            tags={"Name": f"{self.identifier}-monitoring"},
+        )
+        iam.IamRolePolicyAttachment(self, "monitoring_policy", role=role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/service-role/AmazonRDSEnhancedMonitoringRole")
+        return role
+
+    def _log_groups(self, account_id: str, region: str) -> list[logs.CloudwatchLogGroup]:
+        """RDS creates /aws/rds/instance/<id>/<log> on the first export, never expiring and without a
+        customer key, unless it exists: created here first (the instance depends on them)."""
+        identifier = self.identifier
         self.logs_kms = EncryptionKey(
             self,
             "logs_kms",
@@ -264,36 +298,43 @@ class Database(Construct):
             account_id=account_id,
             statements=[logs_statement(region, account_id)],
         )
-        self.log_groups = [
+        return [
             logs.CloudwatchLogGroup(
                 self,
                 f"log_{log}",
                 name=names.rds_log_group(identifier, log),
-                retention_in_days=p.log_retention_days,
+                retention_in_days=self.props.log_retention_days,
                 kms_key_id=self.logs_kms.arn,
                 tags={"Name": names.rds_log_group(identifier, log)},
             )
-            for log in p.log_exports
+            for log in self.props.log_exports
         ]
-        family = f"postgres{p.engine_version.split('.')[0]}"
-        params = rds.DbParameterGroup(
+
+    def _parameter_group(self) -> rds.DbParameterGroup:
+        """TLS only and every connection logged, in a group of the engine's major family."""
+        family = f"postgres{self.props.engine_version.split('.')[0]}"
+        return rds.DbParameterGroup(
             self,
             "params",
             # A new major is a new family, which replaces the group: the new one (a new name from
             # the prefix) exists before the instance moves to it and the old one goes after.
-            name_prefix=names.db_parameter_group_prefix(identifier, family),
+            name_prefix=names.db_parameter_group_prefix(self.identifier, family),
             family=family,
-            description=f"{identifier}: TLS required, connections logged",
+            description=f"{self.identifier}: TLS required, connections logged",
             parameter=[
                 {"name": "log_connections", "value": "1"},
                 {"name": "log_disconnections", "value": "1"},
                 {"name": "rds.force_ssl", "value": "1"},
             ],
-            tags={"Name": f"{identifier}-{family}"},
+            tags={"Name": f"{self.identifier}-{family}"},
             lifecycle=cdktf.TerraformResourceLifecycle(create_before_destroy=True),
         )
+
+    def _instance(self, params: rds.DbParameterGroup, monitoring_role: iam.IamRole | None) -> rds.DbInstance:
+        """The instance on the floor (encrypted, private, IAM authentication, RDS-managed password) and the props."""
+        p, identifier = self.props, self.identifier
         performance_insights = p.performance_insights if p.performance_insights is not None else not p.instance_class.endswith((".micro", ".small"))
-        self.instance = rds.DbInstance(
+        return rds.DbInstance(
             self,
             "instance",
             identifier=identifier,
