@@ -18,7 +18,7 @@ from ..resolve.database import LOG_EXPORTS
 from .base import group_key, parse_quantity
 from .environment import EnvironmentPlan
 from .errors import PlanIssue
-from .platform import PlatformPlan
+from .platform import PlatformPlan, SsoDecision
 from .tenant import GROUP_ROLES, Quotas, TenantDatabase, TenantPlan
 from .yaml_source import FieldPath, SourceMap, format_path
 
@@ -52,10 +52,22 @@ def cross_file_checks(
     def at(file: str, path: FieldPath, message: str, hint: str = "") -> None:
         issues.append(PlanIssue(file, _line(sources, file, path), format_path(path), message, hint))
 
-    env_names = list(environments)
     _environment_checks(at, platform, platform_file, environments)
+    _tenant_checks(at, platform, platform_file, environments, tenants)
+    _dns_checks(at, platform, platform_file, environments, tenants)
+    _group_checks(at, platform, platform_file, tenants, sources)
+    _tenant_trust_checks(at, environments, tenants)
+    _admin_checks(at, platform, platform_file, environments, tenants)
+    _derived_name_checks(at, platform, platform_file, environments, tenants, sources)
+    issues += _cidr_overlaps(platform, environments, tenants, sources)
+    return issues
 
-    # Tenants.
+
+def _tenant_checks(
+    at: At, platform: PlatformPlan, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]], tenants: dict[str, tuple[TenantPlan, str]]
+) -> None:
+    """Each tenant's names, namespaces and environments against the platform and the other tenants."""
+    env_names = list(environments)
     if len(tenants) > platform.scale.tenants:
         at(platform_file, ("scale", "tenants"), f"{len(tenants)} tenants are defined, over scale.tenants ({platform.scale.tenants})", f"raise scale.tenants to at least {len(tenants)}")
     namespace_owner: dict[str, str] = {}
@@ -79,40 +91,39 @@ def cross_file_checks(
                 close = difflib.get_close_matches(env_name, env_names, n=1)
                 at(file, ("environments", env_name), f"environment '{env_name}' is not defined", (f"did you mean '{close[0]}'? " if close else "") + f"defined: {', '.join(env_names)}")
         for env_name in environments:
-            override = tenant.environments.get(env_name)
-            isolation = _isolation(tenant, env_name)
-            db, db_path = _tenant_database(tenant, env_name)
-            if db.mode != "none":
-                db_name = db.name or tname.replace("-", "_")
-                if db_name in names.RESERVED_DATABASE_NAMES or db_name.startswith(("pg_", "rds_")):
-                    at(file, (*db_path, "name"), f"the database name '{db_name}' is reserved on the instance", "choose another name (not postgres, template0/1, rdsadmin, rds_*, pg_*, platform or the master user)")
-                wanted = "dedicated" if isolation == "dedicated" else "shared"
-                if db.mode != wanted:
-                    at(
-                        file,
-                        (*db_path, "mode"),
-                        f"database.mode '{db.mode}' in '{env_name}' does not fit the tenant's {isolation} cluster",
-                        "a dedicated cluster has its own VPC and instance (mode: dedicated); a tenant on the shared cluster uses the shared instance (mode: shared)",
-                    )
-                elif db.mode == "shared":
-                    other = database_owner.setdefault((env_name, db_name), tname)
-                    if other != tname:
-                        at(file, (*db_path, "name"), f"database '{db_name}' on the shared instance of '{env_name}' is also tenant '{other}'s ({tenants[other][1]})", "give each tenant its own database name")
-            if isolation == "dedicated":
-                cidr = (override.vpc_cidr if override else None) or tenant.vpc_cidr
-                if cidr is None:
-                    path: FieldPath = ("environments", env_name, "isolation") if override and override.isolation else ("isolation",)
-                    at(file, path, f"a dedicated cluster in '{env_name}' needs its own VPC CIDR", f"set environments.{env_name}.vpc_cidr (or vpc_cidr) to a range that overlaps no other VPC")
-            _multi_region_tenant_checks(at, tenant, file, env_name, environments[env_name][0], isolation)
+            _tenant_environment_checks(at, tname, tenant, file, env_name, environments[env_name][0], tenants, database_owner)
         _quota_checks(at, tenant, file, environments)
 
-    _dns_checks(at, platform, platform_file, environments, tenants)
-    _group_checks(at, platform, platform_file, tenants, sources)
-    _tenant_trust_checks(at, environments, tenants)
-    _admin_checks(at, platform, platform_file, environments, tenants)
-    _derived_name_checks(at, platform, platform_file, environments, tenants, sources)
-    issues += _cidr_overlaps(platform, environments, tenants, sources)
-    return issues
+
+def _tenant_environment_checks(
+    at: At, tname: str, tenant: TenantPlan, file: str, env_name: str, env: EnvironmentPlan, tenants: dict[str, tuple[TenantPlan, str]], database_owner: dict[tuple[str, str], str]
+) -> None:
+    """A tenant in one environment: its database fits its cluster and is its own, a dedicated cluster has a VPC range."""
+    override = tenant.environments.get(env_name)
+    isolation = _isolation(tenant, env_name)
+    db, db_path = _tenant_database(tenant, env_name)
+    if db.mode != "none":
+        db_name = db.name or tname.replace("-", "_")
+        if db_name in names.RESERVED_DATABASE_NAMES or db_name.startswith(("pg_", "rds_")):
+            at(file, (*db_path, "name"), f"the database name '{db_name}' is reserved on the instance", "choose another name (not postgres, template0/1, rdsadmin, rds_*, pg_*, platform or the master user)")
+        wanted = "dedicated" if isolation == "dedicated" else "shared"
+        if db.mode != wanted:
+            at(
+                file,
+                (*db_path, "mode"),
+                f"database.mode '{db.mode}' in '{env_name}' does not fit the tenant's {isolation} cluster",
+                "a dedicated cluster has its own VPC and instance (mode: dedicated); a tenant on the shared cluster uses the shared instance (mode: shared)",
+            )
+        elif db.mode == "shared":
+            other = database_owner.setdefault((env_name, db_name), tname)
+            if other != tname:
+                at(file, (*db_path, "name"), f"database '{db_name}' on the shared instance of '{env_name}' is also tenant '{other}'s ({tenants[other][1]})", "give each tenant its own database name")
+    if isolation == "dedicated":
+        cidr = (override.vpc_cidr if override else None) or tenant.vpc_cidr
+        if cidr is None:
+            path: FieldPath = ("environments", env_name, "isolation") if override and override.isolation else ("isolation",)
+            at(file, path, f"a dedicated cluster in '{env_name}' needs its own VPC CIDR", f"set environments.{env_name}.vpc_cidr (or vpc_cidr) to a range that overlaps no other VPC")
+    _multi_region_tenant_checks(at, tenant, file, env_name, env, isolation)
 
 
 def _dns_checks(
@@ -120,23 +131,13 @@ def _dns_checks(
 ) -> None:
     """Each environment (account) has its own domain and zone, and every hostname lies in it:
     a zone lives in one account, and a name published from two clusters would flip between them."""
-    dns01 = "cert-manager" in platform.components and platform.certificates is not None and platform.certificates.challenge == "dns-01"
     sso = platform.gitops.sso if platform.gitops.tool == "argocd" else None
-    sso_in_dns = sso is not None
     domains: dict[str, str] = {}
     zones: dict[str, str] = {}
     for name, (env, file) in environments.items():
         hosted = [(tname, tfile, i) for tname, (t, tfile) in tenants.items() for i, a in enumerate(t.apps) if a.host]
         if env.dns is None:
-            needs = (
-                "external-dns publishes its hostnames" if "external-dns" in platform.components
-                else f"cert-manager's DNS-01 challenge edits its zone ({platform_file}: certificates.challenge)" if dns01
-                else f"app hosts are names in it ({hosted[0][1]}: apps[{hosted[0][2]}].host)" if hosted
-                else f"ArgoCD's SSO URL is published and certified in it ({platform_file}: gitops.sso)" if sso_in_dns
-                else None
-            )  # fmt: skip
-            if needs:
-                at(file, ("dns",), f"environment '{name}' has no dns domain, but {needs}", "add dns: {domain: " + f"{name}.<your domain>" + "} (Terraform creates its Route 53 zone in this account)")
+            _missing_dns_check(at, platform, platform_file, name, file, hosted)
             continue
         domain = env.dns.domain
         for other, other_domain in domains.items():
@@ -150,44 +151,81 @@ def _dns_checks(
             if zone in zones:
                 at(file, ("dns", "hosted_zone_id"), f"zone {zone} is also environment '{zones[zone]}''s ({environments[zones[zone]][1]})", "a zone lives in one account: each environment names its own")
             zones.setdefault(zone, name)
-        published: dict[str, str] = {}
-        if sso is not None:  # each cluster's ArgoCD, served by ingress-nginx, published by external-dns, certified in this zone
-            from ..addons.argocd import sso_hostname
+        published = _argocd_hosts(at, platform_file, sso, name, env, domain, tenants) if sso is not None else {}
+        _app_host_checks(at, platform, name, domain, environments, tenants, hosted, published)
 
-            keys = [names.cluster_key(name), *(names.regional_key(name, r) for r in env.regions[1:])]
-            keys += [names.cluster_key(name, t) for t, (tp, _) in tenants.items() if _isolation(tp, name) == "dedicated"]
-            for key in keys:
-                host = sso_hostname(sso.domain, key, name, domain)
-                if not host.endswith(f".{domain}"):
-                    at(
-                        platform_file,
-                        ("gitops", "sso", "domain"),
-                        f"ArgoCD of cluster '{key}' would be {host}, outside environment '{name}''s domain {domain}: its Ingress could be neither published nor certified there",
-                        "leave gitops.sso.domain out: each ArgoCD is then argocd.<the environment's dns.domain> (argocd-<tenant or region>.<...> for the others)",
-                    )
-                    break
-                published[host] = f"ArgoCD of {key}"
-        others = {o: e.dns.domain for o, (e, _) in environments.items() if o != name and e.dns is not None}
-        for tname, tfile, i in hosted:
-            app = tenants[tname][0].apps[i]
-            host = names.app_hostname(app.host or "", domain)
-            foreign = next((o for o, d in others.items() if host != app.host and (app.host == d or (app.host or "").endswith(f".{d}"))), None)
-            if foreign is not None:
-                at(tfile, ("apps", i, "host"), f"'{app.host}' lies in environment '{foreign}''s domain; in '{name}' it would become '{host}'", "write the host relative to the environment's domain (e.g. its first label): each environment then gets its own name")
-                continue
-            if len(host) > 253:
-                at(tfile, ("apps", i, "host"), f"'{host}' (in '{name}') has {len(host)} characters; a DNS name has at most 253", "choose a shorter host")
-            elif "external-dns" in platform.components and (len(host) + len(TXT_OWNER_PREFIX) > 253 or len(host.split(".")[0]) + len(TXT_OWNER_PREFIX) > 63):
-                at(
-                    tfile,
-                    ("apps", i, "host"),
-                    f"external-dns could not publish '{host}' (in '{name}'): its ownership record is named '{TXT_OWNER_PREFIX}{host}', over DNS limits (253 characters, 63 per label)",
-                    f"shorten the host's first label to at most {63 - len(TXT_OWNER_PREFIX)} characters and the whole name to {253 - len(TXT_OWNER_PREFIX)}",
-                )
-            owner = published.setdefault(host, f"{tname}/{app.name}")
-            if owner != f"{tname}/{app.name}":
-                taken = owner if owner.startswith("ArgoCD") else f"app {owner}"
-                at(tfile, ("apps", i, "host"), f"hostname '{host}' in '{name}' is also {taken}'s", "give each app its own host")
+
+def _missing_dns_check(at: At, platform: PlatformPlan, platform_file: str, name: str, file: str, hosted: list[tuple[str, str, int]]) -> None:
+    """An environment without a domain, though something of the plan publishes or certifies names in it."""
+    dns01 = "cert-manager" in platform.components and platform.certificates is not None and platform.certificates.challenge == "dns-01"
+    sso_in_dns = (platform.gitops.sso if platform.gitops.tool == "argocd" else None) is not None
+    needs = (
+        "external-dns publishes its hostnames" if "external-dns" in platform.components
+        else f"cert-manager's DNS-01 challenge edits its zone ({platform_file}: certificates.challenge)" if dns01
+        else f"app hosts are names in it ({hosted[0][1]}: apps[{hosted[0][2]}].host)" if hosted
+        else f"ArgoCD's SSO URL is published and certified in it ({platform_file}: gitops.sso)" if sso_in_dns
+        else None
+    )  # fmt: skip
+    if needs:
+        at(file, ("dns",), f"environment '{name}' has no dns domain, but {needs}", "add dns: {domain: " + f"{name}.<your domain>" + "} (Terraform creates its Route 53 zone in this account)")
+
+
+def _argocd_hosts(
+    at: At, platform_file: str, sso: SsoDecision, name: str, env: EnvironmentPlan, domain: str, tenants: dict[str, tuple[TenantPlan, str]]
+) -> dict[str, str]:
+    """Each cluster's ArgoCD, served by ingress-nginx, published by external-dns, certified in this
+    zone: its hostname (to the owner it is published for) must lie in the environment's domain."""
+    from ..addons.argocd import sso_hostname
+
+    published: dict[str, str] = {}
+    keys = [names.cluster_key(name), *(names.regional_key(name, r) for r in env.regions[1:])]
+    keys += [names.cluster_key(name, t) for t, (tp, _) in tenants.items() if _isolation(tp, name) == "dedicated"]
+    for key in keys:
+        host = sso_hostname(sso.domain, key, name, domain)
+        if not host.endswith(f".{domain}"):
+            at(
+                platform_file,
+                ("gitops", "sso", "domain"),
+                f"ArgoCD of cluster '{key}' would be {host}, outside environment '{name}''s domain {domain}: its Ingress could be neither published nor certified there",
+                "leave gitops.sso.domain out: each ArgoCD is then argocd.<the environment's dns.domain> (argocd-<tenant or region>.<...> for the others)",
+            )
+            break
+        published[host] = f"ArgoCD of {key}"
+    return published
+
+
+def _app_host_checks(
+    at: At,
+    platform: PlatformPlan,
+    name: str,
+    domain: str,
+    environments: dict[str, tuple[EnvironmentPlan, str]],
+    tenants: dict[str, tuple[TenantPlan, str]],
+    hosted: list[tuple[str, str, int]],
+    published: dict[str, str],
+) -> None:
+    """Every app host of one environment: in its domain, within DNS limits, and nobody else's."""
+    others = {o: e.dns.domain for o, (e, _) in environments.items() if o != name and e.dns is not None}
+    for tname, tfile, i in hosted:
+        app = tenants[tname][0].apps[i]
+        host = names.app_hostname(app.host or "", domain)
+        foreign = next((o for o, d in others.items() if host != app.host and (app.host == d or (app.host or "").endswith(f".{d}"))), None)
+        if foreign is not None:
+            at(tfile, ("apps", i, "host"), f"'{app.host}' lies in environment '{foreign}''s domain; in '{name}' it would become '{host}'", "write the host relative to the environment's domain (e.g. its first label): each environment then gets its own name")
+            continue
+        if len(host) > 253:
+            at(tfile, ("apps", i, "host"), f"'{host}' (in '{name}') has {len(host)} characters; a DNS name has at most 253", "choose a shorter host")
+        elif "external-dns" in platform.components and (len(host) + len(TXT_OWNER_PREFIX) > 253 or len(host.split(".")[0]) + len(TXT_OWNER_PREFIX) > 63):
+            at(
+                tfile,
+                ("apps", i, "host"),
+                f"external-dns could not publish '{host}' (in '{name}'): its ownership record is named '{TXT_OWNER_PREFIX}{host}', over DNS limits (253 characters, 63 per label)",
+                f"shorten the host's first label to at most {63 - len(TXT_OWNER_PREFIX)} characters and the whole name to {253 - len(TXT_OWNER_PREFIX)}",
+            )
+        owner = published.setdefault(host, f"{tname}/{app.name}")
+        if owner != f"{tname}/{app.name}":
+            taken = owner if owner.startswith("ArgoCD") else f"app {owner}"
+            at(tfile, ("apps", i, "host"), f"hostname '{host}' in '{name}' is also {taken}'s", "give each app its own host")
 
 
 def _admin_checks(
@@ -306,6 +344,8 @@ def _tenant_database(tenant: TenantPlan, env_name: str) -> tuple[TenantDatabase,
 
 
 def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]]) -> None:
+    """Each environment's own rules; a default every environment takes from platform.yaml is blamed
+    there, once, naming the environments that use it."""
     seen_accounts: dict[str, str] = {}
     public_without_list: list[str] = []  # environments that inherit a public endpoint and an empty list from platform.yaml
     private_unreachable: list[str] = []  # environments that inherit a private endpoint and no api_access from platform.yaml
@@ -316,66 +356,9 @@ def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, envi
             other = seen_accounts[env.account_id]
             at(file, ("account_id",), f"account {env.account_id} is also used by environment '{other}' ({environments[other][1]})", "each environment has its own AWS account")
         seen_accounts.setdefault(env.account_id, name)
-
-        # Regions: residency and single/multi-region.
-        residency = platform.constraints.data_residency
-        if residency:
-            for i, region in enumerate(env.regions):
-                if not region.startswith(residency):
-                    at(file, ("regions", i), f"region '{region}' breaks the data residency constraint '{residency}'", f"choose a region starting with '{residency}' ({platform_file}: constraints.data_residency)")
-        if platform.deployment_type == "single-region" and len(env.regions) != 1:
-            at(file, ("regions",), f"{len(env.regions)} regions, but deployment_type is single-region", f"list one region, or set deployment_type: multi-region in {platform_file}")
-        if platform.deployment_type == "multi-region" and env.tier == "production" and len(env.regions) < 2:
-            at(file, ("regions",), "a multi-region plan needs at least two regions in production", f"add a secondary region (and its VPC CIDR in region_vpc_cidrs), or set deployment_type: single-region in {platform_file}")
-        if len(env.regions) > 1 and env.database.backup_retention_days == 0:
-            at(file, ("database", "backup_retention_days"), "0 turns off automated backups, but the secondary regions receive a copy of them", "keep at least 1 day")
-
-        # Public API endpoint only with an allow-list; blamed where the deciding value is written.
-        public = env.cluster.endpoint_public_access if env.cluster.endpoint_public_access is not None else platform.cluster.endpoint_public_access
-        cidrs = env.cluster.public_access_cidrs if env.cluster.public_access_cidrs is not None else platform.cluster.public_access_cidrs
-        if public and not cidrs:
-            if env.cluster.public_access_cidrs is not None:
-                at(file, ("cluster", "public_access_cidrs"), "a public API endpoint needs an allow-list, and this one is empty", "list your office or VPN ranges, or set cluster.endpoint_public_access: false")
-            elif env.cluster.endpoint_public_access:
-                at(file, ("cluster", "endpoint_public_access"), "a public API endpoint needs an allow-list", f"set cluster.public_access_cidrs here or in {platform_file} to your office or VPN ranges")
-            else:
-                public_without_list.append(name)
-
-        # A private-only endpoint that nothing but the nodes may reach: pulumi up and kubectl time out.
-        access = env.cluster.api_access if env.cluster.api_access is not None else platform.cluster.api_access
-        if not public and access.empty:
-            if env.cluster.api_access is not None:
-                at(file, ("cluster", "api_access"), "the API endpoint is private and this api_access admits nobody: nothing outside the nodes can reach it", API_ACCESS_HINT)
-            elif env.cluster.endpoint_public_access is False:
-                at(file, ("cluster", "endpoint_public_access"), "the API endpoint is private and no cluster.api_access says who may reach it", API_ACCESS_HINT)
-            else:
-                private_unreachable.append(name)
-
-        # A pinned AMI release belongs to the cluster's Kubernetes version.
-        for i, group in enumerate(env.cluster.node_groups):
-            if group.release_version is not None and not group.release_version.startswith(f"{platform.kubernetes.version}."):
-                at(
-                    file,
-                    ("cluster", "node_groups", i, "release_version"),
-                    f"AMI release {group.release_version} is not one of Kubernetes {platform.kubernetes.version} ({platform_file}: kubernetes.version); EKS refuses it",
-                    f"pin a {platform.kubernetes.version}.<patch>-<date> release, or leave release_version out for the latest",
-                )
-
-        known = {"argocd", *platform.components} if platform.gitops.tool == "argocd" else set(platform.components)
-        for component in env.component_values:
-            if component not in known:
-                at(file, ("component_values", component), f"'{component}' is not a chart component of this plan", f"components with charts: {', '.join(sorted(known))}")
-
-        # Scale: node groups within max_nodes.
-        total_max = sum(n.max_size for n in env.cluster.node_groups)
-        if total_max > platform.scale.max_nodes:
-            at(file, ("cluster", "node_groups"), f"node groups can grow to {total_max} nodes, over scale.max_nodes ({platform.scale.max_nodes})", f"raise scale.max_nodes in {platform_file} or lower max_size")
-
-        # Tags: platform's, then the environment's, then infraplan's own, on every resource.
-        keys = {*platform.tags, *env.tags, *INFRAPLAN_TAG_KEYS}
-        if len(keys) > AWS_TAGS_MAX:
-            where, path = (file, ("tags",)) if env.tags else (platform_file, ("tags",))
-            at(where, path, f"resources of '{name}' would carry {len(keys)} tags, over the {AWS_TAGS_MAX} AWS allows", f"infraplan adds {len(INFRAPLAN_TAG_KEYS)} of its own; drop tags from {platform_file} or {file}")
+        _region_checks(at, platform, platform_file, env, file)
+        _api_endpoint_checks(at, platform, platform_file, name, env, file, public_without_list, private_unreachable)
+        _node_and_tag_checks(at, platform, platform_file, name, env, file)
 
         # A pinned minor with automatic minor upgrades: blamed where the version or the switch is written.
         if (pinned := _pinned_minor_problem(platform, env)) is not None:
@@ -407,6 +390,76 @@ def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, envi
     prefix = platform.state_backend.bucket_prefix
     if prefix.startswith(S3_RESERVED_PREFIXES):
         at(platform_file, ("state_backend", "bucket_prefix"), f"S3 bucket names may not start with '{next(p for p in S3_RESERVED_PREFIXES if prefix.startswith(p))}'", "choose another bucket_prefix")
+
+
+def _region_checks(at: At, platform: PlatformPlan, platform_file: str, env: EnvironmentPlan, file: str) -> None:
+    """Regions: residency, single- or multi-region, and the backups a secondary region copies."""
+    residency = platform.constraints.data_residency
+    if residency:
+        for i, region in enumerate(env.regions):
+            if not region.startswith(residency):
+                at(file, ("regions", i), f"region '{region}' breaks the data residency constraint '{residency}'", f"choose a region starting with '{residency}' ({platform_file}: constraints.data_residency)")
+    if platform.deployment_type == "single-region" and len(env.regions) != 1:
+        at(file, ("regions",), f"{len(env.regions)} regions, but deployment_type is single-region", f"list one region, or set deployment_type: multi-region in {platform_file}")
+    if platform.deployment_type == "multi-region" and env.tier == "production" and len(env.regions) < 2:
+        at(file, ("regions",), "a multi-region plan needs at least two regions in production", f"add a secondary region (and its VPC CIDR in region_vpc_cidrs), or set deployment_type: single-region in {platform_file}")
+    if len(env.regions) > 1 and env.database.backup_retention_days == 0:
+        at(file, ("database", "backup_retention_days"), "0 turns off automated backups, but the secondary regions receive a copy of them", "keep at least 1 day")
+
+
+def _api_endpoint_checks(
+    at: At, platform: PlatformPlan, platform_file: str, name: str, env: EnvironmentPlan, file: str, public_without_list: list[str], private_unreachable: list[str]
+) -> None:
+    """A public API endpoint only with an allow-list, a private one only if something may reach it;
+    blamed where the deciding value is written (an inherited default is collected for platform.yaml)."""
+    public = env.cluster.endpoint_public_access if env.cluster.endpoint_public_access is not None else platform.cluster.endpoint_public_access
+    cidrs = env.cluster.public_access_cidrs if env.cluster.public_access_cidrs is not None else platform.cluster.public_access_cidrs
+    if public and not cidrs:
+        if env.cluster.public_access_cidrs is not None:
+            at(file, ("cluster", "public_access_cidrs"), "a public API endpoint needs an allow-list, and this one is empty", "list your office or VPN ranges, or set cluster.endpoint_public_access: false")
+        elif env.cluster.endpoint_public_access:
+            at(file, ("cluster", "endpoint_public_access"), "a public API endpoint needs an allow-list", f"set cluster.public_access_cidrs here or in {platform_file} to your office or VPN ranges")
+        else:
+            public_without_list.append(name)
+
+    # A private-only endpoint that nothing but the nodes may reach: pulumi up and kubectl time out.
+    access = env.cluster.api_access if env.cluster.api_access is not None else platform.cluster.api_access
+    if not public and access.empty:
+        if env.cluster.api_access is not None:
+            at(file, ("cluster", "api_access"), "the API endpoint is private and this api_access admits nobody: nothing outside the nodes can reach it", API_ACCESS_HINT)
+        elif env.cluster.endpoint_public_access is False:
+            at(file, ("cluster", "endpoint_public_access"), "the API endpoint is private and no cluster.api_access says who may reach it", API_ACCESS_HINT)
+        else:
+            private_unreachable.append(name)
+
+
+def _node_and_tag_checks(at: At, platform: PlatformPlan, platform_file: str, name: str, env: EnvironmentPlan, file: str) -> None:
+    """AMI releases, chart values, the node count and the tags each resource would carry."""
+    # A pinned AMI release belongs to the cluster's Kubernetes version.
+    for i, group in enumerate(env.cluster.node_groups):
+        if group.release_version is not None and not group.release_version.startswith(f"{platform.kubernetes.version}."):
+            at(
+                file,
+                ("cluster", "node_groups", i, "release_version"),
+                f"AMI release {group.release_version} is not one of Kubernetes {platform.kubernetes.version} ({platform_file}: kubernetes.version); EKS refuses it",
+                f"pin a {platform.kubernetes.version}.<patch>-<date> release, or leave release_version out for the latest",
+            )
+
+    known = {"argocd", *platform.components} if platform.gitops.tool == "argocd" else set(platform.components)
+    for component in env.component_values:
+        if component not in known:
+            at(file, ("component_values", component), f"'{component}' is not a chart component of this plan", f"components with charts: {', '.join(sorted(known))}")
+
+    # Scale: node groups within max_nodes.
+    total_max = sum(n.max_size for n in env.cluster.node_groups)
+    if total_max > platform.scale.max_nodes:
+        at(file, ("cluster", "node_groups"), f"node groups can grow to {total_max} nodes, over scale.max_nodes ({platform.scale.max_nodes})", f"raise scale.max_nodes in {platform_file} or lower max_size")
+
+    # Tags: platform's, then the environment's, then infraplan's own, on every resource.
+    keys = {*platform.tags, *env.tags, *INFRAPLAN_TAG_KEYS}
+    if len(keys) > AWS_TAGS_MAX:
+        where, path = (file, ("tags",)) if env.tags else (platform_file, ("tags",))
+        at(where, path, f"resources of '{name}' would carry {len(keys)} tags, over the {AWS_TAGS_MAX} AWS allows", f"infraplan adds {len(INFRAPLAN_TAG_KEYS)} of its own; drop tags from {platform_file} or {file}")
 
 
 def _pinned_minor_problem(platform: PlatformPlan, env: EnvironmentPlan) -> tuple[str, str] | None:
@@ -544,6 +597,83 @@ _LIMITS = {
 }
 
 
+class _NameClaims:
+    """The names the renderers derive, with their owners: which names two owners claim, which
+    exceed their AWS limit, and which secrets path each principal reads."""
+
+    def __init__(self, platform: PlatformPlan) -> None:
+        from ..addons.external_secrets import aws_stores
+        from ..resolve.cluster import irsa_roles
+
+        self._irsa_roles = irsa_roles
+        self.platform = platform
+        self.prefix = platform.secrets.path_prefix
+        self.claims: dict[tuple[str, str, str], list[_Owner]] = defaultdict(list)  # (kind, scope, name) -> owners
+        self.too_long: dict[tuple[str, str], _Owner] = {}
+        self.secret_readers: list[tuple[str, str, _Owner]] = []  # (account, path, owner)
+        self.stores = aws_stores(platform)
+        self.sso = platform.gitops.sso if platform.gitops.tool == "argocd" else None
+
+    def claim(self, owner: _Owner, kind: str, name: str, scope: str) -> None:
+        if owner not in self.claims[(kind, scope, name)]:
+            self.claims[(kind, scope, name)].append(owner)
+        limit = _LIMITS.get(kind)
+        if kind == "RDS instance":
+            problem = names.rds_identifier_problem(name)
+            if problem:
+                self.too_long.setdefault((kind, name), owner)
+        elif limit is not None and len(name) > limit:
+            self.too_long.setdefault((kind, name), owner)
+
+    def cluster(self, owner: _Owner, account: str, name: str, key: str, stack: str, env: str, *, network: bool = True) -> None:
+        platform, prefix, sso, claim = self.platform, self.prefix, self.sso, self.claim
+        claim(owner, "GitOps folder", key, "plan")
+        claim(owner, "Terraform stack", stack, "plan")
+        claim(owner, "EKS cluster", name, account)
+        claim(owner, "IAM role", names.cluster_role(name), account)
+        claim(owner, "IAM role", names.node_role(name), account)
+        for role in self._irsa_roles(platform, account, name):
+            claim(owner, "IAM role", role.role_name, account)
+        claim(owner, "IAM role", names.database_admin_role(name), account)
+        if self.stores:  # the platform store's and Grafana's store's roles (terraform/cluster.py), Grafana's key
+            claim(owner, "IAM role", names.platform_secrets_role(name), account)
+            if "kube-prometheus-stack" in platform.components:
+                claim(owner, "IAM role", names.grafana_admin_role(name), account)
+                claim(owner, "KMS alias", names.grafana_admin_key_alias(name), account)
+                self.secret_readers.append((account, names.grafana_admin_secret(prefix, env, name), _Owner(owner.key + ":grafana", f"Grafana of {name}", owner.file, owner.path, "")))
+            if sso is not None:  # ArgoCD's SSO store: its role reads the one client secret
+                claim(owner, "IAM role", names.argocd_sso_role(name), account)
+                self.secret_readers.append(
+                    (account, names.argocd_sso_secret(prefix, env, name, sso.client_secret), _Owner(owner.key + ":argocd-sso", f"ArgoCD of {name}", owner.file, owner.path, ""))
+                )
+        claim(owner, "KMS alias", names.eks_secrets_key_alias(name), account)
+        claim(owner, "KMS alias", names.eks_logs_key_alias(name), account)
+        claim(owner, "CloudWatch log group", names.eks_log_group(name), account)
+        if network:  # the cluster's VPC carries its name
+            claim(owner, "IAM role", names.flow_logs_role(name), account)
+            claim(owner, "KMS alias", names.flow_logs_key_alias(name), account)
+            claim(owner, "CloudWatch log group", names.flow_log_group(name), account)
+
+    def database(self, owner: _Owner, account: str, identifier: str) -> None:
+        self.claim(owner, "RDS instance", identifier, account)
+        self.claim(owner, "IAM role", names.rds_monitoring_role(identifier), account)
+        self.claim(owner, "KMS alias", names.rds_key_alias(identifier), account)
+        self.claim(owner, "KMS alias", names.rds_logs_key_alias(identifier), account)
+        for log in LOG_EXPORTS:
+            self.claim(owner, "CloudWatch log group", names.rds_log_group(identifier, log), account)
+
+    def node_groups(self, owner: _Owner, account: str, cluster_name: str, env: EnvironmentPlan) -> None:
+        for group in env.cluster.node_groups:  # one launch template per node group
+            self.claim(owner, "launch template", names.node_launch_template(cluster_name, group.name), account)
+
+    def tenant_access(self, owner: _Owner, account: str, cluster_name: str, tname: str, tenant: TenantPlan) -> None:
+        for role in GROUP_ROLES:
+            if getattr(tenant.groups, role):
+                self.claim(owner, "IAM role", names.tenant_role(cluster_name, tname, role), account)
+        if "external-secrets" in self.platform.components and self.platform.secrets.operator == "external-secrets":
+            self.claim(owner, "IAM role", names.tenant_secrets_role(cluster_name, tname), account)
+
+
 def _derived_name_checks(
     at: At,
     platform: PlatformPlan,
@@ -556,104 +686,53 @@ def _derived_name_checks(
     them) for every environment, region and tenant: two owners must never get one name (two clusters
     in one GitOps folder, one stack or IAM role for two things), no name may exceed its AWS limit,
     and no principal's secrets path may lie inside another's."""
-    from ..addons.external_secrets import aws_stores
-    from ..resolve.cluster import irsa_roles
+    claims = _NameClaims(platform)
+    _claim_environment_names(claims, platform_file, environments, tenants)
+    _claim_tenant_names(claims, platform_file, environments, tenants)
+    _report_collisions(at, claims, sources)
+    _report_too_long(at, claims)
+    _report_nested_secrets(at, claims, platform_file)
 
-    p = platform.name
-    prefix = platform.secrets.path_prefix
-    claims: dict[tuple[str, str, str], list[_Owner]] = defaultdict(list)  # (kind, scope, name) -> owners
-    too_long: dict[tuple[str, str], _Owner] = {}
-    secret_readers: list[tuple[str, str, _Owner]] = []  # (account, path, owner)
-    stores = aws_stores(platform)
-    sso = platform.gitops.sso if platform.gitops.tool == "argocd" else None
 
-    def claim(owner: _Owner, kind: str, name: str, scope: str) -> None:
-        if owner not in claims[(kind, scope, name)]:
-            claims[(kind, scope, name)].append(owner)
-        limit = _LIMITS.get(kind)
-        if kind == "RDS instance":
-            problem = names.rds_identifier_problem(name)
-            if problem:
-                too_long.setdefault((kind, name), owner)
-        elif limit is not None and len(name) > limit:
-            too_long.setdefault((kind, name), owner)
-
-    def cluster(owner: _Owner, account: str, name: str, key: str, stack: str, env: str, *, network: bool = True) -> None:
-        claim(owner, "GitOps folder", key, "plan")
-        claim(owner, "Terraform stack", stack, "plan")
-        claim(owner, "EKS cluster", name, account)
-        claim(owner, "IAM role", names.cluster_role(name), account)
-        claim(owner, "IAM role", names.node_role(name), account)
-        for role in irsa_roles(platform, account, name):
-            claim(owner, "IAM role", role.role_name, account)
-        claim(owner, "IAM role", names.database_admin_role(name), account)
-        if stores:  # the platform store's and Grafana's store's roles (terraform/cluster.py), Grafana's key
-            claim(owner, "IAM role", names.platform_secrets_role(name), account)
-            if "kube-prometheus-stack" in platform.components:
-                claim(owner, "IAM role", names.grafana_admin_role(name), account)
-                claim(owner, "KMS alias", names.grafana_admin_key_alias(name), account)
-                secret_readers.append((account, names.grafana_admin_secret(prefix, env, name), _Owner(owner.key + ":grafana", f"Grafana of {name}", owner.file, owner.path, "")))
-            if sso is not None:  # ArgoCD's SSO store: its role reads the one client secret
-                claim(owner, "IAM role", names.argocd_sso_role(name), account)
-                secret_readers.append(
-                    (account, names.argocd_sso_secret(prefix, env, name, sso.client_secret), _Owner(owner.key + ":argocd-sso", f"ArgoCD of {name}", owner.file, owner.path, ""))
-                )
-        claim(owner, "KMS alias", names.eks_secrets_key_alias(name), account)
-        claim(owner, "KMS alias", names.eks_logs_key_alias(name), account)
-        claim(owner, "CloudWatch log group", names.eks_log_group(name), account)
-        if network:  # the cluster's VPC carries its name
-            claim(owner, "IAM role", names.flow_logs_role(name), account)
-            claim(owner, "KMS alias", names.flow_logs_key_alias(name), account)
-            claim(owner, "CloudWatch log group", names.flow_log_group(name), account)
-
-    def database(owner: _Owner, account: str, identifier: str) -> None:
-        claim(owner, "RDS instance", identifier, account)
-        claim(owner, "IAM role", names.rds_monitoring_role(identifier), account)
-        claim(owner, "KMS alias", names.rds_key_alias(identifier), account)
-        claim(owner, "KMS alias", names.rds_logs_key_alias(identifier), account)
-        for log in LOG_EXPORTS:
-            claim(owner, "CloudWatch log group", names.rds_log_group(identifier, log), account)
-
-    def node_groups(owner: _Owner, account: str, cluster_name: str, env: EnvironmentPlan) -> None:
-        for group in env.cluster.node_groups:  # one launch template per node group
-            claim(owner, "launch template", names.node_launch_template(cluster_name, group.name), account)
-
-    def tenant_access(owner: _Owner, account: str, cluster_name: str, tname: str, tenant: TenantPlan) -> None:
-        for role in GROUP_ROLES:
-            if getattr(tenant.groups, role):
-                claim(owner, "IAM role", names.tenant_role(cluster_name, tname, role), account)
-        if "external-secrets" in platform.components and platform.secrets.operator == "external-secrets":
-            claim(owner, "IAM role", names.tenant_secrets_role(cluster_name, tname), account)
-
+def _claim_environment_names(claims: _NameClaims, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]], tenants: dict[str, tuple[TenantPlan, str]]) -> None:
+    """The names of each environment: its cluster, state, database and platform secrets, each
+    secondary region's cluster, and the shared tenants' access on each of these clusters."""
+    platform, claim = claims.platform, claims.claim
+    p, prefix = platform.name, claims.prefix
     shared_by_env = {e: [t for t, (tp, _) in tenants.items() if _isolation(tp, e) == "shared"] for e in environments}
     for env_name, (env, file) in environments.items():
         acct = env.account_id
         shorten = f"shorten the environment name, or the platform name in {platform_file}"
         owner = _Owner(f"env:{env_name}", f"environment '{env_name}'", file, ("name",), shorten)
         cname = names.cluster_name(p, env_name)
-        cluster(owner, acct, cname, names.cluster_key(env_name), names.environment_stack(env_name), env_name)
-        node_groups(owner, acct, cname, env)
+        claims.cluster(owner, acct, cname, names.cluster_key(env_name), names.environment_stack(env_name), env_name)
+        claims.node_groups(owner, acct, cname, env)
         claim(owner, "Terraform stack", names.state_stack(env_name), "plan")
         bucket_owner = _Owner(owner.key, owner.label, file, ("name",), f"shorten the environment name or state_backend.bucket_prefix in {platform_file}")
         claim(bucket_owner, "S3 bucket", names.state_bucket(platform.state_backend.bucket_prefix, env_name, acct), "aws")
         claim(bucket_owner, "DynamoDB table", names.lock_table(platform.state_backend.bucket_prefix, env_name), acct)
         claim(bucket_owner, "KMS alias", names.state_kms_alias(names.state_bucket(platform.state_backend.bucket_prefix, env_name, acct)), acct)
-        database(owner, acct, names.db_identifier(p, env_name))
-        secret_readers.append((acct, names.platform_secrets_path(prefix, env_name), _Owner(owner.key, f"the platform of '{env_name}'", file, ("name",), "")))
+        claims.database(owner, acct, names.db_identifier(p, env_name))
+        claims.secret_readers.append((acct, names.platform_secrets_path(prefix, env_name), _Owner(owner.key, f"the platform of '{env_name}'", file, ("name",), "")))
         for tname in shared_by_env[env_name]:
             tenant, tfile = tenants[tname]
             towner = _Owner(f"tenant:{tname}:{env_name}", f"tenant '{tname}' in '{env_name}'", tfile, ("name",), f"shorten the tenant name (or the platform name in {platform_file}, or the environment name)")
-            tenant_access(towner, acct, cname, tname, tenant)
+            claims.tenant_access(towner, acct, cname, tname, tenant)
         for i, region in enumerate(env.regions[1:], start=1):
             rowner = _Owner(f"region:{env_name}:{region}", f"environment '{env_name}' in {region}", file, ("regions", i), f"shorten the environment name, or the platform name in {platform_file}")
             rname = names.regional_cluster_name(p, env_name, region)
-            cluster(rowner, acct, rname, names.regional_key(env_name, region), names.regional_stack(env_name, region), env_name)
-            node_groups(rowner, acct, rname, env)
+            claims.cluster(rowner, acct, rname, names.regional_key(env_name, region), names.regional_stack(env_name, region), env_name)
+            claims.node_groups(rowner, acct, rname, env)
             claim(rowner, "KMS alias", f"{rname}-rds-backups", acct)  # terraform/stacks.py
             for tname in shared_by_env[env_name]:
                 tenant, tfile = tenants[tname]
                 towner = _Owner(f"tenant:{tname}:{env_name}:{region}", f"tenant '{tname}' in '{env_name}' ({region})", tfile, ("name",), f"shorten the tenant name (or the platform name in {platform_file}, or the environment name)")
-                tenant_access(towner, acct, rname, tname, tenant)
+                claims.tenant_access(towner, acct, rname, tname, tenant)
+
+
+def _claim_tenant_names(claims: _NameClaims, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]], tenants: dict[str, tuple[TenantPlan, str]]) -> None:
+    """The names of each tenant in each environment: its stack, secrets, and a dedicated cluster's whole set."""
+    p, prefix, claim = claims.platform.name, claims.prefix, claims.claim
     for tname, (tenant, tfile) in tenants.items():
         for env_name, (env, _efile) in environments.items():
             acct = env.account_id
@@ -670,18 +749,22 @@ def _derived_name_checks(
             db, _ = _tenant_database(tenant, env_name)
             if db.mode != "none":
                 claim(owner, "KMS alias", f"{cname}-{tname}-secrets", acct)  # terraform/stacks.py: the tenant secret's key
-            secret_readers.append((acct, names.secrets_path(prefix, env_name, tname), _Owner(owner.key, f"tenant '{tname}' in '{env_name}'", tfile, ("name",), "")))
+            claims.secret_readers.append((acct, names.secrets_path(prefix, env_name, tname), _Owner(owner.key, f"tenant '{tname}' in '{env_name}'", tfile, ("name",), "")))
             if dedicated:
-                cluster(owner, acct, cname, names.cluster_key(env_name, tname), names.tenant_stack(tname, env_name), env_name)
-                node_groups(owner, acct, cname, env)
-                tenant_access(owner, acct, cname, tname, tenant)
+                claims.cluster(owner, acct, cname, names.cluster_key(env_name, tname), names.tenant_stack(tname, env_name), env_name)
+                claims.node_groups(owner, acct, cname, env)
+                claims.tenant_access(owner, acct, cname, tname, tenant)
                 if db.mode == "dedicated":
-                    database(owner, acct, names.db_identifier(p, env_name, tname))
-                secret_readers.append((acct, names.platform_secrets_path(prefix, env_name, tname), _Owner(owner.key + ":platform", f"the platform of tenant '{tname}''s cluster in '{env_name}'", tfile, owner.path, "")))
+                    claims.database(owner, acct, names.db_identifier(p, env_name, tname))
+                claims.secret_readers.append(
+                    (acct, names.platform_secrets_path(prefix, env_name, tname), _Owner(owner.key + ":platform", f"the platform of tenant '{tname}''s cluster in '{env_name}'", tfile, owner.path, ""))
+                )
 
-    # Collisions: one issue per pair of owners, at the later one, naming both.
+
+def _report_collisions(at: At, claims: _NameClaims, sources: dict[str, SourceMap]) -> None:
+    """One issue per pair of owners of a name, at the later one, naming both."""
     pairs: dict[tuple[str, str], tuple[_Owner, _Owner, list[str]]] = {}
-    for (kind, _scope, name), owners in claims.items():
+    for (kind, _scope, name), owners in claims.claims.items():
         first = owners[0]
         for other in owners[1:]:
             if other.key != first.key:
@@ -696,8 +779,12 @@ def _derived_name_checks(
             f"{other.label} and {first.label} ({first.file}:{line}) would get the same {shown}",
             "every derived name must be unique (GitOps folders, stacks, clusters, roles, buckets): rename one of the two",
         )
+
+
+def _report_too_long(at: At, claims: _NameClaims) -> None:
+    """Per owner and kind of name, the longest name over its limit."""
     longest: dict[tuple[str, str], tuple[str, _Owner]] = {}  # (owner, kind) -> the longest name over its limit
-    for (kind, name), owner in too_long.items():
+    for (kind, name), owner in claims.too_long.items():
         if (owner.key, kind) not in longest or len(name) > len(longest[(owner.key, kind)][0]):
             longest[(owner.key, kind)] = (name, owner)
     for (_key, kind), (name, owner) in longest.items():
@@ -707,7 +794,10 @@ def _derived_name_checks(
             message = f"{kind} names such as '{name}' ({owner.label}) would be {len(name)} characters, over the {_LIMITS[kind]} AWS allows"
         at(owner.file, owner.path, message, owner.hint)
 
-    # Secrets: what one principal reads must not contain what another reads.
+
+def _report_nested_secrets(at: At, claims: _NameClaims, platform_file: str) -> None:
+    """What one principal reads must not contain what another reads."""
+    secret_readers = claims.secret_readers
     for i, (acct_a, path_a, owner_a) in enumerate(secret_readers):
         for acct_b, path_b, owner_b in secret_readers[i + 1 :]:
             if acct_a != acct_b or owner_a.key == owner_b.key:
