@@ -573,21 +573,18 @@ def _malformed(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str, s
     context = exc.context or ""
     lines = text.splitlines()
     context_line = exc.context_mark.line + 1 if exc.context_mark else None
+    found = (
+        _malformed_token(problem, context, line, context_line)
+        or _misplaced_mapping_value(exc, problem, lines, line)
+        or _malformed_structure(problem, context, lines, line, context_line)
+    )
+    if found is not None:
+        return found
+    return line, f"malformed YAML: {problem}", "check the YAML syntax on this line (indentation with spaces, quoting)"
 
-    def indent(n: int) -> int | None:
-        if not 1 <= n <= len(lines):
-            return None
-        raw = lines[n - 1]
-        return len(raw) - len(raw.lstrip(" "))
 
-    def previous_content_line(n: int) -> int | None:
-        for k in range(n - 1, 0, -1):
-            stripped = lines[k - 1].strip()
-            if stripped and not stripped.startswith("#"):
-                return k
-        return None
-
-    message = f"malformed YAML: {problem}"
+def _malformed_token(problem: str, context: str, line: int | None, context_line: int | None) -> tuple[int | None, str, str] | None:
+    """A character or a token the scanner cannot read: a tab, an open quote or bracket, an escape, a * or &."""
     if "'\\t'" in problem:
         return line, "malformed YAML: a tab character here", (
             f"YAML indents and separates with spaces only; replace the tab on line {line} with spaces"
@@ -611,20 +608,47 @@ def _malformed(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str, s
         return line, f"malformed YAML: a value cannot start with {char!r} unquoted", f"quote the value: key: \"{char}...\""
     if "while scanning an alias" in context or "while scanning an anchor" in context:
         return line, "malformed YAML: a value starting with * or & is read as an alias or an anchor", "quote the value: key: \"*...\""
-    if problem == "mapping values are not allowed here" and line is not None and exc.problem_mark is not None:
-        before = lines[line - 1][: exc.problem_mark.column] if line <= len(lines) else ""
-        if ": " in before:
-            return line, "malformed YAML: a second ': ' on one line (a key inside a value)", "quote a value that contains ': ', e.g. key: \"a: b\""
-        above = previous_content_line(line)
-        if above is not None and (indent(line) or 0) > (indent(above) or 0):
-            return line, f"malformed YAML: line {line} is indented below line {above}, which already has a value", (
-                f"indent line {line} like the keys of line {above}, or remove the value after the colon on line {above}"
-            )
-        if above is not None:
-            return line, f"malformed YAML: line {line} is `key: value`, but line {above} above it at the same level is not", (
-                f"give line {above} a key (`key: ...`) or remove it"
-            )
-        return line, f"malformed YAML: {problem}", "quote a value that contains ': '"
+    return None
+
+
+def _indent(lines: list[str], n: int) -> int | None:
+    """The spaces before line ``n`` (1-based); none past the file."""
+    if not 1 <= n <= len(lines):
+        return None
+    raw = lines[n - 1]
+    return len(raw) - len(raw.lstrip(" "))
+
+
+def _previous_content_line(lines: list[str], n: int) -> int | None:
+    """The nearest line above ``n`` that is neither blank nor a comment."""
+    for k in range(n - 1, 0, -1):
+        stripped = lines[k - 1].strip()
+        if stripped and not stripped.startswith("#"):
+            return k
+    return None
+
+
+def _misplaced_mapping_value(exc: yaml.MarkedYAMLError, problem: str, lines: list[str], line: int | None) -> tuple[int | None, str, str] | None:
+    """The "mapping values are not allowed here" error: a key inside a value, or a key below a line that has one."""
+    if not (problem == "mapping values are not allowed here" and line is not None and exc.problem_mark is not None):
+        return None
+    before = lines[line - 1][: exc.problem_mark.column] if line <= len(lines) else ""
+    if ": " in before:
+        return line, "malformed YAML: a second ': ' on one line (a key inside a value)", "quote a value that contains ': ', e.g. key: \"a: b\""
+    above = _previous_content_line(lines, line)
+    if above is not None and (_indent(lines, line) or 0) > (_indent(lines, above) or 0):
+        return line, f"malformed YAML: line {line} is indented below line {above}, which already has a value", (
+            f"indent line {line} like the keys of line {above}, or remove the value after the colon on line {above}"
+        )
+    if above is not None:
+        return line, f"malformed YAML: line {line} is `key: value`, but line {above} above it at the same level is not", (
+            f"give line {above} a key (`key: ...`) or remove it"
+        )
+    return line, f"malformed YAML: {problem}", "quote a value that contains ': '"
+
+
+def _malformed_structure(problem: str, context: str, lines: list[str], line: int | None, context_line: int | None) -> tuple[int | None, str, str] | None:
+    """Lines that fit no structure: a key without ':', text after a document or a quoted value, a bad indent."""
     if "could not find expected ':'" in problem:
         key_line = context_line or line
         written = lines[key_line - 1].lstrip() if key_line and key_line <= len(lines) else ""
@@ -655,8 +679,8 @@ def _malformed(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str, s
             f"indent line {line} exactly like the other keys of its mapping (spaces, usually 2 per level)"
         )
     if "expected a single document" in context:  # not reached: the composer sees the second document first
-        return line, message, "a plan file holds one YAML document"
-    return line, message, "check the YAML syntax on this line (indentation with spaces, quoting)"
+        return line, f"malformed YAML: {problem}", "a plan file holds one YAML document"
+    return None
 
 
 # --- the entry point ------------------------------------------------------------------------------
@@ -668,54 +692,13 @@ def load_yaml_file(path: Path, display_name: str) -> tuple[YamlDocument | None, 
     raw = _read_regular_file(path, display_name)
     if isinstance(raw, PlanIssue):
         return None, [raw]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [
-            PlanIssue(
-                display_name,
-                raw[: exc.start].count(b"\n") + 1,
-                "",
-                f"the file is not UTF-8 text (byte {exc.start} cannot be decoded)",
-                "plan files are YAML text; is this the right file?",
-            )
-        ]
-    if "\x00" in text:
-        return None, [PlanIssue(display_name, text[: text.index("\x00")].count("\n") + 1, "", "the file contains NUL bytes: it is not YAML text")]
-    if not text.strip():
-        return None, [PlanIssue(display_name, 1, "", "the file is empty", "a plan file is a YAML mapping")]
+    text = _decode(raw, display_name)
+    if isinstance(text, PlanIssue):
+        return None, [text]
     composer = _Composer(text, source)
-    loader: yaml.SafeLoader | None = None
-    try:
-        loader = yaml.SafeLoader(text)
-
-        def events() -> Any:
-            assert loader is not None
-            while loader.check_event():
-                yield loader.get_event()
-
-        data = composer.compose(events())
-    except _Stop as stop:
-        return None, [stop.issue]
-    except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
-        return None, [
-            PlanIssue(
-                display_name,
-                line,
-                "",
-                f"the file contains the control character U+{exc.character:04X}, which YAML does not allow",
-                "remove it (or write it as an escape inside a double-quoted value)",
-            )
-        ]
-    except yaml.MarkedYAMLError as exc:
-        line, message, hint = _malformed(exc, text)
-        return None, [PlanIssue(display_name, line, "", message, hint)]
-    except yaml.YAMLError as exc:
-        return None, [PlanIssue(display_name, None, "", f"malformed YAML: {exc}")]
-    finally:
-        if loader is not None:
-            loader.dispose()
+    data = _compose(composer, text, display_name)
+    if isinstance(data, PlanIssue):
+        return None, [data]
     if not composer.has_root or data is None:
         return None, [PlanIssue(display_name, 1, "", "the file is empty: it holds no YAML document", "a plan file is a YAML mapping")]
     if not isinstance(data, dict):
@@ -730,3 +713,55 @@ def load_yaml_file(path: Path, display_name: str) -> tuple[YamlDocument | None, 
             )
         ]
     return YamlDocument(display_name, data, source), composer.issues
+
+
+def _decode(raw: bytes, display_name: str) -> str | PlanIssue:
+    """The file's text, if it is UTF-8 text with something in it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return PlanIssue(
+            display_name,
+            raw[: exc.start].count(b"\n") + 1,
+            "",
+            f"the file is not UTF-8 text (byte {exc.start} cannot be decoded)",
+            "plan files are YAML text; is this the right file?",
+        )
+    if "\x00" in text:
+        return PlanIssue(display_name, text[: text.index("\x00")].count("\n") + 1, "", "the file contains NUL bytes: it is not YAML text")
+    if not text.strip():
+        return PlanIssue(display_name, 1, "", "the file is empty", "a plan file is a YAML mapping")
+    return text
+
+
+def _compose(composer: _Composer, text: str, display_name: str) -> Any:
+    """The data of the one document in ``text``, or the PlanIssue that stopped reading it."""
+    loader: yaml.SafeLoader | None = None
+    try:
+        loader = yaml.SafeLoader(text)
+
+        def events() -> Any:
+            assert loader is not None
+            while loader.check_event():
+                yield loader.get_event()
+
+        return composer.compose(events())
+    except _Stop as stop:
+        return stop.issue
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        return PlanIssue(
+            display_name,
+            line,
+            "",
+            f"the file contains the control character U+{exc.character:04X}, which YAML does not allow",
+            "remove it (or write it as an escape inside a double-quoted value)",
+        )
+    except yaml.MarkedYAMLError as exc:
+        line, message, hint = _malformed(exc, text)
+        return PlanIssue(display_name, line, "", message, hint)
+    except yaml.YAMLError as exc:
+        return PlanIssue(display_name, None, "", f"malformed YAML: {exc}")
+    finally:
+        if loader is not None:
+            loader.dispose()
