@@ -525,30 +525,66 @@ def _plan_files(folder: Path, names: list[str], issues: list[PlanIssue]) -> list
     return found
 
 
+class _PlanReader:
+    """Reads and validates the files of one plan, collecting every problem and each file's source map."""
+
+    def __init__(self) -> None:
+        self.issues: list[PlanIssue] = []
+        self.sources: dict[str, SourceMap] = {}
+
+    def read(self, path: Path, model: type[BaseModel]) -> tuple[Any, YamlDocument | None]:
+        """Load and validate one file; its problems go to ``issues``."""
+        doc, found = load_yaml_file(path, str(path))
+        self.issues.extend(found)
+        if not doc:
+            return None, None
+        self.sources[doc.file] = doc.source
+        obj, found = _validate(doc, model)
+        self.issues.extend(found)
+        return obj, doc
+
+    def name_issue(self, doc: YamlDocument, message: str, hint: str = "") -> None:
+        self.issues.append(PlanIssue(doc.file, doc.source.line_of(("name",)), "name", message, hint))
+
+    def environments(self, paths: list[Path]) -> dict[str, tuple[EnvironmentPlan, str]]:
+        """Each environment file, by name, with its file: named like the file, each name once."""
+        environments: dict[str, tuple[EnvironmentPlan, str]] = {}
+        for path in paths:
+            env, doc = self.read(path, EnvironmentPlan)
+            if env is None or doc is None:
+                continue
+            if env.name != path.stem:
+                self.name_issue(doc, f"name '{env.name}' differs from the file name", f"rename the file to {env.name}.yaml or set name: {path.stem}")
+            if env.name in environments:
+                self.name_issue(doc, f"environment '{env.name}' is also defined in {environments[env.name][1]}")
+                continue
+            environments[env.name] = (env, doc.file)
+        return environments
+
+    def tenants(self, paths: list[Path]) -> dict[str, tuple[TenantPlan, str]]:
+        """Each tenant file, by name, with its file: each name once."""
+        tenants: dict[str, tuple[TenantPlan, str]] = {}
+        for path in paths:
+            tenant, doc = self.read(path, TenantPlan)
+            if tenant is None or doc is None:
+                continue
+            if tenant.name in tenants:
+                self.name_issue(doc, f"duplicate tenant name '{tenant.name}': also defined in {tenants[tenant.name][1]}", "tenant names are unique across tenants/")
+                continue
+            tenants[tenant.name] = (tenant, doc.file)
+        return tenants
+
+
 def load_plan(root: Path | str) -> Plan:
     """Load and check every file of a plan folder. All problems are reported at once."""
     root = Path(root)
     if not os.path.lexists(root):
         raise PlanError([PlanIssue(str(root), None, "", "the plan folder does not exist", "pass --plan DIR")])
-    issues: list[PlanIssue] = []
-    sources: dict[str, SourceMap] = {}
+    reader = _PlanReader()
+    issues = reader.issues
     names = _list_folder(root, "plan folder", issues)
     if names is None:
         raise PlanError(issues)
-
-    def read(path: Path, model: type[BaseModel]) -> tuple[Any, YamlDocument | None]:
-        """Load and validate one file; its problems go to ``issues``."""
-        doc, found = load_yaml_file(path, str(path))
-        issues.extend(found)
-        if not doc:
-            return None, None
-        sources[doc.file] = doc.source
-        obj, found = _validate(doc, model)
-        issues.extend(found)
-        return obj, doc
-
-    def name_issue(doc: YamlDocument, message: str, hint: str = "") -> None:
-        issues.append(PlanIssue(doc.file, doc.source.line_of(("name",)), "name", message, hint))
 
     platform_path = root / PLATFORM_FILE
     env_paths = [p for p in _plan_files(root, names, issues) if p.name != PLATFORM_FILE]
@@ -561,37 +597,29 @@ def load_plan(root: Path | str) -> Plan:
     if PLATFORM_FILE not in names:
         issues.append(PlanIssue(str(platform_path), None, "", "missing: every plan has a platform.yaml"))
     else:
-        platform, _ = read(platform_path, PlatformPlan)
+        platform, _ = reader.read(platform_path, PlatformPlan)
     if not env_paths:
         issues.append(PlanIssue(str(root), None, "", "no environment files", "add dev.yaml (one file per environment)"))
-
-    environments: dict[str, tuple[EnvironmentPlan, str]] = {}
-    for path in env_paths:
-        env, doc = read(path, EnvironmentPlan)
-        if env is None or doc is None:
-            continue
-        if env.name != path.stem:
-            name_issue(doc, f"name '{env.name}' differs from the file name", f"rename the file to {env.name}.yaml or set name: {path.stem}")
-        if env.name in environments:
-            name_issue(doc, f"environment '{env.name}' is also defined in {environments[env.name][1]}")
-            continue
-        environments[env.name] = (env, doc.file)
-
-    tenants: dict[str, tuple[TenantPlan, str]] = {}
-    for path in tenant_paths:
-        tenant, doc = read(path, TenantPlan)
-        if tenant is None or doc is None:
-            continue
-        if tenant.name in tenants:
-            name_issue(doc, f"duplicate tenant name '{tenant.name}': also defined in {tenants[tenant.name][1]}", "tenant names are unique across tenants/")
-            continue
-        tenants[tenant.name] = (tenant, doc.file)
+    environments = reader.environments(env_paths)
+    tenants = reader.tenants(tenant_paths)
 
     if platform is not None and not issues:
-        issues += cross_file_checks(platform, str(platform_path), environments, tenants, sources)
+        issues += cross_file_checks(platform, str(platform_path), environments, tenants, reader.sources)
     if issues:
         raise PlanError(issues)
     assert platform is not None
+    return _checked_plan(root, platform, platform_path, environments, tenants, reader.sources)
+
+
+def _checked_plan(
+    root: Path,
+    platform: PlatformPlan,
+    platform_path: Path,
+    environments: dict[str, tuple[EnvironmentPlan, str]],
+    tenants: dict[str, tuple[TenantPlan, str]],
+    sources: dict[str, SourceMap],
+) -> Plan:
+    """The Plan of files that passed every check: environments by tier then name, tenants by name."""
     ordered_envs = dict(sorted(((n, e) for n, (e, _) in environments.items()), key=lambda kv: (TIER_ORDER[kv[1].tier], kv[0])))
     return Plan(
         root=root,
