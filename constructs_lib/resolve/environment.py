@@ -12,8 +12,11 @@ from .model import (
     ResolvedBudget,
     Quota,
     ResolvedApp,
+    ResolvedCluster,
+    ResolvedDatabase,
     ResolvedEnvironment,
     ResolvedGitOps,
+    ResolvedNetwork,
     ResolvedRegion,
     ResolvedStateBackend,
     ResolvedTenant,
@@ -97,40 +100,8 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
     base_tags = {"managed-by": "infraplan", "infraplan:platform": p.name, "infraplan:environment": env_name}
     tags = _tags(p.tags, env.tags, base_tags)
     trace.record("tags", dict(tags), rule("tags-merge", "platform.yaml tags, then the environment's, then infraplan's own"))
-
-    cluster_name = names.cluster_name(p.name, env_name)
-    network = resolve_network(
-        trace,
-        name=cluster_name,
-        cidr=env.vpc_cidr,
-        cidr_source=environment(f"{env_file}: vpc_cidr"),
-        env=env,
-        env_file=env_file,
-        compliance=p.constraints.compliance,
-    )
     shared_tenants = [t for t in plan_.tenants.values() if _isolation(t, env_name)[0] == "shared"]
-    cluster = resolve_cluster(
-        trace,
-        name=cluster_name,
-        key=names.cluster_key(env_name),
-        platform=p,
-        env=env,
-        env_file=env_file,
-        access=tuple(_access(t, env_name) for t in shared_tenants),
-        platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name),
-        terraform_stack=names.environment_stack(env_name),
-        database=names.db_identifier(p.name, env_name) if any(_database_mode(t, env_name) == "shared" for t in shared_tenants) else None,
-        vpc_name=network.name,
-    )
-    database = resolve_database(
-        trace,
-        identifier=names.db_identifier(p.name, env_name),
-        tier=env.tier,
-        platform=p,
-        db=env.database,
-        env_file=env_file,
-        database_name=names.PLATFORM_DATABASE,
-    )
+    network, cluster, database = _primary_platform(plan_, env_name, trace, shared_tenants)
     stack = names.environment_stack(env_name)
     state_stack = names.state_stack(env_name)
     state = _state(plan_, env_name, env.account_id, region, stack)
@@ -167,6 +138,46 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         budget=budget,
         decisions=tuple(trace.decisions),
     )
+
+
+def _primary_platform(plan_: Plan, env_name: str, trace: Trace, shared_tenants: list[TenantPlan]) -> tuple[ResolvedNetwork, ResolvedCluster, ResolvedDatabase]:
+    """The environment's network, shared cluster (with the shared tenants' access) and database in its primary region."""
+    env = plan_.environment(env_name)
+    p = plan_.platform
+    env_file = f"{env_name}.yaml"
+    cluster_name = names.cluster_name(p.name, env_name)
+    network = resolve_network(
+        trace,
+        name=cluster_name,
+        cidr=env.vpc_cidr,
+        cidr_source=environment(f"{env_file}: vpc_cidr"),
+        env=env,
+        env_file=env_file,
+        compliance=p.constraints.compliance,
+    )
+    cluster = resolve_cluster(
+        trace,
+        name=cluster_name,
+        key=names.cluster_key(env_name),
+        platform=p,
+        env=env,
+        env_file=env_file,
+        access=tuple(_access(t, env_name) for t in shared_tenants),
+        platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name),
+        terraform_stack=names.environment_stack(env_name),
+        database=names.db_identifier(p.name, env_name) if any(_database_mode(t, env_name) == "shared" for t in shared_tenants) else None,
+        vpc_name=network.name,
+    )
+    database = resolve_database(
+        trace,
+        identifier=names.db_identifier(p.name, env_name),
+        tier=env.tier,
+        platform=p,
+        db=env.database,
+        env_file=env_file,
+        database_name=names.PLATFORM_DATABASE,
+    )
+    return network, cluster, database
 
 
 def _resolve_region(plan_: Plan, env_name: str, region: str, trace: Trace, *, shared_access: tuple[TenantAccess, ...], backup_days: int) -> ResolvedRegion:
@@ -229,7 +240,6 @@ def resolve_tenant(
     env = plan_.environment(env_name)
     t = plan_.tenant(tenant_name)
     tfile = f"tenants/{tenant_name}.yaml"
-    env_file = f"{env_name}.yaml"
     override = t.environments.get(env_name)
     region = region or env.regions[0]
     trace = Trace(prefix=f"tenant.{tenant_name}.")
@@ -243,71 +253,121 @@ def resolve_tenant(
     trace.record("quota", quotas.model_dump(), tenant_src(f"{tfile}: environments.{env_name}.quotas" if override and override.quotas else f"{tfile}: quotas"))
     tags = _tags(dict(env_tags) if env_tags else {**p.tags, **env.tags, "managed-by": "infraplan", "infraplan:platform": p.name, "infraplan:environment": env_name}, {"infraplan:tenant": tenant_name})
     secrets = names.secrets_path(p.secrets.path_prefix, env_name, tenant_name)
+    db = _tenant_database(plan_, env_name, tenant_name, t, trace, secrets=secrets, shared_db=shared_db)
+    network, cluster, dedicated_db = _dedicated_platform(plan_, env_name, tenant_name, t, trace, cluster_name=cluster_name, cluster_key=cluster_key, db=db) if dedicated else (None, None, None)
+    apps = _apps(plan_, env_name, tenant_name, t, trace, db)
+    stack = names.tenant_stack(tenant_name, env_name)
+    trace.record("secrets_path", secrets, rule("names.secrets_path", "<path_prefix>/<env>/<tenant>"))
+    return ResolvedTenant(
+        name=tenant_name,
+        display_name=t.display_name,
+        environment=env_name,
+        isolation=isolation,
+        cluster_name=cluster_name,
+        cluster_key=cluster_key,
+        stack_name=stack,
+        namespaces=tuple(t.namespaces),
+        quota=Quota(quotas.cpu, quotas.memory, quotas.pods, quotas.services_loadbalancers, quotas.persistentvolumeclaims),
+        access=_access(t, env_name),
+        source_repos=tuple(t.source_repos),
+        apps=apps,
+        database=db,
+        secrets_path=secrets,
+        tags=tags,
+        network=network,
+        cluster=cluster,
+        dedicated_database=dedicated_db,
+        state=_state(plan_, env_name, env.account_id, region, stack),
+        decisions=tuple(trace.decisions),
+    )
 
+
+def _tenant_database(plan_: Plan, env_name: str, tenant_name: str, t: TenantPlan, trace: Trace, *, secrets: str, shared_db: str | None) -> ResolvedTenantDatabase | None:
+    """The tenant's database in this environment: on its own instance or the shared one, with its secret and login role."""
+    env = plan_.environment(env_name)
+    tfile = f"tenants/{tenant_name}.yaml"
+    override = t.environments.get(env_name)
     db_plan = override.database if override and override.database else t.database
-    db: ResolvedTenantDatabase | None = None
-    dedicated_db = None
-    if db_plan.mode != "none":
-        db_name = db_plan.name or tenant_name.replace("-", "_")
-        if db_plan.mode == "dedicated":
-            instance = names.db_identifier(p.name, env_name, tenant_name)
-        else:
-            instance = shared_db or names.db_identifier(p.name, env_name)
-        recovery, recovery_why = secret_recovery_window(env.tier)
-        db = ResolvedTenantDatabase(
-            db_plan.mode, db_name, instance, f"{secrets}/database", names.tenant_database_role(db_name), db_plan.credentials_version, recovery_window_days=recovery
-        )
-        trace.record("database.secret_recovery_window_days", recovery, recovery_why)
-        trace.record(
-            "database",
-            {"mode": db.mode, "instance": instance, "database": db_name, "secret": db.secret_name, "credentials_version": db.credentials_version},
-            tenant_src(f"{tfile}: database"),
-        )
-        trace.record(
-            "database.role",
-            db.role_name,
-            rule("tenant-database-role", "a login role named after the database owns it; PUBLIC may not connect, so tenants on a shared instance cannot reach each other's data"),
-        )
+    if db_plan.mode == "none":
+        return None
+    db_name = db_plan.name or tenant_name.replace("-", "_")
+    if db_plan.mode == "dedicated":
+        instance = names.db_identifier(plan_.platform.name, env_name, tenant_name)
+    else:
+        instance = shared_db or names.db_identifier(plan_.platform.name, env_name)
+    recovery, recovery_why = secret_recovery_window(env.tier)
+    db = ResolvedTenantDatabase(
+        db_plan.mode, db_name, instance, f"{secrets}/database", names.tenant_database_role(db_name), db_plan.credentials_version, recovery_window_days=recovery
+    )
+    trace.record("database.secret_recovery_window_days", recovery, recovery_why)
+    trace.record(
+        "database",
+        {"mode": db.mode, "instance": instance, "database": db_name, "secret": db.secret_name, "credentials_version": db.credentials_version},
+        tenant_src(f"{tfile}: database"),
+    )
+    trace.record(
+        "database.role",
+        db.role_name,
+        rule("tenant-database-role", "a login role named after the database owns it; PUBLIC may not connect, so tenants on a shared instance cannot reach each other's data"),
+    )
+    return db
 
-    network = cluster = None
-    if dedicated:
-        cidr = (override.vpc_cidr if override and override.vpc_cidr else None) or t.vpc_cidr
-        assert cidr is not None, "checked when the plan was loaded"
-        network = resolve_network(
-            trace,
-            name=cluster_name,
-            cidr=cidr,
-            cidr_source=tenant_src(f"{tfile}: vpc_cidr"),
-            env=env,
-            env_file=env_file,
-            compliance=p.constraints.compliance,
-        )
-        cluster = resolve_cluster(
-            trace,
-            name=cluster_name,
-            key=cluster_key,
-            platform=p,
-            env=env,
-            env_file=env_file,
-            access=(_access(t, env_name),),
-            platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name, tenant_name),
-            terraform_stack=names.tenant_stack(tenant_name, env_name),
-            database=db.instance_identifier if db is not None else None,
-            instance_types_override=override.node_instance_types if override else None,
-            override_source=f"{tfile}: environments.{env_name}.node_instance_types",
-            vpc_name=network.name,
-        )
-    if db is not None and db.mode == "dedicated":
-        dedicated_db = resolve_database(
-            trace,
-            identifier=db.instance_identifier,
-            tier=env.tier,
-            platform=p,
-            db=env.database,
-            env_file=env_file,
-            database_name=db.database_name,
-        )
 
+def _dedicated_platform(
+    plan_: Plan, env_name: str, tenant_name: str, t: TenantPlan, trace: Trace, *, cluster_name: str, cluster_key: str, db: ResolvedTenantDatabase | None
+) -> tuple[ResolvedNetwork, ResolvedCluster, ResolvedDatabase | None]:
+    """A dedicated tenant's own network and cluster, and its own instance if its database is dedicated."""
+    p = plan_.platform
+    env = plan_.environment(env_name)
+    tfile = f"tenants/{tenant_name}.yaml"
+    env_file = f"{env_name}.yaml"
+    override = t.environments.get(env_name)
+    cidr = (override.vpc_cidr if override and override.vpc_cidr else None) or t.vpc_cidr
+    assert cidr is not None, "checked when the plan was loaded"
+    network = resolve_network(
+        trace,
+        name=cluster_name,
+        cidr=cidr,
+        cidr_source=tenant_src(f"{tfile}: vpc_cidr"),
+        env=env,
+        env_file=env_file,
+        compliance=p.constraints.compliance,
+    )
+    cluster = resolve_cluster(
+        trace,
+        name=cluster_name,
+        key=cluster_key,
+        platform=p,
+        env=env,
+        env_file=env_file,
+        access=(_access(t, env_name),),
+        platform_secrets_path=names.platform_secrets_path(p.secrets.path_prefix, env_name, tenant_name),
+        terraform_stack=names.tenant_stack(tenant_name, env_name),
+        database=db.instance_identifier if db is not None else None,
+        instance_types_override=override.node_instance_types if override else None,
+        override_source=f"{tfile}: environments.{env_name}.node_instance_types",
+        vpc_name=network.name,
+    )
+    if db is None or db.mode != "dedicated":
+        return network, cluster, None
+    dedicated_db = resolve_database(
+        trace,
+        identifier=db.instance_identifier,
+        tier=env.tier,
+        platform=p,
+        db=env.database,
+        env_file=env_file,
+        database_name=db.database_name,
+    )
+    return network, cluster, dedicated_db
+
+
+def _apps(plan_: Plan, env_name: str, tenant_name: str, t: TenantPlan, trace: Trace, db: ResolvedTenantDatabase | None) -> tuple[ResolvedApp, ...]:
+    """The tenant's apps in this environment: image tag (the environment may pin its own), host in the environment's domain."""
+    env = plan_.environment(env_name)
+    tfile = f"tenants/{tenant_name}.yaml"
+    env_file = f"{env_name}.yaml"
+    override = t.environments.get(env_name)
     apps = []
     tags_override = override.image_tags if override else {}
     for app in t.apps:
@@ -341,30 +401,7 @@ def resolve_tenant(
                 database_secret=db.secret_name if (db and app.uses_database) else None,
             )
         )
-    stack = names.tenant_stack(tenant_name, env_name)
-    trace.record("secrets_path", secrets, rule("names.secrets_path", "<path_prefix>/<env>/<tenant>"))
-    return ResolvedTenant(
-        name=tenant_name,
-        display_name=t.display_name,
-        environment=env_name,
-        isolation=isolation,
-        cluster_name=cluster_name,
-        cluster_key=cluster_key,
-        stack_name=stack,
-        namespaces=tuple(t.namespaces),
-        quota=Quota(quotas.cpu, quotas.memory, quotas.pods, quotas.services_loadbalancers, quotas.persistentvolumeclaims),
-        access=_access(t, env_name),
-        source_repos=tuple(t.source_repos),
-        apps=tuple(apps),
-        database=db,
-        secrets_path=secrets,
-        tags=tags,
-        network=network,
-        cluster=cluster,
-        dedicated_database=dedicated_db,
-        state=_state(plan_, env_name, env.account_id, region, stack),
-        decisions=tuple(trace.decisions),
-    )
+    return tuple(apps)
 
 
 def resolve_plan(plan_: Plan, env_names: list[str] | None = None) -> tuple[ResolvedEnvironment, ...]:
