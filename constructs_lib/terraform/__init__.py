@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
     from .dns import EnvironmentZone, EnvironmentZoneProps
     from .extensions import ExtensionError, StackContext
+    from .grafana_admin import GrafanaAdminSecret, GrafanaAdminSecretProps
     from .kms_key import EncryptionKey
     from .log_group import EncryptedLogGroup
     from .network import Network, NetworkProps
@@ -52,6 +53,8 @@ __all__ = [
     "EnvironmentZoneProps",
     "ExistingNetwork",
     "ExtensionError",
+    "GrafanaAdminSecret",
+    "GrafanaAdminSecretProps",
     "Network",
     "NetworkProps",
     "NodeGroup",

@@ -30,7 +30,7 @@ from .dns import EnvironmentZone
 from .dns import zone_id as dns_zone_id
 from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
 from .engine import cdktf
-from .grafana_admin import GrafanaAdminSecret, GrafanaAdminSecretProps
+from .grafana_admin import GrafanaAdminSecret
 from .kms_key import EncryptionKey
 from .network import Network
 from .props import ExistingNetwork, defaults_left
@@ -182,6 +182,16 @@ def budget_props(budget: ResolvedBudget) -> dict[str, Any]:
     return {"name": budget.name, "limit_usd": budget.limit_usd, "emails": budget.emails, "alerts": alerts}
 
 
+def grafana_admin_props(cluster: ResolvedCluster) -> dict[str, Any]:
+    """A cluster's resolved Grafana admin secret as GrafanaAdminSecret props: read by its store's role only."""
+    g = cluster.grafana_admin
+    assert g is not None
+    return {
+        "readers": (g.role_arn,), "cluster_name": cluster.name, "secret_name": g.secret_name, "key_alias": g.key_alias,
+        "recovery_window_days": g.recovery_window_days, "region": g.region,
+    }  # fmt: skip
+
+
 def network_construct(stack: Construct, network: ResolvedNetwork, *, region: str, account_id: str) -> Network:
     """The resolved network as a Network construct; its subnets are the ones resolution recorded."""
     net = Network(
@@ -268,7 +278,7 @@ class EnvironmentStack(cdktf.TerraformStack):
         # Grafana's admin secrets, in the primary region like every secret: this cluster's and each secondary region's.
         for suffix, c in (("", env.cluster), *((f"_{r.region.replace('-', '_')}", r.cluster) for r in env.secondary_regions)):
             if c.grafana_admin is not None:
-                GrafanaAdminSecret(self, f"grafana_admin{suffix}", GrafanaAdminSecretProps(c.grafana_admin, c.name, env.account_id))
+                GrafanaAdminSecret(self, f"grafana_admin{suffix}", account_id=env.account_id, **grafana_admin_props(c))
         if self.zone is not None:
             output(self, "dns_zone_id", self.zone.zone_id, f"Route 53 zone of {dns.domain}")
             output(self, "dns_name_servers", self.zone.name_servers, f"delegate {dns.domain} to these from its parent zone (NS record), once")
@@ -332,7 +342,7 @@ class TenantStack(cdktf.TerraformStack):
             vpc_id = self.network.vpc.id_ref
             _cluster_outputs(self, self.cluster, tenant.cluster)
             if tenant.cluster.grafana_admin is not None:
-                GrafanaAdminSecret(self, "grafana_admin", GrafanaAdminSecretProps(tenant.cluster.grafana_admin, tenant.cluster.name, env.account_id))
+                GrafanaAdminSecret(self, "grafana_admin", account_id=env.account_id, **grafana_admin_props(tenant.cluster))
             if self.database is not None:
                 _database_outputs(self, self.database)
         else:
