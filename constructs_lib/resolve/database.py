@@ -67,57 +67,9 @@ def resolve_database(
         "instance_class",
         [(db.instance_class, environment(f"{env_file}: database.instance_class")), (CLASS_BY_TIER[tier], rule("db-class-by-tier", f"{tier} default class"))],
     )
-    multi, why = _multi_az(tier, platform.performance.uptime_percent)
-    multi_az = t.pick("multi_az", [(db.multi_az, environment(f"{env_file}: database.multi_az")), (multi, rule("multi-az-from-uptime", why))])
-    days, why = _backup_days(tier, platform.performance.rpo_minutes, platform.performance.rto_minutes, platform.constraints.compliance)
-    backup = t.pick(
-        "backup_retention_days",
-        [(db.backup_retention_days, environment(f"{env_file}: database.backup_retention_days")), (days, rule("backup-from-rpo", why))],
-    )
-    protect = tier != "development"
-    deletion = t.pick(
-        "deletion_protection",
-        [(db.deletion_protection, environment(f"{env_file}: database.deletion_protection")), (protect, rule("protect-by-tier", f"{tier}: deletion protection {'on' if protect else 'off so dev can be torn down'}"))],
-    )
-    auto_minor = t.pick(
-        "auto_minor_version_upgrade",
-        [
-            (db.auto_minor_version_upgrade, environment(f"{env_file}: database.auto_minor_version_upgrade")),
-            (platform.database.auto_minor_version_upgrade, plan("platform.yaml: database.auto_minor_version_upgrade")),
-        ],
-    )
-    major = engine.split(".")[0]
-    family = t.record("parameter_group_family", f"postgres{major}", rule("parameter-group-family", f"the parameter group family of PostgreSQL {major}; a new major gets a new group"))
-    immediately = t.record(
-        "apply_immediately",
-        True,
-        rule(
-            "rds-apply-immediately",
-            "an apply is the change window: a new major (engine, parameter group and allow_major_version_upgrade) completes in one apply, and the state never "
-            "waits for a maintenance window (a deferred change would show in every plan until then)",
-        ),
-    )
-    log_days, log_why = retention_days(tier, platform.constraints.compliance)
-    t.record("log_exports", list(LOG_EXPORTS), rule("rds-log-groups", "exported to /aws/rds/instance/<identifier>/<log>, created by Terraform with the tier's retention and a customer key"))
-    t.record("log_retention_days", log_days, log_why)
-    skip = t.record("skip_final_snapshot", tier == "development", rule("final-snapshot-by-tier", "a final snapshot is taken everywhere but development"))
-    if not skip:
-        t.record(
-            "final_snapshot_identifier",
-            f"{names.db_final_snapshot_prefix(identifier)}<key id>",
-            rule("final-snapshot-name", "the instance's KMS key id makes it unique per instance and stable for its life: a rebuilt environment's next deletion does not collide"),
-        )
-    small = klass.endswith((".micro", ".small"))
-    pi = t.record(
-        "performance_insights",
-        not small,
-        rule("performance-insights", "not available on micro/small classes" if small else "on, 7 days (no extra cost)"),
-    )
-    monitoring = t.record(
-        "monitoring_interval_seconds",
-        MONITORING_BY_TIER[tier],
-        rule("enhanced-monitoring-by-tier", {"development": "off in development (cost)", "staging": "OS metrics every 60 s", "production": "OS metrics every 15 s"}[tier]),
-    )
+    multi_az, backup, deletion, auto_minor = _resilience(t, tier=tier, platform=platform, db=db, env_file=env_file)
+    family, immediately, log_days, skip = _changes_and_logs(t, identifier=identifier, tier=tier, platform=platform, engine=engine)
+    pi, monitoring = _monitoring(t, tier=tier, klass=klass)
     storage = t.record("allocated_storage_gb", db.allocated_storage_gb, environment(f"{env_file}: database.allocated_storage_gb") if "allocated_storage_gb" in db.model_fields_set else default("20 GiB gp3"))
     max_storage = t.pick(
         "max_allocated_storage_gb",
@@ -144,3 +96,69 @@ def resolve_database(
         log_exports=LOG_EXPORTS,
         log_retention_days=log_days,
     )
+
+
+def _resilience(t: Trace, *, tier: str, platform: PlatformPlan, db: DatabasePlan, env_file: str) -> tuple[bool, int, bool, bool]:
+    """Multi-AZ, backup retention, deletion protection and automatic minor upgrades: what keeps the data through a loss."""
+    multi, why = _multi_az(tier, platform.performance.uptime_percent)
+    multi_az = t.pick("multi_az", [(db.multi_az, environment(f"{env_file}: database.multi_az")), (multi, rule("multi-az-from-uptime", why))])
+    days, why = _backup_days(tier, platform.performance.rpo_minutes, platform.performance.rto_minutes, platform.constraints.compliance)
+    backup = t.pick(
+        "backup_retention_days",
+        [(db.backup_retention_days, environment(f"{env_file}: database.backup_retention_days")), (days, rule("backup-from-rpo", why))],
+    )
+    protect = tier != "development"
+    deletion = t.pick(
+        "deletion_protection",
+        [(db.deletion_protection, environment(f"{env_file}: database.deletion_protection")), (protect, rule("protect-by-tier", f"{tier}: deletion protection {'on' if protect else 'off so dev can be torn down'}"))],
+    )
+    auto_minor = t.pick(
+        "auto_minor_version_upgrade",
+        [
+            (db.auto_minor_version_upgrade, environment(f"{env_file}: database.auto_minor_version_upgrade")),
+            (platform.database.auto_minor_version_upgrade, plan("platform.yaml: database.auto_minor_version_upgrade")),
+        ],
+    )
+    return multi_az, backup, deletion, auto_minor
+
+
+def _changes_and_logs(t: Trace, *, identifier: str, tier: str, platform: PlatformPlan, engine: str) -> tuple[str, bool, int, bool]:
+    """How a change is applied (parameter group family, at once), where the logs go and for how long, and the final snapshot."""
+    major = engine.split(".")[0]
+    family = t.record("parameter_group_family", f"postgres{major}", rule("parameter-group-family", f"the parameter group family of PostgreSQL {major}; a new major gets a new group"))
+    immediately = t.record(
+        "apply_immediately",
+        True,
+        rule(
+            "rds-apply-immediately",
+            "an apply is the change window: a new major (engine, parameter group and allow_major_version_upgrade) completes in one apply, and the state never "
+            "waits for a maintenance window (a deferred change would show in every plan until then)",
+        ),
+    )
+    log_days, log_why = retention_days(tier, platform.constraints.compliance)
+    t.record("log_exports", list(LOG_EXPORTS), rule("rds-log-groups", "exported to /aws/rds/instance/<identifier>/<log>, created by Terraform with the tier's retention and a customer key"))
+    t.record("log_retention_days", log_days, log_why)
+    skip = t.record("skip_final_snapshot", tier == "development", rule("final-snapshot-by-tier", "a final snapshot is taken everywhere but development"))
+    if not skip:
+        t.record(
+            "final_snapshot_identifier",
+            f"{names.db_final_snapshot_prefix(identifier)}<key id>",
+            rule("final-snapshot-name", "the instance's KMS key id makes it unique per instance and stable for its life: a rebuilt environment's next deletion does not collide"),
+        )
+    return family, immediately, log_days, skip
+
+
+def _monitoring(t: Trace, *, tier: str, klass: str) -> tuple[bool, int]:
+    """Performance Insights (where the class has it) and enhanced monitoring by tier."""
+    small = klass.endswith((".micro", ".small"))
+    pi = t.record(
+        "performance_insights",
+        not small,
+        rule("performance-insights", "not available on micro/small classes" if small else "on, 7 days (no extra cost)"),
+    )
+    monitoring = t.record(
+        "monitoring_interval_seconds",
+        MONITORING_BY_TIER[tier],
+        rule("enhanced-monitoring-by-tier", {"development": "off in development (cost)", "staging": "OS metrics every 60 s", "production": "OS metrics every 15 s"}[tier]),
+    )
+    return pi, monitoring
