@@ -181,6 +181,31 @@ def _releases(addons: tuple[ResolvedAddon, ...], key: str, tier: str, trace: Tra
 def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...]) -> ClusterBootstrap:
     trace = Trace(prefix=f"bootstrap.{cluster.key}.")
     g = resolve_cluster_gitops(env, cluster, tenants)
+    connection = _connection(env, cluster, trace)
+    argocd = cluster.addon("argocd")
+    if env.gitops.tool == "argocd" and argocd is not None:
+        releases = _releases((argocd,), cluster.key, env.tier, trace)
+        trace.record("mode", "argocd", plan("platform.yaml: gitops.tool", "Pulumi installs ArgoCD, the platform AppProject and one root Application; ArgoCD installs the rest from Git"))
+        root = _root_application(g, trace)
+        credential = _repository_credential(env, g.argocd_namespace, trace)
+        return ClusterBootstrap(
+            cluster, tenants, g, "argocd", f"{cluster.key}-cluster", connection, releases, root, g.argocd_namespace, tuple(trace.decisions), credential
+        )
+    releases = _releases(cluster.addons, cluster.key, env.tier, trace)
+    trace.record(
+        "mode",
+        "helm",
+        plan(
+            "platform.yaml: gitops.tool",
+            "gitops.tool none: every add-on as a Helm release with the values the GitOps tree would use, ordered by the catalog's sync waves; "
+            "then the tree's guarded namespaces, cluster configuration and tenant database bootstrap; apps are the team's to deploy",
+        ),
+    )
+    return ClusterBootstrap(cluster, tenants, g, "helm", f"{cluster.key}-cluster", connection, releases, None, None, tuple(trace.decisions))
+
+
+def _connection(env: ResolvedEnvironment, cluster: ResolvedCluster, trace: Trace) -> ClusterConnection:
+    """How the cluster's Pulumi stack reaches it: the cluster ARN and the stack config keys that may override the lookup."""
     tf_stack = cluster.terraform_stack
     connection = ClusterConnection(
         kubeconfig_key=config_key("kubeconfig", env, cluster),
@@ -212,46 +237,33 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
             "so a new endpoint or token never replaces the provider and what it created",
         ),
     )
-    argocd = cluster.addon("argocd")
-    if env.gitops.tool == "argocd" and argocd is not None:
-        releases = _releases((argocd,), cluster.key, env.tier, trace)
-        trace.record("mode", "argocd", plan("platform.yaml: gitops.tool", "Pulumi installs ArgoCD, the platform AppProject and one root Application; ArgoCD installs the rest from Git"))
-        root = RootApplication(ROOT_APPLICATION, g.argocd_namespace, PLATFORM_PROJECT, g.repo_url, g.target_revision, g.path(*ROOT_SOURCE))
-        trace.record(
-            "root",
-            {"name": root.name, "project": root.project, "path": root.path, "repo": root.repo_url, "revision": root.target_revision},
-            rule(
-                "app-of-apps",
-                "one root Application per cluster, in the platform project, over argocd/: the bootstrap, infrastructure and apps roots in sync waves 0, 1, 2 "
-                "(each waits for the one before to be healthy), the Helm repository Secrets and the locked default project; "
-                "the bootstrap creates only the root and the platform project (and a private repository's credential, which is not in the tree), "
-                "so every object has one owner",
-            ),
-        )
-        trace.record(
-            "handoff",
-            {"argocd": "installed once, then upgraded by ArgoCD from Git", "on_delete": "retained"},
-            rule(
-                "one owner for ArgoCD",
-                "the tree's argocd Application (bootstrap/argocd/install) manages ArgoCD after the first sync; Pulumi ignores later chart version and "
-                "values changes and retains ArgoCD, the root and the platform project on destroy or replacement, so it never uninstalls a running GitOps tree",
-            ),
-        )
-        credential = _repository_credential(env, g.argocd_namespace, trace)
-        return ClusterBootstrap(
-            cluster, tenants, g, "argocd", f"{cluster.key}-cluster", connection, releases, root, g.argocd_namespace, tuple(trace.decisions), credential
-        )
-    releases = _releases(cluster.addons, cluster.key, env.tier, trace)
+    return connection
+
+
+def _root_application(g: ClusterGitOps, trace: Trace) -> RootApplication:
+    """ArgoCD's one root Application (app of apps), and the handoff of ArgoCD itself to the tree."""
+    root = RootApplication(ROOT_APPLICATION, g.argocd_namespace, PLATFORM_PROJECT, g.repo_url, g.target_revision, g.path(*ROOT_SOURCE))
     trace.record(
-        "mode",
-        "helm",
-        plan(
-            "platform.yaml: gitops.tool",
-            "gitops.tool none: every add-on as a Helm release with the values the GitOps tree would use, ordered by the catalog's sync waves; "
-            "then the tree's guarded namespaces, cluster configuration and tenant database bootstrap; apps are the team's to deploy",
+        "root",
+        {"name": root.name, "project": root.project, "path": root.path, "repo": root.repo_url, "revision": root.target_revision},
+        rule(
+            "app-of-apps",
+            "one root Application per cluster, in the platform project, over argocd/: the bootstrap, infrastructure and apps roots in sync waves 0, 1, 2 "
+            "(each waits for the one before to be healthy), the Helm repository Secrets and the locked default project; "
+            "the bootstrap creates only the root and the platform project (and a private repository's credential, which is not in the tree), "
+            "so every object has one owner",
         ),
     )
-    return ClusterBootstrap(cluster, tenants, g, "helm", f"{cluster.key}-cluster", connection, releases, None, None, tuple(trace.decisions))
+    trace.record(
+        "handoff",
+        {"argocd": "installed once, then upgraded by ArgoCD from Git", "on_delete": "retained"},
+        rule(
+            "one owner for ArgoCD",
+            "the tree's argocd Application (bootstrap/argocd/install) manages ArgoCD after the first sync; Pulumi ignores later chart version and "
+            "values changes and retains ArgoCD, the root and the platform project on destroy or replacement, so it never uninstalls a running GitOps tree",
+        ),
+    )
+    return root
 
 
 def _repository_credential(env: ResolvedEnvironment, namespace: str, trace: Trace) -> RepositoryCredential | None:
