@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
@@ -139,7 +139,11 @@ class ClusterProps:
     """@default the stack's aws provider's region."""
 
 
-def _refuser(p: Any, construct: str):
+_Refuse = Callable[..., NoReturn]
+"""refuse(prop, problem, fix, value=None): raises ConstructPropsError naming the construct."""
+
+
+def _refuser(p: Any, construct: str) -> _Refuse:
     def refuse(prop: str, problem: str, fix: str, value: Any = None) -> NoReturn:
         raise ConstructPropsError(construct, prop, getattr(p, prop, None) if value is None else value, problem, fix)
 
@@ -182,6 +186,18 @@ def check_cluster_props(p: ClusterProps, construct: str) -> None:
         check_principal_arns(list(p.admin_principal_arns), "EKS takes one access entry per principal")
     except FieldValueError as e:
         refuse("admin_principal_arns", e.message, e.hint or "IAM role ARNs, each once")
+    _check_api_access(p, refuse)
+    _check_node_groups(p, refuse, construct)
+    if isinstance(p.log_types, str) or set(p.log_types) - set(LOG_TYPES):
+        refuse("log_types", f"log types are {', '.join(LOG_TYPES)}", "a tuple of those")
+    if p.log_retention_days not in LOG_RETENTION_DAYS:
+        refuse("log_retention_days", "not a retention CloudWatch Logs accepts", f"one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+    _check_irsa_roles(p, refuse)
+
+
+def _check_api_access(p: ClusterProps, refuse: _Refuse) -> None:
+    """The public endpoint's internet ranges and the private endpoint's sources: some must reach the
+    API, and no more than one security group holds."""
     if isinstance(p.public_access_cidrs, str):
         refuse("public_access_cidrs", "a tuple of ranges, not one string", f"({p.public_access_cidrs!r},)")
     if p.public_access_cidrs:
@@ -204,18 +220,22 @@ def check_cluster_props(p: ClusterProps, construct: str) -> None:
         refuse("api_access_vpc", "the API endpoint is private and nothing may reach it but the nodes: kubectl and pulumi would time out", "api_access_vpc=True, api_access_cidrs or api_access_security_groups, or public_access_cidrs", False)
     if sources > API_ACCESS_RULES_MAX:
         refuse("api_access_cidrs", f"{sources} sources, one rule each: over the {API_ACCESS_RULES_MAX} a security group holds", "merge adjacent ranges")
+
+
+def _check_node_groups(p: ClusterProps, refuse: _Refuse, construct: str) -> None:
+    """At least one node group, each valid and named once; the system groups among them."""
     if not p.node_groups:
         refuse("node_groups", "a cluster without nodes runs none of its add-ons", "pass at least one NodeGroup")
     for ng in p.node_groups:
         check_node_group(ng, p.version, construct)
     if len({ng.name for ng in p.node_groups}) != len(p.node_groups):
         refuse("node_groups", "two node groups share a name", "name each group once")
-    if isinstance(p.log_types, str) or set(p.log_types) - set(LOG_TYPES):
-        refuse("log_types", f"log types are {', '.join(LOG_TYPES)}", "a tuple of those")
-    if p.log_retention_days not in LOG_RETENTION_DAYS:
-        refuse("log_retention_days", "not a retention CloudWatch Logs accepts", f"one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
     if p.system is not None and set(p.system.node_groups) - {ng.name for ng in p.node_groups}:
         refuse("system", f"names node groups {sorted(set(p.system.node_groups) - {ng.name for ng in p.node_groups})} the cluster does not have", "name the cluster's own groups")
+
+
+def _check_irsa_roles(p: ClusterProps, refuse: _Refuse) -> None:
+    """A managed add-on whose policy needs the plan's inputs must have its role given; every role has a policy."""
     components = {r.component for r in p.irsa_roles}
     for name in eks_addon_versions(p.version):
         registered = EKS_ADDONS.get(name)
@@ -256,19 +276,44 @@ class Cluster(Construct):
             region=region,
             adopt_existing=True,  # EKS re-creates it with late logs when a destroy deleted it: a rebuild adopts it
         )
+        cluster_role, role_policies = self._cluster_role()
+        self.api_access = self._api_access(name, p)
+        self.eks = self._control_plane(cluster_role, subnet_ids, depends_on=[log_group.group, *role_policies])
+        self.name_ref = self.eks.ref("name")
+        self.issuer = self.eks.ref("identity[0].oidc[0].issuer")
+        self.cluster_security_group_id = self.eks.ref("vpc_config[0].cluster_security_group_id")
 
-        cluster_role = iam.IamRole(self, "cluster_role", name=names.cluster_role(name), assume_role_policy=policy.assume_by_service(names.service_principal("eks")), tags={"Name": names.cluster_role(name)})
-        cluster_attach = iam.IamRolePolicyAttachment(self, "cluster_policy", role=cluster_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/AmazonEKSClusterPolicy")
+        # IRSA: the cluster's OIDC issuer as an IAM identity provider.
+        self.oidc = iam.IamOpenidConnectProvider(self, "oidc", url=self.issuer, client_id_list=[names.service_principal("sts")], tags={"Name": f"{name}-irsa"})
+        self.irsa_roles: dict[str, iam.IamRole] = {r.component: self._irsa_role(r) for r in (*p.irsa_roles, *self._managed_addon_roles(p, name, account_id))}
+        self.secret_store_roles = self._secret_store_roles(p)
+
+        self.node_groups = self._node_groups(subnet_ids)
+        self._managed_addons()
+        self._admin_access()
+        self.tenant_roles: dict[tuple[str, str], iam.IamRole] = {}
+        for access in p.tenant_access:
+            self._tenant_access(access)
+
+    def _cluster_role(self) -> tuple[iam.IamRole, list[Any]]:
+        """The control plane's role and the policies it needs before the cluster is created."""
+        name = self.name
+        role = iam.IamRole(self, "cluster_role", name=names.cluster_role(name), assume_role_policy=policy.assume_by_service(names.service_principal("eks")), tags={"Name": names.cluster_role(name)})
+        attach = iam.IamRolePolicyAttachment(self, "cluster_policy", role=role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/AmazonEKSClusterPolicy")
         # The managed policy has no rights on our key: envelope encryption needs these.
-        cluster_kms = iam.IamRolePolicy(
+        key_policy = iam.IamRolePolicy(
             self,
             "cluster_kms",
             name="envelope-encryption",
-            role=cluster_role.id_ref,
+            role=role.id_ref,
             policy=policy.document(policy.allow(["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants", "kms:CreateGrant"], [self.kms.arn], sid="SecretsEnvelopeEncryption")),
         )
+        return role, [attach, key_policy]
 
-        self.api_access = self._api_access(name, p)
+    def _control_plane(self, role: iam.IamRole, subnet_ids: list[str], depends_on: list[Any]) -> eks.EksCluster:
+        """The EKS cluster: Secrets encrypted with our key, API authentication only, a private endpoint
+        (public only for ``public_access_cidrs``), every chosen log type."""
+        p = self.props
         public = bool(p.public_access_cidrs)
         vpc_config = {
             "subnet_ids": subnet_ids,
@@ -280,12 +325,12 @@ class Cluster(Construct):
             "endpoint_public_access": public,
             "public_access_cidrs": list(p.public_access_cidrs) if public else None,
         }
-        self.eks = eks.EksCluster(
+        return eks.EksCluster(
             self,
             "eks",
-            name=name,
+            name=self.name,
             version=p.version,
-            role_arn=cluster_role.arn,
+            role_arn=role.arn,
             vpc_config=[vpc_config],
             encryption_config=[{"provider": [{"key_arn": self.kms.arn}], "resources": ["secrets"]}],
             enabled_cluster_log_types=list(p.log_types),
@@ -295,68 +340,69 @@ class Cluster(Construct):
             # billing extended support per cluster hour; the node groups follow, as their
             # version is the cluster's. validate warns before that, on a version in extended support.
             upgrade_policy=[{"support_type": "STANDARD"}],
-            tags={"Name": name},
-            depends_on=[log_group.group, cluster_attach, cluster_kms],
+            tags={"Name": self.name},
+            depends_on=depends_on,
         )
-        self.name_ref = self.eks.ref("name")
-        self.issuer = self.eks.ref("identity[0].oidc[0].issuer")
-        self.cluster_security_group_id = self.eks.ref("vpc_config[0].cluster_security_group_id")
 
-        # IRSA: the cluster's OIDC issuer as an IAM identity provider.
-        self.oidc = iam.IamOpenidConnectProvider(self, "oidc", url=self.issuer, client_id_list=[names.service_principal("sts")], tags={"Name": f"{name}-irsa"})
-        self.irsa_roles: dict[str, iam.IamRole] = {r.component: self._irsa_role(r) for r in (*p.irsa_roles, *self._managed_addon_roles(p, name, account_id))}
-        self.secret_store_roles = self._secret_store_roles(p)
-
-        # Nodes.
+    def _node_groups(self, subnet_ids: list[str]) -> list[eks.EksNodeGroup]:
+        """The node role with the policies nodes need, and each node group on its launch template."""
+        name = self.name
         node_role = iam.IamRole(self, "node_role", name=names.node_role(name), assume_role_policy=policy.assume_by_service(names.service_principal("ec2")), tags={"Name": names.node_role(name)})
-        node_attachments = [
+        attachments = [
             iam.IamRolePolicyAttachment(self, f"node_{policy_name}", role=node_role.ref("name"), policy_arn=f"{policy.AWS_MANAGED}/{policy_name}") for policy_name in NODE_POLICIES
         ]
-        self.node_groups = []
-        for ng in p.node_groups:
-            lt = eks.LaunchTemplate(
-                self,
-                f"lt_{ng.name}",
-                name=names.node_launch_template(name, ng.name),
-                description=f"Nodes of {name}/{ng.name}: IMDSv2 only (hop limit 1), encrypted gp3 root volume",
-                update_default_version=True,
-                # IMDSv2 only, and a hop limit of 1: pods (on IRSA) cannot reach the node's credentials.
-                metadata_options=[{"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1, "instance_metadata_tags": "disabled"}],
-                block_device_mappings=[
-                    {"device_name": "/dev/xvda", "ebs": [{"volume_size": ng.disk_size_gb, "volume_type": "gp3", "encrypted": "true", "delete_on_termination": "true"}]}
-                ],
-                tag_specifications=[{"resource_type": "instance", "tags": {"Name": f"{name}-{ng.name}"}}, {"resource_type": "volume", "tags": {"Name": f"{name}-{ng.name}"}}],
-                tags={"Name": f"{name}-{ng.name}"},
-            )
-            group = eks.EksNodeGroup(
-                self,
-                f"ng_{ng.name}",
-                cluster_name=self.name_ref,
-                node_group_name=ng.name,
-                # The cluster's version: raising the version upgrades the control plane, then
-                # the nodes (allowed: the launch template sets no image_id).
-                version=self.eks.ref("version"),
-                release_version=ng.release_version,
-                node_role_arn=node_role.arn,
-                subnet_ids=subnet_ids,
-                instance_types=list(ng.instance_types),
-                capacity_type=ng.capacity_type,
-                scaling_config=[{"min_size": ng.min_size, "max_size": ng.max_size, "desired_size": ng.desired_size}],
-                update_config=[{"max_unavailable": 1}],
-                launch_template=[{"id": lt.id_ref, "version": lt.ref("latest_version")}],
-                labels=dict(ng.labels) or None,
-                taint=[{"key": t.key, "value": t.value or None, "effect": t.effect} for t in ng.taints] or None,
-                tags={"Name": f"{name}-{ng.name}"},
-                depends_on=node_attachments,
-                lifecycle=cdktf.TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
-            )
-            self.node_groups.append(group)
+        return [self._node_group(ng, self._launch_template(ng), node_role, subnet_ids, attachments) for ng in self.props.node_groups]
 
-        # Managed add-ons, pinned where data/eks_addons.yaml has the version AWS publishes for the
-        # cluster's Kubernetes version. Otherwise (None) the version EKS itself marks default for
-        # that Kubernetes version (DescribeAddonVersions, read at plan time; most_recent = false, so
-        # a newer build alone changes nothing): without a version the add-on would stay at the one
-        # installed first, and raising kubernetes.version would upgrade the cluster but not it.
+    def _launch_template(self, ng: NodeGroup) -> eks.LaunchTemplate:
+        """The floor of every node: IMDSv2 only with a hop limit of 1 (pods, on IRSA, cannot reach the
+        node's credentials) and an encrypted gp3 root volume. No image_id: EKS picks the AMI."""
+        tag = f"{self.name}-{ng.name}"
+        return eks.LaunchTemplate(
+            self,
+            f"lt_{ng.name}",
+            name=names.node_launch_template(self.name, ng.name),
+            description=f"Nodes of {self.name}/{ng.name}: IMDSv2 only (hop limit 1), encrypted gp3 root volume",
+            update_default_version=True,
+            metadata_options=[{"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1, "instance_metadata_tags": "disabled"}],
+            block_device_mappings=[
+                {"device_name": "/dev/xvda", "ebs": [{"volume_size": ng.disk_size_gb, "volume_type": "gp3", "encrypted": "true", "delete_on_termination": "true"}]}
+            ],
+            tag_specifications=[{"resource_type": "instance", "tags": {"Name": tag}}, {"resource_type": "volume", "tags": {"Name": tag}}],
+            tags={"Name": tag},
+        )
+
+    def _node_group(self, ng: NodeGroup, lt: eks.LaunchTemplate, node_role: iam.IamRole, subnet_ids: list[str], attachments: list[Any]) -> eks.EksNodeGroup:
+        return eks.EksNodeGroup(
+            self,
+            f"ng_{ng.name}",
+            cluster_name=self.name_ref,
+            node_group_name=ng.name,
+            # The cluster's version: raising the version upgrades the control plane, then
+            # the nodes (allowed: the launch template sets no image_id).
+            version=self.eks.ref("version"),
+            release_version=ng.release_version,
+            node_role_arn=node_role.arn,
+            subnet_ids=subnet_ids,
+            instance_types=list(ng.instance_types),
+            capacity_type=ng.capacity_type,
+            scaling_config=[{"min_size": ng.min_size, "max_size": ng.max_size, "desired_size": ng.desired_size}],
+            update_config=[{"max_unavailable": 1}],
+            launch_template=[{"id": lt.id_ref, "version": lt.ref("latest_version")}],
+            labels=dict(ng.labels) or None,
+            taint=[{"key": t.key, "value": t.value or None, "effect": t.effect} for t in ng.taints] or None,
+            tags={"Name": f"{self.name}-{ng.name}"},
+            depends_on=attachments,
+            # The cluster autoscaler owns the size after creation.
+            lifecycle=cdktf.TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
+        )
+
+    def _managed_addons(self) -> None:
+        """EKS managed add-ons, pinned where data/eks_addons.yaml has the version AWS publishes for the
+        cluster's Kubernetes version. Otherwise (None) the version EKS itself marks default for that
+        Kubernetes version (DescribeAddonVersions, read at plan time; most_recent = false, so a newer
+        build alone changes nothing): without a version the add-on would stay at the one installed
+        first, and raising the Kubernetes version would upgrade the cluster but not it."""
+        p = self.props
         for addon, version in eks_addon_versions(p.version).items():
             registered = EKS_ADDONS.get(addon)
             irsa = registered.irsa if registered else None
@@ -374,42 +420,44 @@ class Cluster(Construct):
                 resolve_conflicts_on_update="PRESERVE",
                 service_account_role_arn=self.irsa_roles[irsa.component].arn if irsa else None,
                 configuration_values=json.dumps(config, sort_keys=True) if registered and (config := registered.configuration_for(p.system)) else None,
-                tags={"Name": f"{name}-{addon}"},
+                tags={"Name": f"{self.name}-{addon}"},
                 depends_on=self.node_groups if addon in ("coredns", "aws-ebs-csi-driver") else None,
             )
 
-        # Access entries: platform admins cluster-wide; tenant groups scoped to their namespaces.
-        for i, arn in enumerate(p.admin_principal_arns):
-            entry = eks.EksAccessEntry(self, f"admin_{i}", cluster_name=self.name_ref, principal_arn=arn, type="STANDARD", tags={"Name": f"{name}-admin-{i}"})
+    def _admin_access(self) -> None:
+        """Platform admins: an access entry each with AmazonEKSClusterAdminPolicy, cluster-wide."""
+        for i, arn in enumerate(self.props.admin_principal_arns):
+            entry = eks.EksAccessEntry(self, f"admin_{i}", cluster_name=self.name_ref, principal_arn=arn, type="STANDARD", tags={"Name": f"{self.name}-admin-{i}"})
             eks.EksAccessPolicyAssociation(
                 self, f"admin_{i}_policy", cluster_name=self.name_ref, principal_arn=arn, policy_arn=EKS_ADMIN_POLICY, access_scope=[{"type": "cluster"}], depends_on=[entry]
             )
-        self.tenant_roles: dict[tuple[str, str], iam.IamRole] = {}
-        for access in p.tenant_access:
-            for kind, groups in (("admins", access.admin_groups), ("developers", access.developer_groups), ("viewers", access.viewer_groups)):
-                if not groups:
-                    continue
-                role_name = names.tenant_role(name, access.tenant, kind)
-                # The principals the plan names (validate requires them, in this account), or the
-                # account root only where the plan says access_trust: account.
-                principals = [names.account_root_arn(account_id)] if access.trust_account else sorted(access.principals_of(kind))
-                assert principals, f"validate requires access_principals.{kind} of tenant {access.tenant}"
-                trust = policy.document({"Effect": "Allow", "Principal": {"AWS": principals}, "Action": ["sts:AssumeRole", "sts:TagSession"]})
-                role = iam.IamRole(self, f"tenant_{access.tenant}_{kind}", name=role_name, assume_role_policy=trust, tags={"Name": role_name, "infraplan:tenant": access.tenant})
-                self.tenant_roles[(access.tenant, kind)] = role
-                # Only Kubernetes groups, no EKS access policy: the GitOps tree's namespaced Roles
-                # decide what each group may do. AmazonEKSEditPolicy would let developers change
-                # NetworkPolicies and AmazonEKSAdminPolicy would let admins write RBAC, both of
-                # which the tenant Roles leave out.
-                eks.EksAccessEntry(
-                    self,
-                    f"tenant_{access.tenant}_{kind}_entry",
-                    cluster_name=self.name_ref,
-                    principal_arn=role.arn,
-                    type="STANDARD",
-                    kubernetes_groups=sorted(groups),
-                    tags={"Name": role_name},
-                )
+
+    def _tenant_access(self, access: TenantAccess) -> None:
+        """Per kind (admins, developers, viewers) with groups: a role for the tenant's principals and an
+        access entry carrying only its Kubernetes groups. No EKS access policy: the GitOps tree's
+        namespaced Roles decide what each group may do. AmazonEKSEditPolicy would let developers change
+        NetworkPolicies and AmazonEKSAdminPolicy would let admins write RBAC, both of which the tenant
+        Roles leave out."""
+        for kind, groups in (("admins", access.admin_groups), ("developers", access.developer_groups), ("viewers", access.viewer_groups)):
+            if not groups:
+                continue
+            role_name = names.tenant_role(self.name, access.tenant, kind)
+            # The principals the plan names (validate requires them, in this account), or the
+            # account root only where the plan says access_trust: account.
+            principals = [names.account_root_arn(self.account_id)] if access.trust_account else sorted(access.principals_of(kind))
+            assert principals, f"validate requires access_principals.{kind} of tenant {access.tenant}"
+            trust = policy.document({"Effect": "Allow", "Principal": {"AWS": principals}, "Action": ["sts:AssumeRole", "sts:TagSession"]})
+            role = iam.IamRole(self, f"tenant_{access.tenant}_{kind}", name=role_name, assume_role_policy=trust, tags={"Name": role_name, "infraplan:tenant": access.tenant})
+            self.tenant_roles[(access.tenant, kind)] = role
+            eks.EksAccessEntry(
+                self,
+                f"tenant_{access.tenant}_{kind}_entry",
+                cluster_name=self.name_ref,
+                principal_arn=role.arn,
+                type="STANDARD",
+                kubernetes_groups=sorted(groups),
+                tags={"Name": role_name},
+            )
 
     # A Cluster as a client of another construct (props.SecurityGroupSource): its nodes use the
     # EKS cluster security group, so admitting that group admits the nodes.
