@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .stacks import EnvironmentStack, EnvironmentStackProps, RegionalStack, RegionalStackProps, StateStack, StateStackProps, TenantStack, TenantStackProps
     from .state_backend import StateBackend, StateBackendProps
     from .target import AwsTarget
+    from .tenant_database import ExistingDatabase, TenantDatabaseCredentials, TenantDatabaseCredentialsProps
 
 __all__ = [
     "AccountBudget",
@@ -51,6 +52,7 @@ __all__ = [
     "EnvironmentStackProps",
     "EnvironmentZone",
     "EnvironmentZoneProps",
+    "ExistingDatabase",
     "ExistingNetwork",
     "ExtensionError",
     "GrafanaAdminSecret",
@@ -66,6 +68,8 @@ __all__ = [
     "StateBackendProps",
     "StateStack",
     "StateStackProps",
+    "TenantDatabaseCredentials",
+    "TenantDatabaseCredentialsProps",
     "TenantStack",
     "TenantStackProps",
     "aws",

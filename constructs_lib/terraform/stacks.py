@@ -36,7 +36,7 @@ from .network import Network
 from .props import ExistingNetwork, defaults_left
 from .state_backend import StateBackend, StateBackendProps
 from .target import REAL_AWS, AwsTarget
-from .tenant_database import TenantDatabaseCredentials, TenantDatabaseCredentialsProps
+from .tenant_database import ExistingDatabase, TenantDatabaseCredentials
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,19 @@ def grafana_admin_props(cluster: ResolvedCluster) -> dict[str, Any]:
     return {
         "readers": (g.role_arn,), "cluster_name": cluster.name, "secret_name": g.secret_name, "key_alias": g.key_alias,
         "recovery_window_days": g.recovery_window_days, "region": g.region,
+    }  # fmt: skip
+
+
+def tenant_database_props(env: ResolvedEnvironment, tenant: ResolvedTenant) -> dict[str, Any]:
+    """A tenant's resolved database as TenantDatabaseCredentials props (without the instance): read
+    by the tenant's secret store role of every cluster its apps run on, in the primary region."""
+    db = tenant.database
+    assert db is not None
+    return {
+        "database_name": db.database_name, "role_name": db.role_name, "tenant": tenant.name, "environment": env.name, "region": env.region,
+        "secret_name": db.secret_name, "key_alias": f"{tenant.cluster_name}-{tenant.name}-secrets",
+        "readers": tuple(r.role_arn for c in _tenant_clusters(env, tenant) for r in c.tenant_secrets_roles if r.tenant == tenant.name),
+        "credentials_version": db.credentials_version, "recovery_window_days": db.recovery_window_days,
     }  # fmt: skip
 
 
@@ -351,23 +364,9 @@ class TenantStack(cdktf.TerraformStack):
         output(self, "vpc_id", vpc_id, "VPC the tenant's workloads run in")
         if tenant.database is not None:
             if self.database is not None:  # dedicated: the instance is in this stack
-                host, port = self.database.instance.expr("address"), self.database.instance.expr("port")
+                instance: Database | ExistingDatabase = self.database
             else:  # shared: the platform stack's instance, found by its identifier
                 shared_db = rds.DataDbInstance(self, "shared_database", db_instance_identifier=tenant.database.instance_identifier)
-                host, port = shared_db.expr("address"), shared_db.expr("port")
-            credentials = TenantDatabaseCredentials(
-                self,
-                "db_credentials",
-                TenantDatabaseCredentialsProps(
-                    tenant=tenant.name,
-                    environment=env.name,
-                    region=env.region,
-                    account_id=env.account_id,
-                    database=tenant.database,
-                    key_alias=f"{tenant.cluster_name}-{tenant.name}-secrets",
-                    readers=tuple(r.role_arn for c in _tenant_clusters(env, tenant) for r in c.tenant_secrets_roles if r.tenant == tenant.name),
-                    host=Expression(host),
-                    port=Expression(port),
-                ),
-            )
+                instance = ExistingDatabase(tenant.database.instance_identifier, Expression(shared_db.expr("address")), Expression(shared_db.expr("port")))
+            credentials = TenantDatabaseCredentials(self, "db_credentials", database=instance, account_id=env.account_id, **tenant_database_props(env, tenant))
             output(self, "db_credentials_secret_arn", credentials.secret_arn, "Secrets Manager secret of the tenant's database credentials")
