@@ -53,6 +53,25 @@ DESCRIBE = (
 )
 
 
+# What the controller may do to a load balancer or target group it created (tagged with its cluster).
+OWN_LOAD_BALANCER_ACTIONS = (
+    "elasticloadbalancing:AddTags",
+    "elasticloadbalancing:RemoveTags",
+    "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    "elasticloadbalancing:SetIpAddressType",
+    "elasticloadbalancing:SetSecurityGroups",
+    "elasticloadbalancing:SetSubnets",
+    "elasticloadbalancing:DeleteLoadBalancer",
+    "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:ModifyTargetGroupAttributes",
+    "elasticloadbalancing:DeleteTargetGroup",
+    "elasticloadbalancing:RegisterTargets",
+    "elasticloadbalancing:DeregisterTargets",
+    "elasticloadbalancing:CreateListener",
+    "elasticloadbalancing:ModifyCapacityReservation",
+)
+
+
 def statements(inputs: IrsaPolicyInputs) -> tuple[PolicyStatement, ...]:
     cluster = inputs.cluster_name
     assert cluster and inputs.region, "the controller's policy names its cluster and region"
@@ -89,22 +108,7 @@ def statements(inputs: IrsaPolicyInputs) -> tuple[PolicyStatement, ...]:
         ),
         PolicyStatement(
             "OwnLoadBalancers",
-            (
-                "elasticloadbalancing:AddTags",
-                "elasticloadbalancing:RemoveTags",
-                "elasticloadbalancing:ModifyLoadBalancerAttributes",
-                "elasticloadbalancing:SetIpAddressType",
-                "elasticloadbalancing:SetSecurityGroups",
-                "elasticloadbalancing:SetSubnets",
-                "elasticloadbalancing:DeleteLoadBalancer",
-                "elasticloadbalancing:ModifyTargetGroup",
-                "elasticloadbalancing:ModifyTargetGroupAttributes",
-                "elasticloadbalancing:DeleteTargetGroup",
-                "elasticloadbalancing:RegisterTargets",
-                "elasticloadbalancing:DeregisterTargets",
-                "elasticloadbalancing:CreateListener",
-                "elasticloadbalancing:ModifyCapacityReservation",
-            ),
+            OWN_LOAD_BALANCER_ACTIONS,
             (nlb, target_groups),
             (ours,),
         ),

@@ -288,6 +288,24 @@ def _database_admin(t: Trace, env: EnvironmentPlan, name: str, database: str) ->
     return admin
 
 
+def _record_components(t: Trace, addons: tuple, manifests: tuple) -> None:
+    """How each component is installed (the deployment decision matrix), Helm chart or Kustomize."""
+    for a in addons:
+        t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
+    for m in manifests:
+        t.record(f"addons.{m.name}", f"kustomize: {m.repo_url}//{m.path} @ {m.revision}", rule("deployment-decision-matrix", m.reason))
+
+
+def _admins(t: Trace, platform: PlatformPlan, env: EnvironmentPlan, env_file: str) -> tuple[str, ...]:
+    admins = env.admin_principal_arns(platform.platform_admins.principal_arns)
+    t.record(
+        "admin_principal_arns",
+        list(admins),
+        environment(f"{env_file}: platform_admins") if env.platform_admins is not None else plan("platform.yaml: platform_admins.principal_arns"),
+    )
+    return admins
+
+
 def resolve_cluster(
     trace: Trace,
     *,
@@ -319,11 +337,8 @@ def resolve_cluster(
     system = _system_nodes(t, env_file, groups)
     dns = _dns(t, env, env_file)
     addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file, system, dns=dns, vpc_name=vpc_name, environment=env.name)
-    for a in addons:
-        t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
     manifests = resolve_manifest_components(platform)
-    for m in manifests:
-        t.record(f"addons.{m.name}", f"kustomize: {m.repo_url}//{m.path} @ {m.revision}", rule("deployment-decision-matrix", m.reason))
+    _record_components(t, addons, manifests)
     gitops_path = f"{platform.gitops.path.strip('/')}/{key}"
     t.record("gitops_path", gitops_path, plan("platform.yaml: gitops.path", "<gitops.path>/<cluster key>"))
     platform_secrets = t.record(
@@ -333,47 +348,14 @@ def resolve_cluster(
     )
     stores = _secret_stores(t, platform, env, name, access, platform_secrets)
     database_admin = _database_admin(t, env, name, database) if database is not None and aws_stores(platform) else None
-    admins = env.admin_principal_arns(platform.platform_admins.principal_arns)
-    t.record(
-        "admin_principal_arns",
-        list(admins),
-        environment(f"{env_file}: platform_admins") if env.platform_admins is not None else plan("platform.yaml: platform_admins.principal_arns"),
-    )
-    inputs = IrsaPolicyInputs(
-        account_id=env.account_id,
-        hosted_zone_id=dns.policy_zone_id if dns is not None else None,
-        cluster_name=name,
-        region=region,
-        domain=dns.domain if dns is not None else None,
-    )
+    admins = _admins(t, platform, env, env_file)
+    inputs = IrsaPolicyInputs(account_id=env.account_id, hosted_zone_id=dns.policy_zone_id if dns else None, cluster_name=name, region=region, domain=dns.domain if dns else None)
     return ResolvedCluster(
-        name=name,
-        key=key,
-        region=region,
-        secrets_region=env.regions[0],
-        terraform_stack=terraform_stack,
-        version=version,
-        endpoint_public_access=public,
-        public_access_cidrs=cidrs,
-        node_groups=groups,
-        log_types=CONTROL_PLANE_LOGS,
-        log_retention_days=days,
-        admin_principal_arns=admins,
-        tenant_access=access,
-        irsa_roles=with_policies(roles, platform, inputs),
-        addons=addons,
-        manifest_components=manifests,
-        gitops_path=gitops_path,
-        dns_zone_id=dns.zone_id if dns is not None else None,
-        platform_secrets_path=platform_secrets,
-        tenant_secrets_roles=stores.tenants,
-        database_admin=database_admin,
-        platform_secrets_role=stores.platform,
-        grafana_admin=stores.grafana,
-        argocd_sso=stores.argocd_sso,
-        system=system,
-        dns=dns,
-        api_access_vpc=api_access.vpc,
-        api_access_cidrs=tuple(api_access.cidrs),
-        api_access_security_groups=tuple(api_access.security_group_ids),
+        name=name, key=key, region=region, secrets_region=env.regions[0], terraform_stack=terraform_stack, version=version,
+        endpoint_public_access=public, public_access_cidrs=cidrs, node_groups=groups, log_types=CONTROL_PLANE_LOGS, log_retention_days=days,
+        admin_principal_arns=admins, tenant_access=access, irsa_roles=with_policies(roles, platform, inputs), addons=addons, manifest_components=manifests,
+        gitops_path=gitops_path, dns_zone_id=dns.zone_id if dns else None, platform_secrets_path=platform_secrets,
+        tenant_secrets_roles=stores.tenants, database_admin=database_admin, platform_secrets_role=stores.platform, grafana_admin=stores.grafana,
+        argocd_sso=stores.argocd_sso, system=system, dns=dns,
+        api_access_vpc=api_access.vpc, api_access_cidrs=tuple(api_access.cidrs), api_access_security_groups=tuple(api_access.security_group_ids),
     )
