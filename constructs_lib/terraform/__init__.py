@@ -3,8 +3,9 @@
 - :mod:`.aws`: L1 classes, one file per AWS resource family, that emit resources
   and data sources with the AWS provider's own attribute names (no prebuilt
   provider bindings).
-- :mod:`.network`, :mod:`.cluster`, :mod:`.database`, :mod:`.state_backend`:
-  L2 constructs ``(scope, id, props)`` that read only the resolved model.
+- :mod:`.network`, :mod:`.cluster`, :mod:`.database`, :mod:`.state_backend`, :mod:`.dns`,
+  :mod:`.budget`, :mod:`.grafana_admin`, :mod:`.tenant_database`: L2 constructs with their own
+  flat keyword props, checked when built; :mod:`.stacks` maps the resolved model onto them.
 - :mod:`.stacks`: the stacks of an environment and of a tenant.
 
 Public names are imported on first use (``constructs_lib/_lazy.py`` says why): importing

@@ -34,7 +34,7 @@ from .grafana_admin import GrafanaAdminSecret
 from .kms_key import EncryptionKey
 from .network import Network
 from .props import ExistingNetwork, defaults_left
-from .state_backend import StateBackend, StateBackendProps
+from .state_backend import StateBackend
 from .target import REAL_AWS, AwsTarget
 from .tenant_database import ExistingDatabase, TenantDatabaseCredentials
 
@@ -127,7 +127,8 @@ class StateStack(cdktf.TerraformStack):
         configure_stack(
             self, region=env.region, account_id=env.account_id, tags=env.tag_map, state=None, target=props.target, local_state_path=state_props.state_path(id)
         )
-        backend = StateBackend(self, "state", StateBackendProps(env.state, env.account_id, deletion_protection=env.database.deletion_protection))
+        backend = StateBackend(self, "state", account_id=env.account_id, region=env.region, **state_backend_props(env))
+        assert backend.kms_key_id == env.state.kms_key_id, f"{backend.kms_key_id} is not the backends' {env.state.kms_key_id}"
         output(self, "state_bucket", backend.bucket.ref("bucket"), "S3 bucket of this environment's Terraform state")
         if backend.lock_table is not None:
             output(self, "lock_table", backend.lock_table.ref("name"), "DynamoDB table for state locks")
@@ -203,6 +204,13 @@ def tenant_database_props(env: ResolvedEnvironment, tenant: ResolvedTenant) -> d
         "readers": tuple(r.role_arn for c in _tenant_clusters(env, tenant) for r in c.tenant_secrets_roles if r.tenant == tenant.name),
         "credentials_version": db.credentials_version, "recovery_window_days": db.recovery_window_days,
     }  # fmt: skip
+
+
+def state_backend_props(env: ResolvedEnvironment) -> dict[str, Any]:
+    """The environment's resolved state backend as StateBackend props; the lock table is as
+    protected as the environment's database."""
+    st = env.state
+    return {"bucket": st.bucket, "kms_alias": st.kms_alias, "lock_table": st.lock_table, "deletion_protection": env.database.deletion_protection}
 
 
 def network_construct(stack: Construct, network: ResolvedNetwork, *, region: str, account_id: str) -> Network:
