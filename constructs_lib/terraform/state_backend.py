@@ -108,6 +108,12 @@ class StateBackend(Construct):
         self.kms_key_id = names.kms_alias_arn(region, account_id, kms_alias)
         self.kms = EncryptionKey(self, "kms", alias=kms_alias, description=f"Terraform state in {bucket}", account_id=account_id)
         self.bucket = s3.S3Bucket(self, "bucket", bucket=bucket, force_destroy=False, tags={"Name": bucket})
+        self._bucket_settings(p.noncurrent_version_days)
+        self._bucket_policy()
+        self.lock_table = self._lock_table(p) if p.lock_table else None
+
+    def _bucket_settings(self, noncurrent_days: int) -> None:
+        """Owner-enforced, private, versioned (old versions expire), SSE-KMS with the state key."""
         bucket_id = self.bucket.id_ref
         s3.S3BucketOwnershipControls(self, "ownership", bucket=bucket_id, rule=[{"object_ownership": "BucketOwnerEnforced"}])
         s3.S3BucketPublicAccessBlock(
@@ -129,7 +135,7 @@ class StateBackend(Construct):
                     "id": "expire-old-state-versions",
                     "status": "Enabled",
                     "filter": [{"prefix": ""}],
-                    "noncurrent_version_expiration": [{"noncurrent_days": p.noncurrent_version_days}],
+                    "noncurrent_version_expiration": [{"noncurrent_days": noncurrent_days}],
                     "abort_incomplete_multipart_upload": [{"days_after_initiation": 7}],
                 }
             ],
@@ -141,11 +147,14 @@ class StateBackend(Construct):
             bucket=bucket_id,
             rule=[{"apply_server_side_encryption_by_default": [{"sse_algorithm": "aws:kms", "kms_master_key_id": self.kms.arn}], "bucket_key_enabled": True}],
         )
+
+    def _bucket_policy(self) -> None:
+        """TLS only, and every write SSE-KMS with the state key."""
         objects = f"{self.bucket.arn}/*"
         s3.S3BucketPolicy(
             self,
             "tls_only",
-            bucket=bucket_id,
+            bucket=self.bucket.id_ref,
             policy=policy.document(
                 {
                     "Sid": "DenyInsecureTransport",
@@ -176,17 +185,18 @@ class StateBackend(Construct):
                 },
             ),
         )
-        self.lock_table = None
-        if p.lock_table:
-            self.lock_table = dynamodb.DynamodbTable(
-                self,
-                "locks",
-                name=p.lock_table,
-                billing_mode="PAY_PER_REQUEST",
-                hash_key="LockID",
-                attribute=[{"name": "LockID", "type": "S"}],
-                point_in_time_recovery=[{"enabled": True}],
-                server_side_encryption=[{"enabled": True, "kms_key_arn": self.kms.arn}],
-                deletion_protection_enabled=p.deletion_protection,
-                tags={"Name": p.lock_table},
-            )
+
+    def _lock_table(self, p: StateBackendProps) -> dynamodb.DynamodbTable:
+        """On demand, encrypted with the state key, point-in-time recovery."""
+        return dynamodb.DynamodbTable(
+            self,
+            "locks",
+            name=p.lock_table,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="LockID",
+            attribute=[{"name": "LockID", "type": "S"}],
+            point_in_time_recovery=[{"enabled": True}],
+            server_side_encryption=[{"enabled": True, "kms_key_arn": self.kms.arn}],
+            deletion_protection_enabled=p.deletion_protection,
+            tags={"Name": p.lock_table},
+        )
