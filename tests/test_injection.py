@@ -282,16 +282,24 @@ def test_l2_constructs_write_resolved_values_as_literals(example_envs) -> None:
             EnvironmentStack(cdktf.Testing.app(), env.stack_name, EnvironmentStackProps(dataclasses.replace(env, cluster=bad)))
 
 
-def test_hcl_jsonencode_escapes_the_literals_of_a_tenant_secret(example_envs) -> None:
+def test_a_tenant_secret_refuses_hostile_names_and_keeps_its_host_live(example_envs) -> None:
+    """The tenant credentials construct refuses a database or role name PostgreSQL would not take
+    (a hostile one included) before anything is written; its secret's host stays a live expression.
+    (hcl_jsonencode's escaping of literals is proven through terraform plan above.)"""
+    from constructs_lib.terraform.props import ConstructPropsError
+
     env = example_envs["dev"]
     tenant = env.tenant("org-a")
     assert tenant.database is not None
-    tenant = dataclasses.replace(tenant, database=dataclasses.replace(tenant.database, database_name=HOSTILE, role_name=DIRECTIVE))
-    doc = json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), tenant.stack_name, TenantStackProps(env, tenant))))
+    for field, value in (("database_name", HOSTILE), ("role_name", DIRECTIVE)):
+        hostile = dataclasses.replace(tenant, database=dataclasses.replace(tenant.database, **{field: value}))
+        with pytest.raises(ConstructPropsError) as caught:
+            TenantStack(cdktf.Testing.app(), hostile.stack_name, TenantStackProps(env, hostile))
+        assert caught.value.prop == field and caught.value.value == value
 
+    doc = json.loads(cdktf.Testing.synth(TenantStack(cdktf.Testing.app(), tenant.stack_name, TenantStackProps(env, tenant))))
     value = one(doc, "aws_secretsmanager_secret_version")["secret_string_wo"]
-    assert '"dbname" = "$${file(\\"/etc/hostname\\")}"' in value  # an HCL string: quotes escaped too
-    assert f'"username" = "{DIRECTIVE_TF}"' in value
+    assert f'"dbname" = "{tenant.database.database_name}"' in value and f'"username" = "{tenant.database.role_name}"' in value
     assert '"host" = data.aws_db_instance.shared_database.address' in value  # a live expression
     assert foreign_sequences(doc) == []
 
