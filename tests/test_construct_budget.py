@@ -3,29 +3,14 @@ hand-written props (no plan), assertions on what it synthesizes, and a refusal p
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from constructs_lib.terraform.aws import AwsProvider
+from construct_stack import ACCOUNT, stack, synth
 from constructs_lib.terraform.budget import AccountBudget, AccountBudgetProps, CostAlert
-from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.props import ConstructPropsError
 from tfjson import one
 
-ACCOUNT = "111122223333"
 FINOPS = ("finops@example.com",)
-
-
-def stack(provider: bool = True) -> cdktf.TerraformStack:
-    s = cdktf.TerraformStack(cdktf.Testing.app(), "test")
-    if provider:
-        AwsProvider(s, "aws", region="eu-west-1", allowed_account_ids=[ACCOUNT])
-    return s
-
-
-def synth(s: cdktf.TerraformStack) -> dict:
-    return json.loads(cdktf.Testing.synth(s))
 
 
 def test_defaults_budget_the_whole_account_monthly_with_three_alerts() -> None:

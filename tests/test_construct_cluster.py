@@ -8,28 +8,16 @@ import json
 
 import pytest
 
+from construct_stack import ACCOUNT, stack, synth
 from constructs_lib.addons.base import SystemNodes
 from constructs_lib.resolve.model import IrsaRole, Taint
-from constructs_lib.terraform.aws import AwsProvider
 from constructs_lib.terraform.cluster import Cluster, ClusterProps, NodeGroup
 from constructs_lib.terraform.database import Database
-from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.network import Network
 from constructs_lib.terraform.props import ConstructPropsError, ExistingNetwork, SecurityGroupPeer
 from tfjson import by_attr, one, resources
 
-ACCOUNT = "111122223333"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/platform-admin"
-
-
-def stack() -> cdktf.TerraformStack:
-    s = cdktf.TerraformStack(cdktf.Testing.app(), "test")
-    AwsProvider(s, "aws", region="eu-west-1", allowed_account_ids=[ACCOUNT])
-    return s
-
-
-def synth(s: cdktf.TerraformStack) -> dict:
-    return json.loads(cdktf.Testing.synth(s))
 
 
 def test_defaults_are_a_private_encrypted_cluster() -> None:

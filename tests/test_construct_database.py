@@ -4,30 +4,15 @@ its constructor makes."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from constructs_lib.terraform.aws import AwsProvider
+from construct_stack import ACCOUNT, stack, synth
 from constructs_lib.terraform.database import Database, DatabaseProps
-from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.props import ConstructPropsError, ExistingNetwork, SecurityGroupPeer
 from tfjson import by_attr, one, resources
 
-ACCOUNT = "111122223333"
 NET = ExistingNetwork(vpc_id="vpc-0abc", database_subnet_group_name="acme-db")
 NODES = SecurityGroupPeer("nodes", "sg-0nodes", "the EKS nodes")
-
-
-def stack(provider: bool = True) -> cdktf.TerraformStack:
-    s = cdktf.TerraformStack(cdktf.Testing.app(), "test")
-    if provider:
-        AwsProvider(s, "aws", region="eu-west-1", allowed_account_ids=[ACCOUNT])
-    return s
-
-
-def synth(s: cdktf.TerraformStack) -> dict:
-    return json.loads(cdktf.Testing.synth(s))
 
 
 def test_defaults_are_a_sound_database() -> None:

@@ -3,26 +3,17 @@ hand-written props (no plan), assertions on what it synthesizes, and a refusal p
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from construct_stack import stack, synth
 from constructs_lib.terraform.dns import EnvironmentZone, EnvironmentZoneProps
 from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.props import ConstructPropsError
 from tfjson import one
 
 
-def stack() -> cdktf.TerraformStack:
-    return cdktf.TerraformStack(cdktf.Testing.app(), "test")
-
-
-def synth(s: cdktf.TerraformStack) -> dict:
-    return json.loads(cdktf.Testing.synth(s))
-
-
 def test_defaults_are_a_public_zone_that_keeps_its_records() -> None:
-    s = stack()
+    s = stack(provider=False)
     zone = EnvironmentZone(s, "dns", domain="dev.acme.example.com")
     cdktf.TerraformOutput(s, "ns", value=zone.name_servers)
     out = synth(s)
@@ -34,7 +25,7 @@ def test_defaults_are_a_public_zone_that_keeps_its_records() -> None:
 
 
 def test_props_reach_the_zone() -> None:
-    s = stack()
+    s = stack(provider=False)
     EnvironmentZone(s, "dns", EnvironmentZoneProps(domain="shop.example.org", comment="the shop's zone"))
     assert one(synth(s), "aws_route53_zone")["comment"] == "the shop's zone"
 
@@ -55,13 +46,13 @@ def test_props_reach_the_zone() -> None:
 )
 def test_what_route53_refuses_is_refused(props: dict, prop: str, problem: str) -> None:
     with pytest.raises(ConstructPropsError) as info:
-        EnvironmentZone(stack(), "dns", **{"domain": "dev.example.com", **props})
+        EnvironmentZone(stack(provider=False), "dns", **{"domain": "dev.example.com", **props})
     assert info.value.prop == prop and problem in info.value.problem and info.value.fix
     assert str(info.value).startswith("EnvironmentZone 'test/dns': ")
 
 
 def test_the_domain_is_required_and_force_destroy_is_no_prop() -> None:
     with pytest.raises(ConstructPropsError, match="required prop"):
-        EnvironmentZone(stack(), "dns", comment="no domain")
+        EnvironmentZone(stack(provider=False), "dns", comment="no domain")
     with pytest.raises(ConstructPropsError, match="EnvironmentZoneProps has no such prop"):
-        EnvironmentZone(stack(), "dns", domain="dev.example.com", force_destroy=True)
+        EnvironmentZone(stack(provider=False), "dns", domain="dev.example.com", force_destroy=True)

@@ -7,25 +7,12 @@ import json
 
 import pytest
 
-from constructs_lib.terraform.aws import AwsProvider
-from constructs_lib.terraform.engine import cdktf
+from construct_stack import ACCOUNT, stack, synth
 from constructs_lib.terraform.grafana_admin import GrafanaAdminSecret, GrafanaAdminSecretProps
 from constructs_lib.terraform.props import ConstructPropsError
 from tfjson import one
 
-ACCOUNT = "111122223333"
 STORE = f"arn:aws:iam::{ACCOUNT}:role/shop-grafana-admin"
-
-
-def stack(provider: bool = True) -> cdktf.TerraformStack:
-    s = cdktf.TerraformStack(cdktf.Testing.app(), "test")
-    if provider:
-        AwsProvider(s, "aws", region="eu-west-1", allowed_account_ids=[ACCOUNT])
-    return s
-
-
-def synth(s: cdktf.TerraformStack) -> dict:
-    return json.loads(cdktf.Testing.synth(s))
 
 
 def test_defaults_are_a_write_only_secret_only_the_store_decrypts() -> None:

@@ -8,24 +8,10 @@ import json
 
 import pytest
 
-from constructs_lib.terraform.aws import AwsProvider
-from constructs_lib.terraform.engine import cdktf
+from construct_stack import ACCOUNT, stack, synth
 from constructs_lib.terraform.network import Network, NetworkProps
 from constructs_lib.terraform.props import ConstructPropsError
 from tfjson import by_attr, one, resources
-
-ACCOUNT = "111122223333"
-
-
-def stack(provider: bool = True) -> cdktf.TerraformStack:
-    s = cdktf.TerraformStack(cdktf.Testing.app(), "test")
-    if provider:
-        AwsProvider(s, "aws", region="eu-west-1", allowed_account_ids=[ACCOUNT])
-    return s
-
-
-def synth(s: cdktf.TerraformStack) -> dict:
-    return json.loads(cdktf.Testing.synth(s))
 
 
 def test_defaults_are_a_sound_network() -> None:

@@ -7,24 +7,10 @@ import json
 
 import pytest
 
-from constructs_lib.terraform.aws import AwsProvider
-from constructs_lib.terraform.engine import cdktf
+from construct_stack import ACCOUNT, stack, synth
 from constructs_lib.terraform.props import ConstructPropsError
 from constructs_lib.terraform.state_backend import StateBackend, StateBackendProps
 from tfjson import one, resources
-
-ACCOUNT = "111122223333"
-
-
-def stack(provider: bool = True) -> cdktf.TerraformStack:
-    s = cdktf.TerraformStack(cdktf.Testing.app(), "test")
-    if provider:
-        AwsProvider(s, "aws", region="eu-west-1", allowed_account_ids=[ACCOUNT])
-    return s
-
-
-def synth(s: cdktf.TerraformStack) -> dict:
-    return json.loads(cdktf.Testing.synth(s))
 
 
 def test_defaults_are_a_private_versioned_kms_only_bucket_without_table() -> None:

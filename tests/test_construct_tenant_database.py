@@ -7,27 +7,15 @@ import json
 
 import pytest
 
-from constructs_lib.terraform.aws import AwsProvider, Expression
+from construct_stack import ACCOUNT, stack, synth
+from constructs_lib.terraform.aws import Expression
 from constructs_lib.terraform.database import Database
-from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.props import ConstructPropsError, ExistingNetwork
 from constructs_lib.terraform.tenant_database import ExistingDatabase, TenantDatabaseCredentials, TenantDatabaseCredentialsProps
 from tfjson import one
 
-ACCOUNT = "111122223333"
 STORE = f"arn:aws:iam::{ACCOUNT}:role/acme-dev-shop-secrets"
 SHARED = ExistingDatabase("acme-dev-pg", Expression("data.aws_db_instance.shared.address"), Expression("data.aws_db_instance.shared.port"))
-
-
-def stack(provider: bool = True) -> cdktf.TerraformStack:
-    s = cdktf.TerraformStack(cdktf.Testing.app(), "test")
-    if provider:
-        AwsProvider(s, "aws", region="eu-west-1", allowed_account_ids=[ACCOUNT])
-    return s
-
-
-def synth(s: cdktf.TerraformStack) -> dict:
-    return json.loads(cdktf.Testing.synth(s))
 
 
 def test_defaults_are_write_only_credentials_only_the_store_decrypts() -> None:

@@ -9,11 +9,10 @@ import re
 
 from constructs import Construct
 
-from ..plan.base import parse_quantity
 from ..resolve.gitops import AppSpec
 from ..resolve.model import ResolvedApp
 from . import apps as app_objects
-from .tree_base import ConstructError, TreeConstruct, check_dns_label, folder_files, tree_of
+from .tree_base import ConstructError, TreeConstruct, check_dns_label, folder_files, positive_quantity, tree_of
 from .yaml_out import dump
 
 IMAGE = re.compile(r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")  # a repository, no tag or digest
@@ -35,11 +34,7 @@ def _check(label: str, a: ResolvedApp, s: AppSpec) -> None:
     if not a.health_path.startswith("/"):
         raise ConstructError(label, f"health_path={a.health_path!r}", "give an absolute HTTP path such as '/healthz'")
     for prop, value in (("cpu", a.cpu), ("memory", a.memory)):
-        try:
-            ok = parse_quantity(value) > 0
-        except (ValueError, TypeError):
-            ok = False
-        if not ok:
+        if not positive_quantity(value):
             raise ConstructError(label, f"{prop}={value!r} is not a positive Kubernetes quantity", "write e.g. cpu '250m', memory '256Mi'")
     if s.secret_store is not None:
         check_dns_label(label, "secret_store", s.secret_store)

@@ -10,11 +10,10 @@ from collections.abc import Sequence
 
 from constructs import Construct
 
-from ..plan.base import parse_quantity
 from ..resolve.gitops import TENANT_ROLES, NamespaceSpec, ProjectSpec, RoleBindingSpec, RoleSpec, namespace_quota, tenant_project, tenant_project_roles, tenant_role_bindings
 from ..resolve.model import Quota
 from . import argocd, namespaces
-from .tree_base import ConstructError, TreeConstruct, check_dns_label, folder_files, tree_of
+from .tree_base import ConstructError, TreeConstruct, check_dns_label, folder_files, positive_quantity, tree_of
 from .yaml_out import dump
 
 DEFAULT_QUOTA = Quota(cpu="4", memory="8Gi", pods=50, services_loadbalancers=0, persistentvolumeclaims=10)
@@ -24,11 +23,7 @@ RESERVED_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system
 
 def _check_quota(construct: str, q: Quota) -> None:
     for prop, value in (("cpu", q.cpu), ("memory", q.memory)):
-        try:
-            ok = parse_quantity(value) > 0
-        except (ValueError, TypeError):
-            ok = False
-        if not ok:
+        if not positive_quantity(value):
             raise ConstructError(construct, f"quota.{prop}={value!r} is not a positive Kubernetes quantity", "write e.g. cpu '2' or '500m', memory '4Gi'")
     if q.pods < 1 or q.services_loadbalancers < 0 or q.persistentvolumeclaims < 0:
         raise ConstructError(construct, f"quota {q} has a count below its floor", "give pods >= 1 and services_loadbalancers, persistentvolumeclaims >= 0")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 
+from ..plan.base import parse_quantity
 from .yaml_out import dump
 
 if TYPE_CHECKING:
@@ -33,6 +34,14 @@ def check_dns_label(construct: str, prop: str, value: object) -> str:
     if not isinstance(value, str) or not DNS_LABEL.match(value):
         raise ConstructError(construct, f"{prop}={value!r} is not a DNS label", "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")
     return value
+
+
+def positive_quantity(value: object) -> bool:
+    """A Kubernetes quantity above zero (``250m``, ``4Gi``), as a ResourceQuota or a container's requests take it."""
+    try:
+        return parse_quantity(value) > 0  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return False
 
 
 def kustomization(resources: list[str]) -> str:

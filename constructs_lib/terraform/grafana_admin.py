@@ -22,7 +22,7 @@ from ..resolve.names import GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY
 from .aws import Expression, hcl_jsonencode, secretsmanager
 from .kms_key import EncryptionKey, principal_via_service_statement
 from .props import ConstructPropsError, account_and_region, construct_path, props_from
-from .secret_checks import RECOVERY_FIX, key_alias_problem, readers_problem, recovery_window_problem, secret_name_problem
+from .secret_checks import RECOVERY_FIX, VERSION_FIX, key_alias_problem, readers_problem, recovery_window_problem, secret_name_problem, write_only_version_problem
 
 PASSWORD_LENGTH = 32
 ADMIN_USER = "admin"
@@ -69,8 +69,8 @@ def check_grafana_admin_props(p: GrafanaAdminSecretProps, construct: str) -> Non
         refuse("key_alias", problem, "e.g. 'shop-grafana-admin'")
     if problem := recovery_window_problem(p.recovery_window_days):
         refuse("recovery_window_days", problem, RECOVERY_FIX)
-    if isinstance(p.password_version, bool) or not isinstance(p.password_version, int) or p.password_version < 1:
-        refuse("password_version", "a write-only value's version is a whole number from 1", "1, raised by one for each new password")
+    if problem := write_only_version_problem(p.password_version):
+        refuse("password_version", problem, VERSION_FIX)
 
 
 class GrafanaAdminSecret(Construct):

@@ -45,3 +45,13 @@ def readers_problem(readers: Sequence[object]) -> str | None:
     if len(set(readers)) != len(readers):
         return "a role is listed twice"
     return None
+
+
+VERSION_FIX = "1, raised by one for each new password"
+
+
+def write_only_version_problem(version: object) -> str | None:
+    """The version of a write-only value (``*_wo_version``): Terraform sends the value again only when it changes."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        return "a write-only value's version is a whole number from 1"
+    return None

@@ -26,7 +26,7 @@ from ..resolve.names import DbSecretKey as Key
 from .aws import Expression, hcl_jsonencode, secretsmanager
 from .kms_key import EncryptionKey, principal_via_service_statement
 from .props import ConstructPropsError, account_and_region, construct_path, props_from
-from .secret_checks import RECOVERY_FIX, key_alias_problem, readers_problem, recovery_window_problem, secret_name_problem
+from .secret_checks import RECOVERY_FIX, VERSION_FIX, key_alias_problem, readers_problem, recovery_window_problem, secret_name_problem, write_only_version_problem
 
 PASSWORD_LENGTH = 32
 _PG_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -114,8 +114,8 @@ def check_tenant_database_props(p: TenantDatabaseCredentialsProps, construct: st
         refuse("secret_name", problem, "e.g. 'platform/prod/shop/database'")
     if p.key_alias is not None and (problem := key_alias_problem(p.key_alias)):
         refuse("key_alias", problem, "e.g. 'shop-secrets'")
-    if isinstance(p.credentials_version, bool) or not isinstance(p.credentials_version, int) or p.credentials_version < 1:
-        refuse("credentials_version", "a write-only value's version is a whole number from 1", "1, raised by one for each new password")
+    if problem := write_only_version_problem(p.credentials_version):
+        refuse("credentials_version", problem, VERSION_FIX)
     if problem := recovery_window_problem(p.recovery_window_days):
         refuse("recovery_window_days", problem, RECOVERY_FIX)
 
