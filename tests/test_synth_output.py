@@ -321,10 +321,10 @@ def test_an_extension_that_fails_on_import(tmp_path: Path, example_plan: Path, m
 def test_verify_gives_up_on_an_endpoint_that_never_answers(example_plan: Path, monkeypatch, capsys) -> None:
     import socket
 
-    import stacks.verify
+    from constructs_lib.terraform.verify import base
 
-    monkeypatch.setattr(stacks.verify, "CONNECT_TIMEOUT_S", 1)
-    monkeypatch.setattr(stacks.verify, "READ_TIMEOUT_S", 1)
+    monkeypatch.setattr(base, "CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr(base, "READ_TIMEOUT_S", 1)
     with socket.socket() as server:  # accepts connections (the kernel's backlog), never answers
         server.bind(("127.0.0.1", 0))
         server.listen(16)

@@ -7,6 +7,7 @@
   :mod:`.budget`, :mod:`.grafana_admin`, :mod:`.tenant_database`: L2 constructs with their own
   flat keyword props, checked when built; :mod:`.stacks` maps the resolved model onto them.
 - :mod:`.stacks`: the stacks of an environment and of a tenant.
+- :mod:`.verify`: the live check (``infraplan verify``), one module per construct module it checks.
 
 Public names are imported on first use (``constructs_lib/_lazy.py`` says why): importing
 one module does not load them all.

@@ -225,7 +225,7 @@ def test_verify_checks_the_state_encryption(deployment: Deployment):
     """verify reads each state object's encryption (HeadObject) and names one not under the state key."""
     import dataclasses
 
-    from stacks.verify import Clients, check_state
+    from constructs_lib.terraform.verify import Clients, check_state
 
     st = deployment.env.state
     aws = Clients(deployment.env.region, deployment.moto.url)
