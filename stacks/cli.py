@@ -49,11 +49,20 @@ def _warn_support(version: str) -> None:
         errors.print(f"[yellow]warning:[/] platform.yaml kubernetes.version: {message}")
 
 
+def _warn_plan(plan) -> None:
+    """The plan's warnings (a choice that adds complexity without a justification): on stderr, never fatal here."""
+    for issue in plan.warnings:
+        from rich.markup import escape
+
+        errors.print(f"[yellow]warning:[/] {escape(issue.render())}", highlight=False)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     plan = load_plan(args.plan)
     took = time.perf_counter() - started
     _warn_support(plan.platform.kubernetes.version)
+    _warn_plan(plan)
     console.print(
         f"[green]✓[/] plan [bold]{plan.platform.name}[/] is valid: {len(plan.files)} files, "
         f"{len(plan.environments)} environments ({', '.join(plan.environments)}), "
@@ -172,6 +181,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         raise
     console.print(f"  read {len(result.plan.files)} plan files; environments: {', '.join(e.name for e in result.environments)}")
     _warn_support(result.plan.platform.kubernetes.version)
+    _warn_plan(result.plan)
     if args.aws_endpoint:
         console.print(f"  [yellow]local AWS target:[/] every provider and backend points at {args.aws_endpoint}")
     console.print(f"[green]✓[/] {len(result.stacks)} Terraform stacks → {result.out / 'terraform'}/stacks/")
@@ -253,18 +263,27 @@ def build_parser() -> argparse.ArgumentParser:
     with_plan(p)
     p.set_defaults(func=cmd_validate)
 
+    _lazy("stacks.check", "add_parser")(sub, with_plan)  # infraplan check (stacks/check.py, docs/check.md)
+    _lazy("stacks.charts_lock", "add_parser")(sub, with_plan)  # infraplan charts lock (stacks/charts_lock.py, docs/charts.md)
+
     p = sub.add_parser("preview", help="run the Pulumi bootstrap program offline (mocks) and print its resource plan")
     with_plan(p)
     p.add_argument("--env", required=True)
     p.set_defaults(func=lambda a: _lazy("stacks.pulumi_preview", "cmd_preview")(a))
 
-    p = sub.add_parser("init", help="create a Pulumi project for the plan's cluster bootstrap in your repository")
-    with_plan(p)
+    p = sub.add_parser("init", help="start a plan: write a new plan folder to fill in (DIR); with --pulumi, a Pulumi project for a plan's cluster bootstrap")
+    p.add_argument("dir", nargs="?", type=Path, metavar="DIR", help="the new plan folder, absent or empty (default: environments); with --pulumi, the project folder (as --out)")
+    p.add_argument("--plan", type=Path, help="the plan folder: the new one (as DIR), or with --pulumi the plan the project runs (default: environments)")
     p.add_argument("--pulumi", action="store_true", help="write Pulumi.yaml, __main__.py, requirements.txt and a stack file per stack")
-    p.add_argument("--out", type=Path, default=Path("."), help="the project folder (default: the current folder); existing files are never overwritten")
-    p.add_argument("--requirement", metavar="SPEC", help="how requirements.txt names infraplan (default: infraplan==<installed version>), e.g. a Git URL at a tag")
-    p.add_argument("--project", metavar="NAME", help="the Pulumi project name (default: <platform>-bootstrap)")
-    p.set_defaults(func=lambda a: _lazy("stacks.scaffold", "cmd_init")(a))
+    p.add_argument("--out", type=Path, help="with --pulumi: the project folder (default: the current folder); existing files are never overwritten")
+    p.add_argument("--requirement", metavar="SPEC", help="with --pulumi: how requirements.txt names infraplan (default: infraplan==<installed version>), e.g. a Git URL at a tag")
+    p.add_argument("--project", metavar="NAME", help="with --pulumi: the Pulumi project name (default: <platform>-bootstrap)")
+    p.set_defaults(func=lambda a: _lazy("stacks.plan_scaffold", "cmd_init")(a))
+
+    p = sub.add_parser("schema", help="write the plan files' JSON Schemas (editor completion) and the field reference")
+    p.add_argument("--out", type=Path, metavar="DIR", help="where to write platform/environment/tenant.schema.json (default: schema, when --markdown is not given)")
+    p.add_argument("--markdown", type=Path, metavar="FILE", help="write the field reference (docs/plan-reference.md) to FILE ('-': standard output)")
+    p.set_defaults(func=lambda a: _lazy("stacks.schema_command", "cmd_schema")(a))
 
     p = sub.add_parser("verify", help="compare live AWS resources of an environment with the resolved model")
     with_plan(p)

@@ -6,6 +6,8 @@ import difflib
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 from importlib import resources
@@ -27,6 +29,24 @@ class PlanModel(BaseModel):
     (strict: no "5" for 5, no true for 1, no 4200 for "4200"), and is immutable once read."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: Annotated metadata must be hashable (X | None)
+class EditorSchema:
+    """The JSON Schema of a type whose rule is a Python function (pydantic sees only its base type):
+    what an editor can check of it, so that ``infraplan schema`` neither accepts nonsense nor
+    refuses a value the plan takes. ``schema`` may be a function, for values read from a catalog."""
+
+    title: str
+    schema: dict[str, Any] | Callable[[], dict[str, Any]]
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return {"title": self.title, **(self.schema() if callable(self.schema) else self.schema)}
+
+
+DNS1123_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+IPV4_CIDR_PATTERN = rf"^({_OCTET}\.){{3}}{_OCTET}/([0-9]|[12][0-9]|3[0-2])$"
 
 
 @cache
@@ -113,7 +133,7 @@ def _dns_label(value: str) -> str:
     return value
 
 
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+DnsLabel = Annotated[str, AfterValidator(_dns_label), EditorSchema("DNS-1123 label", {"type": "string", "maxLength": 63, "pattern": DNS1123_LABEL_PATTERN})]
 """A Kubernetes/DNS-1123 label: names of tenants, environments, namespaces, apps."""
 
 
@@ -123,7 +143,7 @@ def _git_url(value: str) -> str:
     return value
 
 
-GitUrl = Annotated[str, AfterValidator(_git_url)]
+GitUrl = Annotated[str, AfterValidator(_git_url), EditorSchema("Git URL", {"type": "string", "pattern": "^(https://|ssh://|git@)"})]
 
 
 def _identity_group(value: str) -> str:
@@ -150,7 +170,7 @@ def _identity_group(value: str) -> str:
     return value
 
 
-IdentityGroup = Annotated[str, AfterValidator(_identity_group)]
+IdentityGroup = Annotated[str, AfterValidator(_identity_group), EditorSchema("identity group", {"type": "string", "pattern": "^(?!system:)[^\\s]+$"})]
 """An identity (OIDC/SSO) group: RoleBinding subject, EKS access entry group, ArgoCD project role group."""
 
 
@@ -170,7 +190,7 @@ def _account_id(value: str) -> str:
     return value
 
 
-AwsAccountId = Annotated[str, AfterValidator(_account_id)]
+AwsAccountId = Annotated[str, AfterValidator(_account_id), EditorSchema("AWS account id", {"type": "string", "pattern": "^[0-9]{12}$"})]
 
 SUPPORTED_PARTITION = names.PARTITION  # the partition of every ARN infraplan writes (resolve/names.py)
 
@@ -203,7 +223,7 @@ def _region(value: str) -> str:
     return value
 
 
-AwsRegion = Annotated[str, AfterValidator(_region)]
+AwsRegion = Annotated[str, AfterValidator(_region), EditorSchema("AWS region", lambda: {"type": "string", "enum": aws_regions()[SUPPORTED_PARTITION]})]
 
 
 def _k8s_version(value: str) -> str:
@@ -230,7 +250,15 @@ def _k8s_version(value: str) -> str:
     return value
 
 
-KubernetesVersion = Annotated[str, AfterValidator(_k8s_version)]
+def _k8s_versions_schema() -> dict[str, Any]:
+    """The versions with pinned add-ons; whether EKS still supports one depends on the day, which validate judges."""
+    from .kubernetes_support import calendar
+
+    known = sorted((v for v in catalog("eks_addons.yaml") if v in calendar()), key=lambda v: tuple(int(p) for p in v.split(".")))
+    return {"type": "string", "enum": known}
+
+
+KubernetesVersion = Annotated[str, AfterValidator(_k8s_version), EditorSchema("Kubernetes minor version", _k8s_versions_schema)]
 
 
 def rds_postgres_versions() -> dict[str, list[str]]:
@@ -251,7 +279,11 @@ def _pg_version(value: str) -> str:
     raise FieldValueError((), f"RDS for PostgreSQL does not offer engine version '{value}' (constructs_lib/data/rds_postgres_versions.yaml)", hint)
 
 
-RdsPostgresVersion = Annotated[str, AfterValidator(_pg_version)]
+RdsPostgresVersion = Annotated[
+    str,
+    AfterValidator(_pg_version),
+    EditorSchema("PostgreSQL version", lambda: {"type": "string", "enum": [v for major, minors in sorted(rds_postgres_versions().items(), key=lambda kv: int(kv[0])) for v in (major, *minors)]}),
+]
 """A PostgreSQL major ("16") or a minor RDS offers ("16.9")."""
 
 # CloudWatch Logs' retention values (0 = never expire): terraform-provider-aws
@@ -267,7 +299,7 @@ def _retention(value: int) -> int:
     return value
 
 
-LogRetentionDays = Annotated[int, AfterValidator(_retention)]
+LogRetentionDays = Annotated[int, AfterValidator(_retention), EditorSchema("CloudWatch Logs retention (days)", {"type": "integer", "enum": list(LOG_RETENTION_DAYS)})]
 
 
 def _tags(tags: dict[str, str]) -> dict[str, str]:
@@ -285,7 +317,18 @@ def _tags(tags: dict[str, str]) -> dict[str, str]:
     return tags
 
 
-AwsTags = Annotated[dict[str, str], AfterValidator(_tags)]
+AwsTags = Annotated[
+    dict[str, str],
+    AfterValidator(_tags),
+    EditorSchema(
+        "AWS tags",
+        {
+            "type": "object",
+            "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"pattern": "^[aA][wW][sS]:"}},
+            "additionalProperties": {"type": "string", "maxLength": 256},
+        },
+    ),
+]
 
 
 def _instance_type(value: str) -> str:
@@ -294,7 +337,7 @@ def _instance_type(value: str) -> str:
     return value
 
 
-InstanceType = Annotated[str, AfterValidator(_instance_type)]
+InstanceType = Annotated[str, AfterValidator(_instance_type), EditorSchema("EC2 instance type", {"type": "string", "pattern": "^[a-z][a-z0-9-]*\\.[a-z0-9]+$"})]
 
 # --- Network ranges -------------------------------------------------------------------------
 
@@ -360,7 +403,9 @@ def _share(addresses: int) -> str:
     return f"{addresses / 2**32:.2%}"
 
 
-PublicAccessCidrs = Annotated[list[str], AfterValidator(_public_cidrs)]
+PublicAccessCidrs = Annotated[
+    list[str], AfterValidator(_public_cidrs), EditorSchema("public IPv4 CIDR blocks", {"type": "array", "maxItems": PUBLIC_CIDRS_MAX, "items": {"type": "string", "pattern": IPV4_CIDR_PATTERN}})
+]
 
 # --- Kubernetes quantities --------------------------------------------------------------------
 
@@ -420,7 +465,13 @@ def _memory(text: str) -> str:
     return text
 
 
-CpuQuantity = Annotated[str, BeforeValidator(_quantity_text), AfterValidator(_cpu)]
+# A quantity as text or a YAML number (pattern and minimum each apply to their own type).
+_QUANTITY_SCHEMA = {
+    "type": ["string", "number"],
+    "pattern": r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]{1,3})?$",
+    "exclusiveMinimum": 0,
+}
+CpuQuantity = Annotated[str, BeforeValidator(_quantity_text), AfterValidator(_cpu), EditorSchema("CPU quantity", _QUANTITY_SCHEMA)]
 """A CPU amount: cores or millicores, any Kubernetes quantity form ('2', '500m', '2k', '1e3')."""
-MemoryQuantity = Annotated[str, BeforeValidator(_quantity_text), AfterValidator(_memory)]
+MemoryQuantity = Annotated[str, BeforeValidator(_quantity_text), AfterValidator(_memory), EditorSchema("memory quantity", _QUANTITY_SCHEMA)]
 """A memory amount in whole bytes, any Kubernetes quantity form ('16Gi', '16G', '512Mi', '1e9')."""
