@@ -49,20 +49,11 @@ def _warn_support(version: str) -> None:
         errors.print(f"[yellow]warning:[/] platform.yaml kubernetes.version: {message}")
 
 
-def _warn_plan(plan) -> None:
-    """The plan's warnings (a choice that adds complexity without a justification): on stderr, never fatal here."""
-    for issue in plan.warnings:
-        from rich.markup import escape
-
-        errors.print(f"[yellow]warning:[/] {escape(issue.render())}", highlight=False)
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     plan = load_plan(args.plan)
     took = time.perf_counter() - started
     _warn_support(plan.platform.kubernetes.version)
-    _warn_plan(plan)
     console.print(
         f"[green]✓[/] plan [bold]{plan.platform.name}[/] is valid: {len(plan.files)} files, "
         f"{len(plan.environments)} environments ({', '.join(plan.environments)}), "
@@ -181,7 +172,6 @@ def cmd_synth(args: argparse.Namespace) -> int:
         raise
     console.print(f"  read {len(result.plan.files)} plan files; environments: {', '.join(e.name for e in result.environments)}")
     _warn_support(result.plan.platform.kubernetes.version)
-    _warn_plan(result.plan)
     if args.aws_endpoint:
         console.print(f"  [yellow]local AWS target:[/] every provider and backend points at {args.aws_endpoint}")
     console.print(f"[green]✓[/] {len(result.stacks)} Terraform stacks → {result.out / 'terraform'}/stacks/")
@@ -262,9 +252,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check the plan files only (fast)")
     with_plan(p)
     p.set_defaults(func=cmd_validate)
-
-    _lazy("stacks.check", "add_parser")(sub, with_plan)  # infraplan check (stacks/check.py, docs/check.md)
-    _lazy("stacks.charts_lock", "add_parser")(sub, with_plan)  # infraplan charts lock (stacks/charts_lock.py, docs/charts.md)
 
     p = sub.add_parser("preview", help="run the Pulumi bootstrap program offline (mocks) and print its resource plan")
     with_plan(p)
