@@ -102,6 +102,16 @@ def rds_logs_key_alias(identifier: str) -> str:
     return f"{identifier}-rds-logs"
 
 
+def rds_backup_copies_key_alias(identifier: str) -> str:
+    """The key of another region's copies of an instance's automated backups (an alias is per region)."""
+    return f"{identifier}-rds-backups"
+
+
+def regional_backups_key_alias(cluster: str) -> str:
+    """A secondary region's key for the copies of the primary database's backups, named after its cluster."""
+    return f"{cluster}-rds-backups"
+
+
 def db_parameter_group_prefix(identifier: str, family: str) -> str:
     """``name_prefix`` of an instance's parameter group: Terraform appends a unique suffix, so the
     group of a new major is created before the old one is deleted (create_before_destroy)."""

@@ -3,7 +3,7 @@
 - :mod:`.aws`: L1 classes, one file per AWS resource family, that emit resources
   and data sources with the AWS provider's own attribute names (no prebuilt
   provider bindings).
-- :mod:`.network`, :mod:`.cluster`, :mod:`.database`, :mod:`.state_backend`, :mod:`.dns`,
+- :mod:`.network`, :mod:`.cluster`, :mod:`.database`, :mod:`.database_backups`, :mod:`.state_backend`, :mod:`.dns`,
   :mod:`.budget`, :mod:`.grafana_admin`, :mod:`.tenant_database`: L2 constructs with their own
   flat keyword props, checked when built; :mod:`.stacks` maps the resolved model onto them.
 - :mod:`.stacks`: the stacks of an environment and of a tenant.
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .budget import AccountBudget, AccountBudgetProps, CostAlert
     from .cluster import Cluster, ClusterProps, NodeGroup
     from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
+    from .database_backups import DatabaseBackupReplication, DatabaseBackupReplicationProps
     from .dns import EnvironmentZone, EnvironmentZoneProps
     from .extensions import ExtensionError, StackContext
     from .grafana_admin import GrafanaAdminSecret, GrafanaAdminSecretProps
@@ -47,6 +48,8 @@ __all__ = [
     "Database",
     "DatabaseAdminAccess",
     "DatabaseAdminAccessProps",
+    "DatabaseBackupReplication",
+    "DatabaseBackupReplicationProps",
     "DatabaseProps",
     "EncryptedLogGroup",
     "EncryptionKey",

@@ -1,22 +1,26 @@
-"""The Database construct: RDS PostgreSQL, private, encrypted, password in Secrets Manager."""
+"""The Database construct: RDS PostgreSQL, private, encrypted, password in Secrets Manager; and
+DatabaseAdminAccess, the role that lets the ``database-admin`` secret store read that password."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from constructs import Construct
 
+from ..addons.external_secrets import ADDON as EXTERNAL_SECRETS
 from ..plan.base import LOG_RETENTION_DAYS, rds_postgres_versions
 from ..resolve import names
-from ..resolve.model import DatabaseAdminRole
 from . import policy
 from .aws import iam, logs, rds, vpc
 from .engine import cdktf
 from .kms_key import EncryptionKey, logs_statement
 from .props import ConstructPropsError, DatabaseNetworkSource, SecurityGroupSource, account_and_region, construct_path, props_from
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
 
 LOG_EXPORTS = ("postgresql", "upgrade", "iam-db-auth-error")
@@ -253,7 +257,7 @@ class Database(Construct):
         check_database_props(p, where)
         super().__init__(scope, id)
         self.props = p
-        account_id, region = account_and_region(self, where, p.account_id, p.region)
+        self.account_id, self.region = account_id, region = account_and_region(self, where, p.account_id, p.region)
         self.identifier = identifier = p.identifier or id
         if (problem := names.rds_identifier_problem(identifier)) is not None:
             raise ConstructPropsError(where, "identifier", None, f"the construct id is the default identifier: {problem}", "pass identifier='...'")
@@ -413,13 +417,57 @@ class Database(Construct):
         return self.instance.ref("master_user_secret[0].secret_arn")
 
 
-@dataclass(frozen=True)
+ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+"""IAM: a role name is 1 to 64 letters, digits and ``+=,.@_-``."""
+_K8S_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_K8S_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+@dataclass(frozen=True, kw_only=True)
 class DatabaseAdminAccessProps:
-    role: DatabaseAdminRole
-    region: str
-    trust_policy: str  # admits the database-admin store's service account alone (Cluster.web_identity_trust)
-    master_secret_arn: str
-    kms_key_arn: str  # the instance's key, which encrypts the master secret
+    """The IAM role of the ``database-admin`` secret store. Required: the database whose master
+    secret it reads and the cluster whose service account assumes it. Not props: what it may do
+    (read that one secret, decrypt through Secrets Manager only) and whom it trusts (that one
+    service account, through the cluster's OIDC provider)."""
+
+    database: Database
+    """The instance whose RDS-managed master secret the role reads (the secret's ARN, and the
+    instance's key to decrypt it, in the instance's region). A Database of this stack."""
+    cluster: Cluster
+    """The :class:`~constructs_lib.terraform.cluster.Cluster` (of this stack) whose service account
+    assumes the role (IRSA); the role's default name carries its name."""
+    namespace: str = EXTERNAL_SECRETS.chart.namespace
+    """The service account's namespace. @default external-secrets, where the ``database-admin``
+    ClusterSecretStore's service account lives (the store authenticates as it)."""
+    service_account: str = names.secret_store_service_account(names.DATABASE_ADMIN_STORE)
+    """@default store-database-admin: the ``database-admin`` store's own service account, so no
+    other store, and not external-secrets' controller, can borrow the role."""
+    role_name: str | None = None
+    """@default ``<cluster name>-database-admin``, the name the GitOps tree's store annotation uses."""
+
+
+def check_database_admin_props(p: DatabaseAdminAccessProps, construct: str, scope: Construct) -> None:
+    """What IAM or Kubernetes would refuse, and references this stack cannot use, with the fix."""
+    from .cluster import Cluster
+
+    def refuse(prop: str, problem: str, fix: str) -> NoReturn:
+        raise ConstructPropsError(construct, prop, getattr(p, prop), problem, fix)
+
+    if not isinstance(p.database, Database):
+        refuse("database", "not a Database construct: the role reads its master secret with its key", "pass database=Database(...)")
+    if not isinstance(p.cluster, Cluster):
+        refuse("cluster", "not a Cluster construct: its OIDC provider is whom the role trusts", "pass cluster=Cluster(...)")
+    stack = cdktf.TerraformStack.of(scope)
+    for prop in ("database", "cluster"):
+        if cdktf.TerraformStack.of(getattr(p, prop)) is not stack:
+            refuse(prop, f"in stack '{cdktf.TerraformStack.of(getattr(p, prop)).node.id}', not this one: cdktf would read that stack's state, and infraplan's stacks never read each other's", f"create the DatabaseAdminAccess in the {prop}'s stack")
+    if not isinstance(p.namespace, str) or not _K8S_LABEL.match(p.namespace):
+        refuse("namespace", "not a Kubernetes namespace name (a DNS label)", "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")
+    if not isinstance(p.service_account, str) or not _K8S_SUBDOMAIN.match(p.service_account):
+        refuse("service_account", "not a Kubernetes service account name (a DNS subdomain)", "lowercase letters, digits, '-' and '.', at most 253, e.g. 'store-database-admin'")
+    # The default, <cluster>-database-admin, always fits: a Cluster's name is at most 40 characters.
+    if p.role_name is not None and (not isinstance(p.role_name, str) or not ROLE_NAME.match(p.role_name)):
+        refuse("role_name", "not a role name IAM accepts", "1 to 64 letters, digits and +=,.@_-, e.g. 'shop-database-admin'")
 
 
 class DatabaseAdminAccess(Construct):
@@ -427,23 +475,38 @@ class DatabaseAdminAccess(Construct):
     assumes it (IRSA) to read the instance's RDS-managed master secret, for the database
     bootstrap Jobs. Nothing else may assume it, external-secrets' controller included.
 
+    ``DatabaseAdminAccess(stack, "database_admin", database=db, cluster=eks)``.
+
     It reads that one secret (its ARN, not a pattern) and decrypts through Secrets
     Manager only. ESO finds the secret by the tag RDS gives it with ListSecrets or
     BatchGetSecretValue and filters; neither takes a resource, and BatchGetSecretValue
     still returns only the secrets GetSecretValue allows."""
 
-    def __init__(self, scope: Construct, id: str, props: DatabaseAdminAccessProps):
+    def __init__(self, scope: Construct, id: str, props: DatabaseAdminAccessProps | None = None, **kwargs: Any):
+        where = construct_path(scope, id, "DatabaseAdminAccess")
+        p = props_from(DatabaseAdminAccessProps, props, kwargs, where)
+        check_database_admin_props(p, where, scope)
+        trust_id = f"{id}_trust"
+        if p.cluster.node.try_find_child(trust_id) is not None:
+            raise ConstructPropsError(where, "cluster", p.cluster.node.path, f"already holds a trust policy '{trust_id}' (another DatabaseAdminAccess with this id)", "give this DatabaseAdminAccess another id")
         super().__init__(scope, id)
-        r = props.role
-        self.role = iam.IamRole(self, "role", name=r.role_name, assume_role_policy=props.trust_policy, tags={"Name": r.role_name})
+        self.props = p
+        db = p.database
+        self.role_name = role_name = p.role_name or names.database_admin_role(p.cluster.name)
+        trust = p.cluster.web_identity_trust(trust_id, p.namespace, p.service_account)
+        self.role = iam.IamRole(self, "role", name=role_name, assume_role_policy=trust, tags={"Name": role_name})
         iam.IamRolePolicy(
             self,
             "policy",
             name="read-master-secret",
             role=self.role.id_ref,
             policy=policy.document(
-                policy.allow(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], [props.master_secret_arn], sid="ReadMasterSecret"),
+                policy.allow(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], [db.secret_arn], sid="ReadMasterSecret"),
                 policy.allow(["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"], "*", sid="FindMasterSecretByTag"),
-                policy.allow(["kms:Decrypt"], [props.kms_key_arn], sid="DecryptThroughSecretsManager", condition={"StringEquals": {"kms:ViaService": names.service_principal("secretsmanager", props.region)}}),
+                policy.allow(["kms:Decrypt"], [db.kms.arn], sid="DecryptThroughSecretsManager", condition={"StringEquals": {"kms:ViaService": names.service_principal("secretsmanager", db.region)}}),
             ),
         )
+
+    @property
+    def role_arn(self) -> str:
+        return self.role.arn

@@ -28,7 +28,8 @@ from .budget import AccountBudget, CostAlert
 from .cluster import Cluster, NodeGroup
 from .dns import EnvironmentZone
 from .dns import zone_id as dns_zone_id
-from .database import Database, DatabaseAdminAccess, DatabaseAdminAccessProps, DatabaseProps
+from .database import Database, DatabaseAdminAccess, DatabaseProps
+from .database_backups import DatabaseBackupReplication
 from .engine import cdktf
 from .grafana_admin import GrafanaAdminSecret
 from .kms_key import EncryptionKey
@@ -206,6 +207,20 @@ def tenant_database_props(env: ResolvedEnvironment, tenant: ResolvedTenant) -> d
     }  # fmt: skip
 
 
+def database_admin_props(cluster: ResolvedCluster) -> dict[str, Any]:
+    """A cluster's resolved database admin role as DatabaseAdminAccess props (without the database and
+    the cluster): its name, and the store's service account that alone may assume it."""
+    admin = cluster.database_admin
+    assert admin is not None
+    return {"role_name": admin.role_name, "namespace": admin.namespace, "service_account": admin.service_account}
+
+
+def backup_replication_props(region: ResolvedRegion) -> dict[str, Any]:
+    """A secondary region's resolved copy of the primary database's backups as DatabaseBackupReplication
+    props (without the key): the instance by ARN (it is in another stack) and the retention."""
+    return {"source_arn": region.source_database_arn, "retention_days": region.backup_replication_days, "region": region.region}
+
+
 def state_backend_props(env: ResolvedEnvironment) -> dict[str, Any]:
     """The environment's resolved state backend as StateBackend props; the lock table is as
     protected as the environment's database."""
@@ -275,10 +290,8 @@ def _platform(
     db = None
     if database is not None:
         db = Database(stack, "database", network=net, clients={"nodes": eks_cluster}, account_id=env.account_id, region=cluster.region, **database_props(database))
-        admin = cluster.database_admin
-        if admin is not None:
-            trust = eks_cluster.web_identity_trust("database_admin_trust", admin.namespace, admin.service_account)
-            DatabaseAdminAccess(stack, "database_admin", DatabaseAdminAccessProps(admin, env.region, trust, db.secret_arn, db.kms.arn))
+        if cluster.database_admin is not None:
+            DatabaseAdminAccess(stack, "database_admin", database=db, cluster=eks_cluster, **database_admin_props(cluster))
     return net, eks_cluster, db
 
 
@@ -330,14 +343,11 @@ class RegionalStack(cdktf.TerraformStack):
         self.network, self.cluster, _ = _platform(self, network=r.network, cluster=r.cluster, database=None, env=env)
         output(self, "vpc_id", self.network.vpc.id_ref, f"VPC of the environment in {r.region}")
         _cluster_outputs(self, self.cluster, r.cluster)
-        key = EncryptionKey(self, "backups_kms", alias=f"{r.cluster.name}-rds-backups", description=f"Copies of {env.database.identifier}'s backups in {r.region}", account_id=env.account_id)
-        rds.DbInstanceAutomatedBackupsReplication(
-            self,
-            "database_backups",
-            source_db_instance_arn=r.source_database_arn,
-            retention_period=r.backup_replication_days,
-            kms_key_id=key.arn,
+        # The key stays a child of the stack (its Terraform address predates the construct).
+        key = EncryptionKey(
+            self, "backups_kms", alias=names.regional_backups_key_alias(r.cluster.name), description=f"Copies of {env.database.identifier}'s backups in {r.region}", account_id=env.account_id
         )
+        DatabaseBackupReplication(self, "database_backups", kms_key=key, account_id=env.account_id, **backup_replication_props(r))
 
 
 def _tenant_clusters(env: ResolvedEnvironment, tenant: ResolvedTenant) -> tuple[ResolvedCluster, ...]:
