@@ -49,11 +49,20 @@ def _warn_support(version: str) -> None:
         errors.print(f"[yellow]warning:[/] platform.yaml kubernetes.version: {message}")
 
 
+def _warn_plan(plan) -> None:
+    """The plan's warnings (a choice that adds complexity without a justification): on stderr, never fatal here."""
+    for issue in plan.warnings:
+        from rich.markup import escape
+
+        errors.print(f"[yellow]warning:[/] {escape(issue.render())}", highlight=False)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     plan = load_plan(args.plan)
     took = time.perf_counter() - started
     _warn_support(plan.platform.kubernetes.version)
+    _warn_plan(plan)
     console.print(
         f"[green]✓[/] plan [bold]{plan.platform.name}[/] is valid: {len(plan.files)} files, "
         f"{len(plan.environments)} environments ({', '.join(plan.environments)}), "
@@ -172,6 +181,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         raise
     console.print(f"  read {len(result.plan.files)} plan files; environments: {', '.join(e.name for e in result.environments)}")
     _warn_support(result.plan.platform.kubernetes.version)
+    _warn_plan(result.plan)
     if args.aws_endpoint:
         console.print(f"  [yellow]local AWS target:[/] every provider and backend points at {args.aws_endpoint}")
     console.print(f"[green]✓[/] {len(result.stacks)} Terraform stacks → {result.out / 'terraform'}/stacks/")

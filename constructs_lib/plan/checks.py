@@ -18,6 +18,8 @@ from ..resolve.database import LOG_EXPORTS
 from .base import group_key, parse_quantity
 from .environment import EnvironmentPlan
 from .errors import PlanIssue
+from .complexity import complexity_checks
+from .goals import goal_checks
 from .platform import PlatformPlan, SsoDecision
 from .tenant import GROUP_ROLES, Quotas, TenantDatabase, TenantPlan
 from .yaml_source import FieldPath, SourceMap, format_path
@@ -59,6 +61,8 @@ def cross_file_checks(
     _tenant_trust_checks(at, environments, tenants)
     _admin_checks(at, platform, platform_file, environments, tenants)
     _derived_name_checks(at, platform, platform_file, environments, tenants, sources)
+    goal_checks(at, platform, platform_file, environments, tenants)
+    complexity_checks(at, platform, platform_file, tenants)
     issues += _cidr_overlaps(platform, environments, tenants, sources)
     return issues
 
@@ -449,11 +453,6 @@ def _node_and_tag_checks(at: At, platform: PlatformPlan, platform_file: str, nam
     for component in env.component_values:
         if component not in known:
             at(file, ("component_values", component), f"'{component}' is not a chart component of this plan", f"components with charts: {', '.join(sorted(known))}")
-
-    # Scale: node groups within max_nodes.
-    total_max = sum(n.max_size for n in env.cluster.node_groups)
-    if total_max > platform.scale.max_nodes:
-        at(file, ("cluster", "node_groups"), f"node groups can grow to {total_max} nodes, over scale.max_nodes ({platform.scale.max_nodes})", f"raise scale.max_nodes in {platform_file} or lower max_size")
 
     # Tags: platform's, then the environment's, then infraplan's own, on every resource.
     keys = {*platform.tags, *env.tags, *INFRAPLAN_TAG_KEYS}

@@ -74,6 +74,20 @@ class Plan:
         if issues:
             raise PlanError(issues)
 
+    @property
+    def warnings(self) -> list[PlanIssue]:
+        """What validate reports without refusing the plan: choices that add complexity without a
+        justification (plan/complexity.py). ``infraplan check`` may make them blocking."""
+        from .complexity import complexity_warnings
+
+        return complexity_warnings(
+            self.platform,
+            self.origin("platform"),
+            {n: (e, self.origin(f"environments.{n}")) for n, e in self.environments.items()},
+            {n: (t, self.origin(f"tenants.{n}")) for n, t in self.tenants.items()},
+            self.sources,
+        )
+
     def origin(self, part: str) -> str:
         """The file ``part`` came from, or ``<python>:<part>`` for a plan built in Python."""
         return self.origins.get(part) or f"<python>:{part}"

@@ -177,10 +177,53 @@ class SecretsDecision(PlanModel):
     path_prefix: str = Field("infraplan", pattern=r"^[A-Za-z0-9/_+=.@-]+$")
 
 
+# What AWS documents: RDS uploads transaction logs for point-in-time recovery every 5 minutes; a
+# Multi-AZ instance fails over in 60-120 s; the EKS and Multi-AZ RDS SLAs are 99.95 %, a Single-AZ
+# instance's 99.5 %. RESTORE_MINUTES is infraplan's own estimate of a restore into a new instance.
+PITR_LOG_MINUTES = 5
+FAILOVER_MINUTES = 2
+PLATFORM_SLA_PERCENT = 99.95
+SINGLE_AZ_DATABASE_SLA_PERCENT = 99.5
+RESTORE_MINUTES = 60
+
+
 class PerformanceGoals(PlanModel):
-    uptime_percent: float = Field(ge=90, le=99.999)
-    rto_minutes: int = Field(gt=0)
-    rpo_minutes: int = Field(gt=0)
+    """The production environments' goals. validate checks each is feasible with the design and
+    explain shows what it drives (docs/goals.md)."""
+
+    uptime_percent: float = Field(
+        ge=90, le=99.999, description="Above 99.5 the database is Multi-AZ; from 99.9 NAT per AZ and a node per AZ; 99.95 needs 3 AZs; above 99.95 infeasible."
+    )
+    rto_minutes: int = Field(gt=0, description="Time to recover from failure_scope; under 60 the database is Multi-AZ (a restore takes longer).")
+    rpo_minutes: int = Field(gt=0, description="Data lost at most through failure_scope; at least 5 (point-in-time recovery).")
+    failure_scope: Literal["availability-zone", "region"] = Field(
+        "availability-zone",
+        description="The failure rto_minutes and rpo_minutes are measured for: the loss of an Availability Zone, or of the primary region (needs deployment_type: multi-region).",
+    )
+    max_pods: int | None = Field(None, gt=0, description="Pods one cluster runs for its tenants: their ResourceQuota pods on each cluster add up to at most this.")
+
+    @model_validator(mode="after")
+    def _feasible(self) -> "PerformanceGoals":
+        if self.rpo_minutes < PITR_LOG_MINUTES:
+            raise FieldValueError(
+                ("rpo_minutes",),
+                f"rpo_minutes: {self.rpo_minutes} is below what RDS point-in-time recovery achieves: it ships the transaction logs every {PITR_LOG_MINUTES} minutes, "
+                "and less needs a synchronous replica outside the failure, which infraplan does not render",
+                f"raise it to {PITR_LOG_MINUTES} or more",
+            )
+        if self.rto_minutes < FAILOVER_MINUTES:
+            raise FieldValueError(
+                ("rto_minutes",),
+                f"rto_minutes: {self.rto_minutes} is below an RDS Multi-AZ failover, which takes 60-120 seconds",
+                f"raise it to {FAILOVER_MINUTES} or more",
+            )
+        if self.uptime_percent > PLATFORM_SLA_PERCENT:
+            raise FieldValueError(
+                ("uptime_percent",),
+                f"uptime_percent: {self.uptime_percent} is above the {PLATFORM_SLA_PERCENT} % AWS commits to for EKS and for a Multi-AZ RDS instance, which the platform needs both of",
+                f"lower it to {PLATFORM_SLA_PERCENT} or less",
+            )
+        return self
 
 
 class Constraints(PlanModel):
@@ -215,9 +258,11 @@ class Constraints(PlanModel):
 
 
 class Scale(PlanModel):
-    tenants: int = Field(gt=0)
-    namespaces_per_tenant: int = Field(gt=0)
-    max_nodes: int = Field(gt=0)
+    tenants: int = Field(gt=0, description="Tenant files the plan may have.")
+    namespaces_per_tenant: int = Field(gt=0, description="Namespaces each tenant may list.")
+    max_nodes: int = Field(
+        gt=0, description="Per environment: the node groups' max_size summed over all its clusters (shared, secondary regions', dedicated tenants')."
+    )
 
 
 class Gate(PlanModel):
@@ -226,10 +271,33 @@ class Gate(PlanModel):
     required: bool = True
 
 
+COMPLEXITY_CHOICES = {"dedicated-cluster": "a tenant's own VPC, cluster (and database) in some environment", "multi-region": "secondary regions (deployment_type: multi-region)"}
+
+
 class ComplexityJustification(PlanModel):
-    decision: str
-    justification: str
-    simpler_alternative_rejected: str | None = None
+    """Why a choice that adds complexity is worth it (the template's Complexity Tracking). A choice
+    without an entry is a warning of validate (plan/complexity.py); explain shows the entry next to it."""
+
+    decision: str = Field(description="The choice, in words (e.g. org-c gets a dedicated EKS cluster in prod).")
+    justification: str = Field(description="Why the platform needs it.")
+    simpler_alternative_rejected: str | None = Field(None, description="The simpler choice considered, and why it was not enough.")
+    applies_to: str | None = Field(
+        None, description="The choice it justifies: dedicated-cluster:<tenant> or multi-region; left out, infraplan cannot tell (a warning)."
+    )
+
+    @field_validator("applies_to")
+    @classmethod
+    def _choice(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        kind, _, subject = v.partition(":")
+        if kind not in COMPLEXITY_CHOICES:
+            raise ValueError(f"'{v}' names no choice infraplan tracks; it tracks {', '.join(COMPLEXITY_CHOICES)}")
+        if kind == "dedicated-cluster" and not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", subject):
+            raise ValueError(f"'{v}' names no tenant: write dedicated-cluster:<tenant name>, e.g. dedicated-cluster:org-c")
+        if kind == "multi-region" and subject:
+            raise ValueError(f"'{v}': multi-region is one choice of the whole plan, written without ':<name>'")
+        return v
 
 
 class PlatformAdmins(PlanModel):

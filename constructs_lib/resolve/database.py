@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..plan.environment import DatabasePlan
-from ..plan.platform import PlatformPlan
+from ..plan.goals import database_needs_multi_az
+from ..plan.platform import PerformanceGoals, PlatformPlan
 from . import names
 from .model import ResolvedDatabase
 from .network import retention_days
@@ -27,12 +28,14 @@ def secret_recovery_window(tier: str) -> tuple[int, Source]:
     return days, rule("secret-recovery-by-tier", why)
 
 
-def _multi_az(tier: str, uptime: float) -> tuple[bool, str]:
-    if tier == "production" and uptime >= 99.9:
-        return True, f"production with uptime {uptime}% needs a standby in a second AZ"
-    if tier == "production":
-        return False, f"uptime {uptime}% is met by a single-AZ instance"
-    return False, f"{tier} accepts an AZ outage"
+def _multi_az(tier: str, goals: PerformanceGoals) -> tuple[bool, str]:
+    """The performance goals decide for production (plan/goals.py); the other tiers are not held to them."""
+    if tier != "production":
+        return False, f"{tier} accepts an AZ outage"
+    why = database_needs_multi_az(goals)
+    if why:
+        return True, f"production needs a standby in a second AZ: {'; '.join(why)}"
+    return False, f"uptime {goals.uptime_percent}% and RTO {goals.rto_minutes} min are met by a single-AZ instance"
 
 
 def _backup_days(tier: str, rpo_minutes: int, rto_minutes: int, compliance: list[str]) -> tuple[int, str]:
@@ -100,7 +103,7 @@ def resolve_database(
 
 def _resilience(t: Trace, *, tier: str, platform: PlatformPlan, db: DatabasePlan, env_file: str) -> tuple[bool, int, bool, bool]:
     """Multi-AZ, backup retention, deletion protection and automatic minor upgrades: what keeps the data through a loss."""
-    multi, why = _multi_az(tier, platform.performance.uptime_percent)
+    multi, why = _multi_az(tier, platform.performance)
     multi_az = t.pick("multi_az", [(db.multi_az, environment(f"{env_file}: database.multi_az")), (multi, rule("multi-az-from-uptime", why))])
     days, why = _backup_days(tier, platform.performance.rpo_minutes, platform.performance.rto_minutes, platform.constraints.compliance)
     backup = t.pick(

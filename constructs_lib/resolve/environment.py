@@ -23,6 +23,7 @@ from .model import (
     ResolvedTenantDatabase,
     TenantAccess,
 )
+from .goals import record_complexity, record_goals
 from .network import resolve_network
 from .trace import Trace, environment, plan, rule, tenant as tenant_src
 
@@ -118,6 +119,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         for region in env.regions[1:]
     )
     tenants = tuple(resolve_tenant(plan_, env_name, t.name, env_tags=tags, region=region, shared_db=database.identifier) for t in plan_.tenants.values())
+    record_goals(trace, plan_, env_name, network=network, database=database, secondary=secondary, tenants=tenants)
     return ResolvedEnvironment(
         platform=p.name,
         name=env_name,
@@ -246,6 +248,8 @@ def resolve_tenant(
     isolation, iso_field = _isolation(t, env_name)
     trace.record("isolation", isolation, tenant_src(f"{tfile}: {iso_field}"))
     dedicated = isolation == "dedicated"
+    if dedicated:
+        record_complexity(trace, p, f"dedicated-cluster:{tenant_name}", "isolation.justification")
     cluster_name = names.cluster_name(p.name, env_name, tenant_name if dedicated else None)
     cluster_key = names.cluster_key(env_name, tenant_name if dedicated else None)
     trace.record("cluster_name", cluster_name, rule("tenant-cluster", "its own cluster" if dedicated else "the environment's shared cluster"))
