@@ -360,6 +360,9 @@ UNPINNED_SUBCHART_PODS: dict[str, list[dict[str, Any]]] = {
         {"template": "aws-load-balancer-controller-3.5.0: templates/deployment.yaml", "when": (), "from": ("",), "kind": _DEPLOY, "defaults": {"tolerations": [], "nodeSelector": {}}},
     ],
 }
+# A subchart whose Chart.yaml pins a range, not a version: the version the parent's release resolves
+# (the newest in the range on the parent's release day), whose keys are in CHART_KEYS.
+SUBCHART_RESOLVED = {("kube-prometheus-stack", "65.8.1", "grafana"): ("8.5.12",)}  # grafana 8.5.*: 8.5.12 (2024-11-05), 65.8.1 (2024-11-06)
 UNPINNED_SUBCHART_KEYS = {("argo-cd", "redis-ha"): ("tolerations", "nodeSelector"), ("kube-prometheus-stack", "kube-state-metrics"): ("tolerations", "nodeSelector"), ("kube-prometheus-stack", "prometheus-node-exporter"): ("tolerations", "nodeSelector")}
 """Values keys of those subcharts that infraplan sets, vouched for by the upstream values.yaml at those tags."""
 
@@ -1635,7 +1638,9 @@ def values_key_known(chart: str, version: str, path: tuple[str, ...], parent_def
         if referenced and (j == len(path) or (wholesale and isinstance(dig(defaults, ".".join(path[:j]), {}), (dict, type(None))))):
             return True
     sub = subcharts(chart, version).get(path[0])
-    if sub and len(path) > 1 and chart_folder(*sub).is_dir():
+    if sub and sub[1] not in SUBCHART_RESOLVED.get((chart, version, path[0]), (sub[1],)):
+        sub = (sub[0], SUBCHART_RESOLVED[(chart, version, path[0])][0])
+    if sub and len(path) > 1 and (chart_folder(*sub).is_dir() or chart_keys(*sub) is not None):
         return values_key_known(sub[0], sub[1], path[1:])
     if sub and len(path) > 1 and path[1] in UNPINNED_SUBCHART_KEYS.get((chart, path[0]), ()):
         return True

@@ -5,11 +5,12 @@ so its values are read by both the GitOps tree and the Pulumi program."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .base import AddOn, AddOnContext, PodPlacement
+from .base import AddOn, AddOnContext, AddOnSettings, PodPlacement
 
 if TYPE_CHECKING:
     from ..resolve.addons import ResolvedAddon
@@ -127,7 +128,7 @@ def server_ingress(ctx: AddOnContext) -> dict[str, Any]:
 
 
 def values(ctx: AddOnContext) -> dict[str, Any]:
-    """argo-cd 7.x and 8.x take the same keys for what infraplan sets."""
+    """argo-cd 8.x (Argo CD 3.0), whose defaults the tree is built on."""
     ha = ctx.ha
     out: dict[str, Any] = {
         "global": {"domain": hostname(ctx)},
@@ -151,16 +152,61 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
     return out
 
 
-def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
-    groups = list(ctx.platform.platform_admins.groups)
+# Defaults Argo CD 3.0 changed (docs/operator-manual/upgrading/2.14-3.0.md at v3.0.11) that the tree
+# relies on, set in argocd-cm for Argo CD 2.14 (argo-cd 7.x), which reads these keys
+# (util/settings/settings.go at v2.14.11) and defaults them the other way.
+ARGOCD_3_DEFAULTS_FOR_2 = {
+    # annotation tracking: ESO copies an ExternalSecret's labels to its Secret, so with label tracking
+    # Argo CD would take those Secrets for its own, out of Git, and prune them
+    "application.resourceTrackingMethod": "annotation",
+    # pod logs only for roles granted `logs, get` (the project roles grant it explicitly), not any `applications, get`
+    "server.rbac.log.enforce.enable": True,
+    # `applications, update|delete` covers the Application itself, not the live resources it manages
+    "server.rbac.disableApplicationFineGrainedRBACInheritance": True,
+}
+
+
+def values_7(ctx: AddOnContext) -> dict[str, Any]:
+    """argo-cd 7.x (Argo CD 2.14): the same keys as 8.x (the charts differ in defaults, not in what
+    infraplan sets), plus Argo CD 3.0's tracking and RBAC defaults in argocd-cm."""
+    out = values(ctx)
+    out["configs"]["cm"].update(ARGOCD_3_DEFAULTS_FOR_2)
+    return out
+
+
+@dataclass(frozen=True)
+class ArgoCdSsoSettings:
+    """ArgoCD's OIDC login (gitops.sso)."""
+
+    client_secret: str
+    """The Secrets Manager secret holding the OIDC client secret (created by hand)."""
+    url: str
+    """ArgoCD's URL, which the identity provider redirects back to."""
+    allowed_cidrs: tuple[str, ...]
+    """The only ranges ingress-nginx admits to the UI (gitops.sso.allowed_cidrs)."""
+
+
+@dataclass(frozen=True)
+class ArgoCdSettings(AddOnSettings):
+    """What the GitOps tree builds around ArgoCD that is not in its Helm values."""
+
+    admin_groups: tuple[str, ...]
+    """The groups that are admins of the platform AppProject (platform_admins.groups)."""
+    sso: ArgoCdSsoSettings | None = None
+    """OIDC login; None without gitops.sso (the local admin stays)."""
+
+
+def settings(ctx: AddOnContext) -> tuple[ArgoCdSettings, str]:
+    groups = tuple(ctx.platform.platform_admins.groups)
     why = f"platform project admins: {', '.join(groups) or '(none)'} (platform.yaml: platform_admins.groups)"
     sso = ctx.platform.gitops.sso
     if sso is None:
-        return {"admin_groups": groups}, f"{why}; no SSO (gitops.sso): the local admin stays, nothing supplies the project roles' groups"
+        return ArgoCdSettings(admin_groups=groups), f"{why}; no SSO (gitops.sso): the local admin stays, nothing supplies the project roles' groups"
     from ..resolve import names
 
     secret = names.argocd_sso_secret(ctx.platform.secrets.path_prefix, ctx.environment, ctx.cluster_name, sso.client_secret)
-    return {"admin_groups": groups, "sso": {"client_secret": secret, "url": f"https://{hostname(ctx)}", "allowed_cidrs": list(sso.allowed_cidrs)}}, (
+    login = ArgoCdSsoSettings(client_secret=secret, url=f"https://{hostname(ctx)}", allowed_cidrs=tuple(sso.allowed_cidrs))
+    return ArgoCdSettings(admin_groups=groups, sso=login), (
         f"{why}; SSO: OIDC from {sso.issuer} (groups claim {sso.groups_claim}), callback https://{hostname(ctx)}/auth/callback; "
         f"platform_admins.groups are role:admin; the local admin is disabled; client secret from Secrets Manager {secret} "
         f"(created by hand) into Secret {SSO_SECRET} through the {names.ARGOCD_SSO_STORE} store (argocd namespace only, its role reads that secret alone); "
@@ -180,8 +226,9 @@ def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
     wave, out of its health, and the apps root still follows."""
     from ..kubernetes.external_secrets import external_secret, extract
     from ..resolve import names
+    from .external_secrets import api_version as external_secrets_api
 
-    sso = addon.settings.get("sso")
+    sso = addon.settings_as(ArgoCdSettings).sso
     store = next((s for s in g.secret_stores if s.name == names.ARGOCD_SSO_STORE), None)
     if sso is None or store is None:
         return {}
@@ -197,13 +244,16 @@ def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
             "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true",
             "argocd.argoproj.io/ignore-healthcheck": "true",
         },
+        api_version=external_secrets_api(g.cluster, "ExternalSecret"),
     )
     return {f"externalsecret-{SSO_SECRET}.yaml": secret}
 
 
 ADDON = AddOn(
     name="argocd",
-    values_by_series={"7": values, "8": values},
+    values_by_series={"7": values_7, "8": values},
+    # argo-cd 7.9.1 and 8.1.3 templates/crds serve v1alpha1 (kubernetes/argocd.py API)
+    api_versions={s: {kind: "argoproj.io/v1alpha1" for kind in ("Application", "AppProject", "ApplicationSet")} for s in ("7", "8")},
     enabled=lambda platform: platform.gitops.tool == "argocd",
     settings=settings,
     config_objects=config_objects,

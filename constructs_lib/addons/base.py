@@ -9,7 +9,8 @@ installs):
 - its Helm values, **per chart series** (the major, or 0.<minor> for 0.x charts; a plan
   may pin another major of a chart; a series with no values function is refused, never guessed);
 - its GitOps settings that are not Helm values (the ClusterIssuer, the secret
-  stores' identity) and the reason for them;
+  stores' identity) and the reason for them: a frozen dataclass of its module, a subclass of
+  :class:`AddOnSettings` (None for an add-on without any), read by attribute;
 - its IRSA role, if it needs AWS: namespace, service account, role-name suffix, and
   its policy (statements or AWS managed policies; never a default);
 - the cluster configuration objects that ship beside it (the ClusterIssuer, the
@@ -47,7 +48,7 @@ class UnknownAddOn(KeyError):
 
 @dataclass(frozen=True)
 class ChartRef:
-    """A chart pinned in the chart catalog."""
+    """A chart pinned in the chart catalog, or locked from the plan's constraint (charts.lock)."""
 
     component: str
     repo_url: str
@@ -57,6 +58,21 @@ class ChartRef:
     namespace: str
     release: str
     sync_wave: int
+    digest: str | None = None  # sha256 of the locked chart (charts.lock); None: the catalog's pin
+    constraint: str | None = None  # the plan's constraint the lock resolved; None: the catalog's exact pin
+
+    @property
+    def source_url(self) -> str:
+        """The repoURL of an Argo CD Application: an OCI registry without oci:// (Argo CD 2.14 and 3.0 read
+        a URL without a scheme as OCI); Helm, kustomize and Pulumi take ``repo_url`` itself."""
+        return self.repo_url.removeprefix("oci://")
+
+    @property
+    def pinned_by(self) -> str:
+        """Where the version came from, in words (explain)."""
+        if self.constraint is None:
+            return "infraplan's chart catalog (constructs_lib/data/charts.yaml)"
+        return f"charts.lock: platform.yaml charts.{self.component}.version '{self.constraint}' locked to {self.version}" + (f" ({self.digest})" if self.digest else "")
 
     @property
     def series(self) -> str:
@@ -204,13 +220,21 @@ class IrsaSpec:
         return f"-irsa-{self.component}"
 
 
+@dataclass(frozen=True)
+class AddOnSettings:
+    """The base of every add-on's GitOps settings that are not Helm values (its module defines a
+    frozen subclass with typed, documented fields). Typed rather than a dict so that a reader's typo
+    is an AttributeError, and reading another add-on's settings a TypeError
+    (``ResolvedAddon.settings_as``), never a silent default."""
+
+
 ValuesFn = Callable[[AddOnContext], dict[str, Any]]
-SettingsFn = Callable[[AddOnContext], tuple[dict[str, Any], str]]
+SettingsFn = Callable[[AddOnContext], tuple[AddOnSettings | None, str]]
 ConfigFn = Callable[["ClusterGitOps", "ResolvedAddon"], dict[str, dict]]
 
 
-def _no_settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
-    return {}, ""
+def _no_settings(ctx: AddOnContext) -> tuple[AddOnSettings | None, str]:
+    return None, ""
 
 
 def _no_config(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
@@ -230,6 +254,10 @@ class AddOn:
     config_objects: ConfigFn = _no_config
     listed_in_plan: bool = True  # False: enabled by another decision (ArgoCD by gitops.tool)
     pods: tuple[PodPlacement, ...] = ()  # every pod template the chart renders, for each series infraplan has values for
+    pods_by_series: Mapping[str, tuple[PodPlacement, ...]] = field(default_factory=dict)  # a series whose pod templates differ from ``pods``
+    # series -> kind -> apiVersion of the custom resources infraplan writes for this chart's CRDs: the
+    # version that series serves (a chart major may stop serving one, as external-secrets 0.17 does v1beta1)
+    api_versions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def chart(self) -> ChartRef:
@@ -240,17 +268,40 @@ class AddOn:
 
     @property
     def series(self) -> tuple[str, ...]:
-        return tuple(sorted(self.values_by_series))
+        return tuple(sorted(self.values_by_series, key=lambda s: tuple(int(p) for p in s.split("."))))
 
     def supports(self, version: str) -> bool:
         return chart_series(version) in self.values_by_series
+
+    def unsupported(self, version: str) -> str | None:
+        """Why infraplan cannot install ``version`` of this add-on's chart (it has no values for its
+        series: keys change between majors, so none is guessed), or None. One message for every chart
+        and for every way a version is chosen."""
+        if self.supports(version):
+            return None
+        chart = self.chart
+        return (
+            f"infraplan has no values for {chart.chart} {chart_series(version)}.x (version {version}); it supports "
+            f"{chart.chart} {', '.join(s + '.x' for s in self.series)} (the catalog pins {chart.version})"
+        )
 
     def values(self, ctx: AddOnContext, chart: ChartRef) -> dict[str, Any]:
         """Helm values for ``chart`` (this add-on's chart, possibly at another version)."""
         fn = self.values_by_series.get(chart.series)
         if fn is None:
-            raise ValueError(f"{chart.chart} {chart.version}: infraplan has values for {chart.chart} {', '.join(s + '.x' for s in self.series)} only")
-        return place_pods(fn(ctx), self.pods, ctx.system)
+            raise ValueError(self.unsupported(chart.version))
+        return place_pods(fn(ctx), self.pods_for(chart), ctx.system)
+
+    def pods_for(self, chart: ChartRef) -> tuple[PodPlacement, ...]:
+        """The pod templates ``chart``'s series renders (a major may add or drop one)."""
+        return self.pods_by_series.get(chart.series, self.pods)
+
+    def api_version(self, chart: ChartRef, kind: str) -> str:
+        """The apiVersion of ``kind`` that ``chart``'s CRDs serve (what the tree writes for it)."""
+        by_kind = self.api_versions.get(chart.series)
+        if by_kind is None or kind not in by_kind:
+            raise ValueError(f"{chart.chart} {chart.version}: infraplan knows no served apiVersion of {kind} for series {chart.series}")
+        return by_kind[kind]
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,17 @@ no role trusts the controller, so naming another store's role reaches nothing.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .base import AddOn, AddOnContext, PodPlacement
+from .base import AddOn, AddOnContext, AddOnSettings, PodPlacement
 from .manifests import LABELS, config_annotations
 
 if TYPE_CHECKING:
     from ..plan.platform import PlatformPlan
     from ..resolve.addons import ResolvedAddon
     from ..resolve.gitops import ClusterGitOps, SecretStoreSpec
+    from ..resolve.model import ResolvedCluster
 
 SECRETS_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetResourcePolicy")
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"  # ESO 0.17 reads it from the store's service account (pkg/provider/aws/auth)
@@ -29,23 +31,46 @@ def aws_stores(platform: PlatformPlan) -> bool:
     return "external-secrets" in platform.components and needs_aws(platform)
 
 
-def values(ctx: AddOnContext) -> dict[str, Any]:
-    # The chart aggregates its CRDs' rights into the built-in view/edit ClusterRoles by default: anyone
-    # with edit could then create a SecretStore. Tenants are bound to infraplan's own Roles; edit and
-    # view stay clean too. (0.17 always aggregates into admin, which no tenant is bound to.)
+def _values(ctx: AddOnContext, rbac: dict[str, Any] | None) -> dict[str, Any]:
     # No IRSA annotation on the controller's service account: it needs no AWS identity, each store
     # authenticates as its own service account (the chart's ClusterRole may create their tokens).
     n = 2 if ctx.ha else 1
-    out: dict[str, Any] = {"installCRDs": True, "replicaCount": n, "rbac": {"aggregateToEdit": False, "aggregateToView": False}}
+    out: dict[str, Any] = {"installCRDs": True, "replicaCount": n}
+    if rbac:
+        out["rbac"] = rbac
     if n > 1:  # two controllers reconciling the same objects race each other without a leader
         out["leaderElect"] = True
     return out
 
 
-def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
+def values_0_10(ctx: AddOnContext) -> dict[str, Any]:
+    """external-secrets 0.10. Its chart always aggregates its CRDs' rights into the built-in view, edit
+    and admin ClusterRoles (templates/rbac.yaml has no switch): no tenant is bound to them (tenants get
+    infraplan's own Roles), but edit then grants SecretStore writes, which 0.17 lets infraplan avoid.
+    Its AWS provider honours a ClusterSecretStore's serviceAccountRef.namespace, as 0.17's does."""
+    return _values(ctx, None)
+
+
+def values_0_17(ctx: AddOnContext) -> dict[str, Any]:
+    """external-secrets 0.17: its CRDs' rights stay out of the built-in view and edit ClusterRoles
+    (rbac.aggregateTo*, new since 0.10): anyone with edit could otherwise create a SecretStore.
+    (0.17 always aggregates into admin, which no tenant is bound to.)"""
+    return _values(ctx, {"aggregateToEdit": False, "aggregateToView": False})
+
+
+@dataclass(frozen=True)
+class ExternalSecretsSettings(AddOnSettings):
+    """What the GitOps tree builds beside external-secrets."""
+
+    aws_stores: bool
+    """Whether the cluster gets ClusterSecretStores for AWS Secrets Manager (and, with them, the
+    tenants' stores and the database bootstrap): only when ``secrets.operator`` is external-secrets."""
+
+
+def settings(ctx: AddOnContext) -> tuple[ExternalSecretsSettings, str]:
     if not needs_aws(ctx.platform):
-        return {}, "secrets.operator is not external-secrets: no SecretStores"
-    return {"aws_stores": True}, (
+        return ExternalSecretsSettings(aws_stores=False), "secrets.operator is not external-secrets: no SecretStores"
+    return ExternalSecretsSettings(aws_stores=True), (
         f"ClusterSecretStores for AWS Secrets Manager in {ctx.region}, each authenticating as its own service account "
         "(IRSA role trusting that service account alone); the controller has no AWS identity"
     )
@@ -64,7 +89,7 @@ def cluster_secret_store(g: ClusterGitOps, s: SecretStoreSpec) -> dict[str, Any]
         # A ClusterSecretStore's serviceAccountRef.namespace is honoured (not the ExternalSecret's).
         "auth": {"jwt": {"serviceAccountRef": {"name": s.service_account, "namespace": s.service_account_namespace}}},
     }
-    obj = cluster_scoped_config(g, "external-secrets.io/v1", s.kind, s.name, {"provider": {"aws": aws}, "conditions": conditions})
+    obj = cluster_scoped_config(g, api_version(g.cluster, s.kind), s.kind, s.name, {"provider": {"aws": aws}, "conditions": conditions})
     obj["metadata"]["annotations"] = config_annotations(g.waves["secret-stores"])
     return obj
 
@@ -95,9 +120,22 @@ def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
     return out
 
 
+def api_version(cluster: ResolvedCluster, kind: str) -> str:
+    """The apiVersion of an external-secrets ``kind`` (ExternalSecret, ClusterSecretStore, ...) that the
+    cluster's external-secrets chart serves: v1beta1 up to 0.16, v1 from 0.17 (which no longer serves
+    v1beta1). A cluster without the add-on gets the catalog's."""
+    addon = cluster.addon(ADDON.name)
+    return ADDON.api_version(addon.chart if addon else ADDON.chart, kind)
+
+
+_V1BETA1 = {kind: "external-secrets.io/v1beta1" for kind in ("ExternalSecret", "ClusterSecretStore", "SecretStore", "ClusterExternalSecret")}
+_V1 = {kind: "external-secrets.io/v1" for kind in ("ExternalSecret", "ClusterSecretStore", "SecretStore", "ClusterExternalSecret")}
+
 ADDON = AddOn(
     name="external-secrets",
-    values_by_series={"0.17": values},
+    values_by_series={"0.10": values_0_10, "0.17": values_0_17},
+    # served versions of external-secrets-<version>-crds/bundle.yaml (0.10.7: v1alpha1, v1beta1; 0.17.0: v1)
+    api_versions={"0.10": {**_V1BETA1, "PushSecret": "external-secrets.io/v1alpha1"}, "0.17": {**_V1, "PushSecret": "external-secrets.io/v1alpha1"}},
     enabled=lambda platform: "external-secrets" in platform.components,
     settings=settings,
     config_objects=config_objects,

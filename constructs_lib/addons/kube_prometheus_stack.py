@@ -38,6 +38,8 @@ def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
     """Grafana's admin Secret, through the ``grafana-admin`` store, before the chart (whose Grafana
     pods cannot start without it): the ``monitoring`` namespace and the ExternalSecret, in the
     ``platform-secrets`` wave, after the stores and before kube-prometheus-stack's wave."""
+    from .external_secrets import api_version as external_secrets_api
+
     ga = g.cluster.grafana_admin
     if ga is None or not any(s.name == names.GRAFANA_ADMIN_STORE for s in g.secret_stores):
         return {}
@@ -55,6 +57,7 @@ def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
         store=names.GRAFANA_ADMIN_STORE,
         data_from=extract(ga.secret_name),
         annotations={**wave, "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true"},  # its CRD comes with external-secrets, in the same sync
+        api_version=external_secrets_api(g.cluster, "ExternalSecret"),
     )
     return {f"namespace-{ga.target_namespace}.yaml": namespace, f"externalsecret-{ga.target_secret}.yaml": secret}
 
@@ -88,22 +91,32 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
     }
 
 
+_PODS = (
+    PodPlacement("prometheusOperator"),
+    PodPlacement("prometheusOperator.admissionWebhooks.patch"),
+    PodPlacement("prometheusOperator.admissionWebhooks.deployment"),
+    PodPlacement("prometheus.prometheusSpec"),
+    PodPlacement("alertmanager.alertmanagerSpec"),
+    PodPlacement("thanosRuler.thanosRulerSpec"),
+    PodPlacement("crds.upgradeJob"),
+    PodPlacement("grafana"),
+    PodPlacement("grafana.imageRenderer"),
+    PodPlacement("kube-state-metrics"),
+    PodPlacement("prometheus-node-exporter", every_node=True),  # a DaemonSet: metrics of every node
+)
+
 ADDON = AddOn(
     name="kube-prometheus-stack",
-    values_by_series={"72": values},
+    # 65.x and 72.x read the same keys for what infraplan sets: the parent's values.yaml, and the grafana
+    # subchart (65.8.1 resolves grafana 8.5.12, Grafana 11.3; 72.6.2 pins 9.0.0, Grafana 12.0), whose
+    # admin.existingSecret/userKey/passwordKey and GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION behave alike
+    # (templates/secret.yaml renders no admin Secret with either, _pod.tpl reads the named one).
+    values_by_series={"65": values, "72": values},
     enabled=lambda platform: "kube-prometheus-stack" in platform.components,
     config_objects=config_objects,
-    pods=(
-        PodPlacement("prometheusOperator"),
-        PodPlacement("prometheusOperator.admissionWebhooks.patch"),
-        PodPlacement("prometheusOperator.admissionWebhooks.deployment"),
-        PodPlacement("prometheus.prometheusSpec"),
-        PodPlacement("alertmanager.alertmanagerSpec"),
-        PodPlacement("thanosRuler.thanosRulerSpec"),
-        PodPlacement("crds.upgradeJob"),
-        PodPlacement("grafana"),
-        PodPlacement("grafana.imageRenderer"),
-        PodPlacement("kube-state-metrics"),
-        PodPlacement("prometheus-node-exporter", every_node=True),  # a DaemonSet: metrics of every node
-    ),
+    pods=_PODS,
+    # the CRD upgrade Job (crds.upgradeJob, off by default) came after 65.8.1, whose crds subchart renders no pod
+    pods_by_series={"65": tuple(p for p in _PODS if p.path != "crds.upgradeJob")},
+    # both serve monitoring.coreos.com/v1 (charts/crds/crds), the only version infraplan's charts' monitors use
+    api_versions={s: {kind: "monitoring.coreos.com/v1" for kind in ("ServiceMonitor", "PodMonitor", "PrometheusRule")} for s in ("65", "72")},
 )

@@ -92,6 +92,7 @@ def external_secret(s: AppSpec) -> dict[str, Any] | None:
         store=s.secret_store,
         data_from=external_secrets.extract(a.database_secret),
         annotations=external_secrets.credentials_version_annotation(s.credentials_version),
+        api_version=s.external_secrets_api,
     )
 
 

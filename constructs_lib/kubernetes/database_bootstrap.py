@@ -66,6 +66,7 @@ def master_external_secret(spec: DatabaseBootstrapSpec) -> dict[str, Any]:
         # The secret's name (rds!db-<uuid>) is RDS's choice; the tag names the instance.
         data_from=[{"find": {"tags": {RDS_MASTER_SECRET_TAG: spec.instance_arn}}, "rewrite": [{"regexp": {"source": "^.*$", "target": "master"}}]}],
         template={"engineVersion": "v2", "data": {"PGUSER": "{{ (.master | fromJson).username }}", "PGPASSWORD": "{{ (.master | fromJson).password }}"}},
+        api_version=spec.external_secrets_api,
     )
 
 
@@ -77,6 +78,7 @@ def tenant_external_secret(spec: DatabaseBootstrapSpec, t: TenantDatabaseBootstr
         store=t.secret_store,
         data_from=extract(t.secret_name),
         annotations=credentials_version_annotation(t.credentials_version),
+        api_version=spec.external_secrets_api,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-API = "external-secrets.io/v1"
+API = "external-secrets.io/v1"  # what the catalog's external-secrets (0.17) serves; a plan's chart may serve another
 REFRESH = "1h"
 
 
@@ -18,8 +18,10 @@ def external_secret(
     data_from: list[dict[str, Any]],
     template: dict[str, Any] | None = None,
     annotations: dict[str, str] | None = None,
+    api_version: str,
 ) -> dict[str, Any]:
-    """An ExternalSecret from a ClusterSecretStore that writes (and owns) the Secret ``name``."""
+    """An ExternalSecret from a ClusterSecretStore that writes (and owns) the Secret ``name``;
+    ``api_version`` is the one the cluster's external-secrets chart serves (``addons.external_secrets.api_version``)."""
     meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": labels}
     if annotations:
         meta["annotations"] = annotations
@@ -27,7 +29,7 @@ def external_secret(
     if template:
         target["template"] = {"engineVersion": "v2", "mergePolicy": "Replace", **template}
     return {
-        "apiVersion": API,
+        "apiVersion": api_version,
         "kind": "ExternalSecret",
         "metadata": meta,
         "spec": {
@@ -39,7 +41,7 @@ def external_secret(
     }
 
 
-# What external-secrets 0.17's CRD defaults inside each dataFrom entry. dataFrom is an atomic
+# What external-secrets 0.17's CRD defaults (0.10's v1beta1 defaults the same) inside each dataFrom entry. dataFrom is an atomic
 # list (no x-kubernetes-list-type), so with a field left out the API server's copy differs from
 # Git's forever: ArgoCD would see the application OutOfSync, self-heal every few minutes and run
 # its PostSync hooks again each time. Written out, the object is a fixed point of defaulting.

@@ -9,7 +9,9 @@ import re
 
 from constructs import Construct
 
+from ..addons.external_secrets import ADDON as EXTERNAL_SECRETS
 from ..resolve.gitops import AppSpec
+from .external_secrets import API as EXTERNAL_SECRETS_API
 from ..resolve.model import ResolvedApp
 from . import apps as app_objects
 from .tree_base import ConstructError, TreeConstruct, check_dns_label, folder_files, positive_quantity, tree_of
@@ -38,6 +40,9 @@ def _check(label: str, a: ResolvedApp, s: AppSpec) -> None:
             raise ConstructError(label, f"{prop}={value!r} is not a positive Kubernetes quantity", "write e.g. cpu '250m', memory '256Mi'")
     if s.secret_store is not None:
         check_dns_label(label, "secret_store", s.secret_store)
+    served = sorted({v for by_kind in EXTERNAL_SECRETS.api_versions.values() for k, v in by_kind.items() if k == "ExternalSecret"})
+    if s.external_secrets_api not in served:
+        raise ConstructError(label, f"external_secrets_api={s.external_secrets_api!r} is no ExternalSecret apiVersion of a supported external-secrets", f"give one of {', '.join(served)}")
 
 
 class KustomizeApp(TreeConstruct):
@@ -59,6 +64,8 @@ class KustomizeApp(TreeConstruct):
       reads it from the Secret ``<name>-database``. Default none. Without a store nothing syncs the
       secret (a cluster without external-secrets): the app gets no database Secret.
     - ``project``: its ArgoCD project. Default the tenant's. ``environment``: default the tree's.
+    - ``external_secrets_api``: its ExternalSecret's apiVersion, the one the cluster's external-secrets
+      chart serves (``external-secrets.io/v1beta1`` up to 0.16). Default ``external-secrets.io/v1`` (the catalog's 0.17).
     """
 
     def __init__(
@@ -84,6 +91,7 @@ class KustomizeApp(TreeConstruct):
         credentials_version: int | None = None,
         project: str | None = None,
         environment: str | None = None,
+        external_secrets_api: str = EXTERNAL_SECRETS_API,
     ):
         label = f"KustomizeApp {id!r}"
         tree = tree_of(scope, label)
@@ -99,6 +107,7 @@ class KustomizeApp(TreeConstruct):
             secret_store if database_secret else None,
             f"{name}-database" if database_secret and secret_store else None,
             credentials_version if database_secret and secret_store else None,
+            external_secrets_api,
         )
         _check(label, app, spec)
         check_dns_label(label, "tenant", tenant)
@@ -132,6 +141,7 @@ class KustomizeApp(TreeConstruct):
             credentials_version=spec.credentials_version,
             project=spec.project,
             environment=spec.environment,
+            external_secrets_api=spec.external_secrets_api,
         )
         if app.spec != spec:  # the resolver and the construct derive the same names, or the output would drift
             raise ConstructError(app.node.path, f"derives {app.spec}, the plan resolved {spec}", "derive the app's names in one place")

@@ -15,17 +15,20 @@ Decision matrix (``deployment_strategy``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from ..addons import CHART_ADDONS, AddOnContext, ChartRef, chart_catalog
-from ..addons.base import CRITICAL_ADDONS_ONLY, SystemNodes
+from ..addons import CHART_ADDONS, AddOn, AddOnContext, ChartRef, chart_catalog
+from ..addons.base import CRITICAL_ADDONS_ONLY, AddOnSettings, SystemNodes
 from ..addons.cert_manager import cluster_issuer_for as cluster_issuer
 from ..addons.ingress_nginx import INGRESS_CLASS
 from ..plan.platform import PlatformPlan
 from .model import ClusterDns, IrsaRole, ResolvedNodeGroup
 
 __all__ = ["INGRESS_CLASS", "ChartRef", "ResolvedAddon", "ResolvedManifestComponent", "chart_catalog", "cluster_issuer", "deep_merge", "resolve_addons", "system_nodes"]
+
+S = TypeVar("S", bound=AddOnSettings)
 
 
 @dataclass(frozen=True)
@@ -36,13 +39,21 @@ class ResolvedAddon:
     chart: ChartRef
     values: dict[str, Any] = field(hash=False)
     # GitOps-side settings that are not Helm values (e.g. the ClusterIssuer of
-    # cert-manager, the admin groups of ArgoCD's platform project). The Helm
-    # release values are exactly ``values``; renderers never add to them.
-    settings: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # cert-manager, the admin groups of ArgoCD's platform project), typed by the add-on's
+    # module; None for an add-on without any. The Helm release values are exactly
+    # ``values``; renderers never add to them.
+    settings: AddOnSettings | None = field(default=None, hash=False, compare=False)
 
     @property
     def namespace(self) -> str:
         return self.chart.namespace
+
+    def settings_as(self, kind: type[S]) -> S:
+        """The settings as ``kind`` (the add-on module's class): asking for another add-on's, or
+        for settings this add-on was resolved without, is a TypeError rather than a default."""
+        if not isinstance(self.settings, kind):
+            raise TypeError(f"add-on {self.component} has settings {type(self.settings).__name__}, not {kind.__name__}")
+        return self.settings
 
 
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +107,14 @@ def system_nodes(node_groups: tuple[ResolvedNodeGroup, ...]) -> SystemNodes | No
     return SystemNodes(tuple(g.name for g in groups), tuple(tolerations.values()), selector)
 
 
+def addon_chart(addon: AddOn, platform: PlatformPlan, charts: Mapping[str, ChartRef] | None = None) -> ChartRef:
+    """The chart ``addon`` installs for this plan. Its ``version`` alone selects the values, the
+    custom resources' apiVersions and the pod placement (``AddOn`` per chart series), so this is the
+    one place a plan's choice of version enters resolution: ``charts`` (``Plan.charts``) holds the
+    versions charts.lock resolved from the plan's constraints; a component without one keeps the catalog's pin."""
+    return (charts or {}).get(addon.name) or addon.chart
+
+
 def resolve_addons(
     platform: PlatformPlan,
     tier: str,
@@ -108,6 +127,7 @@ def resolve_addons(
     dns: ClusterDns | None = None,
     vpc_name: str | None = None,
     environment: str = "",
+    charts: Mapping[str, ChartRef] | None = None,
 ) -> tuple[ResolvedAddon, ...]:
     """Every chart add-on the plan enables, in the registry's order, with its values and settings;
     every pod template the add-on declares runs on the ``system`` node group, if there is one."""
@@ -117,9 +137,7 @@ def resolve_addons(
     for component, addon in CHART_ADDONS.items():
         if not addon.enabled(platform):
             continue
-        chart = addon.chart
-        if component == "argocd" and platform.gitops.argocd_version:
-            chart = ChartRef(**{**chart.__dict__, "version": platform.gitops.argocd_version})
+        chart = addon_chart(addon, platform, charts)
         if platform.deployment_strategy == "helm-first":
             method = "helm"
             reason = f"{chart.maintainer} chart {chart.chart} {chart.version} exists: Helm + ArgoCD, values per environment"
@@ -130,8 +148,8 @@ def resolve_addons(
         if why:
             reason = f"{reason}; {why}"
         values = addon.values(ctx, chart)
-        if system is not None and addon.pods:
-            reason = f"{reason}; {system.reason} ({', '.join(p.path or '(top level)' for p in addon.pods)})"
+        if system is not None and addon.pods_for(chart):
+            reason = f"{reason}; {system.reason} ({', '.join(p.path or '(top level)' for p in addon.pods_for(chart))})"
         overlays = [(platform.component_values.get(component), f"platform.yaml component_values.{component}"), (env_values.get(component), f"{env_file} component_values.{component}")]
         for overlay, where in overlays:
             if overlay:

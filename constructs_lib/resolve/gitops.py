@@ -7,7 +7,10 @@ here (with a :class:`Decision` saying why), so the renderer holds no policy.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -15,6 +18,11 @@ from urllib.parse import urlparse
 
 import yaml
 
+from ..addons.argocd import ArgoCdSettings
+from ..addons.cert_manager import CertManagerSettings
+from ..addons.external_secrets import ExternalSecretsSettings, api_version as external_secrets_api
+from ..addons.ingress_nginx import IngressNginxSettings
+from ..kubernetes.external_secrets import API as EXTERNAL_SECRETS_API
 from ..plan.base import parse_quantity
 from . import names
 from .model import Quota, ResolvedApp, ResolvedCluster, ResolvedEnvironment, ResolvedTenant
@@ -146,6 +154,17 @@ class HelmRepo:
     name: str  # name of the repository Secret
     url: str
 
+    @property
+    def oci(self) -> bool:
+        """An OCI registry (oci://host/path) rather than a repository with an index.yaml."""
+        return self.url.startswith("oci://")
+
+    @property
+    def source_url(self) -> str:
+        """How Argo CD names it (repository Secret, AppProject, Application): Argo CD 2.14 and 3.0 take a
+        URL without a scheme for an OCI registry (util/helm IsHelmOciRepo), so oci:// is dropped."""
+        return self.url.removeprefix("oci://")
+
 
 @dataclass(frozen=True)
 class PolicyRule:
@@ -228,6 +247,7 @@ class AppSpec:
     secret_store: str | None  # ClusterSecretStore its ExternalSecret reads from
     database_secret_target: str | None  # Kubernetes Secret the ExternalSecret writes
     credentials_version: int | None = None  # of the tenant's database credentials (a change refreshes the Secret at once)
+    external_secrets_api: str = EXTERNAL_SECRETS_API  # its ExternalSecret's apiVersion: what the cluster's external-secrets chart serves
 
 
 @dataclass(frozen=True)
@@ -266,6 +286,7 @@ class DatabaseBootstrapSpec:
     instance_arn: str  # the value of the tag RDS puts on the master secret
     image: ContainerImage
     tenants: tuple[TenantDatabaseBootstrap, ...]
+    external_secrets_api: str = EXTERNAL_SECRETS_API  # its ExternalSecrets' apiVersion: what the cluster's external-secrets chart serves
 
 
 @dataclass(frozen=True)
@@ -284,7 +305,7 @@ class ClusterGitOps:
     namespaces: tuple[NamespaceSpec, ...]
     secret_stores: tuple[SecretStoreSpec, ...]
     apps: tuple[AppSpec, ...]
-    waves: dict
+    waves: dict[str, int]
     decisions: tuple[Decision, ...]
     database_bootstrap: DatabaseBootstrapSpec | None = None
 
@@ -318,6 +339,18 @@ def namespace_quota(q: Quota, parts: int) -> Quota:
 def repo_secret_name(url: str) -> str:
     host = urlparse(url).netloc or url
     return "repo-" + re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")
+
+
+def helm_repos_for(urls: Iterable[str]) -> tuple[HelmRepo, ...]:
+    """One repository Secret per chart repository, by name: ``repo-<host>``, or, for repositories
+    that share a host (a plan's mirror serving several), ``repo-<host>-<path>`` (and a hash of the URL
+    if that is still shared), so that no Secret replaces another."""
+    unique = sorted(set(urls))
+    hosts = Counter(repo_secret_name(u) for u in unique)
+    named = {u: repo_secret_name(u) if hosts[repo_secret_name(u)] == 1 else "repo-" + re.sub(r"[^a-z0-9]+", "-", u.split("://", 1)[-1].lower()).strip("-")[:200] for u in unique}
+    taken = Counter(named.values())
+    repos = [HelmRepo(name if taken[name] == 1 else f"{name}-{hashlib.sha256(u.encode()).hexdigest()[:8]}", u) for u, name in named.items()]
+    return tuple(sorted(repos, key=lambda r: r.name))
 
 
 TENANT_ROLES = (
@@ -391,10 +424,7 @@ def _database_network(env: ResolvedEnvironment, t: ResolvedTenant) -> tuple[tupl
 
 def _helm_repos(cluster: ResolvedCluster, trace: Trace) -> tuple[HelmRepo, ...]:
     """One repository Secret per chart repository an add-on uses."""
-    repos = {}
-    for a in cluster.addons:
-        repos.setdefault(a.chart.repo_url, HelmRepo(repo_secret_name(a.chart.repo_url), a.chart.repo_url))
-    helm_repos = tuple(sorted(repos.values(), key=lambda r: r.name))
+    helm_repos = helm_repos_for(a.chart.repo_url for a in cluster.addons)
     trace.record("helm_repos", [r.url for r in helm_repos], rule("charts-in-use", "one repository Secret per chart repository an add-on uses"))
 
     return helm_repos
@@ -404,7 +434,7 @@ def _projects(env: ResolvedEnvironment, cluster: ResolvedCluster, tenants: tuple
     """The platform's AppProject and one per tenant."""
     argocd = cluster.addon("argocd")
     platform_repos = tuple(sorted({env.gitops.repo_url, *chart_repos, *(m.repo_url for m in cluster.manifest_components)}))
-    projects = [platform_project(platform_repos, tuple(argocd.settings.get("admin_groups", ())) if argocd else ())]
+    projects = [platform_project(platform_repos, argocd.settings_as(ArgoCdSettings).admin_groups if argocd else ())]
     trace.record("projects.platform", {"source_repos": list(platform_repos), "destinations": "*", "cluster_resources": True}, rule("platform-project", "the GitOps repo and the chart repos in use; may manage cluster-scoped resources"))
     for t in tenants:
         srcs = tuple(sorted({env.gitops.repo_url, *t.source_repos}))
@@ -476,7 +506,7 @@ def _secret_stores(
     eso = cluster.addon("external-secrets")
     admin = cluster.database_admin
     stores = []
-    aws = bool(eso and eso.settings.get("aws_stores"))
+    aws = eso is not None and eso.settings_as(ExternalSecretsSettings).aws_stores
     if aws and cluster.platform_secrets_role is not None:
         pr = cluster.platform_secrets_role
         stores.append(SecretStoreSpec(names.PLATFORM_SECRET_STORE, "ClusterSecretStore", cluster.secrets_region, pr.service_account, pr.namespace, (), pr.secrets_path, pr.role_arn))
@@ -534,6 +564,7 @@ def _database_bootstrap(
                 for t in db_tenants
                 if t.database is not None
             ),
+            external_secrets_api(cluster, "ExternalSecret"),
         )
         trace.record(
             "database_bootstrap",
@@ -549,9 +580,9 @@ def _database_bootstrap(
 def _apps(cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...], with_stores: bool, trace: Trace) -> list[AppSpec]:
     """The tenants' apps: their Ingress class and issuer, the store of their database credentials."""
     ingress = cluster.addon("ingress-nginx")
-    ingress_class = ingress.settings.get("ingress_class") if ingress else None
+    ingress_class = ingress.settings_as(IngressNginxSettings).ingress_class if ingress else None
     cm = cluster.addon("cert-manager")
-    issuer = cm.settings["issuer"]["name"] if cm else None
+    issuer = cm.settings_as(CertManagerSettings).issuer.name if cm else None
     apps = []
     for t in tenants:
         for a in t.apps:
@@ -568,6 +599,7 @@ def _apps(cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...], with_st
                     store,
                     f"{a.name}-database" if store else None,
                     t.database.credentials_version if (store and t.database) else None,
+                    external_secrets_api(cluster, "ExternalSecret"),
                 )
             )
             trace.record(f"apps.{a.name}", f"kustomize: base + overlays/{t.environment} (image tag {a.tag})", rule("deployment-decision-matrix", "custom app: Kustomize base/overlays + ArgoCD"))
@@ -579,13 +611,13 @@ def resolve_cluster_gitops(env: ResolvedEnvironment, cluster: ResolvedCluster, t
     trace.record("tree_path", cluster.gitops_path, plan("platform.yaml: gitops.path", "<gitops.path>/<cluster key>"))
     trace.record("server", IN_CLUSTER, default("one ArgoCD per cluster, managing only the cluster it runs in (a dedicated tenant cluster stays self-contained)"))
     helm_repos = _helm_repos(cluster, trace)
-    projects = _projects(env, cluster, tenants, tuple(r.url for r in helm_repos), trace)
+    projects = _projects(env, cluster, tenants, tuple(r.source_url for r in helm_repos), trace)
     namespaces = _tenant_namespaces(env, cluster, tenants, trace)
     eso = cluster.addon("external-secrets")
     argocd = cluster.addon("argocd")
     admin = cluster.database_admin
     db_tenants = tuple(t for t in tenants if t.database is not None and admin is not None and t.database.instance_identifier == admin.instance_identifier)
-    bootstrap_ns = names.DATABASE_BOOTSTRAP_NAMESPACE if (db_tenants and eso and eso.settings.get("aws_stores")) else None
+    bootstrap_ns = names.DATABASE_BOOTSTRAP_NAMESPACE if (db_tenants and eso is not None and eso.settings_as(ExternalSecretsSettings).aws_stores) else None
     if bootstrap_ns:
         cidrs, port = _database_network(env, db_tenants[0])
         namespaces.append(NamespaceSpec(bootstrap_ns, None, env.name, BOOTSTRAP_QUOTA, (), None, cidrs, port))
