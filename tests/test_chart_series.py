@@ -91,6 +91,31 @@ def test_values_exist_in_each_supported_chart_version(plan, monkeypatch, compone
     assert checked >= 3
 
 
+@pytest.mark.parametrize(("component", "version"), [(c, v) for c, vs in SUPPORTED.items() for v in vs])
+def test_every_pod_template_of_each_series_runs_on_the_system_node_group(plan, monkeypatch, component: str, version: str) -> None:
+    """prod's add-on pods tolerate its system group's taint and select its labels (DaemonSets tolerate
+    every taint), for every workload template that chart version has (sim.CHART_PODS must list them all)."""
+    import re
+
+    with_chart_versions(monkeypatch, {component: version})
+    cluster = resolve_environment(plan, "prod").cluster
+    addon = cluster.addon(component)
+    folder = sim.chart_folder(addon.chart.chart, version)
+    workload = re.compile(r"^kind: (Deployment|StatefulSet|DaemonSet|Job|CronJob|Prometheus|Alertmanager|ThanosRuler)$", re.M)
+    found = {str(f.relative_to(folder)) for f in (folder / "templates").rglob("*.yaml") if "tests" not in f.relative_to(folder).parts and workload.search(f.read_text())}
+    found |= {str(f.relative_to(folder)) for f in (folder / "charts").glob("*/templates/**/*.yaml") if workload.search(f.read_text())}
+    listed = {t["template"] for t in sim.CHART_PODS.get(addon.chart.chart, [])}
+    assert found <= listed, f"{addon.chart.chart} {version}: workload templates the model does not place: {sorted(found - listed)}"
+    taint = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}
+    selector = {"workload": "system"}
+    install = sim.ChartInstall(addon.chart.chart, version, addon.chart.release, addon.namespace, addon.values)
+    pods = sim.pod_templates(install)
+    assert pods
+    for pod in pods:
+        assert sim.tolerates(pod.tolerations, taint), f"{pod.template} does not tolerate the system taint"
+        assert pod.every_node or selector.items() <= pod.node_selector.items(), f"{pod.template} does not select the system nodes: {pod.node_selector}"
+
+
 def test_each_series_gets_its_own_values(plan, monkeypatch) -> None:
     """The differences between majors are in the values, not only in the version."""
 
@@ -230,3 +255,19 @@ def test_the_catalog_series_tree_is_the_golden_one(plan) -> None:
     files = render_environment(resolve_environment(plan, "dev"))
     apis = {o["apiVersion"] for _, o in custom_resources(files) if o["kind"] in ("ExternalSecret", "ClusterSecretStore")}
     assert apis == {"external-secrets.io/v1"}
+
+
+@pytest.mark.slow  # parses the charts' CRDs
+def test_external_secrets_of_the_older_series_are_a_fixed_point_of_its_defaulting(plan, monkeypatch) -> None:
+    """0.10.7's v1beta1 CRD defaults what 0.17's v1 does: the tree's ExternalSecrets do not drift on 0.10 either."""
+    from test_external_secret_defaults import default
+
+    crd = next(c for c in sim.chart_crds("external-secrets", OLDEST["external-secrets"]) if c["spec"]["names"]["kind"] == "ExternalSecret")
+    schema = sim.crd_schema(crd, "v1beta1")
+    secrets = [o for _, o in custom_resources(render_tree(plan, monkeypatch, OLDEST)) if o["kind"] == "ExternalSecret"]
+    assert len(secrets) >= 6
+    for es in secrets:
+        assert default(copy.deepcopy(es), schema) == es, f"{es['metadata']['name']}: 0.10's API server would add defaults ArgoCD then sees as drift"
+    bare = copy.deepcopy(secrets[0])
+    del bare["spec"]["dataFrom"][0][next(iter(bare["spec"]["dataFrom"][0]))]["conversionStrategy"]
+    assert default(copy.deepcopy(bare), schema) != bare  # the check sees a left-out default
