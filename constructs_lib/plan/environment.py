@@ -13,6 +13,7 @@ from .base import (
     AwsAccountId,
     AwsRegion,
     AwsTags,
+    IPV4_CIDR_PATTERN,
     DnsLabel,
     InstanceType,
     LogRetentionDays,
@@ -59,6 +60,9 @@ TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 
 _DNS_NAME_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 DNS_NAME_MAX = 253  # RFC 1035, without the final dot
+_LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+DNS_NAME_PATTERN = rf"^{_LABEL}(\.{_LABEL})*$"  # what check_dns_name takes, for the JSON Schema
+DOMAIN_PATTERN = rf"^{_LABEL}(\.{_LABEL})+$"  # the same with two labels or more
 
 
 def check_dns_name(value: str, *, min_labels: int = 1) -> str:
@@ -83,7 +87,10 @@ class DnsPlan(PlanModel):
     """The environment's own DNS domain: its apps' hostnames live under it, cert-manager (DNS-01)
     and external-dns edit only its Route 53 zone, in the environment's own account."""
 
-    domain: str = Field(description="e.g. dev.acme.example.com; distinct per environment (a subzone delegated from the parent domain).")
+    domain: str = Field(
+        description="e.g. dev.acme.example.com; distinct per environment (a subzone delegated from the parent domain).",
+        json_schema_extra={"title": "DNS domain", "pattern": DOMAIN_PATTERN, "maxLength": DNS_NAME_MAX},
+    )
     hosted_zone_id: str | None = Field(
         None, description="An existing public Route 53 zone for the domain in this environment's account; left out, Terraform creates it."
     )
@@ -103,15 +110,19 @@ class DnsPlan(PlanModel):
 
 
 class NodeGroupPlan(PlanModel):
-    name: DnsLabel
-    instance_types: list[InstanceType] = Field(min_length=1)
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
-    min_size: int = Field(ge=0, le=450)
-    max_size: int = Field(ge=1, le=450)
-    desired_size: int | None = Field(None, ge=0, le=450)
-    disk_size_gb: int = Field(50, ge=20, le=16384)
-    labels: dict[str, str] = {}
-    taints: list[dict[str, str]] = []
+    name: DnsLabel = Field(description="The EKS managed node group's name (unique in the cluster).")
+    instance_types: list[InstanceType] = Field(min_length=1, description="EC2 instance types the group's nodes run on (several: EKS picks among them).")
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field("ON_DEMAND", description="ON_DEMAND, or SPOT: cheaper capacity AWS may reclaim at two minutes' notice.")
+    min_size: int = Field(ge=0, le=450, description="The fewest nodes the group keeps.")
+    max_size: int = Field(ge=1, le=450, description="The most nodes the group may grow to; counted against scale.max_nodes.")
+    desired_size: int | None = Field(None, ge=0, le=450, description="The nodes it starts with, within min_size..max_size; left out, min_size.")
+    disk_size_gb: int = Field(50, ge=20, le=16384, description="Each node's root volume (GiB, encrypted gp3).")
+    labels: dict[str, str] = Field(default={}, description="Kubernetes labels on the group's nodes (for nodeSelectors).")
+    taints: list[dict[str, str]] = Field(
+        default=[],
+        description="Taints of the group's nodes: key, effect (NO_SCHEDULE, NO_EXECUTE, PREFER_NO_SCHEDULE), optional value. "
+        "A CriticalAddonsOnly taint makes it a system group: the add-ons run there.",
+    )
     release_version: str | None = Field(
         None,
         description="An EKS optimized AMI release (e.g. 1.31.3-20250101) of the cluster's Kubernetes version; left out, the latest one when the group is created or upgraded.",
@@ -150,10 +161,10 @@ class NodeGroupPlan(PlanModel):
 
 
 class ClusterPlan(PlanModel):
-    endpoint_public_access: bool | None = None
-    public_access_cidrs: PublicAccessCidrs | None = None
+    endpoint_public_access: bool | None = Field(None, description="Replaces platform.yaml's cluster.endpoint_public_access here: true opens a public API endpoint to public_access_cidrs.")
+    public_access_cidrs: PublicAccessCidrs | None = Field(None, description="Replaces platform.yaml's cluster.public_access_cidrs here: the internet ranges the public endpoint admits.")
     api_access: ApiAccess | None = Field(None, description="Replaces platform.yaml's cluster.api_access for this environment.")
-    node_groups: list[NodeGroupPlan] = Field(min_length=1)
+    node_groups: list[NodeGroupPlan] = Field(min_length=1, description="The cluster's managed node groups, on its Kubernetes version.")
 
     @model_validator(mode="after")
     def _unique(self) -> "ClusterPlan":
@@ -174,14 +185,18 @@ class ClusterPlan(PlanModel):
 
 
 class DatabasePlan(PlanModel):
-    instance_class: str | None = Field(None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
-    allocated_storage_gb: int = Field(20, ge=20, le=RDS_STORAGE_MAX_GB)
-    max_allocated_storage_gb: int | None = Field(None, ge=20, le=RDS_STORAGE_MAX_GB)
-    multi_az: bool | None = None
-    backup_retention_days: int | None = Field(None, ge=0, le=35)
-    deletion_protection: bool | None = None
-    engine_version: RdsPostgresVersion | None = None
-    auto_minor_version_upgrade: bool | None = None
+    instance_class: str | None = Field(
+        None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="The RDS instance class; left out, by tier (db.t4g.micro, db.t4g.medium, db.r6g.large)."
+    )
+    allocated_storage_gb: int = Field(20, ge=20, le=RDS_STORAGE_MAX_GB, description="The instance's storage at creation (GiB, encrypted gp3).")
+    max_allocated_storage_gb: int | None = Field(
+        None, ge=20, le=RDS_STORAGE_MAX_GB, description="How far storage autoscaling may grow it (GiB); left out, twice allocated_storage_gb."
+    )
+    multi_az: bool | None = Field(None, description="A standby in another AZ; left out, production decides from performance, the other tiers are single-AZ.")
+    backup_retention_days: int | None = Field(None, ge=0, le=35, description="Days of automated backups (point-in-time recovery); left out, from the tier, RPO and compliance.")
+    deletion_protection: bool | None = Field(None, description="Whether RDS refuses to delete the instance; left out, from the tier and compliance.")
+    engine_version: RdsPostgresVersion | None = Field(None, description="Replaces platform.yaml's database.engine_version here.")
+    auto_minor_version_upgrade: bool | None = Field(None, description="Replaces platform.yaml's database.auto_minor_version_upgrade here.")
 
     @model_validator(mode="after")
     def _storage(self) -> "DatabasePlan":
@@ -254,23 +269,30 @@ class EnvironmentAdmins(PlanModel):
 
 
 class EnvironmentPlan(PlanModel):
-    name: DnsLabel
-    account_id: AwsAccountId
+    name: DnsLabel = Field(description="The environment's name, the same as its file's; it names its stacks (<name>-platform, ...) and cluster.")
+    account_id: AwsAccountId = Field(description="The AWS account its stacks deploy to (quote it in YAML); principals named for it must be of this account.")
     regions: list[AwsRegion] = Field(min_length=1, description="The first region is the primary one.")
-    tier: Literal["development", "staging", "production"]
-    vpc_cidr: str
+    tier: Literal["development", "staging", "production"] = Field(
+        description="What the defaults follow (NAT, database class, backups, protection, log retention); production is held to performance."
+    )
+    vpc_cidr: str = Field(
+        description="The primary region's VPC (RFC 1918, /16 to /20); its private, public and database subnets are carved from it.",
+        json_schema_extra={"title": "IPv4 CIDR block", "pattern": IPV4_CIDR_PATTERN},
+    )
     region_vpc_cidrs: dict[str, str] = Field(
-        default_factory=dict, description="Multi-region: the VPC CIDR of each secondary region (the primary uses vpc_cidr)."
+        default_factory=dict,
+        description="Multi-region: the VPC CIDR of each secondary region (the primary uses vpc_cidr).",
+        json_schema_extra={"additionalProperties": {"title": "IPv4 CIDR block", "type": "string", "pattern": IPV4_CIDR_PATTERN}},
     )
     availability_zones: int = Field(2, ge=2, le=3, description="2 or 3; zones are <region>a, b, c.")
-    nat: Literal["none", "single", "one-per-az"] | None = None
-    flow_logs_retention_days: LogRetentionDays | None = None
-    cluster: ClusterPlan
-    database: DatabasePlan = DatabasePlan()
+    nat: Literal["none", "single", "one-per-az"] | None = Field(None, description="NAT gateways for the private subnets' egress; left out, by tier (one-per-az in production).")
+    flow_logs_retention_days: LogRetentionDays | None = Field(None, description="How long the VPC flow logs are kept; left out, from the tier and compliance.")
+    cluster: ClusterPlan = Field(description="The environment's EKS cluster (and each secondary region's).")
+    database: DatabasePlan = Field(DatabasePlan(), description="The environment's shared RDS PostgreSQL instance, made when a tenant has a shared database here.")
     component_values: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-environment values overlay, merged last.")
-    dns: DnsPlan | None = None
-    platform_admins: EnvironmentAdmins | None = None
-    tags: AwsTags = {}
+    dns: DnsPlan | None = Field(None, description="The environment's DNS domain: app hosts, ArgoCD's URL, cert-manager's DNS-01 and external-dns use it.")
+    platform_admins: EnvironmentAdmins | None = Field(None, description="The cluster-admins of this environment's clusters.")
+    tags: AwsTags = Field(default={}, description="AWS tags on every resource of this environment's stacks, over platform.yaml's tags.")
 
     def admin_principal_arns(self, platform_default: list[str]) -> tuple[str, ...]:
         """The cluster-admins of every cluster of this environment: this file's principal_arns, else

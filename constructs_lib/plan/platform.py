@@ -22,12 +22,12 @@ ChartAddOn = Literal[tuple(CHART_ADDONS)]  # type: ignore[valid-type]  # the sam
 class ManifestComponent(PlanModel):
     """A component without a Helm chart: a Kustomize folder in a Git repository, pinned to a tag or commit."""
 
-    name: DnsLabel
-    repo_url: GitUrl
-    path: str = Field(pattern=r"^[A-Za-z0-9._/-]+$")
+    name: DnsLabel = Field(description="Its ArgoCD Application's name; distinct from every component's.")
+    repo_url: GitUrl = Field(description="The Git repository holding its Kustomize folder.")
+    path: str = Field(pattern=r"^[A-Za-z0-9._/-]+$", description="The Kustomize folder in that repository.")
     revision: str = Field(description="An exact tag (v1.2.3) or a full commit SHA, never a branch.")
-    namespace: DnsLabel
-    sync_wave: int = 0
+    namespace: DnsLabel = Field(description="The namespace ArgoCD applies it to (created if missing).")
+    sync_wave: int = Field(0, description="Its ArgoCD sync wave: lower waves are synced first.")
 
     @field_validator("revision")
     @classmethod
@@ -38,13 +38,19 @@ class ManifestComponent(PlanModel):
 
 
 class IacTools(PlanModel):
-    terraform: Literal["cdktf"] = "cdktf"
-    cluster_bootstrap: Literal["pulumi", "gitops-only"] = "pulumi"
+    terraform: Literal["cdktf"] = Field("cdktf", description="How the Terraform JSON is written: CDK for Terraform (or CDK Terrain, INFRAPLAN_CDK=cdktn).")
+    cluster_bootstrap: Literal["pulumi", "gitops-only"] = Field(
+        "pulumi",
+        description="Who installs ArgoCD and the root Application on each cluster: pulumi, the Pulumi program. "
+        "gitops-only is accepted but not acted on yet: the Pulumi program is written either way (issue #14).",
+    )
 
 
 class KubernetesDecision(PlanModel):
-    flavour: Literal["eks"] = "eks"
-    version: KubernetesVersion
+    flavour: Literal["eks"] = Field("eks", description="The Kubernetes service: EKS only.")
+    version: KubernetesVersion = Field(
+        description="The clusters' Kubernetes minor version (quoted); it picks the pinned EKS add-ons, and validate refuses one past EKS support on the day."
+    )
 
 
 class SsoDecision(PlanModel):
@@ -53,10 +59,10 @@ class SsoDecision(PlanModel):
     With it, ArgoCD's local ``admin`` is disabled and ``platform_admins.groups`` are ArgoCD admins;
     the AppProject roles' groups come from the provider's ``groups_claim``."""
 
-    type: Literal["oidc"] = "oidc"
+    type: Literal["oidc"] = Field("oidc", description="The protocol: OpenID Connect.")
     name: str = Field("SSO", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 ._()-]+$", description="The login button's label.")
     issuer: str = Field(description="The provider's issuer URL (https), as its /.well-known/openid-configuration states it.")
-    client_id: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._:@/+=-]+$")
+    client_id: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._:@/+=-]+$", description="ArgoCD's client id at the provider.")
     client_secret: str = Field(
         "argocd-sso",
         pattern=r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$",
@@ -71,7 +77,9 @@ class SsoDecision(PlanModel):
         "(argocd-<tenant>.<dns.domain> for a dedicated cluster). Register <url>/auth/callback at the provider.",
     )
     groups_claim: str = Field("groups", min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_:./-]+$", description="The ID token claim that lists the user's groups.")
-    requested_scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email", "groups"])
+    requested_scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "profile", "email", "groups"], description="The scopes ArgoCD asks the provider for; openid is required."
+    )
     allowed_cidrs: list[str] | None = Field(
         None,
         description="Who may reach ArgoCD's UI and API through the internet-facing ingress-nginx (IPv4 CIDR blocks, e.g. your office or VPN egress). "
@@ -128,9 +136,11 @@ class SsoDecision(PlanModel):
 
 
 class GitOpsDecision(PlanModel):
-    tool: Literal["argocd", "none"] = "argocd"
+    tool: Literal["argocd", "none"] = Field(
+        "argocd", description="argocd: ArgoCD syncs the GitOps tree from repo_url; none: no ArgoCD, the Pulumi program applies the add-ons and namespaces itself."
+    )
     repo_url: GitUrl = Field(description="The Git repository ArgoCD syncs from.")
-    target_revision: str = "main"
+    target_revision: str = Field("main", description="The branch, tag or commit of repo_url ArgoCD's Applications track.")
     path: str = Field("kubernetes", description="Folder of the GitOps tree inside the repository.")
     argocd_version: str | None = Field(
         None, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$", description="Override of the catalog's ArgoCD chart version: an exact chart version such as 8.1.3."
@@ -166,15 +176,21 @@ class GitOpsDecision(PlanModel):
 
 
 class StateBackendDecision(PlanModel):
-    type: Literal["s3"] = "s3"
+    type: Literal["s3"] = Field("s3", description="Where Terraform state lives: an S3 bucket per environment, in its account.")
     bucket_prefix: DnsLabel = Field(description="State bucket name is '<prefix>-<env>-<account id>'.")
-    lock: Literal["dynamodb+lockfile", "lockfile", "dynamodb"] = "dynamodb+lockfile"
+    lock: Literal["dynamodb+lockfile", "lockfile", "dynamodb"] = Field(
+        "dynamodb+lockfile", description="How Terraform locks the state: S3's lockfile, a DynamoDB table (<prefix>-<env>-locks), or both."
+    )
 
 
 class SecretsDecision(PlanModel):
-    manager: Literal["aws-secrets-manager"] = "aws-secrets-manager"
-    operator: Literal["external-secrets", "none"] = "external-secrets"
-    path_prefix: str = Field("infraplan", pattern=r"^[A-Za-z0-9/_+=.@-]+$")
+    manager: Literal["aws-secrets-manager"] = Field("aws-secrets-manager", description="Where secrets live: AWS Secrets Manager.")
+    operator: Literal["external-secrets", "none"] = Field(
+        "external-secrets", description="external-secrets copies them into the clusters (ClusterSecretStores per tenant); none: nothing does."
+    )
+    path_prefix: str = Field(
+        "infraplan", pattern=r"^[A-Za-z0-9/_+=.@-]+$", description="The first part of every secret's name: <path_prefix>/<env>/...; each store reads only its own path."
+    )
 
 
 # What AWS documents: RDS uploads transaction logs for point-in-time recovery every 5 minutes; a
@@ -227,7 +243,9 @@ class PerformanceGoals(PlanModel):
 
 
 class Constraints(PlanModel):
-    compliance: list[Literal["SOC2", "HIPAA", "PCI-DSS", "ISO27001", "GDPR"]] = []
+    compliance: list[Literal["SOC2", "HIPAA", "PCI-DSS", "ISO27001", "GDPR"]] = Field(
+        default=[], description="The frameworks in scope: they raise log and backup retention and protection (explain shows each setting they drive)."
+    )
     data_residency: str | None = Field(None, description="Region prefix all regions must start with, e.g. 'eu-'.")
     monthly_budget_usd: int | None = Field(None, gt=0, description="The whole platform's; split evenly over the environments' AWS Budgets.")
     budget_alert_emails: list[str] = Field(
@@ -266,9 +284,9 @@ class Scale(PlanModel):
 
 
 class Gate(PlanModel):
-    id: DnsLabel
-    description: str
-    required: bool = True
+    id: DnsLabel = Field(description="The gate's identifier, unique in the constitution; reports name the gate by it.")
+    description: str = Field(description="What the gate guarantees, in words people read.")
+    required: bool = Field(True, description="Whether the gate must pass: a failing required gate fails the change, an optional one is only reported.")
 
 
 COMPLEXITY_CHOICES = {"dedicated-cluster": "a tenant's own VPC, cluster (and database) in some environment", "multi-region": "secondary regions (deployment_type: multi-region)"}
@@ -324,14 +342,16 @@ class PlatformAdmins(PlanModel):
 
 
 class ClusterDefaults(PlanModel):
-    endpoint_public_access: bool = False
-    public_access_cidrs: PublicAccessCidrs = []
+    endpoint_public_access: bool = Field(False, description="false: the Kubernetes API is private to the VPC (and api_access); true: also public, to public_access_cidrs only.")
+    public_access_cidrs: PublicAccessCidrs = Field(default=[], description="The internet ranges a public endpoint admits (required with endpoint_public_access: true).")
     api_access: ApiAccess = Field(default_factory=ApiAccess, description="Who reaches the private API endpoint (443); <env>.yaml may replace it.")
 
 
 class Certificates(PlanModel):
     acme_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Contact for Let's Encrypt.")
-    challenge: Literal["http-01", "dns-01"] = "http-01"
+    challenge: Literal["http-01", "dns-01"] = Field(
+        "http-01", description="How Let's Encrypt checks a name: http-01 through ingress-nginx, or dns-01 in the environment's Route 53 zone (dns in <env>.yaml)."
+    )
     hosted_zone_id: str | None = Field(None, description="Refused: each environment names its own zone (dns.hosted_zone_id in <env>.yaml).")
 
     @field_validator("hosted_zone_id")
@@ -349,41 +369,47 @@ class Certificates(PlanModel):
 
 
 class DatabaseDefaults(PlanModel):
-    engine_version: RdsPostgresVersion = "16"
+    engine_version: RdsPostgresVersion = Field("16", description="PostgreSQL of every RDS instance: a major (RDS picks its current minor) or an exact minor.")
     auto_minor_version_upgrade: bool = Field(
         True, description="RDS upgrades the minor in the maintenance window; with a pinned minor (16.9) it must be false (validate checks)."
     )
 
 
 class PlatformPlan(PlanModel):
-    name: DnsLabel
-    cloud: str = "aws"
-    iac: IacTools = IacTools()
-    kubernetes: KubernetesDecision
-    gitops: GitOpsDecision
-    deployment_strategy: Literal["helm-first", "kustomize-only", "raw-manifests"] = "helm-first"
-    state_backend: StateBackendDecision
-    secrets: SecretsDecision = SecretsDecision()
-    validation: list[Literal["terraform-validate", "kubernetes-validate", "argocd-schema", "checkov", "kustomize-build"]] = [
-        "terraform-validate",
-        "kubernetes-validate",
-    ]
-    deployment_type: Literal["single-region", "multi-region"] = "single-region"
-    performance: PerformanceGoals
-    constraints: Constraints = Constraints()
-    scale: Scale
-    components: list[Component] = []
+    name: DnsLabel = Field(description="The platform's name: it begins the clusters' and databases' names (<name>-<env>) and is an AWS tag on everything.")
+    cloud: str = Field("aws", description="The cloud: aws only.")
+    iac: IacTools = Field(IacTools(), description="The infrastructure-as-code tools infraplan writes for.")
+    kubernetes: KubernetesDecision = Field(description="The clusters' Kubernetes.")
+    gitops: GitOpsDecision = Field(description="How the clusters get their add-ons, namespaces and apps: the GitOps repository ArgoCD syncs.")
+    deployment_strategy: Literal["helm-first", "kustomize-only", "raw-manifests"] = Field(
+        "helm-first", description="helm-first: charts as Helm sources of ArgoCD; kustomize-only, raw-manifests: each chart inflated by Kustomize instead."
+    )
+    state_backend: StateBackendDecision = Field(description="Where each environment's Terraform state lives (the <env>-state stack makes it).")
+    secrets: SecretsDecision = Field(SecretsDecision(), description="Where secrets live and what copies them into the clusters.")
+    validation: list[Literal["terraform-validate", "kubernetes-validate", "argocd-schema", "checkov", "kustomize-build"]] = Field(
+        default=["terraform-validate", "kubernetes-validate"],
+        description="The checks the output must pass (recorded; infraplan's own tests run them on the example).",
+    )
+    deployment_type: Literal["single-region", "multi-region"] = Field(
+        "single-region", description="multi-region: an environment's regions after the first get their own VPC and cluster, and copies of the database's backups."
+    )
+    performance: PerformanceGoals = Field(description="Uptime, RTO and RPO that production's design must meet.")
+    constraints: Constraints = Field(Constraints(), description="Compliance, data residency and the monthly budget.")
+    scale: Scale = Field(description="The plan's size limits, which validate holds it to.")
+    components: list[Component] = Field(default=[], description="The add-ons every cluster gets, each a pinned Helm chart (argocd comes with gitops.tool: argocd).")
     component_values: dict[ChartAddOn, dict[str, Any]] = Field(
         default_factory=dict, description="Helm values merged over infraplan's for a chart that needs customization (a values overlay)."
     )
     manifest_components: list[ManifestComponent] = Field(default_factory=list, description="Components with no chart: Kustomize + ArgoCD.")
-    constitution: list[Gate] = []
-    complexity_tracking: list[ComplexityJustification] = []
-    platform_admins: PlatformAdmins = PlatformAdmins()
-    cluster: ClusterDefaults = ClusterDefaults()
-    certificates: Certificates | None = None
-    database: DatabaseDefaults = DatabaseDefaults()
-    tags: AwsTags = {}
+    constitution: list[Gate] = Field(default=[], description="The gates every change must pass.")
+    complexity_tracking: list[ComplexityJustification] = Field(
+        default=[], description="A justification for each choice that adds complexity (a dedicated cluster, multi-region), as the template's Complexity Tracking asks."
+    )
+    platform_admins: PlatformAdmins = Field(PlatformAdmins(), description="The platform team: cluster-admins (where <env>.yaml names none) and ArgoCD admins.")
+    cluster: ClusterDefaults = Field(ClusterDefaults(), description="Who reaches the clusters' Kubernetes API; <env>.yaml may replace it.")
+    certificates: Certificates | None = Field(None, description="Let's Encrypt through cert-manager (required with the cert-manager component).")
+    database: DatabaseDefaults = Field(DatabaseDefaults(), description="The PostgreSQL version of every RDS instance; <env>.yaml may replace it.")
+    tags: AwsTags = Field(default={}, description="AWS tags on every resource of every stack (an environment's tags win).")
 
     def _check_sso(self) -> None:
         """SSO configures ArgoCD, disables its local admin and needs its client secret in the cluster

@@ -115,6 +115,8 @@ def _code(value: Any) -> str:
 
 def _type(node: dict[str, Any], root: dict[str, Any]) -> str:
     """A person's reading of a schema node: "DNS-1123 label", "list of string", "`a` \\| `b`"."""
+    if "title" in node and "anyOf" in node:  # an optional field's own title (json_schema_extra)
+        return str(node["title"])
     if (inner := _optional(node)) is not None:
         return _type(inner, root)
     node = _resolve(node, root)

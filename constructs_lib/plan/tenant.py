@@ -7,34 +7,37 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import CpuQuantity, DnsLabel, IdentityGroup, InstanceType, MemoryQuantity, PlanModel, group_key
-from .environment import check_cidr, check_dns_name, principal_arn_error
+from .base import IPV4_CIDR_PATTERN, CpuQuantity, DnsLabel, IdentityGroup, InstanceType, MemoryQuantity, PlanModel, group_key
+from .environment import DNS_NAME_PATTERN, check_cidr, check_dns_name, principal_arn_error
 from .errors import FieldValueError
 
 GROUP_ROLES = ("admins", "developers", "viewers")
+IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+IMAGE_TAG_SCHEMA = {"title": "exact image tag", "pattern": IMAGE_TAG_PATTERN, "not": {"const": "latest"}}  # check_image_tag, for the JSON Schema
+CIDR_SCHEMA = {"title": "IPv4 CIDR block", "pattern": IPV4_CIDR_PATTERN}
 
 
 def check_image_tag(tag: str) -> str:
     """An exact image tag: never 'latest', never empty, what a registry accepts as a tag."""
-    if tag in ("latest", "") or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag):
+    if tag in ("latest", "") or not re.fullmatch(IMAGE_TAG_PATTERN, tag):
         raise FieldValueError((), f"image tag '{tag}' is not an exact version", "write a pinned tag such as '1.4.2' (letters, digits, '_', '.', '-'; not 'latest')")
     return tag
 
 
 class Quotas(PlanModel):
-    cpu: CpuQuantity = "4"
-    memory: MemoryQuantity = "8Gi"
-    pods: int = Field(50, ge=1)
-    services_loadbalancers: int = Field(0, ge=0)
-    persistentvolumeclaims: int = Field(10, ge=0)
+    cpu: CpuQuantity = Field("4", description="CPU requests of all the tenant's pods together (ResourceQuota requests.cpu).")
+    memory: MemoryQuantity = Field("8Gi", description="Memory requests and limits of all the tenant's pods together (requests.memory, limits.memory).")
+    pods: int = Field(50, ge=1, description="Pods the tenant may run at once.")
+    services_loadbalancers: int = Field(0, ge=0, description="Services of type LoadBalancer (each an AWS load balancer) the tenant may create.")
+    persistentvolumeclaims: int = Field(10, ge=0, description="PersistentVolumeClaims (EBS volumes) the tenant may create.")
 
 
 class TenantGroups(PlanModel):
     """Identity groups and the role each gets in the tenant's namespaces. A group belongs to one tenant."""
 
-    admins: list[IdentityGroup] = Field(default_factory=list)
-    developers: list[IdentityGroup] = Field(default_factory=list)
-    viewers: list[IdentityGroup] = Field(default_factory=list)
+    admins: list[IdentityGroup] = Field(default_factory=list, description="Groups bound to tenant-admin in its namespaces; admins of its ArgoCD project.")
+    developers: list[IdentityGroup] = Field(default_factory=list, description="Groups bound to tenant-developer in its namespaces; may view and sync its ArgoCD apps.")
+    viewers: list[IdentityGroup] = Field(default_factory=list, description="Groups bound to tenant-viewer in its namespaces; may view its ArgoCD apps.")
 
     @model_validator(mode="after")
     def _one_role_each(self) -> "TenantGroups":
@@ -54,9 +57,9 @@ class TenantPrincipals(PlanModel):
     environment, e.g. the IAM Identity Center permission-set roles of the tenant's people. They are
     the role's trust policy; validate checks each is in that environment's account."""
 
-    admins: list[str] = Field(default_factory=list)
-    developers: list[str] = Field(default_factory=list)
-    viewers: list[str] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list, description="IAM role or user ARNs that may assume the tenant's admins role here.")
+    developers: list[str] = Field(default_factory=list, description="IAM role or user ARNs that may assume the tenant's developers role here.")
+    viewers: list[str] = Field(default_factory=list, description="IAM role or user ARNs that may assume the tenant's viewers role here.")
 
     @model_validator(mode="after")
     def _arns(self) -> "TenantPrincipals":
@@ -71,20 +74,21 @@ class TenantPrincipals(PlanModel):
 
 
 class AppPlan(PlanModel):
-    name: DnsLabel
-    namespace: DnsLabel
-    image: str = Field(pattern=r"^[a-z0-9][a-z0-9._/-]*(:\d+)?[a-z0-9._/-]*$")
-    tag: str = Field(description="Image tag per environment is set under environments.<env>.image_tags.")
-    port: int = Field(8080, ge=1, le=65535)
-    replicas: int = Field(2, ge=1)
+    name: DnsLabel = Field(description="The app's name (unique in the tenant): its Deployment, Service and Kustomize folder apps/<name>.")
+    namespace: DnsLabel = Field(description="One of the tenant's namespaces, where the app runs.")
+    image: str = Field(pattern=r"^[a-z0-9][a-z0-9._/-]*(:\d+)?[a-z0-9._/-]*$", description="The container image without its tag (registry/path).")
+    tag: str = Field(description="Image tag per environment is set under environments.<env>.image_tags.", json_schema_extra=IMAGE_TAG_SCHEMA)
+    port: int = Field(8080, ge=1, le=65535, description="The port the container listens on; its Service and probes use it.")
+    replicas: int = Field(2, ge=1, description="Pods of the Deployment.")
     host: str | None = Field(
         None,
+        json_schema_extra={"title": "DNS name", "pattern": DNS_NAME_PATTERN},
         description="Its hostname relative to each environment's dns.domain (shop -> shop.dev.acme.example.com), or a full name inside that domain.",
     )
     health_path: str = Field("/healthz", pattern=r"^/[\x21-\x7e]*$", description="The HTTP path of the readiness and liveness probes.")
-    cpu: CpuQuantity = "250m"
-    memory: MemoryQuantity = "256Mi"
-    uses_database: bool = False
+    cpu: CpuQuantity = Field("250m", description="Each pod's CPU request.")
+    memory: MemoryQuantity = Field("256Mi", description="Each pod's memory request and limit.")
+    uses_database: bool = Field(False, description="The pods get the tenant's database credentials as environment variables (needs database.mode shared or dedicated).")
 
     @field_validator("tag")
     @classmethod
@@ -98,20 +102,26 @@ class AppPlan(PlanModel):
 
 
 class TenantDatabase(PlanModel):
-    mode: Literal["none", "shared", "dedicated"] = "none"
-    name: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    mode: Literal["none", "shared", "dedicated"] = Field(
+        "none", description="none; shared: a database and role on the environment's instance; dedicated: an RDS instance of the tenant's own."
+    )
+    name: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,62}$", description="The PostgreSQL database (and role) name; left out, the tenant's name with '_' for '-'.")
     credentials_version: int = Field(
         1, ge=1, description="Raise it to rotate the tenant's database password: Terraform writes a new one, the bootstrap Job sets it on the role."
     )
 
 
 class TenantEnvironmentOverride(PlanModel):
-    isolation: Literal["shared", "dedicated"] | None = None
-    vpc_cidr: str | None = None
-    quotas: Quotas | None = None
-    database: TenantDatabase | None = None
-    image_tags: dict[str, str] = {}
-    node_instance_types: list[InstanceType] | None = None
+    isolation: Literal["shared", "dedicated"] | None = Field(None, description="Replaces the tenant's isolation in this environment.")
+    vpc_cidr: str | None = Field(None, description="The VPC of the tenant's dedicated cluster in this environment.", json_schema_extra=CIDR_SCHEMA)
+    quotas: Quotas | None = Field(None, description="Replaces the tenant's quotas in this environment.")
+    database: TenantDatabase | None = Field(None, description="Replaces the tenant's database in this environment.")
+    image_tags: dict[str, str] = Field(
+        default={},
+        description="Per app name, its exact image tag in this environment (over the app's tag).",
+        json_schema_extra={"additionalProperties": {"type": "string", **IMAGE_TAG_SCHEMA}},
+    )
+    node_instance_types: list[InstanceType] | None = Field(None, description="The instance types of the tenant's dedicated cluster's node groups in this environment.")
     access_principals: TenantPrincipals | None = Field(
         None, description="Who may assume the tenant's admins/developers/viewers roles in this environment (IAM ARNs in its account)."
     )
@@ -133,22 +143,26 @@ class TenantEnvironmentOverride(PlanModel):
 
 
 class TenantPlan(PlanModel):
-    name: DnsLabel
-    display_name: str
-    isolation: Literal["shared", "dedicated"] = "shared"
-    vpc_cidr: str | None = Field(None, description="Needed where the tenant has a dedicated cluster.")
-    namespaces: list[DnsLabel] = Field(min_length=1)
-    quotas: Quotas = Quotas()
-    groups: TenantGroups = TenantGroups()
+    name: DnsLabel = Field(description="The tenant's name: its namespaces start with it; it names its stacks (<env>-tenant-<name>), roles and ArgoCD project.")
+    display_name: str = Field(description="The tenant's name for people (its ArgoCD project's description).")
+    isolation: Literal["shared", "dedicated"] = Field(
+        "shared", description="shared: namespaces on the environment's cluster; dedicated: its own VPC, cluster (and database), per environment."
+    )
+    vpc_cidr: str | None = Field(None, description="Needed where the tenant has a dedicated cluster.", json_schema_extra=CIDR_SCHEMA)
+    namespaces: list[DnsLabel] = Field(
+        min_length=1, description="Its namespaces, each '<name>' or '<name>-...': quota, limits, default-deny NetworkPolicies, restricted Pod Security."
+    )
+    quotas: Quotas = Field(Quotas(), description="The tenant's whole quota, split evenly over its namespaces.")
+    groups: TenantGroups = Field(TenantGroups(), description="Identity groups and their role in the tenant's namespaces and ArgoCD project.")
     access_trust: Literal["principals", "account"] = Field(
         "principals",
         description="principals: each tenant role trusts the ARNs of environments.<env>.access_principals only; "
         "account: it trusts the environment's account root (any principal whose IAM policy allows sts:AssumeRole on it).",
     )
     source_repos: list[str] = Field(default_factory=list, description="Git repos the tenant's ArgoCD project may use.")
-    apps: list[AppPlan] = []
-    database: TenantDatabase = TenantDatabase()
-    environments: dict[str, TenantEnvironmentOverride] = {}
+    apps: list[AppPlan] = Field(default=[], description="The tenant's apps: a Kustomize base and an overlay per environment, synced by ArgoCD.")
+    database: TenantDatabase = Field(TenantDatabase(), description="The tenant's PostgreSQL database and its credentials secret.")
+    environments: dict[str, TenantEnvironmentOverride] = Field(default={}, description="Per environment name, what differs there.")
 
     @field_validator("vpc_cidr")
     @classmethod
