@@ -15,10 +15,11 @@ load balancers of a dedicated tenant cluster in the same account."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..resolve import names
-from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
+from .base import AddOn, AddOnContext, AddOnSettings, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
 from .kube_prometheus_stack import prometheus_selector_labels
 
 if TYPE_CHECKING:
@@ -149,8 +150,16 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
     return out
 
 
-def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
-    return {"load_balancer_class": LOAD_BALANCER_CLASS}, (
+@dataclass(frozen=True)
+class LoadBalancerControllerSettings(AddOnSettings):
+    """What Services need of the AWS Load Balancer Controller."""
+
+    load_balancer_class: str
+    """The ``loadBalancerClass`` of the Services it makes Network Load Balancers for."""
+
+
+def settings(ctx: AddOnContext) -> tuple[LoadBalancerControllerSettings, str]:
+    return LoadBalancerControllerSettings(load_balancer_class=LOAD_BALANCER_CLASS), (
         f"Network Load Balancers for Services of class {LOAD_BALANCER_CLASS} in VPC Name={ctx.vpc_name}, {ctx.region}; "
         "webhook certificate from cert-manager; IAM limited to resources tagged with this cluster"
     )

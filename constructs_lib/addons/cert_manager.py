@@ -3,10 +3,11 @@ DNS-01 via Route 53 with its own IRSA role, or HTTP-01 through ingress-nginx."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..resolve import names
-from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
+from .base import AddOn, AddOnContext, AddOnSettings, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
 from .ingress_nginx import INGRESS_CLASS
 from .kube_prometheus_stack import prometheus_selector_labels
 
@@ -82,46 +83,91 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
     return out
 
 
-def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
+@dataclass(frozen=True)
+class Dns01Solver:
+    """DNS-01 through Route 53: TXT records in the environment's zone, with cert-manager's IRSA role."""
+
+    domain: str
+    """The environment's domain: the only names this solver answers for."""
+    hosted_zone_id: str | None
+    """The zone's id; None when Terraform creates the zone (cert-manager finds it by name)."""
+    region: str
+    """The AWS SDK's region (Route 53 is global; pods cannot ask IMDS)."""
+    role_arn: str | None
+    """cert-manager's IRSA role (its service account carries it: ambient credentials)."""
+
+
+@dataclass(frozen=True)
+class Http01Solver:
+    """HTTP-01 through an ingress controller."""
+
+    ingress_class: str
+    """The IngressClass that serves the challenge's Ingress."""
+
+
+@dataclass(frozen=True)
+class AcmeIssuer:
+    """The cluster's ACME ClusterIssuer."""
+
+    name: str
+    """letsencrypt-staging or letsencrypt-production, by tier (:func:`cluster_issuer_for`)."""
+    server: str
+    """The ACME directory URL of that name."""
+    email: str
+    """The ACME account's contact (certificates.acme_email)."""
+    solver: Dns01Solver | Http01Solver
+    """How it proves control of a name (certificates.challenge)."""
+
+
+@dataclass(frozen=True)
+class CertManagerSettings(AddOnSettings):
+    """What the GitOps tree builds beside cert-manager, and what apps' Ingresses name."""
+
+    issuer: AcmeIssuer
+
+
+def settings(ctx: AddOnContext) -> tuple[CertManagerSettings, str]:
     c = ctx.platform.certificates
     assert c is not None, "the plan model requires certificates with cert-manager"
     name, why = cluster_issuer_for(ctx.tier)
-    issuer: dict[str, Any] = {"name": name, "server": LETSENCRYPT[name], "email": c.acme_email, "challenge": c.challenge}
+    solver: Dns01Solver | Http01Solver
     if c.challenge == "dns-01":
         assert ctx.dns is not None, "validate requires a dns domain in every environment with DNS-01"
         role = ctx.irsa("cert-manager")
-        issuer.update({"domain": ctx.dns.domain, "hosted_zone_id": ctx.dns.zone_id, "region": ctx.region, "role_arn": role.role_arn if role else None})
+        solver = Dns01Solver(domain=ctx.dns.domain, hosted_zone_id=ctx.dns.zone_id, region=ctx.region, role_arn=role.role_arn if role else None)
         zone = f"zone {ctx.dns.zone_id}" if ctx.dns.zone_id else "the zone Terraform creates (found by name)"
-        solver = f"DNS-01 for names in {ctx.dns.domain} via its Route 53 {zone} in this environment's account, with the cert-manager IRSA role"
+        how = f"DNS-01 for names in {ctx.dns.domain} via its Route 53 {zone} in this environment's account, with the cert-manager IRSA role"
     else:
-        issuer["ingress_class"] = INGRESS_CLASS
-        solver = f"HTTP-01 through IngressClass {INGRESS_CLASS}"
-    return {"issuer": issuer}, f"ClusterIssuer {name}: {why}; {solver}"
+        solver = Http01Solver(ingress_class=INGRESS_CLASS)
+        how = f"HTTP-01 through IngressClass {INGRESS_CLASS}"
+    issuer = AcmeIssuer(name=name, server=LETSENCRYPT[name], email=c.acme_email, solver=solver)
+    return CertManagerSettings(issuer=issuer), f"ClusterIssuer {name}: {why}; {how}"
 
 
 def config_objects(g: ClusterGitOps, addon: ResolvedAddon) -> dict[str, dict]:
     """The ClusterIssuer (file name -> object)."""
     from .manifests import cluster_scoped_config
 
-    i = addon.settings["issuer"]
-    if i["challenge"] == "dns-01":
+    i = addon.settings_as(CertManagerSettings).issuer
+    s = i.solver
+    if isinstance(s, Dns01Solver):
         # Ambient credentials: the cert-manager service account is annotated with its IRSA role (Helm values).
         # Only names in the environment's domain; without a zone id (Terraform creates the zone),
         # cert-manager finds the zone by name, in this account (ListHostedZonesByName).
-        route53: dict[str, Any] = {"region": i["region"]}
-        if i["hosted_zone_id"]:
-            route53["hostedZoneID"] = i["hosted_zone_id"]
-        solver = {"selector": {"dnsZones": [i["domain"]]}, "dns01": {"route53": route53}}
+        route53: dict[str, Any] = {"region": s.region}
+        if s.hosted_zone_id:
+            route53["hostedZoneID"] = s.hosted_zone_id
+        solver: dict[str, Any] = {"selector": {"dnsZones": [s.domain]}, "dns01": {"route53": route53}}
     else:
-        solver = {"http01": {"ingress": {"ingressClassName": i["ingress_class"]}}}
+        solver = {"http01": {"ingress": {"ingressClassName": s.ingress_class}}}
     issuer = cluster_scoped_config(
         g,
         "cert-manager.io/v1",
         "ClusterIssuer",
-        i["name"],
-        {"acme": {"server": i["server"], "email": i["email"], "privateKeySecretRef": {"name": f"{i['name']}-account-key"}, "solvers": [solver]}},
+        i.name,
+        {"acme": {"server": i.server, "email": i.email, "privateKeySecretRef": {"name": f"{i.name}-account-key"}, "solvers": [solver]}},
     )
-    return {f"clusterissuer-{i['name']}.yaml": issuer}
+    return {f"clusterissuer-{i.name}.yaml": issuer}
 
 
 ADDON = AddOn(

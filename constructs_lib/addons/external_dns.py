@@ -10,10 +10,11 @@ of another cluster of the environment sharing the zone) are never touched."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..resolve import names
-from .base import AddOn, AddOnContext, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
+from .base import AddOn, AddOnContext, AddOnSettings, IrsaPolicyInputs, IrsaSpec, PodPlacement, PolicyStatement
 from .kube_prometheus_stack import prometheus_selector_labels
 
 if TYPE_CHECKING:
@@ -57,10 +58,18 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
     }
 
 
-def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
+@dataclass(frozen=True)
+class ExternalDnsSettings(AddOnSettings):
+    """Where external-dns publishes."""
+
+    domain: str
+    """The environment's DNS domain: the only names it writes records for (its domain filter)."""
+
+
+def settings(ctx: AddOnContext) -> tuple[ExternalDnsSettings, str]:
     assert ctx.dns is not None
     zone = ctx.dns.zone_id or "the zone Terraform creates"
-    return {"domain": ctx.dns.domain}, f"publishes Ingress hostnames in {ctx.dns.domain} (Route 53 {zone}), owner {ctx.cluster_name}, policy sync (TXT registry: only its own records)"
+    return ExternalDnsSettings(domain=ctx.dns.domain), f"publishes Ingress hostnames in {ctx.dns.domain} (Route 53 {zone}), owner {ctx.cluster_name}, policy sync (TXT registry: only its own records)"
 
 
 def enabled(platform: PlatformPlan) -> bool:

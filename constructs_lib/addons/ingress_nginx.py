@@ -3,9 +3,10 @@ AWS Load Balancer Controller when the plan lists it)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from .base import AddOn, AddOnContext, PodPlacement
+from .base import AddOn, AddOnContext, AddOnSettings, PodPlacement
 from .kube_prometheus_stack import prometheus_selector_labels
 
 INGRESS_CLASS = "nginx"  # the IngressClass ingress-nginx creates; app Ingresses and HTTP-01 solvers use it
@@ -59,8 +60,16 @@ def values(ctx: AddOnContext) -> dict[str, Any]:
     }
 
 
-def settings(ctx: AddOnContext) -> tuple[dict[str, Any], str]:
-    return {"ingress_class": INGRESS_CLASS}, f"IngressClass {INGRESS_CLASS}"
+@dataclass(frozen=True)
+class IngressNginxSettings(AddOnSettings):
+    """What the GitOps tree needs of ingress-nginx."""
+
+    ingress_class: str
+    """The IngressClass it serves, which the apps' Ingresses name."""
+
+
+def settings(ctx: AddOnContext) -> tuple[IngressNginxSettings, str]:
+    return IngressNginxSettings(ingress_class=INGRESS_CLASS), f"IngressClass {INGRESS_CLASS}"
 
 
 ADDON = AddOn(
