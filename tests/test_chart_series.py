@@ -271,3 +271,24 @@ def test_external_secrets_of_the_older_series_are_a_fixed_point_of_its_defaultin
     bare = copy.deepcopy(secrets[0])
     del bare["spec"]["dataFrom"][0][next(iter(bare["spec"]["dataFrom"][0]))]["conversionStrategy"]
     assert default(copy.deepcopy(bare), schema) != bare  # the check sees a left-out default
+
+
+def test_an_app_composed_in_python_follows_the_trees_external_secrets_chart() -> None:
+    """Without a plan, a KustomizeApp's ExternalSecret takes the apiVersion of the tree's external-secrets chart."""
+    from constructs_lib.kubernetes.gitops_tree import GitOpsTree
+    from constructs_lib.kubernetes.tree_base import ConstructError
+
+    app = {"namespace": "shop", "tenant": "shop", "image": "ghcr.io/acme/shop", "tag": "1.4.2", "database_secret": "acme/dev/shop/database", "secret_store": "tenant-shop"}
+
+    def api(eso_version: str | None, **props) -> str:
+        t = GitOpsTree(None, "dev", repo_url="https://git.example.com/acme/platform.git", environment="dev")
+        if eso_version:
+            t.add_addon("external-secrets", chart=replace(CHART_ADDONS["external-secrets"].chart, version=eso_version))
+        t.add_tenant("shop", namespaces=["shop"])
+        t.add_app("shop", **app, **props)
+        return yaml.safe_load(t.synth()["dev/apps/shop/overlays/dev/externalsecret.yaml"])["apiVersion"]
+
+    assert api("0.10.7") == "external-secrets.io/v1beta1"
+    assert api("0.17.0") == api(None) == "external-secrets.io/v1"
+    with pytest.raises(ConstructError, match="external_secrets_api='external-secrets.io/v2'"):
+        api(None, external_secrets_api="external-secrets.io/v2")

@@ -45,6 +45,12 @@ def _check(label: str, a: ResolvedApp, s: AppSpec) -> None:
         raise ConstructError(label, f"external_secrets_api={s.external_secrets_api!r} is no ExternalSecret apiVersion of a supported external-secrets", f"give one of {', '.join(served)}")
 
 
+def _tree_external_secrets_api(tree) -> str:
+    """The ExternalSecret apiVersion of the tree's external-secrets chart (the catalog's without one)."""
+    chart = next((c for c in tree.charts() if c.component == EXTERNAL_SECRETS.name), EXTERNAL_SECRETS.chart)
+    return EXTERNAL_SECRETS.api_version(chart, "ExternalSecret") if EXTERNAL_SECRETS.supports(chart.version) else EXTERNAL_SECRETS_API
+
+
 class KustomizeApp(TreeConstruct):
     """A tenant's app (``tree.add_app(name, ...)``).
 
@@ -65,7 +71,8 @@ class KustomizeApp(TreeConstruct):
       secret (a cluster without external-secrets): the app gets no database Secret.
     - ``project``: its ArgoCD project. Default the tenant's. ``environment``: default the tree's.
     - ``external_secrets_api``: its ExternalSecret's apiVersion, the one the cluster's external-secrets
-      chart serves (``external-secrets.io/v1beta1`` up to 0.16). Default ``external-secrets.io/v1`` (the catalog's 0.17).
+      chart serves (``external-secrets.io/v1beta1`` up to 0.16, ``v1`` from 0.17). Default: the one the
+      tree's external-secrets add-on serves (added before the app), else the catalog's (v1).
     """
 
     def __init__(
@@ -91,7 +98,7 @@ class KustomizeApp(TreeConstruct):
         credentials_version: int | None = None,
         project: str | None = None,
         environment: str | None = None,
-        external_secrets_api: str = EXTERNAL_SECRETS_API,
+        external_secrets_api: str | None = None,
     ):
         label = f"KustomizeApp {id!r}"
         tree = tree_of(scope, label)
@@ -107,7 +114,7 @@ class KustomizeApp(TreeConstruct):
             secret_store if database_secret else None,
             f"{name}-database" if database_secret and secret_store else None,
             credentials_version if database_secret and secret_store else None,
-            external_secrets_api,
+            external_secrets_api or _tree_external_secrets_api(tree),
         )
         _check(label, app, spec)
         check_dns_label(label, "tenant", tenant)
