@@ -1,5 +1,6 @@
 """A platform composed in Python, without a plan: VPC, EKS and RDS as Terraform (through cdktf or
-CDK Terrain, whichever infraplan runs on), and the cluster's GitOps tree with ArgoCD and two add-ons.
+CDK Terrain, whichever infraplan runs on) with an EKS managed add-on of the user's choice, and the
+cluster's GitOps tree with ArgoCD and two add-ons.
 
     .venv/bin/python examples/platform_in_python.py OUT
     # OUT/terraform/stacks/shop/cdk.tf.json   -> terraform -chdir=... init && plan
@@ -39,6 +40,7 @@ def terraform(out: Path) -> None:
         admin_principal_arns=(f"arn:aws:iam::{ACCOUNT}:role/platform-admin",),
         node_groups=(NodeGroup(name="general", instance_types=("m7g.large",)),),
     )
+    eks.add_addon("metrics-server")  # an EKS managed add-on, at the version EKS marks default for the cluster's Kubernetes version
     Database(stack, "shop-pg", network=net, clients=[eks], multi_az=True)  # PostgreSQL 5432 from the cluster's nodes only
     app.synth()
 

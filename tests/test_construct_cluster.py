@@ -138,6 +138,84 @@ def test_refuses_without_admins_a_bad_default_name_and_both_props_and_keywords()
             Cluster(stack(), "eks", network=NET, admin_principal_arns=(ADMIN,), **floor)
 
 
+def test_add_addon_defaults_to_the_eks_default_version_after_the_node_groups() -> None:
+    s = stack()
+    net = Network(s, "net")
+    cluster = Cluster(s, "eks", network=net, admin_principal_arns=(ADMIN,), version="1.34")
+    returned = cluster.add_addon("metrics-server")
+    out = synth(s)
+    addon = by_attr(out, "aws_eks_addon", "addon_name", "metrics-server")
+    assert cluster.addons["metrics-server"] is returned
+    # no version given: the one EKS marks default for the cluster's Kubernetes version, read at plan time
+    [(key, source)] = [(k, d) for k, d in out["data"]["aws_eks_addon_version"].items() if d["addon_name"] == "metrics-server"]
+    assert (source["kubernetes_version"], source["most_recent"]) == ("1.34", False)
+    assert addon["addon_version"] == f"${{data.aws_eks_addon_version.{key}.version}}"
+    assert addon["cluster_name"].startswith("${aws_eks_cluster.") and addon["tags"] == {"Name": "eks-metrics-server"}
+    assert sorted(addon["depends_on"]) == sorted(f"aws_eks_node_group.{ng.friendly_unique_id}" for ng in cluster.node_groups)
+    assert "service_account_role_arn" not in addon and "configuration_values" not in addon
+    assert (addon["resolve_conflicts_on_create"], addon["resolve_conflicts_on_update"]) == ("OVERWRITE", "PRESERVE")
+
+
+def test_add_addon_with_a_pinned_version_a_role_and_its_configuration() -> None:
+    s = stack()
+    cluster = Cluster(s, "eks", network=NET, admin_principal_arns=(ADMIN,))
+    role = cluster.irsa_roles["ebs-csi"]
+    cluster.add_addon("aws-efs-csi-driver", version="v2.1.4-eksbuild.1", service_account_role=role, configuration={"controller": {"replicaCount": 2}})
+    cluster.add_addon("eks-pod-identity-agent", version="v1.3.4-eksbuild.1", service_account_role=f"arn:aws:iam::{ACCOUNT}:role/agent", after_node_groups=False)
+    out = synth(s)
+    efs = by_attr(out, "aws_eks_addon", "addon_name", "aws-efs-csi-driver")
+    assert efs["addon_version"] == "v2.1.4-eksbuild.1" and efs["service_account_role_arn"] == f"${{aws_iam_role.{role.friendly_unique_id}.arn}}"
+    assert json.loads(efs["configuration_values"]) == {"controller": {"replicaCount": 2}}
+    agent = by_attr(out, "aws_eks_addon", "addon_name", "eks-pod-identity-agent")
+    assert agent["service_account_role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/agent" and "depends_on" not in agent
+    assert not [d for d in out.get("data", {}).get("aws_eks_addon_version", {}).values() if d["addon_name"] in ("aws-efs-csi-driver", "eks-pod-identity-agent")]
+
+
+def test_the_managed_addons_are_added_through_add_addon() -> None:
+    """The constructor's add-ons are add_addon's: listed in ``addons``, node agents not waiting for nodes."""
+    from constructs_lib.terraform.cluster import managed_addon_defaults
+
+    s = stack()
+    cluster = Cluster(s, "eks", network=NET, admin_principal_arns=(ADMIN,))
+    assert list(cluster.addons) == [name for name, _, _ in managed_addon_defaults("1.35")]
+    out = synth(s)
+    waits = {a["addon_name"]: "depends_on" in a for a in resources(out, "aws_eks_addon").values()}
+    assert waits == {"vpc-cni": False, "kube-proxy": False, "coredns": True, "aws-ebs-csi-driver": True}
+
+
+ADDON_REFUSED = [
+    ("Metrics_Server", {}, "name"),  # not an EKS add-on name
+    ("metrics server", {}, "name"),
+    ("coredns", {}, "name"),  # the constructor added it already
+    ("metrics-server", {"version": "latest"}, "version"),
+    ("metrics-server", {"version": ">=0.7"}, "version"),
+    ("metrics-server", {"version": "0.7.2"}, "version"),  # EKS versions start with v
+    ("metrics-server", {"service_account_role": "metrics-role"}, "service_account_role"),
+    ("metrics-server", {"service_account_role": "arn:aws-cn:iam::111122223333:role/x"}, "service_account_role"),
+    ("metrics-server", {"configuration": '{"replicas": 2}'}, "configuration"),  # a dict, not its JSON
+    ("metrics-server", {"configuration": {"replicas": float("nan")}}, "configuration"),
+    ("metrics-server", {"configuration": {1: 2}}, "configuration"),
+    ("metrics-server", {"after_node_groups": "yes"}, "after_node_groups"),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "prop"), ADDON_REFUSED, ids=[f"{p}-{i}" for i, (_, _, p) in enumerate(ADDON_REFUSED)])
+def test_add_addon_refuses(name: str, kwargs: dict, prop: str) -> None:
+    cluster = Cluster(stack(), "eks", network=NET, admin_principal_arns=(ADMIN,))
+    with pytest.raises(ConstructPropsError) as e:
+        cluster.add_addon(name, **kwargs)
+    assert e.value.prop == prop and "fix: " in str(e.value) and f"Cluster 'test/eks' add-on {name!r}" in str(e.value)
+
+
+def test_add_addon_refuses_an_addon_added_twice_or_with_the_id_of_another() -> None:
+    cluster = Cluster(stack(), "eks", network=NET, admin_principal_arns=(ADMIN,))
+    cluster.add_addon("metrics-server")
+    with pytest.raises(ConstructPropsError, match="already has this add-on"):
+        cluster.add_addon("metrics-server", version="v0.7.2-eksbuild.1")
+    with pytest.raises(ConstructPropsError, match="construct id addon_metrics_server is that of add-on 'metrics-server'"):
+        cluster.add_addon("metrics_server")
+
+
 def test_docs_list_every_prop() -> None:
     import dataclasses
     from pathlib import Path

@@ -52,6 +52,13 @@ def test_the_platform_in_python_writes_a_secure_stack(platform_in_python: Path) 
     assert len(rules) == 1 and "aws_eks_cluster" in rules[0]["referenced_security_group_id"]
 
 
+def test_the_platform_in_python_adds_an_eks_addon_at_the_eks_default(platform_in_python: Path) -> None:
+    doc = json.loads((platform_in_python / "terraform/stacks/shop/cdk.tf.json").read_text())
+    [addon] = [a for a in doc["resource"]["aws_eks_addon"].values() if a["addon_name"] == "metrics-server"]
+    [(key, version)] = [(k, d) for k, d in doc["data"]["aws_eks_addon_version"].items() if d["addon_name"] == "metrics-server"]
+    assert addon["addon_version"] == f"${{data.aws_eks_addon_version.{key}.version}}" and version["kubernetes_version"] == "1.35"
+
+
 def test_the_platform_in_python_validates(platform_in_python: Path, terraform_cli_config: dict[str, str], aws_schema: dict, tmp_path: Path) -> None:
     validate_stack(platform_in_python / "terraform/stacks/shop", tmp_path / "shop", terraform_cli_config)
     assert not schema_problems(platform_in_python, aws_schema)

@@ -28,6 +28,7 @@ from .engine import cdktf
 from .kms_key import EncryptionKey
 from .log_group import EncryptedLogGroup
 from .props import ClusterNetworkSource, ConstructPropsError, SecurityGroupSource, account_and_region, construct_path, props_from
+from .secret_checks import ROLE_ARN
 
 EKS_ADMIN_POLICY = names.arn("eks", "", "aws", "cluster-access-policy/AmazonEKSClusterAdminPolicy")
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore")
@@ -36,6 +37,30 @@ LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _NODE_GROUP = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # as the plan's DnsLabel
+ADDON_NAME = re.compile(r"^[a-z0-9]+([-_][a-z0-9]+)*$")
+"""An EKS add-on name as DescribeAddonVersions lists them: lowercase words joined by hyphens (``vpc-cni``,
+``metrics-server``), a marketplace add-on's ``<vendor>_<product>`` (``kubecost_kubecost``)."""
+ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+"""An EKS add-on version: ``v<major>.<minor>.<patch>`` and its build (``v1.14.2-eksbuild.4``)."""
+NODE_AGENTS = ("vpc-cni", "kube-proxy")
+"""The managed add-ons whose DaemonSets nodes need to become Ready: they must not wait for the node groups."""
+
+
+def managed_addon_defaults(kubernetes_version: str) -> tuple[tuple[str, str, str], ...]:
+    """(add-on, version, why) of each EKS managed add-on a Cluster of ``kubernetes_version`` installs
+    by itself, as ``infraplan explain`` shows them: the pin of data/eks_addons.yaml, or EKS's default."""
+    v = kubernetes_version
+    out = []
+    for addon, version in eks_addon_versions(v).items():
+        if version:
+            out.append((addon, version, f"pinned for Kubernetes {v} in constructs_lib/data/eks_addons.yaml (a version AWS publishes for it)"))
+        else:
+            out.append((
+                addon, f"EKS default for Kubernetes {v}",
+                f"no version in data/eks_addons.yaml for Kubernetes {v}: the one EKS marks default for it (data.aws_eks_addon_version at plan time), "
+                "so raising the cluster's version upgrades the add-on too",
+            ))  # fmt: skip
+    return tuple(out)
 
 
 def _condition(conditions: tuple[tuple[str, str, tuple[str, ...]], ...]) -> dict | None:
@@ -289,6 +314,8 @@ class Cluster(Construct):
         self.secret_store_roles = self._secret_store_roles(p)
 
         self.node_groups = self._node_groups(subnet_ids)
+        self.addons: dict[str, eks.EksAddon] = {}
+        """The EKS managed add-ons, by name: the constructor's and those of :meth:`add_addon`."""
         self._managed_addons()
         self._admin_access()
         self.tenant_roles: dict[tuple[str, str], iam.IamRole] = {}
@@ -397,32 +424,98 @@ class Cluster(Construct):
         )
 
     def _managed_addons(self) -> None:
-        """EKS managed add-ons, pinned where data/eks_addons.yaml has the version AWS publishes for the
-        cluster's Kubernetes version. Otherwise (None) the version EKS itself marks default for that
-        Kubernetes version (DescribeAddonVersions, read at plan time; most_recent = false, so a newer
-        build alone changes nothing): without a version the add-on would stay at the one installed
-        first, and raising the Kubernetes version would upgrade the cluster but not it."""
+        """The EKS managed add-ons every cluster gets (:func:`managed_addon_defaults`), pinned where
+        data/eks_addons.yaml has the version AWS publishes for the cluster's Kubernetes version,
+        otherwise at the version EKS marks default for it (:meth:`add_addon`'s default); the registry's
+        IRSA role and configuration where it has them (``constructs_lib/addons/``)."""
         p = self.props
         for addon, version in eks_addon_versions(p.version).items():
             registered = EKS_ADDONS.get(addon)
             irsa = registered.irsa if registered else None
-            key = addon.replace("-", "_")
-            if version is None:
-                published = eks.DataEksAddonVersion(self, f"addon_{key}_default", addon_name=addon, kubernetes_version=p.version, most_recent=False)
-                version = published.ref("version")
-            eks.EksAddon(
-                self,
-                f"addon_{key}",
-                cluster_name=self.name_ref,
-                addon_name=addon,
-                addon_version=version,
-                resolve_conflicts_on_create="OVERWRITE",
-                resolve_conflicts_on_update="PRESERVE",
-                service_account_role_arn=self.irsa_roles[irsa.component].arn if irsa else None,
-                configuration_values=json.dumps(config, sort_keys=True) if registered and (config := registered.configuration_for(p.system)) else None,
-                tags={"Name": f"{self.name}-{addon}"},
-                depends_on=self.node_groups if addon in ("coredns", "aws-ebs-csi-driver") else None,
+            self.add_addon(
+                addon,
+                version=version,
+                service_account_role=self.irsa_roles[irsa.component] if irsa else None,
+                configuration=registered.configuration_for(p.system) if registered else None,
+                after_node_groups=addon not in NODE_AGENTS,
             )
+
+    def add_addon(
+        self,
+        name: str,
+        *,
+        version: str | None = None,
+        service_account_role: iam.IamRole | str | None = None,
+        configuration: Mapping[str, Any] | None = None,
+        after_node_groups: bool = True,
+    ) -> eks.EksAddon:
+        """An EKS managed add-on on this cluster (aws-cdk's ``eks.Addon``); returns its ``aws_eks_addon``.
+
+        - ``name``: the add-on as ``aws eks describe-addon-versions`` lists it (``metrics-server``,
+          ``eks-pod-identity-agent``, a marketplace ``<vendor>_<product>``), once per cluster. The
+          cluster already has vpc-cni, coredns, kube-proxy and aws-ebs-csi-driver.
+        - ``version``: ``v<major>.<minor>.<patch>-eksbuild.<n>``, one DescribeAddonVersions lists for the
+          cluster's Kubernetes version. @default the version EKS marks default for the cluster's
+          Kubernetes version (``data.aws_eks_addon_version``, ``most_recent = false``, read at plan
+          time): raising the cluster's version upgrades the add-on with it, where an add-on without a
+          version would stay at the one installed first.
+        - ``service_account_role``: the IAM role (an ``IamRole``, e.g. from ``cluster.irsa_roles``, or
+          its ARN) the add-on's service account assumes through the cluster's OIDC provider.
+          @default none: the add-on gets the node role's rights.
+        - ``configuration``: its ``configuration_values`` in that add-on version's own schema
+          (``aws eks describe-addon-configuration``), a mapping the construct writes as JSON.
+          @default none: the add-on's own defaults.
+        - ``after_node_groups``: created once the node groups exist, as an add-on with a Deployment
+          only becomes ACTIVE when nodes run its pods. @default True; False for node agents (the
+          DaemonSets nodes need to become Ready, such as vpc-cni and kube-proxy).
+
+        Not arguments: a self-managed copy of the add-on is overwritten on create (EKS bootstraps
+        some), and changes made in the cluster are preserved on update."""
+        where = f"Cluster '{self.node.path}' add-on {name!r}"
+        config = self._check_addon(where, name, version, service_account_role, configuration, after_node_groups)
+        key = name.replace("-", "_")
+        if version is None:
+            published = eks.DataEksAddonVersion(self, f"addon_{key}_default", addon_name=name, kubernetes_version=self.props.version, most_recent=False)
+            version = published.ref("version")
+        role = service_account_role.arn if isinstance(service_account_role, iam.IamRole) else service_account_role
+        addon = eks.EksAddon(
+            self,
+            f"addon_{key}",
+            cluster_name=self.name_ref,
+            addon_name=name,
+            addon_version=version,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            service_account_role_arn=role,
+            configuration_values=json.dumps(config, sort_keys=True, allow_nan=False) if config else None,
+            tags={"Name": f"{self.name}-{name}"},
+            depends_on=self.node_groups if after_node_groups else None,
+        )
+        self.addons[name] = addon
+        return addon
+
+    def _check_addon(self, where: str, name: str, version: Any, role: Any, configuration: Any, after_node_groups: Any) -> dict[str, Any] | None:
+        """What EKS would refuse of :meth:`add_addon`'s arguments, with the fix; the configuration as a dict."""
+        if not isinstance(name, str) or not ADDON_NAME.fullmatch(name):
+            raise ConstructPropsError(where, "name", name, "not an EKS add-on name (lowercase words joined by - or _)", "a name aws eks describe-addon-versions lists, e.g. 'metrics-server'")
+        if name in self.addons:
+            raise ConstructPropsError(where, "name", name, "the cluster already has this add-on (EKS installs each once per cluster)", "add it once; the constructor adds " + ", ".join(eks_addon_versions(self.props.version)))
+        taken = next((other for other in self.addons if other.replace("-", "_") == name.replace("-", "_")), None)
+        if taken is not None:
+            raise ConstructPropsError(where, "name", name, f"its construct id addon_{name.replace('-', '_')} is that of add-on {taken!r}", "check the add-on's name")
+        if version is not None and not (isinstance(version, str) and (cdktf.Token.is_unresolved(version) or ADDON_VERSION.fullmatch(version))):
+            raise ConstructPropsError(where, "version", version, "not an EKS add-on version (EKS takes an exact one, never a range or 'latest')", "e.g. 'v1.2.3-eksbuild.1' from aws eks describe-addon-versions, or None for EKS's default")
+        if role is not None and not isinstance(role, iam.IamRole) and not (isinstance(role, str) and (cdktf.Token.is_unresolved(role) or ROLE_ARN.fullmatch(role))):
+            raise ConstructPropsError(where, "service_account_role", role, f"not an IAM role (arn:{names.PARTITION}:iam::<account>:role/<name>)", "pass an IamRole such as cluster.irsa_roles[...] or its ARN")
+        if configuration is not None and (not isinstance(configuration, Mapping) or not all(isinstance(k, str) for k in configuration)):
+            raise ConstructPropsError(where, "configuration", configuration, "not a mapping of configuration values (the construct writes the JSON)", "pass a dict in the add-on version's schema, e.g. {'replicaCount': 2}")
+        try:
+            config = json.loads(json.dumps(configuration, allow_nan=False)) if configuration else None
+        except (TypeError, ValueError) as e:
+            raise ConstructPropsError(where, "configuration", configuration, f"not JSON ({e})", "use strings, numbers, booleans, lists and dicts only") from None
+        if not isinstance(after_node_groups, bool):
+            raise ConstructPropsError(where, "after_node_groups", after_node_groups, "not a bool", "True, or False for a node agent")
+        return config
 
     def _admin_access(self) -> None:
         """Platform admins: an access entry each with AmazonEKSClusterAdminPolicy, cluster-wide."""
