@@ -292,3 +292,25 @@ def test_an_app_composed_in_python_follows_the_trees_external_secrets_chart() ->
     assert api("0.17.0") == api(None) == "external-secrets.io/v1"
     with pytest.raises(ConstructError, match="external_secrets_api='external-secrets.io/v2'"):
         api(None, external_secrets_api="external-secrets.io/v2")
+
+
+@pytest.mark.slow  # a whole synth and the sync simulation of every cluster
+def test_the_example_with_the_older_series_syncs_from_scratch(plan, monkeypatch, tmp_path: Path) -> None:
+    """tests/gitops_sim.py on the example synthesized with argo-cd 7, kube-prometheus-stack 65 and
+    external-secrets 0.10 (the kubectl bootstrap): every kind is served in the version the tree writes
+    by the CRDs those charts install, no wave stalls, nothing drifts or has two owners, every Application becomes Healthy."""
+    from stacks.synth import synthesize
+
+    with_chart_versions(monkeypatch, OLDEST)
+    dist = tmp_path / "dist"
+    synthesize(EXAMPLE_PLAN, dist)
+    folder = sim.documented_kubectl_folder(sim.ROOT / "docs" / "gitops.md")
+    keys = sim.cluster_keys(dist)
+    assert len(keys) >= 3
+    for key in keys:
+        s = sim.simulate(dist, key, plan.platform.gitops.repo_url, plan.platform.gitops.path, sim.kubectl_bootstrap(dist / "kubernetes" / key, folder))
+        installed = {a.install.chart: a.install.version for a in s.apps.values() if a.install}
+        assert {c: installed[CHART_ADDONS[c].chart.chart] for c in OLDEST} == OLDEST, key
+        problems = [str(f) for f in s.of("served", "source", "blocked", "storage", "stall", "unhealthy", "drift", "owners", "unmodelled")]
+        assert not problems, f"{key}:\n" + "\n".join(problems[:20])
+        assert all(a.health.happened for a in s.apps.values()), "\n".join(s.timeline())
