@@ -96,7 +96,9 @@ def _everything_optional(dest: Path) -> Path:
 
     def env(d: dict) -> None:
         d.update(nat="single", flow_logs_retention_days=400)
-        d["cluster"]["node_groups"][0].update(release_version="1.35.3-20260101", disk_size_gb=80, labels={"workload": "general"})
+        d["cluster"]["node_groups"][0].update(
+            release_version="1.35.3-20260101", disk_size_gb=80, labels={"workload": "general"}, taints=[{"key": "dedicated", "value": "batch", "effect": "NO_SCHEDULE"}]
+        )
         d["cluster"]["api_access"] = {"vpc": True, "cidrs": ["10.99.0.0/16"], "security_group_ids": ["sg-0123456789abcdef0"]}
         d["database"].update(engine_version="16.9", auto_minor_version_upgrade=False, backup_retention_days=7)
 
@@ -131,6 +133,8 @@ REFUSED = [
     ("environment", ("tier",), "dev"),
     ("environment", ("flow_logs_retention_days",), 13),
     ("environment", ("cluster", "node_groups", 0, "instance_types"), ["large"]),
+    ("environment", ("cluster", "node_groups", 0, "taints"), [{"key": "dedicated", "effect": "NoSchedule"}]),
+    ("environment", ("cluster", "node_groups", 0, "taints"), [{"key": "dedicated", "effect": "NO_SCHEDULE", "operator": "Equal"}]),
     ("environment", ("cluster", "public_access_cidrs"), ["203.0.113.0"]),
     ("environment", ("database", "engine_version"), "11"),
     ("environment", ("vpc_cidr",), "10.10.0.0"),

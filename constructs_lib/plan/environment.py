@@ -57,6 +57,17 @@ def check_cidr(value: str, *, min_prefix: int = 16, max_prefix: int = 20) -> str
     return str(net)
 
 TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
+TAINT_SCHEMA = {  # what NodeGroupPlan._sizes checks of a taint, for the JSON Schema
+    "title": "taint",
+    "type": "object",
+    "properties": {
+        "key": {"type": "string", "description": "The taint's key, e.g. CriticalAddonsOnly or dedicated."},
+        "value": {"type": "string", "description": "Its value, if any."},
+        "effect": {"enum": list(TAINT_EFFECTS), "description": "What it does to pods without a toleration: not scheduled, evicted, or avoided."},
+    },
+    "required": ["key", "effect"],
+    "additionalProperties": False,
+}
 
 _DNS_NAME_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 DNS_NAME_MAX = 253  # RFC 1035, without the final dot
@@ -122,6 +133,7 @@ class NodeGroupPlan(PlanModel):
         default=[],
         description="Taints of the group's nodes: key, effect (NO_SCHEDULE, NO_EXECUTE, PREFER_NO_SCHEDULE), optional value. "
         "A CriticalAddonsOnly taint makes it a system group: the add-ons run there.",
+        json_schema_extra={"items": TAINT_SCHEMA},
     )
     release_version: str | None = Field(
         None,

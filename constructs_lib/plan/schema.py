@@ -160,7 +160,7 @@ def _default(name: str, required: list[str], node: dict[str, Any]) -> str:
     if name in required:
         return "**required**"
     if "default" not in node:
-        return ""
+        return "not set"
     value = node["default"]
     if value is None:
         return "not set"
