@@ -110,6 +110,43 @@ def test_explain_shows_values_and_sources(example_plan: Path, capsys) -> None:
     assert "dedicated" in out and "acme-prod-org-c" in out
 
 
+def _explained(out: str) -> dict[str, list[tuple[str, str]]]:
+    """explain's table as setting -> [(value, source)], from each row's first line (settings never wrap)."""
+    rows: dict[str, list[tuple[str, str]]] = {}
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) == 6 and cells[1]:
+            rows.setdefault(cells[1], []).append((cells[2], cells[3]))
+    return rows
+
+
+def test_explain_shows_the_constructs_own_defaults(example_plan: Path, capsys) -> None:
+    """What the plan leaves to the constructs is shown, once, with the construct that decides it: each
+    EKS managed add-on's version (the pin of data/eks_addons.yaml, or EKS's default for the cluster's
+    Kubernetes version), the database's windows and Performance Insights retention, the state bucket's
+    old versions; for the environment and for a dedicated tenant's own cluster and database."""
+    from constructs_lib.plan import load_plan
+    from constructs_lib.resolve.cluster import eks_addon_versions
+    from constructs_lib.terraform.state_backend import StateBackendProps
+
+    version = load_plan(example_plan).platform.kubernetes.version
+    expected = {name: pin or f"EKS default for Kubernetes {version}" for name, pin in eks_addon_versions(version).items()}
+    assert main(["explain", "--plan", str(example_plan), "--env", "prod"]) == 0
+    rows = _explained(capsys.readouterr().out)
+    assert all(len(shown) == 1 for shown in rows.values()), {k: v for k, v in rows.items() if len(v) > 1}
+    for name, value in expected.items():
+        assert rows[f"cluster.eks_addons.{name}"] == [(value, "default: Cluster construct")]
+    assert rows["state.noncurrent_version_days"] == [(str(StateBackendProps.noncurrent_version_days), "default: StateBackend construct")]
+    for prop in ("backup_window", "maintenance_window", "performance_insights_retention_days"):
+        assert rows[f"database.{prop}"][0][1] == "default: Database construct"
+    assert main(["explain", "--plan", str(example_plan), "--env", "prod", "--tenant", "org-c"]) == 0
+    rows = _explained(capsys.readouterr().out)
+    assert all(len(shown) == 1 for shown in rows.values())
+    for name, value in expected.items():
+        assert rows[f"tenant.org-c.cluster.eks_addons.{name}"] == [(value, "default: Cluster construct")]
+    assert rows["tenant.org-c.database.backup_window"][0][1] == "default: Database construct"
+
+
 def test_console_script_runs_without_traceback_on_bad_input(tmp_path: Path) -> None:
     exe = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "infraplan"
     exe = exe if exe.exists() else Path(shutil.which("infraplan") or "infraplan")

@@ -17,7 +17,7 @@ from constructs_lib.plan.kubernetes_support import calendar, warning
 from constructs_lib.resolve.cluster import eks_addon_versions
 from constructs_lib.resolve.environment import resolve_plan
 from constructs_lib.terraform.engine import cdktf
-from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps
+from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps, construct_defaults
 from stacks.cli import main
 from tfjson import one, resources
 
@@ -61,9 +61,9 @@ def test_1_33_synthesizes_with_eks_defaults_where_no_add_on_version_is_published
         assert addons[name]["addon_version"] == f"${{data.aws_eks_addon_version.{key}.version}}"
     assert set(published) == {n for n, v in pins.items() if v is None}
     env = next(e for e in resolve_plan(load_plan(plan_copy)) if e.name == "dev")
-    decided = {d.path: d for d in env.decisions}
-    defaults = [k for k, v in pins.items() if v is None]
-    assert all(any(key.endswith(f"eks_addons.{name}") and d.value == "EKS default for Kubernetes 1.33" for key, d in decided.items()) for name in defaults)
+    shown = {d.path: d for d in construct_defaults(env)}  # what explain shows: the Cluster construct's own choice
+    assert all(shown[f"cluster.eks_addons.{name}"].value == ("EKS default for Kubernetes 1.33" if pin is None else pin) for name, pin in pins.items())
+    assert {shown[f"cluster.eks_addons.{name}"].source.ref for name in pins} == {"Cluster construct"}
 
 
 def test_upgrade_policy_is_standard(example_plan: Path) -> None:

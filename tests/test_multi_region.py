@@ -60,6 +60,18 @@ def test_secondary_region_is_resolved_with_reasons(mr_plan: Path) -> None:
     assert r.cluster.database_admin is None  # no instance there: tenant databases are bootstrapped from the primary region
 
 
+def test_explain_shows_the_secondary_regions_cluster_defaults_under_its_region(mr_plan: Path) -> None:
+    """The regional stack's Cluster is explained under regions.<region>., as its resolution is."""
+    from constructs_lib.terraform.stacks import construct_defaults
+
+    env = resolve_environment(load_plan(mr_plan), "prod")
+    (r,) = env.secondary_regions
+    region = r.region
+    shown = {d.path: d for d in construct_defaults(env)}
+    assert shown[f"regions.{region}.cluster.eks_addons.coredns"].source.ref == "Cluster construct"
+    assert "cluster.eks_addons.coredns" in shown  # and the primary region's own
+
+
 def test_single_region_plans_have_no_secondary_regions(example_plan: Path) -> None:
     assert resolve_environment(load_plan(example_plan), "prod").secondary_regions == ()
 

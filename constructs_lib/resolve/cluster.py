@@ -57,20 +57,6 @@ def with_policies(roles: tuple[IrsaRole, ...], platform: PlatformPlan, inputs: I
     return tuple(out)
 
 
-def _record_addon_versions(t: Trace, version: str) -> None:
-    for addon, addon_version in eks_addon_versions(version).items():  # fails early for an unpinned version
-        t.record(
-            f"eks_addons.{addon}",
-            addon_version or f"EKS default for Kubernetes {version}",
-            rule("data/eks_addons.yaml", f"pinned for Kubernetes {version}")
-            if addon_version
-            else default(
-                f"no version in data/eks_addons.yaml for Kubernetes {version}: the one EKS marks default for it (data.aws_eks_addon_version at plan time), "
-                "so raising kubernetes.version upgrades the add-on too"
-            ),
-        )
-
-
 def _endpoint(t: Trace, platform: PlatformPlan, env: EnvironmentPlan, env_file: str) -> tuple[bool, tuple[str, ...], ApiAccess]:
     """Who reaches the API server: the public endpoint and its allow-list, and the private endpoint's sources."""
     public = t.pick(
@@ -328,7 +314,7 @@ def resolve_cluster(
     secondary = region is not None and region != env.regions[0]
     t.record("name", name, rule("names.regional_cluster_name", "<platform>-<env>-<region>") if secondary else rule("names.cluster_name", "<platform>-<env>[-<tenant>]"))
     version = t.record("version", platform.kubernetes.version, plan("platform.yaml: kubernetes.version"))
-    _record_addon_versions(t, version)
+    eks_addon_versions(version)  # fails early for a version without add-on pins; the Cluster construct installs them (explain: its defaults)
     public, cidrs, api_access = _endpoint(t, platform, env, env_file)
     groups = _node_groups(t, env, env_file, version, instance_types_override, override_source)
     days, roles = _operations(t, platform, env, name)

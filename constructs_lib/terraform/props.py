@@ -13,6 +13,9 @@ import dataclasses
 import inspect
 import re
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol, runtime_checkable
@@ -154,13 +157,35 @@ def account_and_region(scope: Construct, construct: str, account_id: str | None,
     return account, where
 
 
+class ConstructName(str):
+    """How errors name a construct (``Database 'stack/db'``), knowing its kind and path."""
+
+    kind: str
+    path: str
+
+    def __new__(cls, kind: str, path: str) -> ConstructName:
+        name = super().__new__(cls, f"{kind} '{path}'")
+        name.kind, name.path = kind, path
+        return name
+
+
 def construct_path(scope: Construct, id: str, kind: str) -> str:
     """How errors name a construct: ``Database 'stack/db'``."""
-    return f"{kind} '{scope.node.path}/{id}'" if scope.node.path else f"{kind} '{id}'"
+    return ConstructName(kind, f"{scope.node.path}/{id}" if scope.node.path else id)
 
 
 def props_from(props_class: type, props: Any, kwargs: dict[str, Any], construct: str) -> Any:
-    """The props object: the one given, or one built from keyword arguments (not both)."""
+    """The props object: the one given, or one built from keyword arguments (not both).
+    Inside :func:`recording_props`, also which props the caller gave."""
+    built = _props_from(props_class, props, kwargs, construct)
+    record = _RECORD.get()
+    if record is not None and isinstance(construct, ConstructName):
+        given = frozenset(f.name for f in dataclasses.fields(props_class)) if props is not None else frozenset(kwargs)
+        record.append(BuiltProps(construct.kind, construct.path, built, given))
+    return built
+
+
+def _props_from(props_class: type, props: Any, kwargs: dict[str, Any], construct: str) -> Any:
     if props is not None and kwargs:
         raise ConstructPropsError(construct, "props", sorted(kwargs), "give a props object or keyword arguments, not both", f"move {', '.join(sorted(kwargs))} into the {props_class.__name__}")
     if props is not None:
@@ -190,6 +215,32 @@ def prop_docs(props_class: type) -> dict[str, str]:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
             docs[node.target.id] = " ".join(inspect.cleandoc(after.value.value).split())
     return docs
+
+
+@dataclass(frozen=True)
+class BuiltProps:
+    """The props one construct was built with, and which of them its caller gave (a props object
+    counts as giving them all): the rest are the construct's own defaults."""
+
+    kind: str  # the construct's class: Cluster, Database, ...
+    path: str  # its construct path: <stack>/<id>
+    props: Any
+    given: frozenset[str]
+
+
+_RECORD: ContextVar[list[BuiltProps] | None] = ContextVar("infraplan_built_props", default=None)
+
+
+@contextmanager
+def recording_props() -> Iterator[list[BuiltProps]]:
+    """Collects the props of every L2 construct built inside it (``infraplan explain`` builds the
+    stacks so, to show what each construct was left to decide, exactly as synth builds them)."""
+    built: list[BuiltProps] = []
+    token = _RECORD.set(built)
+    try:
+        yield built
+    finally:
+        _RECORD.reset(token)
 
 
 def defaults_left(props: Any, given: set[str]) -> list[tuple[str, Any, str]]:

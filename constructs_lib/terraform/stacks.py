@@ -14,7 +14,8 @@ planned, applied and destroyed on its own.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from typing import Any
 
 from constructs import Construct
@@ -25,16 +26,16 @@ from ..resolve.trace import Decision, Source
 from .aws import AwsProvider, Expression, rds
 from .aws import vpc as vpc_l1
 from .budget import AccountBudget, CostAlert
-from .cluster import Cluster, NodeGroup
+from .cluster import Cluster, ClusterProps, NodeGroup, managed_addon_defaults
 from .dns import EnvironmentZone
 from .dns import zone_id as dns_zone_id
-from .database import Database, DatabaseAdminAccess, DatabaseProps
+from .database import Database, DatabaseAdminAccess
 from .database_backups import DatabaseBackupReplication
 from .engine import cdktf
 from .grafana_admin import GrafanaAdminSecret
 from .kms_key import EncryptionKey
 from .network import Network
-from .props import ExistingNetwork, defaults_left
+from .props import defaults_left, recording_props
 from .state_backend import StateBackend
 from .target import REAL_AWS, AwsTarget
 from .tenant_database import ExistingDatabase, TenantDatabaseCredentials
@@ -267,15 +268,32 @@ def cluster_props(cluster: ResolvedCluster) -> dict[str, Any]:
 
 
 def construct_defaults(env: ResolvedEnvironment, tenant: ResolvedTenant | None = None) -> tuple[Decision, ...]:
-    """What the constructs decide that resolution does not set, as explain shows it: each prop's
-    default with the reason its docstring gives (source "default: <construct> construct")."""
-    database = (tenant.dedicated_database if tenant is not None else env.database)
+    """What the constructs decide that resolution does not set, as explain shows it. The stacks of
+    the environment (or of the tenant) are built as synth builds them, without writing them; every
+    prop a construct was left to default is listed with its value and the reason its docstring gives
+    (source "default: <construct> construct"), and a Cluster's managed add-on versions with it. The
+    paths follow the resolution's: ``<construct id>.<prop>``, under ``regions.<region>.`` or
+    ``tenant.<name>.`` as the stack's decisions are."""
+    with tempfile.TemporaryDirectory(prefix="infraplan-explain-") as outdir, recording_props() as built:
+        app = cdktf.App(outdir=outdir)
+        if tenant is None:
+            prefixes = {env.state_stack_name: "", env.stack_name: ""}
+            StateStack(app, env.state_stack_name, StateStackProps(env))
+            EnvironmentStack(app, env.stack_name, EnvironmentStackProps(env))
+            for r in env.secondary_regions:
+                prefixes[r.stack_name] = f"regions.{r.region}."
+                RegionalStack(app, r.stack_name, RegionalStackProps(env, r))
+        else:
+            prefixes = {tenant.stack_name: f"tenant.{tenant.name}."}
+            TenantStack(app, tenant.stack_name, TenantStackProps(env, tenant))
     out: list[Decision] = []
-    if database is not None:
-        probe = DatabaseProps(network=ExistingNetwork("vpc", database_subnet_group_name="db"), **database_props(database))
-        ignored = {"network", "clients", "identifier", "account_id", "region"}
-        for name, value, why in defaults_left(probe, set(DATABASE_PROPS_FROM_PLAN) | ignored):
-            out.append(Decision(f"database.{name}", value, Source("default", "Database construct", why)))
+    for b in built:
+        stack, _, within = b.path.partition("/")
+        where = prefixes[stack] + within.replace("/", ".")
+        source = Source("default", f"{b.kind} construct", "")
+        out += [Decision(f"{where}.{name}", value, replace(source, reason=why)) for name, value, why in defaults_left(b.props, set(b.given))]
+        if isinstance(b.props, ClusterProps):  # not props: the add-ons every cluster gets, at the construct's versions
+            out += [Decision(f"{where}.eks_addons.{name}", version, replace(source, reason=why)) for name, version, why in managed_addon_defaults(b.props.version)]
     return tuple(out)
 
 
