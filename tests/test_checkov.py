@@ -7,7 +7,6 @@ an accepted entry that no longer matches anything (the list cannot rot)."""
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from constructs_lib.gates.checkov import RUNNER, unaccepted  # the product's matching (infraplan check's checkov rule)
 
 ACCEPTED = ROOT / "policy" / "checkov-accepted.yaml"
 
@@ -32,10 +32,11 @@ def checkov_bin() -> Path:
 def run_checkov(directory: Path, framework: str) -> list[tuple[str, str, str]]:
     """(check id, file relative to ``directory``, resource) for every failed check."""
     env = dict(os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_RUN_SCA_PACKAGE_SCAN_V2="false", LOG_LEVEL="ERROR")
-    # checkov's own Python, through tests/checkov_run.py: it fixes checkov's reading of the terraform block
+    # checkov's own Python, through the product's checkov_run.py (infraplan check runs the same): it fixes
+    # checkov's reading of the terraform block; -I keeps constructs_lib/gates/ off its sys.path
     python = checkov_bin().parent / "python"
     proc = subprocess.run(
-        [str(python), str(Path(__file__).with_name("checkov_run.py")), "-d", str(directory), "--framework", framework, "--skip-download", "-o", "json", "--soft-fail"],
+        [str(python), "-I", str(RUNNER), "-d", str(directory), "--framework", framework, "--skip-download", "-o", "json", "--soft-fail"],
         capture_output=True,
         text=True,
         env=env,
@@ -51,22 +52,6 @@ def run_checkov(directory: Path, framework: str) -> list[tuple[str, str, str]]:
         for failed in report["results"]["failed_checks"]:
             findings.append((failed["check_id"], failed["file_path"].lstrip("/"), failed["resource"]))
     return findings
-
-
-def unaccepted(findings, entries) -> tuple[list, list]:
-    used = set()
-    left = []
-    for check, file, resource in findings:
-        match = next(
-            (i for i, e in enumerate(entries) if e["check"] == check and any(fnmatch.fnmatch(file, pattern) for pattern in e.get("where", ["*"]))),
-            None,
-        )
-        if match is None:
-            left.append(f"{check} {file} {resource}")
-        else:
-            used.add(match)
-    stale = [f"{e['check']} where {e.get('where', ['*'])}" for i, e in enumerate(entries) if i not in used]
-    return left, stale
 
 
 @pytest.fixture(scope="module")

@@ -479,7 +479,7 @@ def test_aws_reserved_tag_keys_are_refused(plan_copy: Path) -> None:
         ("dev.yaml", lambda d: d["dns"].update(domain="example"), "at least 2", "dns.domain"),
         ("prod.yaml", lambda d: d["dns"].update(hosted_zone_id="zone-1"), "not a Route 53 hosted zone id", "dns.hosted_zone_id"),
         ("tenants/org-a.yaml", lambda d: d["apps"][0].update(host="shop_1"), "not a DNS name", "apps[0].host"),
-        ("platform.yaml", lambda d: d["constitution"].append({"id": "plan-validates", "description": "again"}), "used twice", "constitution[5].id"),
+        ("platform.yaml", lambda d: d["constitution"].insert(1, {"id": "plan-validates", "description": "again"}), "used twice", "constitution[1].id"),
         (
             "platform.yaml",
             lambda d: d.update(manifest_components=[{"name": "ingress-nginx", "repo_url": "https://github.com/acme/m.git", "path": "x", "revision": "v1.0.0", "namespace": "x"}]),

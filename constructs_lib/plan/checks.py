@@ -63,8 +63,19 @@ def cross_file_checks(
     _derived_name_checks(at, platform, platform_file, environments, tenants, sources)
     goal_checks(at, platform, platform_file, environments, tenants)
     complexity_checks(at, platform, platform_file, tenants)
+    _gate_checks(at, platform, platform_file, environments)
     issues += _cidr_overlaps(platform, environments, tenants, sources)
     return issues
+
+
+def _gate_checks(at: At, platform: PlatformPlan, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]]) -> None:
+    """A gate's per-environment params name environments of the plan (a typo would silently take the default)."""
+    for i, gate in enumerate(platform.constitution):
+        for env in (gate.params.get("environments") or {}) if gate.rule == "min-azs" else {}:
+            if env not in environments:
+                close = difflib.get_close_matches(env, list(environments), n=1)
+                hint = (f"did you mean '{close[0]}'? " if close else "") + f"environments: {', '.join(environments)}"
+                at(platform_file, ("constitution", i, "params", "environments", env), f"'{env}' is not an environment of the plan", hint)
 
 
 def _tenant_checks(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from ..addons import CHART_ADDONS, PLAN_COMPONENTS
 from ..addons import addon as registered_addon
+from ..gates.rules import RULES, SUPPORTED_TOOLS, RuleError, check_rule, unknown_tool
+from .base import EditorSchema
 from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion, parse_ipv4_cidr
 from .cluster_access import ApiAccess
 from .environment import principal_arn_error
@@ -283,10 +285,29 @@ class Scale(PlanModel):
     )
 
 
+GateRule = Annotated[str, EditorSchema("gate rule", {"type": "string", "enum": list(RULES)})]
+ValidationTool = Annotated[str, EditorSchema("validation tool", {"type": "string", "enum": list(SUPPORTED_TOOLS)})]
+
+
 class Gate(PlanModel):
     id: DnsLabel = Field(description="The gate's identifier, unique in the constitution; reports name the gate by it.")
     description: str = Field(description="What the gate guarantees, in words people read.")
     required: bool = Field(True, description="Whether the gate must pass: a failing required gate fails the change, an optional one is only reported.")
+    rule: GateRule | None = Field(None, description="What infraplan check runs for this gate (docs/check.md: each rule, its params and tools); left out, the gate is reported as manual, never passed.")
+    params: dict[str, Any] = Field(default_factory=dict, description="The rule's parameters, checked per rule (docs/check.md); only with a rule.")
+
+    @model_validator(mode="after")
+    def _known_rule(self) -> "Gate":
+        if self.rule is None:
+            if self.params:
+                raise FieldValueError(("params",), "params without a rule", "name the rule they are for (rule: min-azs), or remove params")
+            return self
+        try:
+            check_rule(self.rule, self.params)
+        except RuleError as exc:
+            raise FieldValueError(exc.path, exc.message, exc.hint) from None
+        return self
+
 
 
 COMPLEXITY_CHOICES = {"dedicated-cluster": "a tenant's own VPC, cluster (and database) in some environment", "multi-region": "secondary regions (deployment_type: multi-region)"}
@@ -386,9 +407,9 @@ class PlatformPlan(PlanModel):
     )
     state_backend: StateBackendDecision = Field(description="Where each environment's Terraform state lives (the <env>-state stack makes it).")
     secrets: SecretsDecision = Field(SecretsDecision(), description="Where secrets live and what copies them into the clusters.")
-    validation: list[Literal["terraform-validate", "kubernetes-validate", "argocd-schema", "checkov", "kustomize-build"]] = Field(
-        default=["terraform-validate", "kubernetes-validate"],
-        description="The checks the output must pass (recorded; infraplan's own tests run them on the example).",
+    validation: list[ValidationTool] = Field(
+        default_factory=lambda: ["terraform-validate", "kubernetes-validate"],
+        description="The tools infraplan check may run (argocd-schema is crd-schema's older name); a gate whose rule needs a tool not listed is reported as not run (docs/check.md).",
     )
     deployment_type: Literal["single-region", "multi-region"] = Field(
         "single-region", description="multi-region: an environment's regions after the first get their own VPC and cluster, and copies of the database's backups."
@@ -436,6 +457,28 @@ class PlatformPlan(PlanModel):
                 f"this plan lacks {' and '.join(missing)}",
                 f"add {' and '.join(missing)} to components, or remove gitops.sso",
             )
+
+    @field_validator("validation")
+    @classmethod
+    def _known_tools(cls, tools: list[str]) -> list[str]:
+        for i, tool in enumerate(tools):
+            if problem := unknown_tool(tool):
+                raise FieldValueError((i,), *problem)
+            if tool in tools[:i]:
+                raise FieldValueError((i,), f"'{tool}' is listed twice", "list each tool once")
+        return tools
+
+    @model_validator(mode="after")
+    def _residency_gate_has_regions(self) -> "PlatformPlan":
+        """A data-residency gate with nothing to compare against would pass anything."""
+        for i, gate in enumerate(self.constitution):
+            if gate.rule == "data-residency" and not gate.params.get("regions") and not self.constraints.data_residency:
+                raise FieldValueError(
+                    ("constitution", i, "params"),
+                    "the data-residency gate has no allowed regions: neither params.regions nor constraints.data_residency is set",
+                    "add params: {regions: [eu-]} to the gate, or set constraints.data_residency",
+                )
+        return self
 
     @field_validator("cloud")
     @classmethod
