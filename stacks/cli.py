@@ -263,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     with_plan(p)
     p.set_defaults(func=cmd_validate)
 
+    _lazy("stacks.charts_lock", "add_parser")(sub, with_plan)  # infraplan charts lock (stacks/charts_lock.py, docs/charts.md)
+
     _lazy("stacks.check", "add_parser")(sub, with_plan)  # infraplan check (stacks/check.py, docs/check.md)
 
     p = sub.add_parser("preview", help="run the Pulumi bootstrap program offline (mocks) and print its resource plan")

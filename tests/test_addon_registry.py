@@ -14,6 +14,7 @@ from constructs_lib.addons import AddOn, CHART_ADDONS, EKS_ADDONS, IrsaSpec, Pol
 from constructs_lib.addons.base import ChartRef, chart_series
 from constructs_lib.addons.manifests import cluster_scoped_config
 from constructs_lib.plan import PlanError, load_plan
+from constructs_lib.plan.chart_lock import LOCK_FILE, ChartLockFile, LockedChart
 from constructs_lib.resolve.environment import resolve_environment
 from constructs_lib.terraform.engine import cdktf
 from constructs_lib.terraform.stacks import EnvironmentStack, EnvironmentStackProps
@@ -50,12 +51,14 @@ def test_chart_series(version: str, series: str) -> None:
 
 
 def test_an_argocd_major_without_values_is_refused_and_a_known_one_accepted(plan_copy: Path) -> None:
-    edit_yaml(plan_copy / "platform.yaml", lambda d: d["gitops"].update(argocd_version="9.0.1"))
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d.update(charts={"argocd": {"version": "9.0.1"}}))
     with pytest.raises(PlanError) as info:
         load_plan(plan_copy)
     [issue] = info.value.issues
-    assert issue.path == "gitops.argocd_version" and "argo-cd 7.x, 8.x" in issue.message
-    edit_yaml(plan_copy / "platform.yaml", lambda d: d["gitops"].update(argocd_version="7.9.1"))
+    assert issue.path == "charts.argocd.version" and "argo-cd 7.x, 8.x" in issue.message
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d.update(charts={"argocd": {"version": "7.9.1"}}))
+    lock = ChartLockFile(charts={"argocd": LockedChart(chart="argo-cd", repo_url=chart_catalog()["argocd"].repo_url, constraint="7.9.1", version="7.9.1")})
+    (plan_copy / LOCK_FILE).write_text(lock.dump())  # what `infraplan charts lock` writes (tests/test_charts_lock.py), without a repository
     env = resolve_environment(load_plan(plan_copy), "dev")
     assert env.cluster.addon("argocd").chart.version == "7.9.1"
 

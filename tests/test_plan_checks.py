@@ -526,7 +526,7 @@ def test_a_homoglyph_in_a_name_is_pointed_out(plan_copy: Path, name: str, expect
 @pytest.mark.parametrize(
     ("file", "change", "text", "path"),
     [
-        ("platform.yaml", lambda d: d["gitops"].update(argocd_version="^8.1"), "should match pattern", "gitops.argocd_version"),
+        ("platform.yaml", lambda d: d.update(charts={"argocd": {"version": "latest"}}), "an upgrade nobody reviewed", "charts.argocd.version"),
         ("dev.yaml", lambda d: d["cluster"]["node_groups"][0].update(instance_types=["t3 large"]), "EC2 instance type", "cluster.node_groups[0].instance_types[0]"),
         ("tenants/org-a.yaml", lambda d: d["environments"]["dev"]["image_tags"].update(storefront="latest"), "not an exact version", "environments.dev.image_tags.storefront"),
         ("platform.yaml", lambda d: d["platform_admins"]["principal_arns"].append(d["platform_admins"]["principal_arns"][0]), "listed twice", "platform_admins.principal_arns[1]"),

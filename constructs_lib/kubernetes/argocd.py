@@ -58,7 +58,7 @@ def _application(
 def helm_application(g: Site, addon: ResolvedAddon, project: str) -> dict[str, Any]:
     """The shared contract with the Pulumi program: source = the pinned chart, values = ``addon.values`` exactly."""
     c = addon.chart
-    source = {"repoURL": c.repo_url, "chart": c.chart, "targetRevision": c.version, "helm": {"releaseName": c.release, "valuesObject": addon.values}}
+    source = {"repoURL": c.source_url, "chart": c.chart, "targetRevision": c.version, "helm": {"releaseName": c.release, "valuesObject": addon.values}}
     return _application(g, addon.component, project, source, c.namespace, c.sync_wave, component=True, create_namespace=True)
 
 
@@ -159,7 +159,7 @@ def repository_secret(g: Site, repo: HelmRepo, wave: int | None = None) -> dict[
         "kind": "Secret",
         "metadata": meta,
         "type": "Opaque",
-        "stringData": {"type": "helm", "name": repo.name, "url": repo.url},
+        "stringData": {"type": "helm", "name": repo.name, "url": repo.source_url, **({"enableOCI": "true"} if repo.oci else {})},
     }
 
 

@@ -87,7 +87,7 @@ class ArgoCdBootstrap(TreeConstruct):
         if self._platform is not None:
             return self._platform
         tree = self.tree
-        repos = tuple(sorted({tree.repo_url, *(c.repo_url for c in tree.charts()), *self.source_repos}))
+        repos = tuple(sorted({tree.repo_url, *(c.source_url for c in tree.charts()), *self.source_repos}))
         return platform_project(repos, self.admin_groups)
 
     def application(self) -> dict:

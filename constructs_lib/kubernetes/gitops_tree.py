@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from constructs import Construct, RootConstruct
 
 from ..addons.base import ChartRef
-from ..resolve.gitops import IN_CLUSTER, WAVES, HelmRepo, repo_secret_name
+from ..resolve.gitops import IN_CLUSTER, WAVES, HelmRepo, helm_repos_for
 from ..resolve.model import Quota
 from .tree_base import ConstructError, TreeConstruct, check_dns_label, kustomization
 
@@ -137,10 +137,7 @@ class GitOpsTree(Construct):
 
     def helm_repos(self) -> tuple[HelmRepo, ...]:
         """One repository Secret per chart repository in use, by name."""
-        repos: dict[str, HelmRepo] = {}
-        for chart in self.charts():
-            repos.setdefault(chart.repo_url, HelmRepo(repo_secret_name(chart.repo_url), chart.repo_url))
-        return tuple(sorted(repos.values(), key=lambda r: r.name))
+        return helm_repos_for(chart.repo_url for chart in self.charts())
 
     # synthesis -----------------------------------------------------------------------------
 

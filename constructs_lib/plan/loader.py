@@ -12,15 +12,18 @@ import typing
 import unicodedata
 from dataclasses import InitVar, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from .chart_lock import LOCK_FILE, ChartLockFile, chart_refs, lock_issues
 from .checks import cross_file_checks
 from .environment import EnvironmentPlan
 from .errors import FieldValueError, PlanError, PlanIssue
 from .platform import PlatformPlan
 from .tenant import TenantPlan
+if TYPE_CHECKING:
+    from ..addons.base import ChartRef
 from .yaml_source import (
     YAML11_FALSE,
     YAML11_TRUE,
@@ -59,6 +62,8 @@ class Plan:
     files: tuple[str, ...] = ()
     # The file each part came from: "platform", "environments.<name>", "tenants.<name>" -> path.
     origins: dict[str, str] = field(default_factory=dict)
+    # charts.lock: the exact versions of the components platform.charts constrains (None: no lock file)
+    chart_lock: ChartLockFile | None = None
     checked: InitVar[bool] = False  # load_plan ran the checks already (on the files, with lines)
 
     def __post_init__(self, checked: bool) -> None:
@@ -71,8 +76,14 @@ class Plan:
             {n: (t, self.origin(f"tenants.{n}")) for n, t in self.tenants.items()},
             self.sources,
         )
+        issues = issues or lock_issues(self.platform, self.chart_lock, self.origin("platform"), self.origin("charts.lock"), self.sources)
         if issues:
             raise PlanError(issues)
+
+    @property
+    def charts(self) -> dict[str, ChartRef]:
+        """The locked chart of each component platform.charts constrains (the others keep the catalog's pin)."""
+        return chart_refs(self.platform, self.chart_lock)
 
     @property
     def warnings(self) -> list[PlanIssue]:
@@ -589,8 +600,10 @@ class _PlanReader:
         return tenants
 
 
-def load_plan(root: Path | str) -> Plan:
-    """Load and check every file of a plan folder. All problems are reported at once."""
+def load_plan(root: Path | str, check_lock: bool = True) -> Plan:
+    """Load and check every file of a plan folder. All problems are reported at once.
+
+    ``check_lock=False`` (for ``infraplan charts lock`` only) accepts a missing or stale charts.lock."""
     root = Path(root)
     if not os.path.lexists(root):
         raise PlanError([PlanIssue(str(root), None, "", "the plan folder does not exist", "pass --plan DIR")])
@@ -616,13 +629,16 @@ def load_plan(root: Path | str) -> Plan:
         issues.append(PlanIssue(str(root), None, "", "no environment files", "add dev.yaml (one file per environment)"))
     environments = reader.environments(env_paths)
     tenants = reader.tenants(tenant_paths)
+    chart_lock, _ = reader.read(root / LOCK_FILE, ChartLockFile) if LOCK_FILE in names else (None, None)
 
     if platform is not None and not issues:
         issues += cross_file_checks(platform, str(platform_path), environments, tenants, reader.sources)
+    if platform is not None and not issues and check_lock:
+        issues += lock_issues(platform, chart_lock, str(platform_path), str(root / LOCK_FILE), reader.sources)
     if issues:
         raise PlanError(issues)
     assert platform is not None
-    return _checked_plan(root, platform, platform_path, environments, tenants, reader.sources)
+    return _checked_plan(root, platform, platform_path, environments, tenants, reader.sources, chart_lock)
 
 
 def _checked_plan(
@@ -632,6 +648,7 @@ def _checked_plan(
     environments: dict[str, tuple[EnvironmentPlan, str]],
     tenants: dict[str, tuple[TenantPlan, str]],
     sources: dict[str, SourceMap],
+    chart_lock: ChartLockFile | None = None,
 ) -> Plan:
     """The Plan of files that passed every check: environments by tier then name, tenants by name."""
     ordered_envs = dict(sorted(((n, e) for n, (e, _) in environments.items()), key=lambda kv: (TIER_ORDER[kv[1].tier], kv[0])))
@@ -642,6 +659,12 @@ def _checked_plan(
         tenants={n: t for n, (t, _) in sorted(tenants.items())},
         sources=sources,
         files=tuple(sorted(sources)),
-        origins={"platform": str(platform_path), **{f"environments.{n}": f for n, (_, f) in environments.items()}, **{f"tenants.{n}": f for n, (_, f) in tenants.items()}},
+        origins={
+            "platform": str(platform_path),
+            **({"charts.lock": str(root / LOCK_FILE)} if chart_lock is not None else {}),
+            **{f"environments.{n}": f for n, (_, f) in environments.items()},
+            **{f"tenants.{n}": f for n, (_, f) in tenants.items()},
+        },
+        chart_lock=chart_lock,
         checked=True,
     )

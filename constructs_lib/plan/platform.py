@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..addons import CHART_ADDONS, PLAN_COMPONENTS
-from ..addons import addon as registered_addon
 from ..gates.rules import RULES, SUPPORTED_TOOLS, RuleError, check_rule, unknown_tool
 from .base import EditorSchema
+from .charts import ChartChoice, check_chart_choices
 from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion, parse_ipv4_cidr
 from .cluster_access import ApiAccess
 from .environment import principal_arn_error
@@ -145,7 +145,7 @@ class GitOpsDecision(PlanModel):
     target_revision: str = Field("main", description="The branch, tag or commit of repo_url ArgoCD's Applications track.")
     path: str = Field("kubernetes", description="Folder of the GitOps tree inside the repository.")
     argocd_version: str | None = Field(
-        None, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$", description="Override of the catalog's ArgoCD chart version: an exact chart version such as 8.1.3."
+        None, description="Replaced by charts.argocd.version (a constraint that `infraplan charts lock` resolves into charts.lock): refused, with the migration."
     )
     sso: SsoDecision | None = Field(None, description="ArgoCD single sign-on; without it ArgoCD keeps its local admin.")
     repository_auth: Literal["none", "https", "ssh"] = Field(
@@ -167,12 +167,13 @@ class GitOpsDecision(PlanModel):
 
     @field_validator("argocd_version")
     @classmethod
-    def _known_series(cls, v: str | None) -> str | None:
-        argocd = registered_addon("argocd")
-        if v is not None and not argocd.supports(v):
-            raise ValueError(
-                f"infraplan has no values for argo-cd {v.split('.')[0]}.x; it knows argo-cd {', '.join(s + '.x' for s in argocd.series)} "
-                f"(the catalog pins {argocd.chart.version})"
+    def _moved_to_charts(cls, v: str | None) -> str | None:
+        """One place states chart versions (``charts``), and synth reads them only from the lock."""
+        if v is not None:
+            raise FieldValueError(
+                (),
+                "gitops.argocd_version is replaced by charts.argocd.version, a version constraint resolved into charts.lock",
+                f'remove gitops.argocd_version, write charts: {{argocd: {{version: "{v}"}}}} in platform.yaml, then run infraplan charts lock (docs/charts.md)',
             )
         return v
 
@@ -422,6 +423,11 @@ class PlatformPlan(PlanModel):
         default_factory=dict, description="Helm values merged over infraplan's for a chart that needs customization (a values overlay)."
     )
     manifest_components: list[ManifestComponent] = Field(default_factory=list, description="Components with no chart: Kustomize + ArgoCD.")
+    charts: dict[ChartAddOn, ChartChoice] = Field(
+        default_factory=dict,
+        description="Per component (argocd included): the chart's version constraint, and its repository and name (default: the catalog's). "
+        "`infraplan charts lock` resolves them into charts.lock, which synth reads; a component left out keeps the catalog's exact pin (docs/charts.md).",
+    )
     constitution: list[Gate] = Field(default=[], description="The gates every change must pass.")
     complexity_tracking: list[ComplexityJustification] = Field(
         default=[], description="A justification for each choice that adds complexity (a dedicated cluster, multi-region), as the template's Complexity Tracking asks."
@@ -486,6 +492,11 @@ class PlatformPlan(PlanModel):
         if v.lower() != "aws":
             raise ValueError(f"cloud '{v}' is not supported yet; infraplan synthesizes for 'aws' only")
         return "aws"
+
+    @model_validator(mode="after")
+    def _charts_installed(self) -> "PlatformPlan":
+        check_chart_choices(self)
+        return self
 
     @model_validator(mode="after")
     def _unique(self) -> "PlatformPlan":

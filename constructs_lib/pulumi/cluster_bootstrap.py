@@ -64,11 +64,11 @@ def _release(
         release.resource_name,
         k8s.helm.v3.ReleaseArgs(
             name=c.release,
-            chart=c.chart,
+            chart=f"{c.repo_url.rstrip('/')}/{c.chart}" if c.repo_url.startswith("oci://") else c.chart,  # Helm pulls an OCI chart by reference, without --repo
             version=c.version,
             namespace=c.namespace,
             create_namespace=True,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=c.repo_url),
+            repository_opts=None if c.repo_url.startswith("oci://") else k8s.helm.v3.RepositoryOptsArgs(repo=c.repo_url),
             values=a.values,
             # Helm waits for the workloads (skip_await stays off) up to the tier's timeout; a failed install is
             # uninstalled and a failed upgrade rolled back (atomic), its new objects deleted (docs/pulumi.md)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -9,7 +10,7 @@ from importlib import resources
 import yaml
 
 from ..addons import IrsaPolicyInputs, IrsaSpec, external_secrets, irsa_specs
-from ..addons.base import SystemNodes
+from ..addons.base import ChartRef, SystemNodes
 from ..addons.external_secrets import aws_stores
 from ..addons.aws_ebs_csi_driver import DEFAULT_STORAGE_CLASS, reclaim_policy
 from ..plan.cluster_access import ApiAccess
@@ -278,6 +279,9 @@ def _record_components(t: Trace, addons: tuple, manifests: tuple) -> None:
     """How each component is installed (the deployment decision matrix), Helm chart or Kustomize."""
     for a in addons:
         t.record(f"addons.{a.component}", f"{a.method}: {a.chart.chart} {a.chart.version} ({a.chart.maintainer})", rule("deployment-decision-matrix", a.reason))
+        c = a.chart
+        source = default(f"pinned in {c.pinned_by}") if c.constraint is None else plan(f"charts.lock: {a.component}", c.pinned_by)
+        t.record(f"addons.{a.component}.chart", f"{c.chart} {c.version} from {c.repo_url}", source)
     for m in manifests:
         t.record(f"addons.{m.name}", f"kustomize: {m.repo_url}//{m.path} @ {m.revision}", rule("deployment-decision-matrix", m.reason))
 
@@ -308,6 +312,7 @@ def resolve_cluster(
     instance_types_override: list[str] | None = None,
     override_source: str = "",
     vpc_name: str | None = None,
+    charts: Mapping[str, ChartRef] | None = None,
 ) -> ResolvedCluster:
     """One EKS cluster of an environment (its shared one, a dedicated tenant's, or a secondary region's), with a Decision per value."""
     t = trace.child("cluster.")
@@ -322,7 +327,7 @@ def resolve_cluster(
     t.record("region", region, environment(f"{env_file}: regions", "the primary region" if region == env.regions[0] else "a secondary region"))
     system = _system_nodes(t, env_file, groups)
     dns = _dns(t, env, env_file)
-    addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file, system, dns=dns, vpc_name=vpc_name, environment=env.name)
+    addons = resolve_addons(platform, env.tier, name, region, roles, env.component_values, env_file, system, dns=dns, vpc_name=vpc_name, environment=env.name, charts=charts)
     manifests = resolve_manifest_components(platform)
     _record_components(t, addons, manifests)
     gitops_path = f"{platform.gitops.path.strip('/')}/{key}"
