@@ -188,6 +188,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
     for name in result.stacks:
         console.print(f"    {name}", style="dim")
     console.print(f"[green]✓[/] {len(result.manifests)} Kubernetes files → {result.out / 'kubernetes'}/")
+    if result.bootstrap:
+        keys = sorted({Path(rel).parts[1] for rel in result.bootstrap})
+        console.print(f"[green]✓[/] by-hand bootstrap (iac.cluster_bootstrap: gitops-only) of {len(keys)} clusters → {result.out / 'bootstrap'}/<cluster>/README.md")
     for env in result.environments:
         console.print(f"  local state of {env.state_stack_name}: {result.state_dir / f'terraform.{env.state_stack_name}.tfstate'}", style="dim")
     if result.kept:

@@ -213,7 +213,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from .pulumi_program import ClusterConnectionMissing
+    from .pulumi_program import BootstrapByHand, ClusterConnectionMissing
 
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal:
@@ -221,6 +221,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     plan = Path(args.plan)
     try:
         run = run_offline(offline_program(plan, args.env), stack=args.env)
+    except BootstrapByHand as exc:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(str(exc), markup=False, style="red")
+        return 2
     except ClusterConnectionMissing as exc:  # cannot happen offline (no connection is looked up), kept for clarity
         Console(stderr=True).print(f"[red]{exc}[/]")
         return 2

@@ -38,7 +38,7 @@ import pulumi
 import yaml
 from pulumi.runtime.config import get_config
 
-from constructs_lib.plan import load_plan
+from constructs_lib.plan import Plan, load_plan
 from constructs_lib.pulumi.cluster_bootstrap import (  # noqa: F401 (names the program's tests and docs use)
     ARGOCD_HANDED_OVER,
     PULUMI_AWAIT_ANNOTATIONS,
@@ -55,6 +55,7 @@ from constructs_lib.resolve.bootstrap import (
     RepositoryCredential,
     resolve_bootstrap,
 )
+from constructs_lib.resolve import names
 from constructs_lib.resolve.environment import resolve_environment
 
 
@@ -80,6 +81,21 @@ class ClusterSelectionMissing(pulumi.RunError):
 
 class RepositoryCredentialMissing(pulumi.RunError):
     """A private GitOps repository, and no credential in the stack config: without it ArgoCD syncs nothing."""
+
+
+class BootstrapByHand(pulumi.RunError):
+    """The plan says ``iac.cluster_bootstrap: gitops-only``: a person bootstraps its clusters, not this program."""
+
+
+def refuse_by_hand(plan: Plan) -> None:
+    """Stop before anything is created when the plan bootstraps its clusters by hand: two owners
+    (Pulumi's state and a person's helm release) of one ArgoCD would fight over it."""
+    if plan.platform.iac.cluster_bootstrap == "gitops-only":
+        raise BootstrapByHand(
+            "this plan's iac.cluster_bootstrap is gitops-only: its clusters are bootstrapped by hand (helm install of ArgoCD, then "
+            f"kubectl apply -k <tree>/<cluster>/root), following {names.MANUAL_BOOTSTRAP_DIR}/<cluster>/README.md that `infraplan synth` writes "
+            "(docs/gitops.md, \"Bootstrap by hand\"); the Pulumi program does not run for it. Set iac.cluster_bootstrap: pulumi in platform.yaml to use it."
+        )
 
 
 def eks_kubeconfig(
@@ -368,6 +384,7 @@ def program(
     Run as a stack (no ``env_name``) it bootstraps the stack's one cluster (:func:`cluster_from_stack`);
     given an environment, all its clusters unless ``cluster`` names one (the offline preview)."""
     plan_dir = plan_dir or plan_dir_from_config()
+    refuse_by_hand(load_plan(plan_dir))
     from_stack = env_name is None
     bootstrap = load_bootstrap(plan_dir, env_name or stack_environment(plan_dir))
     if from_stack and cluster is None:

@@ -110,6 +110,11 @@ def render(plan_dir: Path, out: Path, requirement: str, project: str) -> dict[st
 def write_project(plan_dir: Path, out: Path, requirement: str | None = None, project: str | None = None) -> list[Path]:
     """Write the project into ``out`` (created if missing); refuse if any of its files exists."""
     plan = load_plan(plan_dir)  # a bad plan: PlanError, before anything is written
+    if plan.platform.iac.cluster_bootstrap == "gitops-only":
+        raise ScaffoldError(
+            "the plan's iac.cluster_bootstrap is gitops-only: its clusters are bootstrapped by hand (bootstrap/<cluster>/README.md of infraplan synth), "
+            "not by a Pulumi program; nothing was written (set iac.cluster_bootstrap: pulumi to use one)"
+        )
     name = project or f"{plan.platform.name}-bootstrap"
     files = render(plan_dir, out, requirement or default_requirement(), name)
     existing = sorted(n for n in files if (out / n).exists())

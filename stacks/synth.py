@@ -8,7 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from constructs_lib.kubernetes.tree import render_environment
+from constructs_lib.kubernetes.manual_bootstrap import render_manual_bootstrap
+from constructs_lib.kubernetes.tree import clusters, render_environment
 from constructs_lib.plan import Plan, load_plan
 from constructs_lib.resolve.environment import resolve_plan
 from constructs_lib.resolve.model import ResolvedEnvironment
@@ -29,6 +30,7 @@ class SynthResult:
     state_dir: Path
     stacks: list[str] = field(default_factory=list)
     manifests: list[str] = field(default_factory=list)
+    bootstrap: list[str] = field(default_factory=list)  # the by-hand bootstrap (gitops-only), relative to out
     kept: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -45,6 +47,19 @@ def write_kubernetes(root: Path, envs: tuple[ResolvedEnvironment, ...], tenants:
     written = []
     for env in envs:
         for rel, text in sorted(render_environment(env, tenants).items()):
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(rel)
+    return written
+
+
+def write_manual_bootstrap(root: Path, envs: tuple[ResolvedEnvironment, ...], tenants: set[str] | None) -> list[str]:
+    """With iac.cluster_bootstrap gitops-only, each written cluster's by-hand bootstrap (``bootstrap/<cluster key>/``);
+    nothing with pulumi (the Pulumi program bootstraps the clusters)."""
+    written = []
+    for env in envs:
+        for rel, text in sorted(render_manual_bootstrap(env, clusters(env, tenants)).items()):
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -84,6 +99,7 @@ def synthesize(
         result = SynthResult(plan, resolved, out, state_dir)
         result.stacks = synth_terraform(staging / "terraform", resolved, tenant_filter, target, hooks, state_dir, out / "terraform")
         result.manifests = write_kubernetes(staging / "kubernetes", resolved, tenant_filter)
+        result.bootstrap = write_manual_bootstrap(staging, resolved, tenant_filter)
         write_marker(staging)
         os.chmod(staging, 0o755)
         if out.is_dir():

@@ -43,8 +43,8 @@ class IacTools(PlanModel):
     terraform: Literal["cdktf"] = Field("cdktf", description="How the Terraform JSON is written: CDK for Terraform (or CDK Terrain, INFRAPLAN_CDK=cdktn).")
     cluster_bootstrap: Literal["pulumi", "gitops-only"] = Field(
         "pulumi",
-        description="Who installs ArgoCD and the root Application on each cluster: pulumi, the Pulumi program. "
-        "gitops-only is accepted but not acted on yet: the Pulumi program is written either way (issue #14).",
+        description="Who installs ArgoCD and the root Application on each cluster: pulumi, the Pulumi program; gitops-only, a person "
+        "with helm and kubectl, following the bootstrap/<cluster>/README.md synth writes (the Pulumi program refuses to run). gitops-only needs gitops.tool: argocd.",
     )
 
 
@@ -535,6 +535,18 @@ class PlatformPlan(PlanModel):
         for i, gate in enumerate(self.constitution):
             if any(g.id == gate.id for g in self.constitution[:i]):
                 raise FieldValueError(("constitution", i, "id"), f"gate id '{gate.id}' is used twice", "gate ids are unique")
+        return self
+
+    @model_validator(mode="after")
+    def _bootstrap_by_hand_needs_argocd(self) -> "PlatformPlan":
+        """By hand, a person installs ArgoCD and applies the root; without ArgoCD only the Pulumi program installs the add-ons."""
+        if self.iac.cluster_bootstrap == "gitops-only" and self.gitops.tool != "argocd":
+            raise FieldValueError(
+                ("iac", "cluster_bootstrap"),
+                "gitops-only bootstraps each cluster by installing ArgoCD and its root Application by hand, but gitops.tool is none: "
+                "without ArgoCD the add-ons are installed by the Pulumi program as Helm releases",
+                "set gitops.tool: argocd, or iac.cluster_bootstrap: pulumi",
+            )
         return self
 
     @model_validator(mode="after")

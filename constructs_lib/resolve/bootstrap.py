@@ -180,6 +180,7 @@ def _releases(addons: tuple[ResolvedAddon, ...], key: str, tier: str, trace: Tra
 
 def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster, tenants: tuple[ResolvedTenant, ...]) -> ClusterBootstrap:
     trace = Trace(prefix=f"bootstrap.{cluster.key}.")
+    _record_tool(env, cluster, trace)
     g = resolve_cluster_gitops(env, cluster, tenants)
     connection = _connection(env, cluster, trace)
     argocd = cluster.addon("argocd")
@@ -202,6 +203,21 @@ def resolve_cluster_bootstrap(env: ResolvedEnvironment, cluster: ResolvedCluster
         ),
     )
     return ClusterBootstrap(cluster, tenants, g, "helm", f"{cluster.key}-cluster", connection, releases, None, None, tuple(trace.decisions))
+
+
+def _record_tool(env: ResolvedEnvironment, cluster: ResolvedCluster, trace: Trace) -> None:
+    """Who runs the bootstrap: the Pulumi program, or a person (iac.cluster_bootstrap: gitops-only)."""
+    if env.gitops.bootstrap == "gitops-only":
+        trace.record(
+            "tool",
+            f"by hand: helm install, then kubectl apply -k {cluster.key}/root ({names.manual_bootstrap_readme(cluster.key)})",
+            plan(
+                "platform.yaml: iac.cluster_bootstrap",
+                "gitops-only: synth writes the steps and ArgoCD's values file; the Pulumi program refuses to run for this plan",
+            ),
+        )
+        return
+    trace.record("tool", f"pulumi (stack {cluster.key})", plan("platform.yaml: iac.cluster_bootstrap", "pulumi: the Pulumi program bootstraps the cluster"))
 
 
 def _connection(env: ResolvedEnvironment, cluster: ResolvedCluster, trace: Trace) -> ClusterConnection:

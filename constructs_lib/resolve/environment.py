@@ -112,7 +112,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
     secrets = names.secrets_path(p.secrets.path_prefix, env_name)
     trace.record("secrets_path", secrets, rule("names.secrets_path", "<path_prefix>/<env>: external-secrets may read only below it"))
 
-    gitops = ResolvedGitOps(p.gitops.tool, p.gitops.repo_url, p.gitops.target_revision, p.gitops.path.strip("/"), p.gitops.repository_auth)
+    gitops = ResolvedGitOps(p.gitops.tool, p.gitops.repo_url, p.gitops.target_revision, p.gitops.path.strip("/"), p.gitops.repository_auth, p.iac.cluster_bootstrap)
     trace.record("gitops", {"tool": gitops.tool, "repo": gitops.repo_url, "revision": gitops.target_revision}, plan("platform.yaml: gitops"))
     secondary = tuple(
         _resolve_region(plan_, env_name, region, trace.child(f"regions.{region}."), shared_access=tuple(_access(t, env_name) for t in shared_tenants), backup_days=database.backup_retention_days)

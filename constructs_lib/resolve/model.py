@@ -222,6 +222,7 @@ class ResolvedGitOps:
     target_revision: str
     root_path: str
     repository_auth: str = "none"  # none | https | ssh: the bootstrap's repository credential
+    bootstrap: str = "pulumi"  # iac.cluster_bootstrap: pulumi (the Pulumi program) | gitops-only (by hand: dist/bootstrap/<cluster key>/README.md)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,18 @@ def cluster_key(env: str, tenant: str | None = None) -> str:
     """The folder of a cluster in the GitOps tree (``kubernetes/<cluster_key>/``)."""
     return env if tenant is None else f"{env}-{tenant}"
 
+MANUAL_BOOTSTRAP_DIR = "bootstrap"  # synth's folder (beside kubernetes/) of the by-hand bootstrap, iac.cluster_bootstrap gitops-only
+
+
+def manual_bootstrap_readme(key: str) -> str:
+    """The steps of a cluster's by-hand bootstrap, relative to the synth output."""
+    return f"{MANUAL_BOOTSTRAP_DIR}/{key}/README.md"
+
+
+def manual_bootstrap_values(key: str) -> str:
+    """ArgoCD's Helm values for the by-hand install (the same as the tree's argocd Application's)."""
+    return f"{MANUAL_BOOTSTRAP_DIR}/{key}/argocd-values.yaml"
+
 
 def flow_log_group(network: str) -> str:
     """CloudWatch Logs group of a VPC's flow logs."""
