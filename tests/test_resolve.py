@@ -43,7 +43,7 @@ def test_every_value_says_where_it_came_from(resolved) -> None:
     multi = decision(prod, "database.multi_az")
     assert multi.source.ref == "multi-az-from-uptime" and "99.9" in multi.source.reason
     backup = decision(prod, "database.backup_retention_days")
-    assert backup.source.ref == "backup-from-rpo" and "SOC2" in backup.source.reason
+    assert backup.source.ref == "platform.yaml: constraints.compliance: SOC2" and "A1.2" in backup.source.reason  # the framework that asks for 35 days
     klass = decision(prod, "database.instance_class")
     assert klass.source.kind == "environment" and klass.source.ref == "prod.yaml: database.instance_class"
     version = decision(prod, "cluster.version")

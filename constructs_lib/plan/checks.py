@@ -372,6 +372,7 @@ def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, envi
             at(file, ("account_id",), f"account {env.account_id} is also used by environment '{other}' ({environments[other][1]})", "each environment has its own AWS account")
         seen_accounts.setdefault(env.account_id, name)
         _region_checks(at, platform, platform_file, env, file)
+        _compliance_checks(at, platform, platform_file, env, file)
         _api_endpoint_checks(at, platform, platform_file, name, env, file, public_without_list, private_unreachable)
         _node_and_tag_checks(at, platform, platform_file, name, env, file)
 
@@ -407,13 +408,42 @@ def _environment_checks(at: At, platform: PlatformPlan, platform_file: str, envi
         at(platform_file, ("state_backend", "bucket_prefix"), f"S3 bucket names may not start with '{next(p for p in S3_RESERVED_PREFIXES if prefix.startswith(p))}'", "choose another bucket_prefix")
 
 
+def _compliance_checks(at: At, platform: PlatformPlan, platform_file: str, env: EnvironmentPlan, file: str) -> None:
+    """An environment's own value may not go below what a compliance framework in scope asks for
+    (resolve/compliance.py): the plan would claim a control it does not render."""
+    from ..resolve.compliance import floor
+
+    def shown(v: object) -> str:
+        return str(v).lower() if isinstance(v, bool) else str(v)
+
+    frameworks = platform.constraints.compliance
+    for path, value, setting in (
+        (("flow_logs_retention_days",), env.flow_logs_retention_days, "log_retention_days"),
+        (("database", "backup_retention_days"), env.database.backup_retention_days, "backup_retention_days"),
+        (("database", "deletion_protection"), env.database.deletion_protection, "deletion_protection"),
+    ):
+        asked = floor(env.tier, frameworks, setting)
+        if value is None or asked is None:
+            continue
+        below = (value is False and asked.value is True) if isinstance(asked.value, bool) else (value != 0 and value < asked.value) or (value == 0 and setting == "backup_retention_days")
+        if below:
+            at(
+                file,
+                path,
+                f"{shown(value)} does not meet what {asked.framework} asks for in a {env.tier} environment: {shown(asked.value)} ({asked.requirement})",
+                f"set {shown(asked.value)} or leave it out, or remove {asked.framework} from {platform_file}: constraints.compliance",
+            )
+
+
 def _region_checks(at: At, platform: PlatformPlan, platform_file: str, env: EnvironmentPlan, file: str) -> None:
     """Regions: residency, single- or multi-region, and the backups a secondary region copies."""
     residency = platform.constraints.data_residency
     if residency:
+        allowed = " or ".join(f"'{p}'" for p in residency)
         for i, region in enumerate(env.regions):
-            if not region.startswith(residency):
-                at(file, ("regions", i), f"region '{region}' breaks the data residency constraint '{residency}'", f"choose a region starting with '{residency}' ({platform_file}: constraints.data_residency)")
+            if not region.startswith(tuple(residency)):
+                held = "the environment's state, secrets, cluster and database" if i == 0 else "a cluster and copies of the database's backups"
+                at(file, ("regions", i), f"region '{region}' (it would hold {held}) breaks the data residency constraint {allowed}", f"choose a region starting with {allowed} ({platform_file}: constraints.data_residency)")
     if platform.deployment_type == "single-region" and len(env.regions) != 1:
         at(file, ("regions",), f"{len(env.regions)} regions, but deployment_type is single-region", f"list one region, or set deployment_type: multi-region in {platform_file}")
     if platform.deployment_type == "multi-region" and env.tier == "production" and len(env.regions) < 2:
@@ -632,6 +662,9 @@ class _NameClaims:
             problem = names.rds_identifier_problem(name)
             if problem:
                 self.too_long.setdefault((kind, name), owner)
+        elif kind == "CloudTrail trail":
+            if names.trail_name_problem(name):
+                self.too_long.setdefault((kind, name), owner)
         elif limit is not None and len(name) > limit:
             self.too_long.setdefault((kind, name), owner)
 
@@ -704,6 +737,20 @@ def _derived_name_checks(
     _report_nested_secrets(at, claims, platform_file)
 
 
+def _claim_audit_trail(claims: _NameClaims, owner: _Owner, env: EnvironmentPlan, env_name: str, platform_file: str) -> None:
+    """The account's CloudTrail trail, its bucket and key, where a compliance framework asks for one (resolve/compliance.py)."""
+    from ..resolve.compliance import floor
+
+    platform = claims.platform
+    if floor(env.tier, platform.constraints.compliance, "audit_trail") is None:
+        return
+    trail = names.audit_trail_name(platform.name, env_name)
+    trail_owner = _Owner(owner.key, owner.label, owner.file, owner.path, f"shorten the environment name, or the platform name in {platform_file}")
+    claims.claim(trail_owner, "CloudTrail trail", trail, env.account_id)
+    claims.claim(trail_owner, "S3 bucket", names.audit_trail_bucket(trail, env.account_id), "aws")
+    claims.claim(trail_owner, "KMS alias", names.audit_trail_key_alias(trail), env.account_id)
+
+
 def _claim_environment_names(claims: _NameClaims, platform_file: str, environments: dict[str, tuple[EnvironmentPlan, str]], tenants: dict[str, tuple[TenantPlan, str]]) -> None:
     """The names of each environment: its cluster, state, database and platform secrets, each
     secondary region's cluster, and the shared tenants' access on each of these clusters."""
@@ -723,6 +770,7 @@ def _claim_environment_names(claims: _NameClaims, platform_file: str, environmen
         claim(bucket_owner, "DynamoDB table", names.lock_table(platform.state_backend.bucket_prefix, env_name), acct)
         claim(bucket_owner, "KMS alias", names.state_kms_alias(names.state_bucket(platform.state_backend.bucket_prefix, env_name, acct)), acct)
         claims.database(owner, acct, names.db_identifier(p, env_name))
+        _claim_audit_trail(claims, owner, env, env_name, platform_file)
         claims.secret_readers.append((acct, names.platform_secrets_path(prefix, env_name), _Owner(owner.key, f"the platform of '{env_name}'", file, ("name",), "")))
         for tname in shared_by_env[env_name]:
             tenant, tfile = tenants[tname]
@@ -800,6 +848,8 @@ def _report_too_long(at: At, claims: _NameClaims) -> None:
     for (_key, kind), (name, owner) in longest.items():
         if kind == "RDS instance":
             message = names.rds_identifier_problem(name) or ""
+        elif kind == "CloudTrail trail":
+            message = f"the audit trail '{name}' ({owner.label}): {names.trail_name_problem(name)}"
         else:
             message = f"{kind} names such as '{name}' ({owner.label}) would be {len(name)} characters, over the {_LIMITS[kind]} AWS allows"
         at(owner.file, owner.path, message, owner.hint)

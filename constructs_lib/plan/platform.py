@@ -12,6 +12,7 @@ from ..gates.rules import RULES, SUPPORTED_TOOLS, RuleError, check_rule, unknown
 from .base import EditorSchema
 from .charts import ChartChoice, check_chart_choices
 from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion, parse_ipv4_cidr
+from .base import SUPPORTED_PARTITION, aws_regions
 from .cluster_access import ApiAccess
 from .environment import principal_arn_error
 from .errors import FieldValueError
@@ -245,17 +246,64 @@ class PerformanceGoals(PlanModel):
         return self
 
 
+# A list, or the single prefix older plans wrote (read as a list of one): what an editor may accept.
+RegionPrefixes = Annotated[
+    list[str],
+    EditorSchema(
+        "allowed region prefixes",
+        {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "uniqueItems": True}]},
+    ),
+]
+
+
 class Constraints(PlanModel):
     compliance: list[Literal["SOC2", "HIPAA", "PCI-DSS", "ISO27001", "GDPR"]] = Field(
-        default=[], description="The frameworks in scope: they raise log and backup retention and protection (explain shows each setting they drive)."
+        default=[],
+        description="The frameworks whose controls production environments render (docs/compliance.md): log retention, a CloudTrail trail, "
+        "backups, deletion protection; several: the stricter value of each. explain lists the controls per framework.",
     )
-    data_residency: str | None = Field(None, description="Region prefix all regions must start with, e.g. 'eu-'.")
+    data_residency: RegionPrefixes | None = Field(
+        None,
+        description="Allowed region prefixes, e.g. [eu-] or [eu-, us-]: every region of every environment (the primary, which holds "
+        "the state and the secrets, and each secondary, which holds a cluster and the database's backup copies) starts with one. "
+        "One string is read as a list of one.",
+    )
     monthly_budget_usd: int | None = Field(None, gt=0, description="The whole platform's; split evenly over the environments' AWS Budgets.")
     budget_alert_emails: list[str] = Field(
         default_factory=list,
         max_length=10,  # AWS Budgets: at most 10 email subscribers per notification
         description="Who the AWS Budgets alerts go to; required with monthly_budget_usd.",
     )
+
+    @field_validator("compliance")
+    @classmethod
+    def _frameworks_once(cls, frameworks: list[str]) -> list[str]:
+        for i, fw in enumerate(frameworks):
+            if fw in frameworks[:i]:
+                raise FieldValueError((i,), f"'{fw}' is listed twice", "list each framework once")
+        return frameworks
+
+    @field_validator("data_residency", mode="before")
+    @classmethod
+    def _residency_as_list(cls, value: Any) -> Any:
+        """The single prefix plans wrote before (``data_residency: eu-``) is a list of one."""
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("data_residency")
+    @classmethod
+    def _residency_prefixes(cls, prefixes: list[str] | None) -> list[str] | None:
+        if prefixes is None:
+            return None
+        if not prefixes:
+            raise FieldValueError((), "an empty list allows no region at all", "list the allowed region prefixes, e.g. [eu-], or leave data_residency out")
+        regions = aws_regions()[SUPPORTED_PARTITION]
+        starts = sorted({r.split("-")[0] + "-" for r in regions})
+        for i, prefix in enumerate(prefixes):
+            if not any(r.startswith(prefix) for r in regions):
+                raise FieldValueError((i,), f"'{prefix}' starts no AWS region", f"region prefixes: {', '.join(starts)} (or a longer one, e.g. eu-central-)")
+            if prefix in prefixes[:i]:
+                raise FieldValueError((i,), f"'{prefix}' is listed twice", "list each prefix once")
+        return prefixes
 
     @field_validator("budget_alert_emails")
     @classmethod

@@ -20,6 +20,7 @@ from .addons import resolve_addons, resolve_manifest_components, system_nodes
 from . import names
 from .model import ArgocdSso, ClusterDns, DatabaseAdminRole, GrafanaAdmin, IrsaRole, PlatformSecretsRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
 from .database import secret_recovery_window
+from .compliance import floor
 from .network import retention_days
 from .trace import Trace, default, environment, plan, rule
 
@@ -110,7 +111,8 @@ def _node_groups(t: Trace, env: EnvironmentPlan, env_file: str, version: str, in
 def _operations(t: Trace, platform: PlatformPlan, env: EnvironmentPlan, name: str) -> tuple[int, tuple[IrsaRole, ...]]:
     """Control-plane logs, the controllers' IRSA roles, NetworkPolicy enforcement and the default StorageClass."""
     days, why = retention_days(env.tier, platform.constraints.compliance)
-    t.record("log_types", list(CONTROL_PLANE_LOGS), default("all control-plane log types"))
+    asked = floor(env.tier, platform.constraints.compliance, "eks_log_types")
+    t.record("log_types", list(CONTROL_PLANE_LOGS), default("all control-plane log types") if asked is None else asked.source)
     t.record("log_retention_days", days, why)
     roles = irsa_roles(platform, env.account_id, name)
     t.record("irsa_roles", [r.role_name for r in roles], rule("irsa-by-component", "one least-privilege role per controller the plan enables"))

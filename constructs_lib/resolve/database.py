@@ -6,6 +6,7 @@ from ..plan.environment import DatabasePlan
 from ..plan.goals import database_needs_multi_az
 from ..plan.platform import PerformanceGoals, PlatformPlan
 from . import names
+from .compliance import floor
 from .model import ResolvedDatabase
 from .network import retention_days
 from .trace import Source, Trace, default, environment, plan, rule
@@ -38,12 +39,14 @@ def _multi_az(tier: str, goals: PerformanceGoals) -> tuple[bool, str]:
     return False, f"uptime {goals.uptime_percent}% and RTO {goals.rto_minutes} min are met by a single-AZ instance"
 
 
-def _backup_days(tier: str, rpo_minutes: int, rto_minutes: int, compliance: list[str]) -> tuple[int, str]:
+def _backup_days(tier: str, rpo_minutes: int, rto_minutes: int, compliance: list[str]) -> tuple[int, str | Source]:
     # Automated backups give point-in-time recovery to about 5 minutes; the RPO decides
-    # that backups are on, the tier and compliance decide how far back we can go.
+    # that backups are on, the tier decides how far back we can go, raised to what the
+    # compliance frameworks ask for (resolve/compliance.py).
+    asked = floor(tier, compliance, "backup_retention_days")
     if tier == "production":
-        if compliance:
-            return 35, f"production under {', '.join(compliance)}: the longest window RDS keeps (35 days)"
+        if asked is not None and asked.value > 14:
+            return asked.value, asked.source
         return 14, f"production, RPO {rpo_minutes} min: two weeks of point-in-time recovery"
     if tier == "staging":
         return 7, f"staging, RPO {rpo_minutes} min: a week of point-in-time recovery"
@@ -108,12 +111,16 @@ def _resilience(t: Trace, *, tier: str, platform: PlatformPlan, db: DatabasePlan
     days, why = _backup_days(tier, platform.performance.rpo_minutes, platform.performance.rto_minutes, platform.constraints.compliance)
     backup = t.pick(
         "backup_retention_days",
-        [(db.backup_retention_days, environment(f"{env_file}: database.backup_retention_days")), (days, rule("backup-from-rpo", why))],
+        [(db.backup_retention_days, environment(f"{env_file}: database.backup_retention_days")), (days, why if isinstance(why, Source) else rule("backup-from-rpo", why))],
     )
     protect = tier != "development"
+    asked = floor(tier, platform.constraints.compliance, "deletion_protection")
     deletion = t.pick(
         "deletion_protection",
-        [(db.deletion_protection, environment(f"{env_file}: database.deletion_protection")), (protect, rule("protect-by-tier", f"{tier}: deletion protection {'on' if protect else 'off so dev can be torn down'}"))],
+        [
+            (db.deletion_protection, environment(f"{env_file}: database.deletion_protection")),
+            (True, asked.source) if asked is not None and asked.value else (protect, rule("protect-by-tier", f"{tier}: deletion protection {'on' if protect else 'off so dev can be torn down'}")),
+        ],
     )
     auto_minor = t.pick(
         "auto_minor_version_upgrade",

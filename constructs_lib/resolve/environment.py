@@ -7,8 +7,10 @@ from ..plan.tenant import GROUP_ROLES, TenantPlan
 from . import names
 from .cluster import resolve_cluster
 from .database import resolve_database, secret_recovery_window
+from .compliance import FRAMEWORKS, Effective, record_compliance
 from .model import (
     BudgetAlert,
+    ResolvedAuditTrail,
     ResolvedBudget,
     Quota,
     ResolvedApp,
@@ -56,6 +58,38 @@ def _budget(plan_: Plan, env_name: str, trace: Trace) -> ResolvedBudget | None:
     return budget
 
 
+def _residency(plan_: Plan, env_name: str, trace: Trace) -> None:
+    """Show the residency constraint the environment's regions were checked against (validate refuses any other)."""
+    allowed = plan_.platform.constraints.data_residency
+    if allowed:
+        regions = plan_.environment(env_name).regions
+        trace.record(
+            "data_residency",
+            list(allowed),
+            plan("platform.yaml: constraints.data_residency", f"every region ({', '.join(regions)}: state, secrets, clusters, database and its backup copies) starts with one of them"),
+        )
+
+
+def _audit_trail(plan_: Plan, env_name: str, trace: Trace, controls: dict[str, Effective]) -> ResolvedAuditTrail | None:
+    """The account's CloudTrail trail, when a framework in scope asks for audit logging (one per
+    account: each environment has its own, which validate checks)."""
+    asked = controls.get("audit_trail")
+    if asked is None or not asked.value:
+        return None
+    env = plan_.environment(env_name)
+    name = names.audit_trail_name(plan_.platform.name, env_name)
+    retention = controls["audit_trail_retention_days"]
+    frameworks = tuple(fw for fw in plan_.platform.constraints.compliance if any(c.setting == "audit_trail" and c.value for c in FRAMEWORKS[fw]))
+    trail = ResolvedAuditTrail(name, names.audit_trail_bucket(name, env.account_id), names.audit_trail_key_alias(name), env.regions[0], retention.value, frameworks)
+    trace.record(
+        "audit_trail",
+        {"name": trail.name, "bucket": trail.bucket, "kms_alias": trail.kms_alias, "all_regions": True, "log_file_validation": True},
+        asked.source,
+    )
+    trace.record("audit_trail.retention_days", trail.retention_days, retention.source)
+    return trail
+
+
 def _state(plan_: Plan, env_name: str, account_id: str, region: str, stack: str) -> ResolvedStateBackend:
     sb = plan_.platform.state_backend
     bucket = names.state_bucket(sb.bucket_prefix, env_name, account_id)
@@ -101,6 +135,8 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
     base_tags = {"managed-by": "infraplan", "infraplan:platform": p.name, "infraplan:environment": env_name}
     tags = _tags(p.tags, env.tags, base_tags)
     trace.record("tags", dict(tags), rule("tags-merge", "platform.yaml tags, then the environment's, then infraplan's own"))
+    _residency(plan_, env_name, trace)
+    controls = record_compliance(trace, env.tier, p.constraints.compliance)
     shared_tenants = [t for t in plan_.tenants.values() if _isolation(t, env_name)[0] == "shared"]
     network, cluster, database = _primary_platform(plan_, env_name, trace, shared_tenants)
     stack = names.environment_stack(env_name)
@@ -109,6 +145,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
     trace.record("state.bucket", state.bucket, rule("names.state_bucket", "<bucket_prefix>-<env>-<account id>: globally unique"))
     trace.record("state.lock", {"dynamodb_table": state.lock_table, "use_lockfile": state.use_lockfile}, plan("platform.yaml: state_backend.lock"))
     budget = _budget(plan_, env_name, trace)
+    audit_trail = _audit_trail(plan_, env_name, trace, controls)
     secrets = names.secrets_path(p.secrets.path_prefix, env_name)
     trace.record("secrets_path", secrets, rule("names.secrets_path", "<path_prefix>/<env>: external-secrets may read only below it"))
 
@@ -138,6 +175,7 @@ def resolve_environment(plan_: Plan, env_name: str) -> ResolvedEnvironment:
         tenants=tenants,
         secondary_regions=secondary,
         budget=budget,
+        audit_trail=audit_trail,
         decisions=tuple(trace.decisions),
     )
 

@@ -355,6 +355,19 @@ class ResolvedBudget:
 
 
 @dataclass(frozen=True)
+class ResolvedAuditTrail:
+    """The account's CloudTrail trail, when a compliance framework of the plan asks for audit
+    logging (resolve/compliance.py): every region, log file validation, a KMS-encrypted bucket."""
+
+    name: str
+    bucket: str
+    kms_alias: str
+    region: str  # its home region: the environment's primary
+    retention_days: int  # the bucket expires a log file after this many days
+    frameworks: tuple[str, ...]  # the frameworks that ask for it
+
+
+@dataclass(frozen=True)
 class ResolvedEnvironment:
     platform: str
     name: str
@@ -374,6 +387,7 @@ class ResolvedEnvironment:
     secondary_regions: tuple[ResolvedRegion, ...]
     decisions: tuple[Decision, ...]
     budget: ResolvedBudget | None = None  # the AWS Budget of the environment's account
+    audit_trail: ResolvedAuditTrail | None = None  # the account's CloudTrail trail (compliance)
 
     @property
     def tag_map(self) -> dict[str, str]:

@@ -309,6 +309,36 @@ def budget_name(platform: str, env: str) -> str:
     return f"{platform}-{env}-monthly"
 
 
+def audit_trail_name(platform: str, env: str) -> str:
+    """The CloudTrail trail of an environment's account (compliance; one per account)."""
+    return f"{platform}-{env}-audit"
+
+
+def audit_trail_bucket(trail: str, account_id: str) -> str:
+    """The S3 bucket the trail writes to: global, so it carries the account id."""
+    return f"{trail}-{account_id}"
+
+
+def audit_trail_key_alias(trail: str) -> str:
+    return f"{trail}-trail"
+
+
+def audit_trail_arn(region: str, account_id: str, trail: str) -> str:
+    """Known before the trail exists: the bucket and key policies admit CloudTrail for this trail only (aws:SourceArn)."""
+    return arn("cloudtrail", region, account_id, f"trail/{trail}")
+
+
+def trail_name_problem(name: str) -> str | None:
+    """What CloudTrail refuses of a trail's name (InvalidTrailNameException), or None."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]", name):
+        return "CloudTrail takes 3 to 128 ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit"
+    if re.search(r"[._-]{2}", name):
+        return "CloudTrail refuses adjacent periods, underscores or dashes"
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", name):
+        return "CloudTrail refuses a name in IP address format"
+    return None
+
+
 def lock_table(prefix: str, env: str) -> str:
     return f"{prefix}-{env}-locks"
 

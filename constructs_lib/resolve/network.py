@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from ..plan.environment import EnvironmentPlan
+from .compliance import floor
 from .model import ResolvedNetwork, Subnet
 from .trace import Source, Trace, default, environment, rule
 
@@ -29,11 +30,12 @@ def subnet_layout(cidr: str, azs: tuple[str, ...], prefix: str) -> tuple[tuple[S
 
 
 def retention_days(tier: str, compliance: list[str]) -> tuple[int, Source]:
-    if tier == "production" and compliance:
-        return 365, rule("log-retention-compliance", f"production under {', '.join(compliance)} keeps audit logs a year")
-    if tier == "production":
-        return 90, rule("log-retention-tier", "production keeps logs 90 days")
-    return 30, rule("log-retention-tier", f"{tier} keeps logs 30 days")
+    """The tier's log retention, raised to what the plan's compliance frameworks ask for (resolve/compliance.py)."""
+    days, why = (90, "production keeps logs 90 days") if tier == "production" else (30, f"{tier} keeps logs 30 days")
+    asked = floor(tier, compliance, "log_retention_days")
+    if asked is not None and asked.value > days:
+        return asked.value, asked.source
+    return days, rule("log-retention-tier", why)
 
 
 def resolve_network(

@@ -21,10 +21,11 @@ from typing import Any
 from constructs import Construct
 
 from ..resolve import names
-from ..resolve.model import ResolvedBudget, ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
+from ..resolve.model import ResolvedAuditTrail, ResolvedBudget, ResolvedCluster, ResolvedDatabase, ResolvedEnvironment, ResolvedNetwork, ResolvedRegion, ResolvedStateBackend, ResolvedTenant
 from ..resolve.trace import Decision, Source
 from .aws import AwsProvider, Expression, rds
 from .aws import vpc as vpc_l1
+from .audit_trail import AuditTrail
 from .budget import AccountBudget, CostAlert
 from .cluster import Cluster, ClusterProps, NodeGroup, managed_addon_defaults
 from .dns import EnvironmentZone
@@ -185,6 +186,11 @@ def budget_props(budget: ResolvedBudget) -> dict[str, Any]:
     return {"name": budget.name, "limit_usd": budget.limit_usd, "emails": budget.emails, "alerts": alerts}
 
 
+def audit_trail_props(trail: ResolvedAuditTrail) -> dict[str, Any]:
+    """The resolved trail as AuditTrail props: its names, home region and the frameworks' retention."""
+    return {"name": trail.name, "bucket": trail.bucket, "kms_alias": trail.kms_alias, "region": trail.region, "retention_days": trail.retention_days}
+
+
 def grafana_admin_props(cluster: ResolvedCluster) -> dict[str, Any]:
     """A cluster's resolved Grafana admin secret as GrafanaAdminSecret props: read by its store's role only."""
     g = cluster.grafana_admin
@@ -336,6 +342,10 @@ class EnvironmentStack(cdktf.TerraformStack):
             output(self, "dns_name_servers", self.zone.name_servers, f"delegate {dns.domain} to these from its parent zone (NS record), once")
         if env.budget is not None:
             AccountBudget(self, "budget", account_id=env.account_id, **budget_props(env.budget))
+        if env.audit_trail is not None:  # one per account, as the budget: each environment has its own
+            trail = AuditTrail(self, "audit_trail", account_id=env.account_id, **audit_trail_props(env.audit_trail))
+            output(self, "audit_trail_arn", trail.trail.arn, f"CloudTrail trail of the account ({', '.join(env.audit_trail.frameworks)})")
+            output(self, "audit_trail_bucket", trail.bucket.ref("bucket"), "S3 bucket of the trail's log files")
         output(self, "vpc_id", self.network.vpc.id_ref, "VPC of the environment")
         output(self, "private_subnet_ids", [s.id_ref for s in self.network.private_subnets], "private subnets (nodes, internal load balancers)")
         _cluster_outputs(self, self.cluster, env.cluster)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 # Services whose endpoints a local target overrides: every service the stacks use,
 # plus STS (the provider's account check) and IAM (the backend's role handling).
-LOCAL_SERVICES = ("budgets", "dynamodb", "ec2", "eks", "iam", "kms", "logs", "rds", "route53", "s3", "secretsmanager", "sts")
+LOCAL_SERVICES = ("budgets", "cloudtrail", "dynamodb", "ec2", "eks", "iam", "kms", "logs", "rds", "route53", "s3", "secretsmanager", "sts")
 # The S3 backend only talks to these (Terraform 1.11 ``endpoints`` block).
 BACKEND_SERVICES = ("dynamodb", "iam", "s3", "sts")
 
