@@ -20,9 +20,10 @@ def run(args: argparse.Namespace) -> int:
     from constructs_lib.gates.report import as_json, as_junit, summary
     from constructs_lib.gates.runner import CheckContext, run_gates
 
-    from .cli import _fail, _jsii_env, _private_tmp
+    from .cli import _fail, _jsii_env, _private_tmp, _warn_support
 
     plan = load_plan(args.plan)  # plan errors: exit 2 before anything is synthesized
+    _warn_support(plan.platform.kubernetes.version)
     _jsii_env()
     work = Path(tempfile.mkdtemp(prefix="infraplan-check-"))
     try:

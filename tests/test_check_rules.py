@@ -322,3 +322,20 @@ def test_custom_resources_against_the_crd_schema_of_the_chart_version_installed(
 def test_strict_schemas_refuse_unknown_fields_where_the_crd_lists_properties() -> None:
     schema = strict({"type": "object", "properties": {"a": {"type": "object", "x-kubernetes-preserve-unknown-fields": True, "properties": {}}}})
     assert schema["additionalProperties"] is False and "additionalProperties" not in schema["properties"]["a"]
+
+
+def test_the_provider_schema_check_on_a_small_schema() -> None:
+    """The product's check (infraplan check's provider-schema rule) on a hand-written block schema."""
+    from constructs_lib.gates.terraform import check_block
+
+    block = {
+        "attributes": {"name": {"type": "string", "required": True}, "arn": {"type": "string", "computed": True}, "tags": {"type": ["map", "string"], "optional": True}},
+        "block_types": {"rule": {"nesting_mode": "list", "max_items": 1, "block": {"attributes": {"days": {"type": "number", "optional": True}}}}},
+    }
+    assert check_block(block, {"name": "x", "tags": {"a": "b"}, "rule": [{"days": 3}], "depends_on": []}, "r") == []
+    assert check_block(block, {"name": "${var.x}"}, "r") == []  # a reference is not typed here
+    problems = check_block(block, {"nam": "x", "arn": "y", "tags": {"a": 1}, "rule": [{"days": "3"}, {}]}, "r")
+    assert "r.nam: no such attribute or block (known: arn, name, rule, tags)" in problems
+    assert "r.arn: read-only attribute set" in problems and "r.name: required attribute missing" in problems
+    assert "r.tags: {'a': 1} does not match type ['map', 'string']" in problems
+    assert "r.rule: 2 blocks, at most 1" in problems and "r.rule[0].days: '3' does not match type number" in problems
