@@ -302,6 +302,19 @@ def test_a_stale_lock_is_refused(plan_copy: Path, repos: Repos, change: dict, me
     assert message in issue.message and "run infraplan charts lock" in issue.hint
 
 
+def test_a_malformed_lock_is_refused_at_its_line(plan_copy: Path, repos: Repos) -> None:
+    argo = repos.publish("argo", "argo-cd", "8.1.3")
+    _charts(plan_copy, {"argocd": {"version": "8.x", "repo_url": argo}})
+    _lock(plan_copy)
+    text = (plan_copy / LOCK_FILE).read_text()
+    (plan_copy / LOCK_FILE).write_text(text.replace("digest: sha256:", "digest: md5:"))
+    with pytest.raises(PlanError) as info:
+        load_plan(plan_copy)
+    [issue] = info.value.issues
+    assert issue.file.endswith(LOCK_FILE) and issue.path == "charts.argocd.digest" and "not a sha256 digest" in issue.message
+    assert issue.line == next(i for i, line in enumerate(text.splitlines(), 1) if "digest:" in line)
+
+
 def test_a_lock_edited_by_hand_outside_its_constraint_is_refused(plan_copy: Path, repos: Repos) -> None:
     argo = repos.publish("argo", "argo-cd", "8.1.3")
     _charts(plan_copy, {"argocd": {"version": "8.x", "repo_url": argo}})
@@ -352,6 +365,17 @@ def test_an_oci_registry_is_read_through_the_distribution_api(plan_copy: Path, r
     [secret] = [yaml.safe_load(t)["stringData"] for t in files.values() if f"url: {registry}" in t]
     assert secret["enableOCI"] == "true" and secret["type"] == "helm"
     assert registry in yaml.safe_load(files["dev/root/project-platform.yaml"])["spec"]["sourceRepos"]
+
+
+def test_the_pulumi_release_pulls_an_oci_chart_by_reference(plan_copy: Path, repos: Repos, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stacks.pulumi_preview import offline_program, run_offline
+
+    monkeypatch.setattr("stacks.pulumi_program.check_connectivity", lambda server, command: [])  # made-up endpoints: no TCP check
+    repos.oci["charts/argo-cd"] = ["8.1.3"]
+    _charts(plan_copy, {"argocd": {"version": "8.1.x", "repo_url": f"oci://127.0.0.1:{repos.port}/charts"}})
+    _lock(plan_copy)
+    inputs = run_offline(offline_program(plan_copy, "dev"), stack="dev").mocks.named("dev-argocd").inputs
+    assert (inputs["chart"], inputs["version"]) == (f"oci://127.0.0.1:{repos.port}/charts/argo-cd", "8.1.3") and not inputs.get("repositoryOpts")
 
 
 @pytest.mark.slow
