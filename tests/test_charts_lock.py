@@ -114,7 +114,9 @@ def test_a_major_infraplan_has_no_values_for_is_refused_with_the_supported_ones(
     assert path == "charts.argocd.version" and "argo-cd 9.x, which infraplan has no values for" in message and "argo-cd 7.x, 8.x only" in message
     _charts(plan_copy, {"argocd": {"version": ">=8"}})
     path, message, _ = _issue(plan_copy)
-    assert path == "charts.argocd.version" and "no upper bound" in message
+    assert path == "charts.argocd.version" and "no upper bound: it admits every later argo-cd series" in message
+    _charts(plan_copy, {"argocd": {"version": "<=8.1.3"}})
+    assert "no lower bound: it admits every earlier argo-cd series" in _issue(plan_copy)[1]
     _charts(plan_copy, {"argocd": {"version": ">=6.0,<8.2"}})
     assert "argo-cd 6.x, which infraplan has no values for" in _issue(plan_copy)[1]
 

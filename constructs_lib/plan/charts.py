@@ -85,14 +85,16 @@ def check_chart_choices(platform: PlatformPlan) -> None:
         if not a.enabled(platform):
             why = "gitops.tool is none: no ArgoCD is installed" if component == "argocd" else f"{component} is not in components"
             raise FieldValueError(("charts", component), f"charts.{component} chooses a chart nothing installs: {why}", f"remove charts.{component}, or install {component}")
-        series = parse_constraint(choice.version).series()
+        constraint = parse_constraint(choice.version)
+        series = constraint.series()
         supported = [s for s in a.series if a.supports(s)]
         known = ", ".join(f"{s}.x" for s in supported)
         name = choice.chart or a.chart.chart
         if series is None:
             raise FieldValueError(
                 ("charts", component, "version"),
-                f"'{choice.version}' has no upper bound: it admits every later {name} series, and infraplan has values for {name} {known} only",
+                f"'{choice.version}' has no {'upper' if constraint.upper is None else 'lower'} bound: it admits every {'later' if constraint.upper is None else 'earlier'} "
+                f"{name} series, and infraplan has values for {name} {known} only",
                 f"bound it to a series infraplan knows, e.g. {supported[-1]}.x",
             )
         unknown = [s for s in series if not a.supports(s)]
