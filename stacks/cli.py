@@ -269,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     _lazy("stacks.charts_lock", "add_parser")(sub, with_plan)  # infraplan charts lock (stacks/charts_lock.py, docs/charts.md)
 
     _lazy("stacks.check", "add_parser")(sub, with_plan)  # infraplan check (stacks/check.py, docs/check.md)
+    _lazy("stacks.markdown_command", "add_parsers")(sub, with_plan)  # infraplan import / document (docs/markdown.md)
 
     p = sub.add_parser("preview", help="run the Pulumi bootstrap program offline (mocks) and print its resource plan")
     with_plan(p)

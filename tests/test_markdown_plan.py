@@ -1,0 +1,339 @@
+"""The Markdown plan (#15): `infraplan import` reads a filled Implementation Plan template into plan
+files, `infraplan document` writes a plan back in that format.
+
+Here (fast): the reader and the mapping (every template field to its plan field, tolerated spellings,
+one error per malformed input naming its line and leaving nothing behind, undecided values listed by
+validate all at once), the Project Structure document shows, and document(import(md)) keeping every
+decision of the filled templates in tests/fixtures/markdown/. The plans built here for the whole-plan
+round trips are used by tests/test_markdown_roundtrip.py (slow)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import EXAMPLE_PLAN, edit_yaml
+from constructs_lib.addons import addon
+from constructs_lib.markdown import document, import_markdown, plan_files
+from constructs_lib.markdown.reader import parse_markdown
+from constructs_lib.plan import PlanError, load_plan
+from constructs_lib.plan.chart_lock import ChartLockFile, LockedChart
+from stacks.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "markdown"
+TODO = "NEEDS CLARIFICATION"
+
+
+def _md(name: str) -> str:
+    return (FIXTURES / f"{name}.md").read_text(encoding="utf-8")
+
+
+def _files(text: str, name: str = "plan.md") -> dict[str, dict]:
+    return {rel: yaml.safe_load(body) for rel, body in plan_files(parse_markdown(text, name)).items()}
+
+
+def _issues(text: str) -> list:
+    with pytest.raises(PlanError) as exc:
+        plan_files(parse_markdown(text, "plan.md"))
+    return exc.value.issues
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+# -- reading: every template field to its plan field ------------------------------------------------
+
+
+def test_the_small_plan_maps_every_technical_context_field() -> None:
+    files = _files(_md("small"))
+    p = files["platform.yaml"]
+    assert p["name"] == "shop" and p["kubernetes"] == {"version": "1.33", "flavour": "eks"}
+    assert p["gitops"]["tool"] == "argocd" and p["gitops"]["repo_url"] == TODO  # the template has no place for it
+    assert p["state_backend"] == {"bucket_prefix": TODO, "type": "s3", "lock": "dynamodb"}  # S3+DynamoDB
+    assert p["validation"] == ["terraform-validate", "kustomize-build"]
+    assert p["performance"] == {"uptime_percent": 99.9, "rto_minutes": 240, "rpo_minutes": 60, "max_pods": 300}
+    assert p["constraints"] == {"budget_alert_emails": ["ops@shop.example.com"], "monthly_budget_usd": 8000}
+    assert p["scale"] == {"tenants": 1, "namespaces_per_tenant": 4, "max_nodes": 12}
+    assert p["components"] == ["ingress-nginx", "cert-manager"] and "charts" not in p  # the catalog's pins: no constraint
+    assert [g["id"] for g in p["constitution"]] == ["plan-validates", "no-public-data"]
+    assert "complexity_tracking" not in p  # only the template's placeholders
+    assert sorted(files) == ["platform.yaml", "prod.yaml", "tenants/shop.yaml"]
+    assert files["prod.yaml"]["tier"] == "production" and files["prod.yaml"]["account_id"] == TODO
+
+
+def test_the_regulated_plan_maps_regions_frameworks_organizations_and_charts() -> None:
+    files = _files(_md("regulated"))
+    p = files["platform.yaml"]
+    assert p["deployment_type"] == "multi-region" and p["gitops"]["path"] == "clusters"
+    assert p["gitops"]["repo_url"] == "https://git.northwind.example/platform/gitops.git"
+    assert p["state_backend"] == {"bucket_prefix": "northwind-tfstate", "type": "s3", "lock": "dynamodb+lockfile"}
+    assert p["performance"] == {"uptime_percent": 99.95, "rto_minutes": 30, "rpo_minutes": 15, "max_pods": 1000}  # "≈ 30 min", "1k pods"
+    assert p["constraints"]["compliance"] == ["SOC2", "HIPAA", "PCI-DSS"]  # "SOC 2", "PCI DSS"
+    assert p["constraints"]["data_residency"] == ["eu-"] and p["constraints"]["monthly_budget_usd"] == 40000  # "$40k/month"
+    assert p["constraints"]["budget_alert_emails"] == ["finops@northwind.example", "cto@northwind.example"]
+    assert p["scale"] == {"tenants": 3, "namespaces_per_tenant": 8, "max_nodes": 60}  # 24 namespaces over 3 organizations
+    assert p["charts"] == {"argocd": {"version": "7.x"}, "external-secrets": {"version": "~0.10"}, "kube-prometheus-stack": {"version": "65.x"}}
+    assert p["manifest_components"][0] | {"path": None, "namespace": None} == {
+        "name": "priority-classes", "repo_url": "https://git.northwind.example/platform/priority-classes.git", "revision": "v1.4.0", "path": None, "namespace": None,
+    }  # fmt: skip
+    gates = {g["id"]: g for g in p["constitution"]}
+    assert gates["zone-redundant"]["params"] == {"min": 3} and gates["change-review"] == {"id": "change-review", "required": False, "description": "Two people approve each change"}
+    assert [e.get("applies_to") for e in p["complexity_tracking"]] == ["multi-region", "dedicated-cluster:payments"]
+    assert sorted(f for f in files if f.startswith("tenants/")) == ["tenants/clinic.yaml", "tenants/lab.yaml", "tenants/payments.yaml"]
+    assert files["tenants/payments.yaml"]["environments"]["staging"]["isolation"] == "dedicated"
+    assert "isolation" not in files["tenants/clinic.yaml"]
+    assert files["prod.yaml"]["regions"] == [TODO, TODO] and "region_vpc_cidrs" in files["prod.yaml"]
+
+
+SPELLINGS = [
+    ("**Performance Goals**: 99.9% uptime, RTO < 1h, RPO < 15m, 400 pods", {"uptime_percent": 99.9, "rto_minutes": 60, "rpo_minutes": 15, "max_pods": 400}),
+    ("Performance Goals: 99.9 % uptime, RTO ≈ 60 min, RPO ≤ 15 minutes, 0.4k pods", {"uptime_percent": 99.9, "rto_minutes": 60, "rpo_minutes": 15, "max_pods": 400}),
+    ("- **Performance Goals:** 99.9% uptime; RTO < 2 hours; RPO < 900s", {"uptime_percent": 99.9, "rto_minutes": 120, "rpo_minutes": 15}),
+    ("__Performance Goals__: 99.95% uptime, RTO < 1h, RPO < 5m, region failure", {"uptime_percent": 99.95, "rto_minutes": 60, "rpo_minutes": 5, "failure_scope": "region"}),
+]
+
+
+@pytest.mark.parametrize(("line", "performance"), SPELLINGS)
+def test_labels_and_values_are_read_however_they_are_written(line: str, performance: dict) -> None:
+    text = re.sub(r"(?m)^\*\*Performance Goals\*\*:.*$", line, _md("small"))
+    assert _files(text)["platform.yaml"]["performance"] == performance
+
+
+@pytest.mark.parametrize(
+    ("value", "constraints"),
+    [
+        ("$40k/month, EU and US regions only, compliance (SOC2, HIPAA)", {"monthly_budget_usd": 40000, "data_residency": ["eu-", "us-"], "compliance": ["SOC2", "HIPAA"]}),
+        ("budget $25,000 per month (alerts to a@x.example), ISO 27001 and GDPR compliance", {"monthly_budget_usd": 25000, "budget_alert_emails": ["a@x.example"], "compliance": ["ISO27001", "GDPR"]}),
+        ("data residency: eu-central- regions only", {"data_residency": ["eu-central-"]}),
+    ],
+)
+def test_constraints_are_read_into_budget_frameworks_and_residency(value: str, constraints: dict) -> None:
+    text = re.sub(r"(?m)^\*\*Constraints\*\*:.*$", f"**Constraints**: {value}", _md("small"))
+    assert _files(text)["platform.yaml"]["constraints"] == constraints
+
+
+def test_the_tools_and_platforms_the_template_names_are_read() -> None:
+    text = _md("small").replace("**IaC Tools**: Terraform 1.11 (via CDK for Terraform), Pulumi for cluster bootstrap", "**IaC Tools**: Terraform 1.12 (via CDK for Terraform)")
+    text = text.replace("**Target Environment**: production", "**Target Environment**: dev, qa (staging) and prod")
+    files = _files(text)
+    assert files["platform.yaml"]["iac"] == {"cluster_bootstrap": "gitops-only"}  # no Pulumi named: ArgoCD by hand
+    assert [(files[f]["name"], files[f]["tier"]) for f in ("dev.yaml", "qa.yaml", "prod.yaml")] == [("dev", "development"), ("qa", "staging"), ("prod", "production")]
+
+
+# -- undecided values ----------------------------------------------------------------------------
+
+
+def test_undecided_values_and_what_the_template_lacks_are_listed_by_validate_all_at_once(tmp_path: Path) -> None:
+    import_markdown(parse_markdown(_md("undecided"), "undecided.md"), tmp_path / "plan")
+    platform = (tmp_path / "plan/platform.yaml").read_text()
+    assert "version: NEEDS CLARIFICATION  # decide the EKS minor version" in platform  # "[e.g., EKS 1.28, ...]"
+    assert "uptime_percent: NEEDS CLARIFICATION  # decide the uptime goal" in platform  # "NEEDS CLARIFICATION"
+    assert "tenants: 2" in platform and "namespaces_per_tenant: NEEDS CLARIFICATION" in platform  # the decided part is kept
+    with pytest.raises(PlanError) as exc:
+        load_plan(tmp_path / "plan")
+    marked = {(Path(i.file).name, i.path) for i in exc.value.issues if "NEEDS CLARIFICATION" in i.message}
+    assert {("platform.yaml", "kubernetes.version"), ("platform.yaml", "state_backend.bucket_prefix"), ("platform.yaml", "performance.rto_minutes"),
+            ("platform.yaml", "constraints.compliance"), ("dev.yaml", "account_id"), ("prod.yaml", "vpc_cidr"),
+            ("prod.yaml", "cluster.node_groups[0].instance_types[0]"), ("team-b.yaml", "groups.developers[0]")} <= marked  # fmt: skip
+    assert len(marked) == len(exc.value.issues)  # nothing but the decisions left to make
+
+
+# -- errors: one per malformed input, at its line -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle", "message"),
+    [
+        (lambda t: t.replace("## Constitution Check", "## Constitution"), None, "the section '## Constitution Check' is missing"),
+        (lambda t: t.replace("**GitOps**: ArgoCD", "**Git Ops Tool**: ArgoCD"), "Git Ops Tool", "unknown label 'Git Ops Tool'"),
+        (lambda t: t.replace("RTO < 4h", "RTO soon"), "RTO soon", "RTO: 'RTO soon' is no duration"),
+        (lambda t: t.replace("EKS 1.33", "AKS 1.29"), "AKS 1.29", "'AKS 1.29' is not EKS"),
+        (lambda t: t.replace("Terraform 1.11", "Terraform 1.6"), "Terraform 1.6", "the stacks need Terraform 1.11 or later"),
+        (lambda t: t.replace("| Cert Manager |", "| Velero |"), "| Velero |", "infraplan has no add-on for 'Velero'"),
+        (lambda t: t.replace("| v1.17.2 |", "| latest |"), "| latest |", "latest"),
+        (lambda t: t.replace("**Constraints**: budget $8k/month", "**Constraints**: cheap"), "**Constraints**: cheap", "is no constraint infraplan knows"),
+        (lambda t: t.replace("12 nodes", "12 clusters"), "12 clusters", "'12 clusters' is no scale"),
+        (lambda t: t.replace("| Version | Notes |", "| Release | Notes |"), "| Release | Notes |", "the table has no 'Version' column"),
+        (lambda t: t.replace("**Validation**: terraform validate", "**Validation**: kubeval"), "kubeval", "'kubeval' is no validation tool infraplan runs"),
+    ],
+)
+def test_each_malformed_input_is_one_error_naming_its_line(edit, needle: str | None, message: str, tmp_path: Path) -> None:
+    text = edit(_md("small"))
+    assert text != _md("small")
+    (issue,) = _issues(text)
+    assert message in issue.message
+    assert issue.line == (_line_of(text, needle) if needle else len(text.splitlines()))
+    (tmp_path / "plan.md").write_text(text)
+    assert main(["import", str(tmp_path / "plan.md"), "--out", str(tmp_path / "out")]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.md"]  # nothing left behind
+
+
+def test_gate_params_that_are_not_json_are_an_error_at_their_line() -> None:
+    text = _md("regulated").replace('`{"min": 3}`', "`{min: 3}`")
+    (issue,) = _issues(text)
+    assert issue.line == _line_of(text, "{min: 3}") and "the params are not JSON" in issue.message
+
+
+def test_a_non_empty_output_folder_is_never_written(tmp_path: Path) -> None:
+    (tmp_path / "plan.md").write_text(_md("small"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    assert main(["import", str(tmp_path / "plan.md"), "--out", str(tmp_path / "out")]) == 2
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+    assert main(["import", str(tmp_path / "plan.md"), "--out", str(tmp_path / "new")]) == 0
+    assert sorted(str(p.relative_to(tmp_path / "new")) for p in (tmp_path / "new").rglob("*.yaml")) == ["platform.yaml", "prod.yaml", "tenants/shop.yaml"]
+
+
+# -- plans built for the round trips -------------------------------------------------------------------
+
+
+def _lock(plan: Path, versions: dict[str, tuple[str, str]]) -> None:
+    """A charts.lock as `infraplan charts lock` writes it (component -> (constraint, exact version))."""
+    charts = {}
+    for component, (constraint, version) in versions.items():
+        chart = addon(component).chart
+        charts[component] = LockedChart(chart=chart.chart, repo_url=chart.repo_url, constraint=constraint, version=version, digest="sha256:" + "ab" * 32)
+    (plan / "charts.lock").write_text(ChartLockFile(charts=charts).dump())
+
+
+def regulated_plan(dest: Path) -> Path:
+    """The example with several compliance frameworks, two residency prefixes, older chart majors (locked) and org-c dedicated."""
+    shutil.copytree(EXAMPLE_PLAN, dest)
+    older = {"argocd": ("7.x", "7.9.1"), "kube-prometheus-stack": ("~65.8", "65.8.1"), "external-secrets": ("0.10.x", "0.10.7")}
+
+    def change(d: dict) -> None:
+        d["constraints"].update(compliance=["SOC2", "HIPAA", "PCI-DSS", "GDPR"], data_residency=["eu-", "us-"], monthly_budget_usd=40500)
+        d["charts"] = {c: {"version": v} for c, (v, _) in older.items()}
+        d["performance"].update(uptime_percent=99.95, rto_minutes=45, max_pods=None)
+        d["performance"].pop("max_pods")
+        d["complexity_tracking"].append({"decision": "a second gate for audits", "justification": "auditors ask"})
+
+    edit_yaml(dest / "platform.yaml", change)
+    edit_yaml(dest / "prod.yaml", lambda d: d.update(availability_zones=3))
+    _lock(dest, older)
+    return dest
+
+
+def multi_region_plan(dest: Path) -> Path:
+    from test_multi_region import make_multi_region
+
+    return make_multi_region(dest)
+
+
+def gitops_none_plan(dest: Path) -> Path:
+    shutil.copytree(EXAMPLE_PLAN, dest)
+
+    def change(d: dict) -> None:
+        d["gitops"]["tool"] = "none"
+        d["gitops"].pop("sso")
+        d["state_backend"]["lock"] = "lockfile"
+        d["secrets"]["operator"] = "external-secrets"
+
+    edit_yaml(dest / "platform.yaml", change)
+    return dest
+
+
+BUILT = {"example": lambda d: shutil.copytree(EXAMPLE_PLAN, d) and d, "regulated": regulated_plan, "multi-region": multi_region_plan, "gitops-none": gitops_none_plan}
+
+
+def round_trip(plan: Path, out: Path) -> Path:
+    """import(document(plan)) into ``out``."""
+    text = document(load_plan(plan))
+    out.parent.mkdir(parents=True)
+    (out.parent / "plan.md").write_text(text)
+    assert main(["import", str(out.parent / "plan.md"), "--out", str(out)]) == 0
+    return out
+
+
+def test_document_shows_the_stacks_and_trees_synth_writes() -> None:
+    text = document(load_plan(EXAMPLE_PLAN))
+    golden = Path(__file__).parent / "golden" / "example"
+    for stack in (golden / "terraform" / "stacks").iterdir():
+        assert f"── {stack.name}/" in text
+    for cluster in (golden / "kubernetes").iterdir():
+        assert f"── {cluster.name}/" in text
+    assert "Option 3 (multi-tenant)" in text
+
+
+# -- document(import(md)) keeps every decision of the Markdown -------------------------------------
+
+
+def _fill(plan: Path, md_name: str) -> None:
+    """Decide what the Markdown left open, as a person would, so that the plan validates."""
+    accounts = {}
+    for i, env in enumerate(sorted(p.stem for p in plan.glob("*.yaml") if p.name != "platform.yaml")):
+        accounts[env] = f"{i + 1}" * 12
+    for env, account in accounts.items():
+        def env_change(d: dict, env=env, account=account) -> None:
+            second = d.get("region_vpc_cidrs") is not None and env == "prod"
+            d.update(account_id=account, regions=["eu-west-1", "eu-central-1"] if second else ["eu-west-1"], vpc_cidr=f"10.{10 + len(env)}.0.0/16")
+            d.pop("region_vpc_cidrs", None)
+            if second:
+                d["region_vpc_cidrs"] = {"eu-central-1": f"10.{50 + len(env)}.0.0/16"}
+            d["availability_zones"] = 3 if d["tier"] == "production" else 2
+            d["cluster"]["node_groups"][0].update(instance_types=["m6i.large"], min_size=3, max_size=6)
+            d["platform_admins"]["principal_arns"] = [f"arn:aws:iam::{account}:role/admin"]
+            if "dns" in d:
+                d["dns"]["domain"] = f"{env}.{md_name}.example.com"
+        edit_yaml(plan / f"{env}.yaml", env_change)
+    for tenant in (plan / "tenants").glob("*.yaml"):
+        def tenant_change(d: dict, t=tenant.stem) -> None:
+            d.update(display_name=t.title(), groups={"developers": [f"{t}-developers"]})
+            for env, override in d["environments"].items():
+                override["access_principals"] = {"developers": [f"arn:aws:iam::{accounts[env]}:role/{t}"]}
+                if override.get("vpc_cidr") == TODO:
+                    override["vpc_cidr"] = "10.90.0.0/16"
+        edit_yaml(tenant, tenant_change)
+
+    def platform_change(d: dict) -> None:
+        d["name"] = md_name
+        d["cluster"]["api_access"]["vpc"] = True
+        if d["gitops"]["repo_url"] == TODO:
+            d["gitops"]["repo_url"] = "https://github.com/example/gitops.git"
+        if d["state_backend"]["bucket_prefix"] == TODO:
+            d["state_backend"]["bucket_prefix"] = f"{md_name}-state"
+        if "certificates" in d:
+            d["certificates"]["acme_email"] = "ops@example.com"
+        for m in d.get("manifest_components", []):
+            m.update(path=m["name"], namespace="kube-system")
+
+    edit_yaml(plan / "platform.yaml", platform_change)
+    charts = yaml.safe_load((plan / "platform.yaml").read_text()).get("charts") or {}
+    versions = {"argocd": "7.9.1", "external-secrets": "0.10.7", "kube-prometheus-stack": "65.8.1"}
+    if charts:
+        _lock(plan, {c: (choice["version"], versions[c]) for c, choice in charts.items()})
+    assert TODO not in "".join(p.read_text() for p in plan.rglob("*.yaml"))
+
+
+def _leaves(data: object, path: tuple = ()) -> dict[tuple, object]:
+    """Every decided value (lists whole, unless they hold something undecided)."""
+    if isinstance(data, dict):
+        return {k: v for key, value in data.items() for k, v in _leaves(value, (*path, key)).items()}
+    if TODO in json.dumps(data):
+        return {}
+    return {path: data}
+
+
+@pytest.mark.parametrize("name", ["small", "regulated"])
+def test_document_of_import_keeps_every_decision_of_the_markdown(name: str, tmp_path: Path) -> None:
+    text = _md(name)
+    import_markdown(parse_markdown(text, f"{name}.md"), tmp_path / "plan")
+    _fill(tmp_path / "plan", name)
+    written = document(load_plan(tmp_path / "plan"))
+    before = {rel: _leaves(d) for rel, d in _files(text, f"{name}.md").items()}
+    after_md = parse_markdown(written, "written.md")
+    from dataclasses import replace
+
+    after = {rel: _leaves(yaml.safe_load(t)) for rel, t in plan_files(replace(after_md, appendix=())).items()}
+    assert set(before) == set(after)
+    for rel, decided in before.items():
+        for path, value in decided.items():
+            if rel == "platform.yaml" and path == ("name",):
+                continue
+            assert after[rel].get(path) == value, (rel, path)
