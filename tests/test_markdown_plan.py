@@ -337,3 +337,13 @@ def test_document_of_import_keeps_every_decision_of_the_markdown(name: str, tmp_
             if rel == "platform.yaml" and path == ("name",):
                 continue
             assert after[rel].get(path) == value, (rel, path)
+
+
+@pytest.mark.parametrize("path", ["../outside.yaml", "/etc/passwd", "tenants/../../x.yaml", "notes.txt"])
+def test_an_appendix_file_outside_the_plan_folder_is_refused(path: str, tmp_path: Path) -> None:
+    text = _md("small") + f"\n## Appendix: plan files\n\n### `{path}`\n\n```yaml\nname: x\n```\n"
+    (issue,) = _issues(text)
+    assert issue.line == _line_of(text, f"### `{path}`") and "is no plan file" in issue.message
+    (tmp_path / "plan.md").write_text(text)
+    assert main(["import", str(tmp_path / "plan.md"), "--out", str(tmp_path / "out")]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.md"]
