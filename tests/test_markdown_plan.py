@@ -174,6 +174,20 @@ def test_each_malformed_input_is_one_error_naming_its_line(edit, needle: str | N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.md"]  # nothing left behind
 
 
+def test_the_templates_stock_chart_versions_infraplan_has_no_values_for_are_errors_at_their_lines() -> None:
+    rows = "| ArgoCD | ✅ Yes | argoproj.github.io/argo-helm | 5.x | GitOps controller |\n| Prometheus Stack | ✅ Yes | prometheus-community | 50.x | Full monitoring |\n"
+    text = _md("small").replace("| [Custom Component]", rows + "| [Custom Component]")
+    issues = _issues(text)
+    assert [(i.line, i.message.split(";")[0]) for i in issues] == [(_line_of(text, "| 5.x |"), "'5.x' admits argo-cd 5.x"), (_line_of(text, "| 50.x |"), "'50.x' admits kube-prometheus-stack 50.x")]
+    assert "argo-cd 7.x, 8.x only" in issues[0].message
+
+
+def test_a_component_given_twice_is_an_error() -> None:
+    text = _md("small").replace("| [Custom Component]", "| ArgoCD | Yes | - | - | |\n| Argo CD | ✅ | - | 8.x | |\n| [Custom Component]")
+    (issue,) = _issues(text)
+    assert issue.line == _line_of(text, "| Argo CD |") and "'argocd' has two rows" in issue.message
+
+
 def test_gate_params_that_are_not_json_are_an_error_at_their_line() -> None:
     text = _md("regulated").replace('`{"min": 3}`', "`{min: 3}`")
     (issue,) = _issues(text)

@@ -175,6 +175,7 @@ class _Mapper:
         self.md = md
         self.issues: list[PlanIssue] = []
         self.base: dict[str, tuple[dict, str]] = {}
+        self.seen: set[str] = set()  # the components of Helm Chart Discovery's rows
 
     def issue(self, line: int | None, where: str, message: str, hint: str = "") -> None:
         self.issues.append(PlanIssue(self.md.file, line, where, message, hint))
@@ -272,9 +273,10 @@ class _Mapper:
         if name is None:
             self.issue(row.component.line, where, f"infraplan has no add-on for '{row.component.text}'", f"add-ons: {', '.join(CHART_ADDONS)}; a component without one is '❌ No' (Kustomize)")
             return
-        if name in components or name in charts and name == "argocd":
+        if name in self.seen:
             self.issue(row.component.line, where, f"'{name}' has two rows", "give each component one row")
             return
+        self.seen.add(name)
         if name != "argocd":
             components.append(name)
         catalog = registered_addon(name).chart
@@ -282,6 +284,9 @@ class _Mapper:
         if choice is None:
             return
         version, repo, chart = choice
+        if version is not None and (problem := _unsupported_series(name, version)):
+            self.issue(row.version.line, f"{where}.Version", *problem)
+            return
         base = base_charts.get(name) if isinstance(base_charts, dict) else None
         if isinstance(base, dict) and (base.get("version"), base.get("repo_url") or catalog.repo_url, base.get("chart") or catalog.chart) == (version or catalog.version, repo, chart):
             charts[name] = base
@@ -372,6 +377,19 @@ class _Mapper:
                 entry["applies_to"] = applies
             rows.append(entry)
         platform.set(("complexity_tracking",), rows)
+
+
+def _unsupported_series(component: str, version: str) -> tuple[str, str] | None:
+    """(message, hint) when a constraint admits a chart series infraplan has no values for (validate would refuse it)."""
+    a = registered_addon(component)
+    supported = [s for s in a.series if a.supports(s)]
+    series = parse_constraint(version).series()
+    unknown = [s for s in series or [] if not a.supports(s)]
+    if series is not None and not unknown:
+        return None
+    known = ", ".join(f"{s}.x" for s in supported)
+    what = f"admits {a.chart.chart} {', '.join(s + '.x' for s in unknown)}" if unknown else "has no upper bound"
+    return f"'{version}' {what}; infraplan has values for {a.chart.chart} {known} only", f"e.g. {supported[-1]}.x, or the catalog's pin {a.chart.version}"
 
 
 def _applies_to(text: str, tenants: list[str]) -> str | None:
