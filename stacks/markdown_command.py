@@ -27,9 +27,14 @@ def add_parsers(sub: argparse._SubParsersAction, with_plan) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from constructs_lib.markdown import import_markdown, read_markdown
 
-    from .cli import console
+    from .cli import console, errors
 
-    written = import_markdown(read_markdown(args.markdown), args.out)
+    md = read_markdown(args.markdown)
+    try:
+        written = import_markdown(md, args.out)
+    except OSError as exc:  # e.g. --out filled by someone else meanwhile: the temporary folder is gone, nothing written
+        errors.print(f"infraplan import: cannot write {args.out}: {exc.strerror or exc}; nothing was written", markup=False)
+        return 2
     for path in written:
         console.print(f"  wrote {path}", markup=False)
     console.print(f"Next: `infraplan validate --plan {args.out}` lists every NEEDS CLARIFICATION left to decide.", markup=False)

@@ -361,3 +361,21 @@ def test_an_appendix_file_outside_the_plan_folder_is_refused(path: str, tmp_path
     (tmp_path / "plan.md").write_text(text)
     assert main(["import", str(tmp_path / "plan.md"), "--out", str(tmp_path / "out")]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.md"]
+
+
+def test_an_output_folder_filled_while_importing_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The move at the end fails (someone wrote into --out meanwhile): exit 2, their file kept, no temporary folder left."""
+    (tmp_path / "plan.md").write_text(_md("small"))
+    import os
+
+    real = os.rename
+
+    def filled_meanwhile(src, dst):
+        if ".import-" in str(src):
+            (tmp_path / "out").mkdir()
+            (tmp_path / "out" / "theirs.txt").write_text("theirs")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "rename", filled_meanwhile)
+    assert main(["import", str(tmp_path / "plan.md"), "--out", str(tmp_path / "out")]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "plan.md"] and [p.name for p in (tmp_path / "out").iterdir()] == ["theirs.txt"]
