@@ -65,6 +65,9 @@ def test_the_small_plan_maps_every_technical_context_field() -> None:
     assert "complexity_tracking" not in p  # only the template's placeholders
     assert sorted(files) == ["platform.yaml", "prod.yaml", "tenants/shop.yaml"]
     assert files["prod.yaml"]["tier"] == "production" and files["prod.yaml"]["account_id"] == TODO
+    text = plan_files(parse_markdown(_md("small"), "small.md"))["platform.yaml"]
+    assert "# Summary: One EKS cluster in one region for the shop team's two services; GitOps through ArgoCD.\n" in text  # the Markdown's words kept
+    assert "flavour: eks  # Kubernetes: \"EKS 1.33\" (small.md:15)" in text
 
 
 def test_the_regulated_plan_maps_regions_frameworks_organizations_and_charts() -> None:

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+import textwrap
 import types
 import typing
 from pathlib import Path
@@ -533,7 +534,8 @@ def _build(md: MarkdownPlan) -> dict[str, str]:
     if m.issues:
         raise PlanError(m.issues)
     source = Path(md.file).name
-    files = {"platform.yaml": platform.text(HEADER.format(source=source))}
+    summary = "".join(f"# {line}\n" for line in textwrap.wrap(f"Summary: {md.summary.text}", 100)) if md.summary and platform.base_text is None else ""
+    files = {"platform.yaml": platform.text(HEADER.format(source=source) + summary)}
     multi = platform.data.get("deployment_type") == "multi-region"
     dns = bool({"cert-manager", "external-dns"} & set(platform.data.get("components") or []))
     for name, tier in envs if envs is not None else [(n, None) for n in env_names]:
