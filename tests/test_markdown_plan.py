@@ -191,6 +191,14 @@ def test_a_component_given_twice_is_an_error() -> None:
     assert issue.line == _line_of(text, "| Argo CD |") and "'argocd' has two rows" in issue.message
 
 
+@pytest.mark.parametrize("value", ["NEEDS CLARIFICATION", "[e.g., production, staging, development or NEEDS CLARIFICATION]"])
+def test_environments_left_undecided_are_an_error_at_their_label(value: str) -> None:
+    """Each environment is a file named after it: without names there is nothing to write the account, region and nodes into."""
+    text = _md("small").replace("**Target Environment**: production", f"**Target Environment**: {value}")
+    (issue,) = _issues(text)
+    assert issue.line == _line_of(text, "**Target Environment**") and "the environments are not named" in issue.message
+
+
 def test_gate_params_that_are_not_json_are_an_error_at_their_line() -> None:
     text = _md("regulated").replace('`{"min": 3}`', "`{min: 3}`")
     (issue,) = _issues(text)

@@ -528,7 +528,8 @@ def _build(md: MarkdownPlan) -> dict[str, str]:
         platform.data["certificates"] = {"acme_email": TODO}
     env_names = [n for n, _ in envs] if envs is not None else sorted(p.removesuffix(".yaml") for p in m.base if "/" not in p and p not in ("platform.yaml", "charts.lock"))
     if envs is None and not env_names:
-        m.issue(md.context_line, "Technical Context.Target Environment", "the environments are not named", "Target Environment: dev, staging, prod (production)")
+        at = md.context["target_environment"].line if "target_environment" in md.context else md.context_line
+        m.issue(at, "Technical Context.Target Environment", "the environments are not named: infraplan writes one file per environment", "Target Environment: dev, staging, prod (production)")
     tenants = [o.name for o in orgs] if orgs is not None else sorted(p[len("tenants/") : -len(".yaml")] for p in m.base if p.startswith("tenants/"))
     m.complexity(platform, tenants)
     if m.issues:
