@@ -89,6 +89,16 @@ def test_three_nines_refuse_a_single_nat_gateway_and_a_zone_without_nodes(plan_c
     load_plan(plan_copy)
 
 
+def test_a_group_that_scales_to_zero_is_elastic_but_not_every_group(plan_copy: Path) -> None:
+    def batch(d) -> None:
+        d["cluster"]["node_groups"].append({"name": "batch", "instance_types": ["c6i.large"], "min_size": 0, "max_size": 3})
+
+    edit_yaml(plan_copy / "prod.yaml", batch)
+    load_plan(plan_copy)  # the general and system groups keep a node per AZ
+    edit_yaml(plan_copy / "prod.yaml", lambda d: [g.update(min_size=0, desired_size=0) for g in d["cluster"]["node_groups"]])
+    assert "every node group may scale to zero" in only(issues_of(plan_copy), "cluster.node_groups").message
+
+
 def test_99_95_needs_three_zones_in_production(plan_copy: Path) -> None:
     performance(plan_copy, uptime_percent=99.95)
     edit_yaml(plan_copy / "prod.yaml", lambda d: d.update(availability_zones=2))

@@ -107,14 +107,27 @@ def _production_goals(at: At, platform: PlatformPlan, platform_file: str, env: E
             "set availability_zones: 3, or lower performance.uptime_percent below 99.95",
         )
     if goals.uptime_percent >= MULTI_AZ_NAT_UPTIME:
-        for i, group in enumerate(env.cluster.node_groups):
-            if group.min_size < env.availability_zones:
-                at(
-                    file,
-                    ("cluster", "node_groups", i, "min_size"),
-                    f"node group {group.name} may shrink to {group.min_size} node(s) over {env.availability_zones} AZs: a zone without one fails with its neighbour, below uptime {goals.uptime_percent} % ({platform_file})",
-                    f"set min_size to at least {env.availability_zones} (one node per AZ), or lower performance.uptime_percent below 99.9",
-                )
+        _node_per_zone(at, platform_file, env, file, goals.uptime_percent)
+
+def _node_per_zone(at: At, platform_file: str, env: EnvironmentPlan, file: str, uptime: float) -> None:
+    """A node in every AZ: a group that keeps nodes keeps at least one per AZ (EKS spreads a group over
+    its subnets' zones); a group that may scale to zero is elastic, but some group must keep them all."""
+    azs = env.availability_zones
+    for i, group in enumerate(env.cluster.node_groups):
+        if 0 < group.min_size < azs:
+            at(
+                file,
+                ("cluster", "node_groups", i, "min_size"),
+                f"node group {group.name} may shrink to {group.min_size} node(s) over {azs} AZs: a zone without one fails with its neighbour, below uptime {uptime} % ({platform_file})",
+                f"set min_size to at least {azs} (one node per AZ), or lower performance.uptime_percent below 99.9",
+            )
+    if all(group.min_size == 0 for group in env.cluster.node_groups):
+        at(
+            file,
+            ("cluster", "node_groups"),
+            f"every node group may scale to zero: no AZ is sure to keep a node, below uptime {uptime} % ({platform_file})",
+            f"give a node group min_size {azs} or more (one node per AZ), or lower performance.uptime_percent below 99.9",
+        )
 
 
 def _node_budget(

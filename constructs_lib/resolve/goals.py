@@ -35,7 +35,7 @@ def record_goals(
     skip = f"{env.tier} is not held to the performance goals (sized for cost): "
     uptime = [f"database multi_az {str(database.multi_az).lower()}"]
     if production and goals.uptime_percent >= MULTI_AZ_NAT_UPTIME:
-        uptime += [f"NAT {network.nat}", f"every node group keeps at least one node per AZ ({len(network.azs)})"]
+        uptime += [f"NAT {network.nat}", f"a node in each of the {len(network.azs)} AZs (node groups that keep nodes keep one per AZ)"]
     if production and goals.uptime_percent >= THREE_AZ_UPTIME:
         uptime.append("3 AZs")
     t.record(
