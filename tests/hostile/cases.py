@@ -502,7 +502,7 @@ ALIAS = (("alias", "expan"),)
 case("yaml-alias-bomb", append("dev.yaml", alias_bomb("")), 2, at("dev.yaml"), words=ALIAS, isolate=True)
 case(
     "yaml-alias-bomb-in-helm-values",
-    replace("platform.yaml", "constitution:\n", "component_values:\n  ingress-nginx:\n" + alias_bomb("    ") + "constitution:\n"),
+    replace("platform.yaml", "\nconstitution:", "\ncomponent_values:\n  ingress-nginx:\n" + alias_bomb("    ") + "constitution:"),
     2,
     at("platform.yaml"),
     words=ALIAS,
@@ -512,8 +512,8 @@ case("yaml-alias-bomb-in-tenant", append("tenants/org-b.yaml", alias_bomb("")), 
 case("yaml-recursive-alias-mapping", dev_tag("internal\n  nested: &loop {again: *loop}"), 2, at("dev.yaml"), words=(("recursive", "alias", "itself", "loop", "cycle"),), isolate=True)
 case("yaml-recursive-alias-list", replace("dev.yaml", "regions: [eu-west-1]", "regions: &r [eu-west-1, *r]"), 2, at("dev.yaml"), words=(("recursive", "alias", "itself", "loop", "cycle"),), isolate=True)
 case("yaml-deep-flow-nesting", dev_tag("internal\n  deep: " + "[" * 50000 + "]" * 50000), 2, at("dev.yaml"), words=(("deep", "depth", "nest"),), isolate=True)
-case("yaml-deep-block-nesting", replace("platform.yaml", "constitution:\n", "component_values:\n  ingress-nginx:\n    deep:\n      " + deep_block(5000) + "\nconstitution:\n"), 2, at("platform.yaml"), words=(("deep", "depth", "nest"),), isolate=True)
-case("yaml-deep-mapping-nesting", replace("platform.yaml", "constitution:\n", "component_values:\n  ingress-nginx:\n" + "".join(f"{'  ' * (i + 2)}k{i}:\n" for i in range(400)) + f"{'  ' * 402}leaf\nconstitution:\n"), 2, at("platform.yaml"), words=(("deep", "depth", "nest"),), isolate=True)
+case("yaml-deep-block-nesting", replace("platform.yaml", "\nconstitution:", "\ncomponent_values:\n  ingress-nginx:\n    deep:\n      " + deep_block(5000) + "\nconstitution:"), 2, at("platform.yaml"), words=(("deep", "depth", "nest"),), isolate=True)
+case("yaml-deep-mapping-nesting", replace("platform.yaml", "\nconstitution:", "\ncomponent_values:\n  ingress-nginx:\n" + "".join(f"{'  ' * (i + 2)}k{i}:\n" for i in range(400)) + f"{'  ' * 402}leaf\nconstitution:"), 2, at("platform.yaml"), words=(("deep", "depth", "nest"),), isolate=True)
 case("special-fifo-env-file", fifo("staging.yaml"), 2, at("staging.yaml"), words=(("regular file", "not a file", "fifo", "pipe", "special"),), isolate=True)
 case("special-fifo-tenant-file", fifo("tenants/org-d.yaml"), 2, at("tenants/org-d.yaml"), words=(("regular file", "not a file", "fifo", "pipe", "special"),), isolate=True)
 case("special-fifo-platform-file", fifo("platform.yaml"), 2, at("platform.yaml"), isolate=True)
@@ -744,7 +744,7 @@ case("clarify-bracketed", org_a("display_name: Organization A (storefront)", "di
 case("clarify-folded-block-split", org_a("display_name: Organization A (storefront)", "display_name: >\n  Organization A, NEEDS\n\n  CLARIFICATION"), 2, at("tenants/org-a.yaml", "display_name"), field="display_name", words=NC)
 case("clarify-literal-block-split", org_a("display_name: Organization A (storefront)", "display_name: |\n  NEEDS\n  CLARIFICATION"), 2, at("tenants/org-a.yaml", "display_name"), field="display_name", words=NC)
 case("clarify-in-list", replace("dev.yaml", "instance_types: [t3.large]", "instance_types: [t3.large, NEEDS CLARIFICATION]"), 2, at("dev.yaml", "instance_types"), words=NC)
-case("clarify-in-helm-values", replace("platform.yaml", "constitution:\n", "component_values:\n  ingress-nginx:\n    controller:\n      replicaCount: NEEDS CLARIFICATION\nconstitution:\n"), 2, at("platform.yaml", "replicaCount"), words=NC)
+case("clarify-in-helm-values", replace("platform.yaml", "\nconstitution:", "\ncomponent_values:\n  ingress-nginx:\n    controller:\n      replicaCount: NEEDS CLARIFICATION\nconstitution:"), 2, at("platform.yaml", "replicaCount"), words=NC)
 
 # Messages: what was read, how to write it, and the line and field that hold it.
 case("message-list-where-string", org_a("display_name: Organization A (storefront)", "display_name: [Organization, A]"), 2, at("tenants/org-a.yaml", "display_name"), field="display_name", words=(("list",), ("string", "text", "quote")))
