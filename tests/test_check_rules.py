@@ -227,6 +227,22 @@ def test_residency_names_what_is_outside(example_env) -> None:
     assert any("cluster acme-dev" in p for p in policy.residency_problems(envs["dev"], {}, ["us-"]))
 
 
+def test_complexity_justified_makes_validates_warnings_blocking_where_the_choice_is(plan_copy: Path, tmp_path: Path) -> None:
+    gate = Gate(id="justified", description="d", rule="complexity-justified")
+    plan = load_plan(plan_copy)
+    envs = {e.name: e for e in resolve_plan(plan)}
+    ctx = CheckContext(plan, plan_copy, tmp_path, tmp_path)
+    assert [run_gate(ctx, envs[e], gate).status for e in ("dev", "prod")] == [Status.PASS, Status.PASS]
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d.update(complexity_tracking=[]))  # org-c's dedicated prod cluster, unjustified
+    plan = load_plan(plan_copy)
+    envs = {e.name: e for e in resolve_plan(plan)}
+    ctx = CheckContext(plan, plan_copy, tmp_path, tmp_path)
+    prod, dev = run_gate(ctx, envs["prod"], gate), run_gate(ctx, envs["dev"], gate)
+    assert prod.status is Status.FAIL and prod.fails_check
+    assert len(prod.details) == 1 and "org-c.yaml" in prod.details[0] and "no justification in complexity_tracking" in prod.details[0]
+    assert dev.status is Status.PASS  # org-c shares dev's cluster: nothing to justify there
+
+
 # --- the rules on fragments ---------------------------------------------------------------------
 
 

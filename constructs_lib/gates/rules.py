@@ -92,6 +92,7 @@ RULES: dict[str, Rule] = {
         Rule("min-azs", "every subnet tier of every network spans at least the given number of availability zones", (), MinAzsParams),
         Rule("tenant-isolation", "every tenant namespace has its default-deny NetworkPolicies, quota, limits, restricted Pod Security; its AppProject deploys only there"),
         Rule("data-residency", "every region a stack or cluster uses starts with an allowed prefix", (), DataResidencyParams),
+        Rule("complexity-justified", "every choice that adds complexity (a dedicated cluster, multi-region) has a complexity_tracking entry naming it, and every entry names a choice the plan makes"),
     )
 }
 

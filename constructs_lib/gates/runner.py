@@ -168,6 +168,17 @@ def _residency(ctx: CheckContext, env: ResolvedEnvironment, params: Any) -> Outc
     return policy.residency_problems(env, ctx.stacks(env), prefixes), f"every region used starts with {', '.join(prefixes)}"
 
 
+def _complexity(ctx: CheckContext, env: ResolvedEnvironment, params: Any) -> Outcome:
+    """validate's complexity warnings (plan/complexity.py), made blocking: those of this environment's
+    file, of its dedicated tenants' files, and the platform-wide ones (in every environment's result)."""
+    files = {ctx.plan.origin("platform"), ctx.plan.origin(f"environments.{env.name}")}
+    files |= {ctx.plan.origin(f"tenants.{t.name}") for t in env.tenants if t.isolation == "dedicated"}
+    warnings = ctx.once("plan-warnings", lambda: ctx.plan.warnings)
+    problems = [w.render() for w in warnings if w.file in files]
+    entries = sum(1 for e in ctx.plan.platform.complexity_tracking if e.applies_to)
+    return problems, f"every choice that adds complexity is justified ({entries} complexity_tracking entries name their choice)"
+
+
 def _checkov(ctx: CheckContext, env: ResolvedEnvironment, params: Any) -> Outcome:
     binary = checkov_gate.locate(ctx.checkov)
     assert binary is not None  # not_run_reason checked it
@@ -203,6 +214,7 @@ RUNNERS: dict[str, Runner] = {
     "min-azs": _min_azs,
     "tenant-isolation": _isolation,
     "data-residency": _residency,
+    "complexity-justified": _complexity,
 }
 assert set(RUNNERS) == set(RULES), "every documented rule has a runner"
 
