@@ -195,6 +195,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
         console.print(f"  local state of {env.state_stack_name}: {result.state_dir / f'terraform.{env.state_stack_name}.tfstate'}", style="dim")
     if result.kept:
         console.print(f"  kept what other tools wrote into the output: {len(result.kept)} entries (e.g. {result.kept[0]})", style="dim")
+    from .output_changes import report_lines
+
+    for line in report_lines(result.changes):  # what changed in --out: stacks, cluster trees (stacks/output_changes.py)
+        console.print(line, markup=False)
     console.print(f"Done in {result.seconds:.1f} s.")
     return 0
 
@@ -248,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", help="write Terraform JSON and the GitOps tree")
     with_plan(p)
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder, replaced as a whole (default: dist)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder, replaced atomically; files that did not change are kept as they are (default: dist)")
     p.add_argument("--env", action="append", help="only this environment (repeatable)")
     p.add_argument("--tenant", action="append", help="only this tenant's stacks and namespaces (repeatable)")
     p.add_argument("--extension", action="append", metavar="MODULE:FUNCTION", help="call FUNCTION(stack, context) for every stack to add your own resources (repeatable; see docs/constructs.md)")
@@ -269,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     _lazy("stacks.charts_lock", "add_parser")(sub, with_plan)  # infraplan charts lock (stacks/charts_lock.py, docs/charts.md)
 
     _lazy("stacks.check", "add_parser")(sub, with_plan)  # infraplan check (stacks/check.py, docs/check.md)
+    _lazy("stacks.diff_command", "add_parser")(sub, with_plan)  # infraplan diff --against DIR (stacks/diff_command.py)
     _lazy("stacks.markdown_command", "add_parsers")(sub, with_plan)  # infraplan import / document (docs/markdown.md)
 
     p = sub.add_parser("preview", help="run the Pulumi bootstrap program offline (mocks) and print its resource plan")

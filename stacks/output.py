@@ -5,17 +5,22 @@ Rules, in the order they are checked:
 - ``--out`` must not hold the plan or any other input (the plan folder, an extension's
   file), and must not lie inside the plan folder.
 - An existing ``--out`` is replaced only when infraplan wrote it: it carries the marker
-  file ``.infraplan-output``, which lists every file the run wrote.
+  file ``.infraplan-output``, which lists every file the run wrote and, per environment,
+  the folders (stacks, cluster trees) its files are in, so that a ``--env`` run replaces
+  only its environments' files and keeps the others'.
 - infraplan never deletes a file it did not write. Files that others put into the
   output (``terraform init``'s ``.terraform/`` and ``.terraform.lock.hcl``, a saved
   plan) are kept: they are hard-linked into the new tree at the same place. When
   their folder no longer exists in the new tree, or they are Terraform state, the
   run is refused and lists them (state belongs outside the output; see
   ``StateStackProps.local_state_path``).
-- The new tree is built in a staging folder beside ``--out`` and swapped in with one
-  ``renameat2(RENAME_EXCHANGE)``, so at every instant ``--out`` is either the old tree
-  or the new one. Where the kernel or filesystem cannot exchange, two renames are
-  used, and the next run restores the old tree if a kill fell between them.
+- The new tree is built in a staging folder beside ``--out``; the files that did not
+  change are hard links to the old ones (same inode, mtime and bytes; see
+  :mod:`stacks.output_changes`). When nothing changed, nothing is swapped or written.
+  Otherwise the staging folder is swapped in with one ``renameat2(RENAME_EXCHANGE)``,
+  so at every instant ``--out`` is either the old tree or the new one. Where the kernel
+  or filesystem cannot exchange, two renames are used, and the next run restores the
+  old tree if a kill fell between them.
 - Staging folders of runs that were killed (their PID is gone) are removed at the next
   run; so are the private temporary folders the cdktf runtime (jsii) used.
 """
@@ -33,7 +38,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 OUTPUT_MARKER = ".infraplan-output"
-_MARKER_NOTE = "Written by `infraplan synth`; replaced as a whole on every run. Files this run wrote:"
+_MARKER_NOTE = (
+    "Written by `infraplan synth`, which owns the files listed here and no other; environments: "
+    "the folders each environment's files are in (a --env run replaces only its environments' files)"
+)
 _STAGING = ".infraplan-staging"
 _OLD = ".infraplan-old"
 _LEGACY_GENERATED = ("terraform/manifest.json", "kubernetes/")  # what a marker without a file list covered
@@ -137,11 +145,39 @@ def _read_marker(out: Path) -> set[str] | None:
     return set(files) if isinstance(files, list) else None
 
 
-def write_marker(staging: Path) -> None:
-    files = sorted(
-        str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != OUTPUT_MARKER
-    )
-    (staging / OUTPUT_MARKER).write_text(json.dumps({"note": _MARKER_NOTE, "files": files}, indent=1) + "\n", encoding="utf-8")
+def read_environments(out: Path) -> dict[str, list[str]] | None:
+    """Per environment, the folders its files are in (as the previous run recorded), or None for a
+    marker without them (older infraplan): then a ``--env`` run cannot tell whose a file is."""
+    try:
+        data = json.loads((out / OUTPUT_MARKER).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    envs = data.get("environments") if isinstance(data, dict) else None
+    if not isinstance(envs, dict) or not all(isinstance(v, list) for v in envs.values()):
+        return None
+    return {str(k): [str(p) for p in v] for k, v in envs.items()}
+
+
+def owned_files(out: Path) -> set[str]:
+    """The files of ``out`` infraplan wrote: the marker's list, or by the old layout rule for a marker
+    that lists none. Empty when ``out`` is no output of infraplan's."""
+    if not (out / OUTPUT_MARKER).is_file():
+        return set()
+    written = _read_marker(out)
+    if written is not None:
+        return written
+    return {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and _is_generated(str(p.relative_to(out)), None)}
+
+
+def staged_files(staging: Path) -> list[str]:
+    return sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != OUTPUT_MARKER)
+
+
+def write_marker(staging: Path, environments: dict[str, list[str]] | None = None) -> None:
+    data: dict[str, object] = {"note": _MARKER_NOTE, "files": staged_files(staging)}
+    if environments is not None:
+        data["environments"] = {env: sorted(set(folders)) for env, folders in sorted(environments.items())}
+    (staging / OUTPUT_MARKER).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
 def _is_generated(rel: str, written: set[str] | None) -> bool:
@@ -190,8 +226,9 @@ def _is_state(rel: str) -> bool:
     return ".tfstate" in name and not rel.startswith(".terraform/") and "/.terraform/" not in f"/{rel}"
 
 
-def carry_foreign(out: Path, staging: Path) -> list[str]:
-    """Hard-link every foreign entry of ``out`` into ``staging`` at the same place.
+def check_foreign(out: Path, staging: Path) -> list[str]:
+    """The foreign entries of ``out`` (see :func:`foreign_entries`), all of which the new tree in
+    ``staging`` can keep.
 
     Raises OutputDirError (changing nothing in ``out``) for foreign Terraform state,
     for entries whose folder the new tree no longer has, and for ones that collide
@@ -200,7 +237,8 @@ def carry_foreign(out: Path, staging: Path) -> list[str]:
     state = [rel for rel in foreign if _is_state(rel)]
     if state:
         raise OutputDirError(
-            "the output folder holds Terraform state that infraplan did not write; replacing the folder would delete it:\n"
+            "the output folder holds Terraform state that infraplan did not write; state belongs outside the output "
+            "(a later run that removes its folder would have to delete it):\n"
             + "\n".join(f"    {out / rel}" for rel in state[:_FOREIGN_LISTED])
             + "\n  Local state now lives outside the output (terraform.<stack>.tfstate beside --out, or --state-dir): "
             "move each file there, e.g. mv dist/terraform/stacks/dev-state/dev-state.tfstate terraform.dev-state.tfstate, "
@@ -216,6 +254,13 @@ def carry_foreign(out: Path, staging: Path) -> list[str]:
             + more
             + "\n  move them out of the output folder (or delete them yourself), then synthesize again"
         )
+    return foreign
+
+
+def carry_foreign(out: Path, staging: Path) -> list[str]:
+    """Hard-link every foreign entry of ``out`` into ``staging`` at the same place (after
+    :func:`check_foreign`'s refusals)."""
+    foreign = check_foreign(out, staging)
     for rel in foreign:
         _link_tree(out / rel.rstrip("/"), staging / rel.rstrip("/"))
     return foreign

@@ -1,4 +1,5 @@
-"""The synth pipeline: plan files -> plan model -> resolved model -> files, atomically."""
+"""The synth pipeline: plan files -> plan model -> resolved model -> files, atomically, rewriting
+only what changed (see :mod:`stacks.output` and :mod:`stacks.output_changes`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,22 @@ from constructs_lib.resolve.model import ResolvedEnvironment
 from constructs_lib.terraform.extensions import load_extension
 from constructs_lib.terraform.target import REAL_AWS, AwsTarget
 
-from .output import OUTPUT_MARKER, OutputDirError, carry_foreign, check_inputs, check_replaceable, cleanup_stale, new_staging, swap_in, write_marker
+from .output import (
+    OUTPUT_MARKER,
+    OutputDirError,
+    carry_foreign,
+    check_foreign,
+    check_inputs,
+    check_replaceable,
+    cleanup_stale,
+    new_staging,
+    owned_files,
+    read_environments,
+    staged_files,
+    swap_in,
+    write_marker,
+)
+from .output_changes import MANIFEST, Changes, compare, link_kept, link_unchanged, merge_manifest, unit_prefix
 from .terraform_app import synth_terraform
 
 __all__ = ["OUTPUT_MARKER", "OutputDirError", "SynthResult", "synthesize"]
@@ -32,6 +48,7 @@ class SynthResult:
     manifests: list[str] = field(default_factory=list)
     bootstrap: list[str] = field(default_factory=list)  # the by-hand bootstrap (gitops-only), relative to out
     kept: list[str] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)  # against the output this run replaced
     seconds: float = 0.0
 
 
@@ -43,10 +60,12 @@ def select(plan: Plan, envs: list[str] | None, tenants: list[str] | None) -> tup
     return resolve_plan(plan, envs or None), (set(tenants) if tenants else None)
 
 
-def write_kubernetes(root: Path, envs: tuple[ResolvedEnvironment, ...], tenants: set[str] | None) -> list[str]:
+def write_kubernetes(root: Path, envs: tuple[ResolvedEnvironment, ...], tenants: set[str] | None, units: dict[str, list[str]] | None = None) -> list[str]:
     written = []
     for env in envs:
         for rel, text in sorted(render_environment(env, tenants).items()):
+            if units is not None:
+                units.setdefault(env.name, []).append(f"kubernetes/{rel.split('/', 1)[0]}")
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -54,17 +73,71 @@ def write_kubernetes(root: Path, envs: tuple[ResolvedEnvironment, ...], tenants:
     return written
 
 
-def write_manual_bootstrap(root: Path, envs: tuple[ResolvedEnvironment, ...], tenants: set[str] | None) -> list[str]:
+def write_manual_bootstrap(root: Path, envs: tuple[ResolvedEnvironment, ...], tenants: set[str] | None, units: dict[str, list[str]] | None = None) -> list[str]:
     """With iac.cluster_bootstrap gitops-only, each written cluster's by-hand bootstrap (``bootstrap/<cluster key>/``);
     nothing with pulumi (the Pulumi program bootstraps the clusters)."""
     written = []
     for env in envs:
         for rel, text in sorted(render_manual_bootstrap(env, clusters(env, tenants)).items()):
+            if units is not None and (prefix := unit_prefix(rel)) is not None:
+                units.setdefault(env.name, []).append(prefix)
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             written.append(rel)
     return written
+
+
+def stack_units(env: ResolvedEnvironment, tenants: set[str] | None) -> list[str]:
+    """The stack folders an environment's run writes (as add_stacks builds them)."""
+    names = [env.state_stack_name, env.stack_name, *(r.stack_name for r in env.secondary_regions)]
+    names += [t.stack_name for t in env.tenants if tenants is None or t.name in tenants]
+    return [f"terraform/stacks/{name}" for name in names]
+
+
+def stage_whole_output(staging: Path, out: Path, units: dict[str, list[str]], only_envs: bool) -> Changes:
+    """Complete the staging folder into the whole new output and sort it against ``out``.
+
+    A run of some environments (``--env``) keeps the files the previous run wrote for the others
+    (hard links) and their stacks in cdktf's manifest; a previous marker that does not say whose a
+    file is keeps every file this run does not write. Then the marker is written."""
+    owned = owned_files(out) if out.is_dir() else set()
+    environments: dict[str, list[str]] | None = dict(units)
+    if only_envs and owned:
+        rendered = set(staged_files(staging))
+        previous = read_environments(out)
+        if previous is None:  # whose each file is stays unknown until a run of every environment records it
+            kept, environments = {rel for rel in owned - rendered if rel != MANIFEST}, None
+        else:
+            others = {p for env, folders in previous.items() if env not in units for p in folders}
+            kept = {rel for rel in owned - rendered if unit_prefix(rel) in others}
+            environments = {**{e: f for e, f in previous.items() if e not in units}, **units}
+        kept = {rel for rel in kept if (out / rel).is_file() and not (out / rel).is_symlink()}  # one deleted by hand stays deleted
+        link_kept(staging, out, sorted(kept))
+        if MANIFEST in owned and (out / MANIFEST).is_file() and (staging / MANIFEST).is_file():
+            own = {p.rsplit("/", 1)[1] for folders in units.values() for p in folders if p.startswith("terraform/stacks/")}
+            kept_stacks = {unit_prefix(rel).rsplit("/", 1)[1] for rel in kept if rel.startswith("terraform/stacks/")}
+            old = (out / MANIFEST).read_text(encoding="utf-8")
+            merged = merge_manifest((staging / MANIFEST).read_text(encoding="utf-8"), old, own, kept_stacks)
+            (staging / MANIFEST).write_text(merged, encoding="utf-8")
+    write_marker(staging, environments)
+    return compare(staging, staged_files(staging), out, owned)
+
+
+def _render(staging: Path, result: SynthResult, tenant_filter: set[str] | None, target: AwsTarget, hooks: list, out: Path) -> dict[str, list[str]]:
+    """Write the selected environments' files into ``staging``; returns each environment's unit folders."""
+    units: dict[str, list[str]] = {env.name: stack_units(env, tenant_filter) for env in result.environments}
+    result.stacks = synth_terraform(staging / "terraform", result.environments, tenant_filter, target, hooks, result.state_dir, out / "terraform")
+    result.manifests = write_kubernetes(staging / "kubernetes", result.environments, tenant_filter, units)
+    result.bootstrap = write_manual_bootstrap(staging, result.environments, tenant_filter, units)
+    return units
+
+
+def _unchanged_output(staging: Path, out: Path, changes: Changes) -> bool:
+    """Nothing to swap: no file added, changed or removed, and the marker as it was."""
+    if changes.any or not (out / OUTPUT_MARKER).is_file():
+        return False
+    return (out / OUTPUT_MARKER).read_bytes() == (staging / OUTPUT_MARKER).read_bytes()
 
 
 def synthesize(
@@ -77,7 +150,9 @@ def synthesize(
     state_dir: Path | None = None,
 ) -> SynthResult:
     """Synthesize into ``out``. Nothing in ``out`` changes unless everything succeeded,
-    and no file infraplan did not write is ever deleted (see :mod:`stacks.output`).
+    no file infraplan did not write is ever deleted (see :mod:`stacks.output`), and a file
+    whose bytes did not change keeps its inode and mtime; when nothing changed, nothing is written.
+    With ``envs``, the other environments' files in ``out`` are kept as they are.
 
     ``state_dir`` (default: the folder holding ``out``) receives the state stacks'
     local state, ``terraform.<env>-state.tfstate``, outside the replaced output."""
@@ -97,14 +172,16 @@ def synthesize(
     staging = new_staging(out)
     try:
         result = SynthResult(plan, resolved, out, state_dir)
-        result.stacks = synth_terraform(staging / "terraform", resolved, tenant_filter, target, hooks, state_dir, out / "terraform")
-        result.manifests = write_kubernetes(staging / "kubernetes", resolved, tenant_filter)
-        result.bootstrap = write_manual_bootstrap(staging, resolved, tenant_filter)
-        write_marker(staging)
+        units = _render(staging, result, tenant_filter, target, hooks, out)
+        result.changes = stage_whole_output(staging, out, units, bool(envs))
         os.chmod(staging, 0o755)
-        if out.is_dir():
-            result.kept = carry_foreign(out, staging)
-        swap_in(staging, out)
+        if out.is_dir() and _unchanged_output(staging, out, result.changes):
+            result.kept = check_foreign(out, staging)  # its refusals hold even when nothing changed
+        else:
+            if out.is_dir():
+                result.kept = carry_foreign(out, staging)
+                link_unchanged(staging, out, result.changes.unchanged)
+            swap_in(staging, out)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
