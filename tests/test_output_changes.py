@@ -88,3 +88,14 @@ def test_diff_counts_the_known_layout_and_ignores_the_rest(tmp_path: Path) -> No
     assert _by_layout(whole, "") == {"terraform/stacks/dev-state/cdk.tf.json", "terraform/manifest.json", "kubernetes/dev/a.yaml", "bootstrap/dev/README.md"}
     (whole / ".infraplan-output").write_text("{}")
     assert layout_of(whole) == ("", "marker")
+
+
+def test_diff_shows_a_capped_unified_diff_and_no_bytes_of_binary_files() -> None:
+    from stacks.diff_command import DIFF_LINES, _unified
+
+    old = "".join(f"line {i}\n" for i in range(100)).encode()
+    new = "".join(f"line {i} changed\n" for i in range(100)).encode()
+    text = _unified("kubernetes/dev/a.yaml", old, new).splitlines()
+    assert len(text) == DIFF_LINES + 1 and text[-1].strip().startswith("…") and text[-1].endswith("more lines")
+    assert text[0].strip() == "--- against/kubernetes/dev/a.yaml" and "    -line 0" in text and "    +line 0 changed" in text
+    assert _unified("x.bin", b"\xff\x00", b"\xfe").strip() == "(binary files differ)"
