@@ -97,5 +97,6 @@ def test_diff_shows_a_capped_unified_diff_and_no_bytes_of_binary_files() -> None
     new = "".join(f"line {i} changed\n" for i in range(100)).encode()
     text = _unified("kubernetes/dev/a.yaml", old, new).splitlines()
     assert len(text) == DIFF_LINES + 1 and text[-1].strip().startswith("…") and text[-1].endswith("more lines")
-    assert text[0].strip() == "--- against/kubernetes/dev/a.yaml" and "    -line 0" in text and "    +line 0 changed" in text
+    assert text[0].strip() == "--- against/kubernetes/dev/a.yaml" and "    -line 0" in text
+    assert "    +line 0 changed" in _unified("a.yaml", b"line 0\n", b"line 0 changed\n").splitlines()
     assert _unified("x.bin", b"\xff\x00", b"\xfe").strip() == "(binary files differ)"
