@@ -111,7 +111,7 @@ def test_labels_and_values_are_read_however_they_are_written(line: str, performa
 @pytest.mark.parametrize(
     ("value", "constraints"),
     [
-        ("$40k/month, EU and US regions only, compliance (SOC2, HIPAA)", {"monthly_budget_usd": 40000, "data_residency": ["eu-", "us-"], "compliance": ["SOC2", "HIPAA"]}),
+        ("$40k/month, EU and US regions only, compliance (SOC2, HIPAA)", {"monthly_budget_usd": 40000, "budget_alert_emails": TODO, "data_residency": ["eu-", "us-"], "compliance": ["SOC2", "HIPAA"]}),
         ("budget $25,000 per month (alerts to a@x.example), ISO 27001 and GDPR compliance", {"monthly_budget_usd": 25000, "budget_alert_emails": ["a@x.example"], "compliance": ["ISO27001", "GDPR"]}),
         ("data residency: eu-central- regions only", {"data_residency": ["eu-central-"]}),
     ],
@@ -145,6 +145,39 @@ def test_undecided_values_and_what_the_template_lacks_are_listed_by_validate_all
             ("platform.yaml", "constraints.compliance"), ("dev.yaml", "account_id"), ("prod.yaml", "vpc_cidr"),
             ("prod.yaml", "cluster.node_groups[0].instance_types[0]"), ("team-b.yaml", "groups.developers[0]")} <= marked  # fmt: skip
     assert len(marked) == len(exc.value.issues)  # nothing but the decisions left to make
+
+
+def test_the_acceptance_plans_open_decisions_are_all_listed_in_one_round_each_saying_what_to_decide(tmp_path: Path) -> None:
+    """A budget without alert addresses is asked for with the rest (validate refuses a budget nobody is
+    alerted about; before, that came in a second round after the user had filled every other value), and
+    each hint says what the field decides, not only that it is undecided."""
+    text = _md("acceptance")
+    import_markdown(parse_markdown(text, "acceptance.md"), tmp_path / "plan")
+    platform = (tmp_path / "plan/platform.yaml").read_text()
+    assert "budget_alert_emails: NEEDS CLARIFICATION  # decide who AWS Budgets alerts" in platform
+    with pytest.raises(PlanError) as exc:
+        load_plan(tmp_path / "plan")
+    issues = {(Path(i.file).name, i.path): i for i in exc.value.issues}
+    assert all("NEEDS CLARIFICATION" in i.message for i in issues.values())  # nothing else: one round
+    assert ("platform.yaml", "constraints.budget_alert_emails") in issues
+    assert "required with monthly_budget_usd" in issues["platform.yaml", "constraints.budget_alert_emails"].hint
+    assert "primary" in issues["prod.yaml", "regions[0]"].hint
+    assert "secondary region" in issues["prod.yaml", "region_vpc_cidrs.NEEDS CLARIFICATION"].hint  # a key: its field's description
+    assert "staging" in {Path(i.file).stem for i in issues.values()} and ("payments.yaml", "environments.staging.vpc_cidr") in issues
+
+
+@pytest.mark.parametrize("source", ["http://127.0.0.1:8080/argo", "https://charts.mirror.internal:8443/helm", "oci://harbor.corp/charts"])
+def test_a_chart_source_url_the_plan_accepts_is_imported(source: str) -> None:
+    """A mirror on http, a port or an IP is the plan's to accept (plan/charts.py repo_url_problem); import
+    refused it, so a plan whose charts come from one could not read its own document back."""
+    text = _md("regulated").replace("| argoproj.github.io/argo-helm | 7.x |", f"| {source} | 7.x |")
+    assert _files(text)["platform.yaml"]["charts"]["argocd"] == {"version": "7.x", "repo_url": source}
+
+
+def test_a_chart_source_url_the_plan_refuses_is_an_error_at_its_line() -> None:
+    text = _md("regulated").replace("| argoproj.github.io/argo-helm | 7.x |", "| https://bot:s3cret@charts.example.com/argo | 7.x |")
+    (issue,) = _issues(text)
+    assert issue.line == _line_of(text, "bot:s3cret") and "holds credentials" in issue.message
 
 
 # -- errors: one per malformed input, at its line -----------------------------------------------------

@@ -30,6 +30,7 @@ from ..addons import CHART_ADDONS
 from ..addons import addon as registered_addon
 from ..plan.base import NEEDS_CLARIFICATION
 from ..plan.chart_versions import ConstraintError, parse_constraint
+from ..plan.charts import repo_url_problem
 from ..plan.environment import EnvironmentPlan
 from ..plan.errors import PlanError, PlanIssue
 from ..plan.platform import PlatformPlan
@@ -314,10 +315,15 @@ class _Mapper:
         catalog_bare = re.sub(r"^[a-z]+://", "", catalog.repo_url).rstrip("/")
         if bare == catalog_bare or bare == catalog_bare.split(".")[0]:
             return version, catalog.repo_url, chart
-        if not re.fullmatch(r"[\w.-]+\.[a-z]{2,}(/[\w./-]*)?", bare):
+        if "://" in source:  # a URL: the plan's own rule (a mirror on http, a port, an IP are the user's choice)
+            if problem := repo_url_problem(source):
+                self.issue(row.source.line, f"{where}.Chart Source", *problem)
+                return None
+            return version, source, chart
+        if not re.fullmatch(r"[\w.-]+\.[a-z]{2,}(:\d+)?(/[\w./-]*)?", bare):  # a bare host/path, as the template writes it
             self.issue(row.source.line, f"{where}.Chart Source", f"'{source}' is no chart repository", f"a repository URL such as {catalog.repo_url}, or oci://registry/path")
             return None
-        return version, source if "://" in source else f"https://{bare}", chart
+        return version, f"https://{bare}", chart
 
     def _manifest_row(self, row: ChartRow, base: dict) -> dict | None:
         name = re.sub(r"[^a-z0-9]+", "-", row.component.text.lower()).strip("-")

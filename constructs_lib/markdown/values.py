@@ -311,6 +311,9 @@ def constraints(text: str) -> Decided:
             out[("constraints", "compliance")] = out.get(("constraints", "compliance"), []) + _frameworks(clause)
         else:
             raise Unreadable(f"'{clause}' is no constraint infraplan knows", "budget $40k/month (alerts to ...), compliance (SOC2, HIPAA), EU and US regions only")
+    if ("constraints", "monthly_budget_usd") in out and ("constraints", "budget_alert_emails") not in out:
+        # A budget nobody is alerted about is refused by validate: ask now, with the rest, not in a second round.
+        out[("constraints", "budget_alert_emails")] = Undecided("who AWS Budgets alerts when the budget is exceeded, e.g. [finops@example.com] (or write 'budget $40k/month (alerts to finops@example.com)')")
     return out
 
 

@@ -361,12 +361,23 @@ def _marker_form(text: str) -> str:
     return "".join(c for c in folded if not (c.isspace() or c in "-_" or unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp")))
 
 
-def _needs_clarification(doc: YamlDocument) -> list[PlanIssue]:
+def _what_to_decide(model: type[BaseModel], path: FieldPath) -> str:
+    """The hint of an undecided value: what the field does (its description), so that the list
+    validate prints says what to decide without opening the file."""
+    for i in reversed([i for i, part in enumerate(path) if isinstance(part, str)]):  # a dict key: its field's
+        parent = _model_at(model, path[:i])
+        info = parent.model_fields.get(path[i]) if parent is not None else None
+        if info is not None and info.description:
+            return f"decide this value before synthesizing: {info.description}"
+    return "decide this value before synthesizing"
+
+
+def _needs_clarification(doc: YamlDocument, model: type[BaseModel]) -> list[PlanIssue]:
     """Every value and key still marked NEEDS CLARIFICATION, however it is spelled or split."""
     found: list[PlanIssue] = []
 
     def mark(path: FieldPath, message: str) -> None:
-        found.append(PlanIssue(doc.file, doc.source.line_of(path), format_path(path), message, "decide this value before synthesizing"))
+        found.append(PlanIssue(doc.file, doc.source.line_of(path), format_path(path), message, _what_to_decide(model, path)))
 
     def walk(value: Any, path: FieldPath) -> None:
         if isinstance(value, dict):
@@ -502,7 +513,7 @@ def _forged_references(doc: YamlDocument) -> list[PlanIssue]:
 
 
 def _validate(doc: YamlDocument, model: type[BaseModel]) -> tuple[Any, list[PlanIssue]]:
-    undecided = _needs_clarification(doc) + _forged_references(doc)
+    undecided = _needs_clarification(doc, model) + _forged_references(doc)
     if undecided:
         return None, undecided
     ambiguous = _ambiguous_scalars(doc, model)
