@@ -77,6 +77,8 @@ class GitOpsTree(Construct):
         self.key, self.environment, self.repo_url, self.target_revision = id, environment, repo_url, target_revision
         self.tree_path, self.argocd_namespace, self.server = path, argocd_namespace, server
         self.waves: dict[str, int] = dict(waves or WAVES)
+        self._constructs: list | None = None  # the TreeConstructs in find_all's order, while known
+        self._spine: list[Construct] = []  # the last construct added at the root, its last child, ...
 
     def path(self, *parts: str) -> str:
         """A folder of this tree as the repository knows it (what an Application's source names)."""
@@ -111,8 +113,35 @@ class GitOpsTree(Construct):
     # what the constructs share -------------------------------------------------------------
 
     def constructs_of(self, kind: type) -> list:
-        """This tree's constructs of one class, in composition order."""
-        return [c for c in self.node.find_all() if isinstance(c, kind)]
+        """This tree's constructs of one class, in composition order (``node.find_all``'s).
+
+        Every construct's checks and files ask for a kind, and each ``find_all`` is a jsii
+        round trip returning the whole tree: asked each time, composing and writing a tree
+        was quadratic in its size. The tree's constructs are listed once; one added where
+        ``find_all`` would list it last (under the root, or under the construct last added
+        there, ...: :meth:`composed`) is appended, any other makes the list be read again."""
+        from .tree_base import TreeConstruct
+
+        if not (isinstance(kind, type) and issubclass(kind, TreeConstruct)):
+            return [c for c in self.node.find_all() if isinstance(c, kind)]
+        if self._constructs is None:
+            self._constructs = [c for c in self.node.find_all() if isinstance(c, TreeConstruct)]
+        return [c for c in self._constructs if isinstance(c, kind)]
+
+    def composed(self, construct: Construct, scope: Construct) -> None:
+        """``construct`` was just added under ``scope`` (every :class:`TreeConstruct` and
+        :class:`Tenant` says so when created)."""
+        from .tree_base import TreeConstruct
+
+        if scope is self:
+            self._spine = [construct]
+        elif any(s is scope for s in self._spine):
+            self._spine = [*self._spine[: next(i for i, s in enumerate(self._spine) if s is scope) + 1], construct]
+        else:  # not where find_all lists it last
+            self._spine, self._constructs = [], None
+            return
+        if self._constructs is not None and isinstance(construct, TreeConstruct):
+            self._constructs.append(construct)
 
     def addons(self) -> list[HelmAddOn]:
         from .helm_addon import HelmAddOn

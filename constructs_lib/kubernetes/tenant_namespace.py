@@ -175,6 +175,7 @@ class Tenant(Construct):
         if any(p.spec.name == name for p in tree.constructs_of(TenantProject)):
             raise ConstructError(label, f"tree {tree.key!r} already has tenant {name!r}", "add each tenant once, with all its namespaces")
         super().__init__(scope, id)
+        tree.composed(self, scope)
         groups = (tuple(admin_groups), tuple(developer_groups), tuple(viewer_groups))
         share = namespace_quota(quota or DEFAULT_QUOTA, len(namespaces))
         bindings = tenant_role_bindings(name, *groups)

@@ -76,6 +76,11 @@ class TreeConstruct(Construct):
     folder in ``bootstrap/namespaces``. Both are computed when the tree synthesizes, so a
     construct may read what was composed after it (the ArgoCD roots list every app)."""
 
+    def __init__(self, scope: Construct, id: str):
+        super().__init__(scope, id)
+        self._tree = tree_of(scope, id)
+        self._tree.composed(self, scope)
+
     def files(self) -> dict[str, str]:
         return {}
 
@@ -84,8 +89,8 @@ class TreeConstruct(Construct):
 
     @property
     def tree(self) -> GitOpsTree:
-        """The :class:`GitOpsTree` this construct belongs to."""
-        return tree_of(self, self.node.path)
+        """The :class:`GitOpsTree` this construct belongs to (found once: a construct never moves)."""
+        return self._tree
 
 
 def tree_of(scope: Construct | None, construct: str) -> GitOpsTree:

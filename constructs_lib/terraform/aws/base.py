@@ -115,6 +115,22 @@ class _Attributes:
         """The attributes as given: tokens unresolved, strings not yet escaped."""
         return self._attributes
 
+    def _token(self, attribute: str) -> str:
+        """cdktf's string token for ``attribute``, asked of cdktf once per attribute.
+
+        Each ask is a round trip to cdktf's Node process; every copy of one token
+        resolves to the same reference at synth, so the output is the same."""
+        tokens = self.__dict__.setdefault("_tokens", {})
+        if attribute not in tokens:
+            tokens[attribute] = self.get_string_attribute(attribute)  # type: ignore[attr-defined]
+        return tokens[attribute]
+
+    def _unique_id(self) -> str:
+        """cdktf's ``friendly_unique_id`` (the element's name in Terraform), asked once: it never changes once read."""
+        if "_friendly_id" not in self.__dict__:
+            self.__dict__["_friendly_id"] = self.friendly_unique_id  # type: ignore[attr-defined]
+        return self.__dict__["_friendly_id"]
+
 
 class AwsResource(_Attributes, cdktf.TerraformResource):
     """Base of every AWS resource class: ``resource_type`` plus provider-named attributes."""
@@ -127,19 +143,19 @@ class AwsResource(_Attributes, cdktf.TerraformResource):
 
     # References to the resource's attributes, e.g. ``vpc.ref("id")`` -> ``${aws_vpc.x.id}``.
     def ref(self, attribute: str) -> str:
-        return self.get_string_attribute(attribute)
+        return self._token(attribute)
 
     def expr(self, attribute: str) -> str:
         """The attribute as a bare HCL traversal, for use inside :func:`hcl_jsonencode`."""
-        return f"{self.resource_type}.{self.friendly_unique_id}.{attribute}"
+        return f"{self.resource_type}.{self._unique_id()}.{attribute}"
 
     @property
     def id_ref(self) -> str:
-        return self.get_string_attribute("id")
+        return self._token("id")
 
     @property
     def arn(self) -> str:
-        return self.get_string_attribute("arn")
+        return self._token("arn")
 
 
 class AwsDataSource(_Attributes, cdktf.TerraformDataSource):
@@ -152,11 +168,10 @@ class AwsDataSource(_Attributes, cdktf.TerraformDataSource):
         self._attributes = _clean(attributes)
 
     def ref(self, attribute: str) -> str:
-        return self.get_string_attribute(attribute)
-
+        return self._token(attribute)
 
     def expr(self, attribute: str) -> str:
-        return f"data.{self.data_type}.{self.friendly_unique_id}.{attribute}"
+        return f"data.{self.data_type}.{self._unique_id()}.{attribute}"
 
 
 class AwsEphemeralResource(_Attributes, cdktf.TerraformElement):
@@ -174,10 +189,10 @@ class AwsEphemeralResource(_Attributes, cdktf.TerraformElement):
         self._attributes = _clean(attributes)
 
     def to_terraform(self) -> Any:
-        return {"ephemeral": {self.ephemeral_type: {self.friendly_unique_id: self._synthesize_attributes()}}}
+        return {"ephemeral": {self.ephemeral_type: {self._unique_id(): self._synthesize_attributes()}}}
 
     def expr(self, attribute: str) -> str:
-        return f"ephemeral.{self.ephemeral_type}.{self.friendly_unique_id}.{attribute}"
+        return f"ephemeral.{self.ephemeral_type}.{self._unique_id()}.{attribute}"
 
 
 class Expression(str):
