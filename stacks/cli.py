@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import errno
+import json
 import os
 import shutil
 import signal
@@ -220,6 +221,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         gitops = tuple(d for cluster, tenants in env.clusters for d in resolve_cluster_gitops(env, cluster, tenants).decisions)
         decisions = env.decisions + construct_defaults(env) + gitops + resolve_bootstrap(env).decisions
         title = f"{plan.platform.name} · {args.env}"
+    if args.json:  # for tools and CI: every setting with its value as data, its source and reason
+        settings = [{"path": d.path, "value": _jsonable(d.value), "source": {"kind": d.source.kind, "ref": d.source.ref, "reason": d.source.reason}} for d in decisions]
+        print(json.dumps({"plan": plan.platform.name, "environment": args.env, "tenant": args.tenant, "settings": settings}, indent=2))
+        return 0
     # Piped output (no terminal) is read by people and tools alike: do not wrap it at 80 columns.
     out = console if console.is_terminal else Console(width=240, highlight=False)
     table = Table(title=title, show_lines=False)
@@ -235,6 +240,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _jsonable(value: object) -> object:
+    """A resolved value as JSON data (tuples as lists, anything else not JSON as its text)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
 def _short(value: object) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
@@ -243,8 +259,19 @@ def _short(value: object) -> str:
     return str(value)
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml's), or 'unknown' when run from a bare checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("infraplan")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="infraplan", description="Turn a platform plan into Terraform (cdktf), GitOps manifests and a Pulumi bootstrap.")
+    parser.add_argument("--version", action="version", version=f"infraplan {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_plan(p: argparse.ArgumentParser) -> None:
@@ -320,6 +347,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _jsii_env()  # every command that builds stacks (explain, document, preview, verify...) starts jsii, not only synth
     previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     try:
         return args.func(args)

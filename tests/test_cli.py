@@ -110,6 +110,28 @@ def test_explain_shows_values_and_sources(example_plan: Path, capsys) -> None:
     assert "dedicated" in out and "acme-prod-org-c" in out
 
 
+def test_explain_json_is_every_setting_as_data(example_plan: Path, capsys) -> None:
+    """explain --json (#14) for tools and CI: the same settings as the table, values as JSON data, each
+    with its source's kind, file/rule and reason."""
+    assert main(["explain", "--plan", str(example_plan), "--env", "prod", "--tenant", "org-c", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["plan"], data["environment"], data["tenant"]) == ("acme", "prod", "org-c")
+    settings = {s["path"]: s for s in data["settings"]}
+    assert settings["tenant.org-c.isolation"]["value"] == "dedicated" and settings["tenant.org-c.isolation"]["source"]["kind"] == "tenant"
+    assert all(set(s) == {"path", "value", "source"} and set(s["source"]) == {"kind", "ref", "reason"} for s in data["settings"])
+    assert main(["explain", "--plan", str(example_plan), "--env", "prod", "--json"]) == 0
+    table_free = capsys.readouterr().out
+    assert "│" not in table_free and any(s["path"] == "network.azs" and isinstance(s["value"], list) for s in json.loads(table_free)["settings"])
+
+
+def test_version_is_the_packages(capsys) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"infraplan {version('infraplan')}"
+
+
 def _explained(out: str) -> dict[str, list[tuple[str, str]]]:
     """explain's table as setting -> [(value, source)], from each row's first line (settings never wrap)."""
     rows: dict[str, list[tuple[str, str]]] = {}
