@@ -291,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_plan(p)
     p.add_argument("--env", required=True)
     p.add_argument("--tenant")
+    p.add_argument("--json", action="store_true", help="print the settings as JSON (path, value, source: kind, ref, reason) instead of a table")
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("validate", help="check the plan files only (fast)")
