@@ -52,8 +52,9 @@ def helm_repos() -> Iterator[Repos]:
 
 
 def infraplan(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """The CLI as a user runs it: no JSII_* or other settings the test suite's conftest puts in os.environ."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JSII_", "CHECKPOINT_", "INFRAPLAN_"))}
+    """The CLI as a user runs it: without the JSII_* settings the suite's conftest puts in os.environ
+    (INFRAPLAN_TODAY stays: the EKS support calendar is judged on the suite's fixed day)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JSII_", "CHECKPOINT_"))}
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.run([sys.executable, "-m", "stacks.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -87,7 +88,6 @@ def fill(plan: Path, mirror: str) -> None:
         edit_yaml(tenant, tenant_change)
 
     def platform_change(d: dict) -> None:
-        d["kubernetes"]["version"] = "1.34"
         d["cluster"]["api_access"]["vpc"] = True
         d["gitops"]["repo_url"] = "https://git.tessera.example/platform/gitops.git"
         d["state_backend"]["bucket_prefix"] = "tessera-tfstate"

@@ -232,6 +232,31 @@ def test_environments_left_undecided_are_an_error_at_their_label(value: str) -> 
     assert issue.line == _line_of(text, "**Target Environment**") and "the environments are not named" in issue.message
 
 
+@pytest.mark.parametrize(("version", "message"), [("1.31", "past the end of EKS extended support"), ("1.29", "not in the EKS support calendar")])
+def test_a_kubernetes_version_eks_no_longer_runs_is_an_error_at_its_markdown_line(version: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan's own rule at import, where the user wrote it: before, import wrote the plan and validate
+    refused platform.yaml's kubernetes.version only in a second round, after every other value was filled."""
+    monkeypatch.setenv("INFRAPLAN_TODAY", "2026-11-27")  # the day after 1.31's extended support ends
+    text = _md("acceptance").replace("EKS 1.34", f"EKS {version}")
+    (issue,) = _issues(text)
+    assert issue.line == _line_of(text, "**Kubernetes**") and message in issue.message and "1.32, 1.33" in issue.hint
+
+
+def test_document_keeps_the_teams_summary(tmp_path: Path) -> None:
+    """The Summary is the team's words: import keeps it in platform.yaml's header, and document writes it
+    back (it wrote a generated sentence instead, so the team's summary was lost on the first round trip)."""
+    import_markdown(parse_markdown(_md("small"), "small.md"), tmp_path / "plan")
+    header = "".join(line for line in (tmp_path / "plan/platform.yaml").read_text().splitlines(keepends=True) if line.startswith("#"))
+    _fill(tmp_path / "plan", "small")  # as a person's editor would, the comments kept
+    (tmp_path / "plan/platform.yaml").write_text(header + (tmp_path / "plan/platform.yaml").read_text())
+    written = document(load_plan(tmp_path / "plan"))
+    said = parse_markdown(_md("small"), "small.md").summary.text
+    assert f"## Summary\n\n{said}\n" in written
+    assert parse_markdown(written, "written.md").summary.text == said
+    import_markdown(parse_markdown(written, "written.md"), tmp_path / "again")
+    assert document(load_plan(tmp_path / "again")) == written  # stable: the appendix carries it on
+
+
 def test_gate_params_that_are_not_json_are_an_error_at_their_line() -> None:
     text = _md("regulated").replace('`{"min": 3}`', "`{min: 3}`")
     (issue,) = _issues(text)

@@ -129,6 +129,16 @@ def kubernetes(text: str) -> Decided:
         raise Unreadable(f"'{text}' is not EKS", "EKS <minor version>, e.g. EKS 1.31 (infraplan builds EKS clusters only)")
     out: Decided = {("kubernetes", "flavour"): "eks"}
     out[("kubernetes", "version")] = m.group(1) if m.group(1) else Undecided("the EKS minor version, quoted, e.g. \"1.31\"")
+    if m.group(1):
+        from ..plan.base import _k8s_version
+        from ..plan.errors import FieldValueError
+
+        try:  # the plan's own rule (support calendar, pinned add-ons), at the Markdown's line rather than in a second round
+            _k8s_version(m.group(1))
+        except FieldValueError as exc:
+            raise Unreadable(exc.message, exc.hint) from None
+        except ValueError as exc:
+            raise Unreadable(str(exc), "EKS <minor version>, e.g. EKS 1.33") from None
     return out
 
 

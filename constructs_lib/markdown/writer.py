@@ -242,7 +242,25 @@ def decision_matrix(plan: Plan) -> list[str]:
     return [*lines, ""]
 
 
+def _team_summary(plan: Plan) -> str | None:
+    """The Markdown's own Summary, which import keeps in platform.yaml's leading comments (``# Summary: ...``)."""
+    try:
+        text = Path(plan.origin("platform")).read_text(encoding="utf-8")
+    except (OSError, KeyError, ValueError):  # a plan built in Python has no file
+        return None
+    found: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        if found or line.startswith("# Summary: "):
+            found.append(line[1:].strip())
+    return " ".join(found).removeprefix("Summary: ").strip() or None
+
+
 def summary(plan: Plan) -> list[str]:
+    """The team's Summary where the plan keeps one; otherwise one written from the plan."""
+    if own := _team_summary(plan):
+        return ["## Summary", "", own, ""]
     p = plan.platform
     text = (
         f"The {p.name} platform on AWS: EKS {p.kubernetes.version} in {len(plan.environments)} environment(s) ({', '.join(plan.environments)}), "
