@@ -145,6 +145,18 @@ def test_undecided_values_and_what_the_template_lacks_are_listed_by_validate_all
             ("platform.yaml", "constraints.compliance"), ("dev.yaml", "account_id"), ("prod.yaml", "vpc_cidr"),
             ("prod.yaml", "cluster.node_groups[0].instance_types[0]"), ("team-b.yaml", "groups.developers[0]")} <= marked  # fmt: skip
     assert len(marked) == len(exc.value.issues)  # nothing but the decisions left to make
+    assert ("platform.yaml", "constitution") in marked  # the template's "[Gates determined based on constitution file]"
+
+
+def test_a_constitution_check_left_as_the_template_has_it_is_asked_for_and_an_empty_gate_table_is_none() -> None:
+    """With no gates `infraplan check` passes having run nothing: the template's placeholder is a decision to
+    make (it was read as no gates); a gate table without rows, as document writes a plan without gates, is none."""
+    gates = "## Constitution Check\n\n*GATE: Must pass before Phase 0 research. Re-check after Phase 1 design.*\n\n"
+    section = re.compile(r"(?s)## Constitution Check\n.*?(?=\n## )")
+    placeholder = section.sub(gates + "[Gates determined based on constitution file]\n", _md("small"))
+    assert _files(placeholder)["platform.yaml"]["constitution"] == TODO
+    empty_table = section.sub(gates + "| Gate | Rule | Required | Params | Status | Guarantee |\n|---|---|---|---|---|---|\n", _md("small"))
+    assert _files(empty_table)["platform.yaml"].get("constitution", []) == []  # the default: none
 
 
 def test_the_acceptance_plans_open_decisions_are_all_listed_in_one_round_each_saying_what_to_decide(tmp_path: Path) -> None:

@@ -369,6 +369,10 @@ class _Mapper:
                     self.issue(row.required.line, f"Constitution Check.{gate_id}.Required", f"'{row.required.text}' is neither yes nor no", "yes or no")
             gate["description"] = row.description.text or TODO
             gates.append(gate)
+        if not gates and self.md.gates_undecided is not None and not platform.data.get("constitution"):
+            # the template's "[Gates determined based on constitution file]": no gates would make `infraplan check` pass having run nothing
+            platform.set(("constitution",), v.Undecided("the gates `infraplan check` runs (a rule each: docs/check.md), or [] for none"), f"Constitution Check: {self.said(self.md.gates_undecided)}")
+            return
         platform.set(("constitution",), gates)
 
     def complexity(self, platform: _Doc, tenants: list[str]) -> None:

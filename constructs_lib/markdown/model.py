@@ -86,6 +86,9 @@ class MarkdownPlan:
     gates: tuple[GateRow, ...]
     complexity: tuple[ComplexityRow, ...]
     appendix: tuple[PlanFileBlock, ...] = field(default=())
+    # The Constitution Check left as the template has it (no gate, a placeholder such as
+    # "[Gates determined based on constitution file]"): its line, so that import asks for the gates.
+    gates_undecided: Cell | None = None
 
     def issue(self, line: int | None, where: str, message: str, hint: str = "") -> PlanIssue:
         return PlanIssue(self.file, line, where, message, hint)

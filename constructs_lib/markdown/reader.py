@@ -331,6 +331,7 @@ def parse_markdown(text: str, file: str = "plan.md") -> MarkdownPlan:
     context = reader.context(context_section) if context_section else {}
     charts = reader.charts(by_title[_norm("Helm Chart Discovery")]) if _norm("Helm Chart Discovery") in by_title else ()
     gates = reader.gates(by_title[_norm("Constitution Check")]) if _norm("Constitution Check") in by_title else ()
+    gates_undecided = _gates_placeholder(by_title[_norm("Constitution Check")]) if not gates and _norm("Constitution Check") in by_title else None
     complexity = reader.complexity(by_title[_norm("Complexity Tracking")]) if _norm("Complexity Tracking") in by_title else ()
     appendix = reader.appendix(by_title[_norm(APPENDIX_HEADING)]) if _norm(APPENDIX_HEADING) in by_title else ()
     summary = None
@@ -341,7 +342,19 @@ def parse_markdown(text: str, file: str = "plan.md") -> MarkdownPlan:
             summary = Cell(" ".join(w.text.strip() for w in words), words[0].number)
     if reader.issues:
         raise PlanError(reader.issues)
-    return MarkdownPlan(file, title, summary, context, context_section.line if context_section else 0, charts, gates, complexity, appendix)
+    return MarkdownPlan(file, title, summary, context, context_section.line if context_section else 0, charts, gates, complexity, appendix, gates_undecided)
+
+
+def _gates_placeholder(section: _Section) -> Cell | None:
+    """The line of the template's placeholder (or a NEEDS CLARIFICATION) in a Constitution Check without
+    gates; None when the section is otherwise empty or holds a gate table (no gates, on purpose)."""
+    if any(ln.text.lstrip().startswith("|") and "gate" in ln.text.lower() for ln in section.lines if not ln.in_fence):
+        return None
+    for ln in section.lines:
+        text = ln.text.strip()
+        if not ln.in_fence and (_is_placeholder(text) or "needsclarification" in re.sub(r"[\s_-]", "", text).casefold()):
+            return Cell(text, ln.number)
+    return None
 
 
 def read_markdown(path: Path | str) -> MarkdownPlan:
