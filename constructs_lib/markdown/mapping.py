@@ -545,7 +545,7 @@ def _build(md: MarkdownPlan) -> dict[str, str]:
     if m.issues:
         raise PlanError(m.issues)
     source = Path(md.file).name
-    summary = "".join(f"# {line}\n" for line in textwrap.wrap(f"Summary: {md.summary.text}", 100)) if md.summary and platform.base_text is None else ""
+    summary = "".join(f"# {line}\n" for line in textwrap.wrap(f"Summary: {md.summary.text}", 100, break_on_hyphens=False, break_long_words=False)) if md.summary and platform.base_text is None else ""
     files = {"platform.yaml": platform.text(HEADER.format(source=source) + summary)}
     multi = platform.data.get("deployment_type") == "multi-region"
     dns = bool({"cert-manager", "external-dns"} & set(platform.data.get("components") or []))
