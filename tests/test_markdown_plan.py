@@ -167,6 +167,10 @@ def test_the_acceptance_plans_open_decisions_are_all_listed_in_one_round_each_sa
     import_markdown(parse_markdown(text, "acceptance.md"), tmp_path / "plan")
     platform = (tmp_path / "plan/platform.yaml").read_text()
     assert "budget_alert_emails: NEEDS CLARIFICATION  # decide who AWS Budgets alerts" in platform
+    # payments is dedicated in staging of a multi-region platform: validate refuses a dedicated cluster in several
+    # regions, so the regions to decide say it there (and only there) before the user fills two
+    assert "payments has a cluster of its own here, which infraplan builds in one region only" in (tmp_path / "plan/staging.yaml").read_text()
+    assert "one region only" not in (tmp_path / "plan/prod.yaml").read_text()
     with pytest.raises(PlanError) as exc:
         load_plan(tmp_path / "plan")
     issues = {(Path(i.file).name, i.path): i for i in exc.value.issues}

@@ -554,6 +554,12 @@ def _build(md: MarkdownPlan) -> dict[str, str]:
         doc = m.doc(f"{name}.yaml", EnvironmentPlan, data)
         if doc.base_text is None:
             doc.comments.update(comments)
+            dedicated = [o.name for o in orgs or [] if o.dedicated is not None and (o.dedicated == () or name in o.dedicated)]
+            if multi and dedicated:  # validate refuses a dedicated cluster in an environment of several regions: say so before it is filled
+                doc.comments[("regions",)] = (
+                    f"decide: AWS regions, the primary first; {', '.join(dedicated)} {'has' if len(dedicated) == 1 else 'have'} a cluster of {'its' if len(dedicated) == 1 else 'their'} own here, "
+                    "which infraplan builds in one region only: list one region (and no region_vpc_cidrs), or keep the organization shared here"
+                )
         elif tier is not None:
             doc.set(("tier",), tier)
         files[f"{name}.yaml"] = doc.text(HEADER.format(source=source))
