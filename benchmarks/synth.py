@@ -1,10 +1,21 @@
-"""Wall time and peak memory of synthesizing the example plan.
+"""Wall time and peak memory of `infraplan synth`, side by side with the plain-cdktf baseline.
 
-    .venv/bin/python benchmarks/synth.py [--runs N]
+    .venv/bin/python benchmarks/synth.py [--runs 3] [--sizes example,10,30,100,300] [--no-baseline]
 
-Each run is a fresh process (cdktf's Node runtime included), so the figures are
-what a user sees for `infraplan synth`. Peak memory is the max RSS of the Python
-process and of its children (the jsii Node process), from getrusage.
+For each plan size (the bundled example, and the example grown to N tenants x its 3
+environments by benchmarks/plans.py, written to a temporary folder) it runs `infraplan synth`
+``--runs`` times, each in a fresh process into a fresh folder, alternating every run with the
+baseline: ../shared/benchmarks/baseline_cdktf_prebuilt.py with STACKS=3 (a plain cdktf app on
+the prebuilt AWS provider, dev/staging/prod), run by the Python of its own virtualenv
+``.bench-baseline`` (``./dev bench-setup`` creates it from PyPI). Without that virtualenv the
+baseline is skipped, and the table says so.
+
+Reported per size: the medians, their ratio (baseline / infraplan), the cost per tenant
+(median / tenants) and the marginal cost per tenant from the previous size (linear growth
+keeps it flat), and the peak memory of the whole process tree: the sum of VmRSS over the
+process and all its descendants (Node's jsii runtime included), sampled every 20 ms from
+/proc. Where /proc is missing, the largest single process's max RSS (getrusage of the
+children) is shown instead and marked ``(largest process)``.
 """
 
 from __future__ import annotations
@@ -12,47 +23,181 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plans import EXAMPLE, EXAMPLE_TENANTS, write_plan  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
+INFRAPLAN = ROOT / ".venv" / "bin" / "infraplan"
+BASELINE_SCRIPT = ROOT.parent / "shared" / "benchmarks" / "baseline_cdktf_prebuilt.py"
+BASELINE_PYTHON = ROOT / ".bench-baseline" / "bin" / "python"
+ENV = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1", CHECKPOINT_DISABLE="1")
+SAMPLE_SECONDS = 0.02
+MIB = 1024 * 1024
 
 
-def one_run(out: Path) -> tuple[float, float]:
-    script = (
-        "import resource, sys\n"
-        "from pathlib import Path\n"
-        "from stacks.synth import synthesize\n"
-        f"synthesize(Path({str(ROOT / 'environments')!r}), Path({str(out)!r}))\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    )
-    env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", CHECKPOINT_DISABLE="1")
+def _children_of() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])  # the name may hold spaces and ')'
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_bytes(root: int) -> int:
+    """VmRSS summed over ``root`` and every process below it, now."""
+    children, total, todo = _children_of(), 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += _rss_kib(pid)
+        todo.extend(children.get(pid, ()))
+    return total * 1024
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_bytes: int
+    tree_sampled: bool
+
+
+def run(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
+    """One fresh process (and its children) to completion: wall time and peak tree memory."""
+    sampled = Path("/proc/self/status").exists()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss_bytes(proc.pid))
+            done.wait(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if sampled:
+        sampler.start()
+    _, err = proc.communicate()
     took = time.perf_counter() - started
-    python_kib = int(proc.stdout.strip().splitlines()[-1])
-    return took, python_kib / 1024
+    done.set()
+    if sampled:
+        sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
+    if not sampled:  # ru_maxrss: the largest process waited for so far (KiB on Linux)
+        peak[0] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * 1024
+    return Run(took, peak[0], sampled)
+
+
+@dataclass
+class Size:
+    label: str
+    tenants: int
+    plan: Path
+    infraplan: list[Run] = field(default_factory=list)
+    baseline: list[Run] = field(default_factory=list)
+    stacks: int = 0
+    files: int = 0
+
+
+def infraplan_run(size: Size, work: Path, i: int) -> Run:
+    out, state = work / f"out-{size.label}-{i}", work / f"state-{size.label}-{i}"
+    state.mkdir()
+    result = run([str(INFRAPLAN), "synth", "--plan", str(size.plan), "--out", str(out), "--state-dir", str(state)], ENV, ROOT)
+    size.stacks = len(list((out / "terraform" / "stacks").iterdir()))
+    size.files = sum(1 for p in out.rglob("*") if p.is_file())
+    shutil.rmtree(out)
+    shutil.rmtree(state)
+    return result
+
+
+def baseline_run(work: Path, i: int) -> Run:
+    out = work / f"baseline-{i}"
+    result = run([str(BASELINE_PYTHON), str(BASELINE_SCRIPT)], dict(ENV, STACKS="3", OUTDIR=str(out)), work)
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def median(runs: list[Run]) -> float:
+    return statistics.median(r.seconds for r in runs)
+
+
+def table(sizes: list[Size], with_baseline: bool) -> str:
+    mem_note = "" if all(r.tree_sampled for s in sizes for r in s.infraplan) else " (largest process)"
+    head = ["plan", "tenants", "stacks", "files", "infraplan median s", "baseline median s", "ratio", "s per tenant", "marginal s per tenant", f"peak tree MiB{mem_note}"]
+    rows, previous = [], None
+    for s in sizes:
+        ours = median(s.infraplan)
+        theirs = median(s.baseline) if s.baseline else None
+        marginal = f"{(ours - median(previous.infraplan)) / (s.tenants - previous.tenants):.3f}" if previous and s.tenants > previous.tenants else "-"
+        rows.append([
+            s.label, str(s.tenants), str(s.stacks), str(s.files), f"{ours:.2f}",
+            f"{theirs:.2f}" if theirs is not None else "skipped", f"{theirs / ours:.1f}x" if theirs is not None else "-",
+            f"{ours / s.tenants:.3f}", marginal, f"{max(r.peak_bytes for r in s.infraplan) / MIB:.0f}",
+        ])
+        previous = s
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(head, widths)), "-+-".join("-" * w for w in widths)]
+    lines += [" | ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    if with_baseline:
+        peak = max(r.peak_bytes for s in sizes for r in s.baseline) / MIB
+        lines.append(f"baseline: STACKS=3 of {BASELINE_SCRIPT.name}, peak tree {peak:.0f} MiB, alternated with each infraplan run")
+    return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per size (each alternated with a baseline run)")
+    parser.add_argument("--sizes", default="example,10,30,100,300", help="comma-separated: example and/or tenant counts")
+    parser.add_argument("--no-baseline", action="store_true", help="only infraplan")
     args = parser.parse_args()
-    times, mems = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(args.runs):
-            took, mib = one_run(Path(tmp) / f"out{i}")
-            times.append(took)
-            mems.append(mib)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"synth of the example plan (3 environments, 3 tenants, 15 stacks), {args.runs} runs")
-    print(f"  wall time: median {statistics.median(times):.2f} s, min {min(times):.2f} s, max {max(times):.2f} s")
-    print(f"  peak RSS, Python process: {max(mems):.0f} MiB")
-    print(f"  peak RSS, largest child (Python or the jsii Node runtime): {children:.0f} MiB")
+    with_baseline = not args.no_baseline and BASELINE_PYTHON.exists() and BASELINE_SCRIPT.exists()
+    if not args.no_baseline and not with_baseline:
+        missing = BASELINE_PYTHON if not BASELINE_PYTHON.exists() else BASELINE_SCRIPT
+        print(f"baseline skipped: {missing} is absent (./dev bench-setup creates .bench-baseline)", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="infraplan-bench-") as tmp:
+        work = Path(tmp)
+        sizes = []
+        for label in args.sizes.split(","):
+            if label == "example":
+                sizes.append(Size("example", EXAMPLE_TENANTS, EXAMPLE))
+            else:
+                n = int(label)
+                sizes.append(Size(f"{n} tenants", n, write_plan(n, work / f"plan-{n}")))
+        for s in sizes:
+            for i in range(args.runs):
+                s.infraplan.append(infraplan_run(s, work, i))
+                if with_baseline:
+                    s.baseline.append(baseline_run(work, i))
+                print(f"  {s.label} run {i + 1}: infraplan {s.infraplan[-1].seconds:.2f} s" + (f", baseline {s.baseline[-1].seconds:.2f} s" if with_baseline else ""), file=sys.stderr, flush=True)
+    print(f"infraplan synth ({os.cpu_count()} CPUs, {args.runs} runs per size, medians; each plan has 3 environments)")
+    print(table(sizes, with_baseline))
 
 
 if __name__ == "__main__":

@@ -177,3 +177,22 @@ def test_a_reference_is_asked_of_cdktf_once_and_resolves_as_before(monkeypatch):
     assert {x["tags"]["vpc"] for x in subnets.values()} == {"${aws_vpc.vpc.id}"}
     assert {x["tags"]["arn"] for x in subnets.values()} == {"${aws_vpc.vpc.arn}"}
     assert network.expr("id") == "aws_vpc.vpc.id" == network.expr("id")
+
+
+# --- the benchmark's large plans are plans infraplan synthesizes ----------------------------------
+
+
+def test_the_benchmarks_grown_plan_validates_and_renders(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from plans import write_plan
+
+    from constructs_lib.kubernetes.tree import render_environment
+    from constructs_lib.plan import load_plan
+    from constructs_lib.resolve.environment import resolve_environment
+
+    plan = load_plan(write_plan(8, tmp_path / "plan"))
+    assert sorted(plan.tenants)[-5:] == ["t0004", "t0005", "t0006", "t0007", "t0008"] and len(plan.tenants) == 8
+    files = render_environment(resolve_environment(plan, "dev"), None)
+    assert "dev/apps/t0004-storefront/base/deployment.yaml" in files and "dev/apps/t0005-reports/base/deployment.yaml" in files
