@@ -74,7 +74,10 @@ class TreeConstruct(Construct):
     ``files()`` gives its files (path relative to the cluster folder -> text); ``entries()`` the
     lines it adds to the tree's shared kustomizations (folder, resource), e.g. a namespace's
     folder in ``bootstrap/namespaces``. Both are computed when the tree synthesizes, so a
-    construct may read what was composed after it (the ArgoCD roots list every app)."""
+    construct may read what was composed after it (the ArgoCD roots list every app).
+
+    A subclass calls ``super().__init__(scope, id)``: it tells the tree a construct was added
+    (:meth:`GitOpsTree.composed`), which keeps the tree's list of its constructs current."""
 
     def __init__(self, scope: Construct, id: str):
         super().__init__(scope, id)
@@ -90,6 +93,8 @@ class TreeConstruct(Construct):
     @property
     def tree(self) -> GitOpsTree:
         """The :class:`GitOpsTree` this construct belongs to (found once: a construct never moves)."""
+        if "_tree" not in self.__dict__:
+            self._tree = tree_of(self, self.node.path)
         return self._tree
 
 
