@@ -196,3 +196,29 @@ def test_the_benchmarks_grown_plan_validates_and_renders(tmp_path, monkeypatch):
     assert sorted(plan.tenants)[-5:] == ["t0004", "t0005", "t0006", "t0007", "t0008"] and len(plan.tenants) == 8
     files = render_environment(resolve_environment(plan, "dev"), None)
     assert "dev/apps/t0004-storefront/base/deployment.yaml" in files and "dev/apps/t0005-reports/base/deployment.yaml" in files
+
+
+def test_a_clusters_trust_policies_share_one_issuer_expression(monkeypatch):
+    """Every IRSA trust policy names the issuer without its scheme: one Fn.replace per cluster,
+    not one per policy, and each policy still reads it from the cluster."""
+    from constructs_lib.terraform.cluster import Cluster
+    from constructs_lib.terraform.network import Network
+
+    calls = []
+    original = cdktf.Fn.replace
+
+    def counting(*args):
+        calls.append(args[1:])
+        return original(*args)
+
+    monkeypatch.setattr(cdktf.Fn, "replace", staticmethod(counting))
+    s = stack()
+    cluster = Cluster(s, "eks", network=Network(s, "net"), admin_principal_arns=("arn:aws:iam::111122223333:role/admin",))
+    for i in range(3):
+        cluster.web_identity_trust(f"trust{i}", "ns", f"sa{i}")
+    assert calls == [("https://", "")]
+    docs = synth(s)["data"]["aws_iam_policy_document"]
+    variables = {c["variable"] for d in docs.values() for st in d["statement"] for c in st.get("condition", [])}
+    eks = next(iter(synth(s)["resource"]["aws_eks_cluster"]))
+    host = f'${{replace(aws_eks_cluster.{eks}.identity[0].oidc[0].issuer, "https://", "")}}'
+    assert variables == {f"{host}:sub", f"{host}:aud"} and sum(k.startswith("eks_trust") for k in docs) == 3

@@ -598,7 +598,10 @@ class Cluster(Construct):
         """A trust policy admitting one Kubernetes service account of this cluster, and nothing else."""
         # The trust policy names the issuer without its scheme; Terraform computes it, so the
         # document is built by the aws_iam_policy_document data source, not as a JSON string.
-        issuer_host = cdktf.Fn.replace(self.issuer, "https://", "")
+        # One Fn.replace per cluster (a jsii call each): every copy of the token resolves alike.
+        if "_issuer_host" not in self.__dict__:
+            self._issuer_host = cdktf.Fn.replace(self.issuer, "https://", "")
+        issuer_host = self._issuer_host
         return iam.DataIamPolicyDocument(
             self,
             id,
