@@ -298,10 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     with_plan(p)
     p.set_defaults(func=cmd_validate)
 
+    for module in ("stacks.check", "stacks.diff_command", "stacks.graph_command"):  # infraplan check (docs/check.md), diff --against DIR, graph (the apply order)
+        _lazy(module, "add_parser")(sub, with_plan)
     _lazy("stacks.charts_lock", "add_parser")(sub, with_plan)  # infraplan charts lock (stacks/charts_lock.py, docs/charts.md)
-
-    _lazy("stacks.check", "add_parser")(sub, with_plan)  # infraplan check (stacks/check.py, docs/check.md)
-    _lazy("stacks.diff_command", "add_parser")(sub, with_plan)  # infraplan diff --against DIR (stacks/diff_command.py)
     _lazy("stacks.markdown_command", "add_parsers")(sub, with_plan)  # infraplan import / document (docs/markdown.md)
 
     p = sub.add_parser("preview", help="run the Pulumi bootstrap program offline (mocks) and print its resource plan")

@@ -10,6 +10,7 @@ from constructs_lib.terraform.engine import cdktf
 
 from constructs_lib.resolve.model import ResolvedEnvironment
 from constructs_lib.terraform.extensions import Extension, StackContext
+from constructs_lib.terraform.stack_graph import plan_stacks
 from constructs_lib.terraform.stacks import (
     EnvironmentStack,
     EnvironmentStackProps,
@@ -39,6 +40,7 @@ def add_stacks(
     default: cdktf's, the project root. The path is written relative to the stack folder
     (``<app outdir>/stacks/<stack>``, or ``final_outdir`` when the app's output will be
     moved there), so the output does not depend on where it lies."""
+    envs = tuple(envs)
     built: list[tuple[cdktf.TerraformStack, StackContext]] = []
     for env in envs:
         local_state = None
@@ -52,6 +54,13 @@ def add_stacks(
         for tenant in env.tenants:
             if tenants is None or tenant.name in tenants:
                 built.append((TenantStack(app, tenant.stack_name, TenantStackProps(env, tenant, target)), StackContext("tenant", env, tenant)))
+    # What each stack finds in another (stack_graph.py), as cdktf's own stack dependencies: manifest.json lists them.
+    by_name = {stack.node.id: stack for stack, _ in built}
+    nodes = plan_stacks(envs, tenants)
+    assert [n.name for n in nodes] == list(by_name), f"the stack graph's stacks {[n.name for n in nodes]} are not the built ones {list(by_name)}"
+    for node in nodes:
+        for needed in node.depends_on:
+            by_name[node.name].add_dependency(by_name[needed])
     for extend in extensions:
         for stack, context in built:
             extend(stack, context)

@@ -193,3 +193,5 @@ def test_cdktf_synth_works(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     stacks = sorted(p.name for p in (work / "cdktf.out" / "stacks").iterdir())
     assert "dev-platform" in stacks and "prod-tenant-org-c" in stacks and len(stacks) == 15
+    manifest = json.loads((work / "cdktf.out" / "manifest.json").read_text())  # the stack graph, as cdktf's CLI writes it
+    assert manifest["stacks"]["prod-tenant-org-a"]["dependencies"] == ["prod-state", "prod-platform"]
