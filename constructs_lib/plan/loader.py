@@ -115,9 +115,12 @@ class Plan:
 
 
 def _unknown(kind: str, name: str, known: list[str]) -> PlanIssue:
+    """A name given on the command line (``--env``, ``--tenant``) that the plan does not define:
+    the closest defined one, and all of them (the closest may not be the one meant)."""
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"defined: {', '.join(known) or 'none'}"
-    return PlanIssue("<command line>", None, "", f"no {kind} named '{name}'", hint)
+    hint = (f"did you mean '{close[0]}'? " if close else "") + f"defined {kind}s: {', '.join(sorted(known)) or 'none'}"
+    option = {"environment": "--env", "tenant": "--tenant"}.get(kind, "")
+    return PlanIssue("<command line>", None, option, f"no {kind} named '{name}'", hint)
 
 
 def _field_type(annotation: Any) -> Any:
