@@ -222,3 +222,25 @@ def test_a_clusters_trust_policies_share_one_issuer_expression(monkeypatch):
     eks = next(iter(synth(s)["resource"]["aws_eks_cluster"]))
     host = f'${{replace(aws_eks_cluster.{eks}.identity[0].oidc[0].issuer, "https://", "")}}'
     assert variables == {f"{host}:sub", f"{host}:aud"} and sum(k.startswith("eks_trust") for k in docs) == 3
+
+
+# --- validate stays light -------------------------------------------------------------------------
+
+
+def test_validate_neither_imports_cdktf_nor_starts_node():
+    """`infraplan validate` answers in a fraction of a second: the CDK engine, jsii and its Node
+    process are for the commands that build stacks (synth, explain's construct defaults, ...)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import EXAMPLE_PLAN
+
+    script = (
+        "import sys\n"
+        "from stacks.cli import main\n"
+        f"rc = main(['validate', '--plan', {str(EXAMPLE_PLAN)!r}])\n"
+        "print(rc, sorted(m for m in ('cdktf', 'cdktn', 'jsii', 'constructs') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 []"
