@@ -8,7 +8,10 @@
 
 Stacks do not read each other's state. A tenant stack finds what the platform
 stack made by the names the resolved model gives, so each stack can be
-planned, applied and destroyed on its own.
+planned, applied and destroyed on its own, once what it finds exists:
+``stack_graph.py`` lists those lookups, which are the stacks' dependencies
+(``manifest.json``) and the apply order (``infraplan graph``). A lookup added
+here is added there too (tests/test_stack_graph.py finds them in the JSON).
 """
 
 from __future__ import annotations
