@@ -9,10 +9,8 @@ from pydantic import Field, field_validator, model_validator
 
 from ..addons import CHART_ADDONS, PLAN_COMPONENTS
 from ..gates.rules import RULES, SUPPORTED_TOOLS, RuleError, check_rule, unknown_tool
-from .base import EditorSchema
+from .base import SUPPORTED_PARTITION, AwsTags, DnsLabel, EditorSchema, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion, aws_regions, parse_ipv4_cidr
 from .charts import ChartChoice, check_chart_choices
-from .base import AwsTags, DnsLabel, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion, parse_ipv4_cidr
-from .base import SUPPORTED_PARTITION, aws_regions
 from .cluster_access import ApiAccess
 from .environment import principal_arn_error
 from .errors import FieldValueError
@@ -356,7 +354,6 @@ class Gate(PlanModel):
         except RuleError as exc:
             raise FieldValueError(exc.path, exc.message, exc.hint) from None
         return self
-
 
 
 COMPLEXITY_CHOICES = {"dedicated-cluster": "a tenant's own VPC, cluster (and database) in some environment", "multi-region": "secondary regions (deployment_type: multi-region)"}

@@ -37,6 +37,7 @@ def cluster_key(env: str, tenant: str | None = None) -> str:
     """The folder of a cluster in the GitOps tree (``kubernetes/<cluster_key>/``)."""
     return env if tenant is None else f"{env}-{tenant}"
 
+
 MANUAL_BOOTSTRAP_DIR = "bootstrap"  # synth's folder (beside kubernetes/) of the by-hand bootstrap, iac.cluster_bootstrap gitops-only
 
 
