@@ -617,3 +617,20 @@ def test_a_tenant_dedicated_everywhere_is_refused_only_where_the_environment_spa
     issue = one(issues, "is dedicated in")
     assert "tenant 'org-b' is dedicated in 'prod'" in issue.message and "nothing in eu-central-1" in issue.message
     assert_located(issue, "org-b.yaml", "isolation")
+
+
+def test_two_tenants_on_one_shared_cluster_cannot_name_an_app_alike(plan_copy: Path) -> None:
+    """apps/<name>/ is one folder of the shared cluster's tree: the second app of a name made the
+    GitOps tree construct raise during synth (a traceback) after validate had passed."""
+    edit_yaml(plan_copy / "tenants/org-b.yaml", lambda d: d["apps"][0].update(name="storefront"))
+    issue = one(errors_of(plan_copy), "app 'storefront' is also an app of tenant org-a")
+    assert_located(issue, "org-b.yaml", "apps[0].name")
+    assert "shared cluster of dev, prod, staging" in issue.message and "org-b-storefront" in issue.hint
+
+
+def test_only_the_environments_where_both_tenants_share_the_cluster_count(plan_copy: Path) -> None:
+    """org-c has its own cluster (and tree) in prod only: a name it shares with org-a clashes in dev and staging."""
+    name = yaml.safe_load((plan_copy / "tenants/org-c.yaml").read_text())["apps"][0]["name"]
+    edit_yaml(plan_copy / "tenants/org-a.yaml", lambda d: d["apps"].append({**d["apps"][0], "name": name, "host": None}))
+    issue = one(errors_of(plan_copy), f"app '{name}' is also an app of tenant")
+    assert "shared cluster of dev, staging," in issue.message, issue.render()

@@ -108,6 +108,29 @@ def _tenant_checks(
         for env_name in environments:
             _tenant_environment_checks(at, tname, tenant, file, env_name, environments[env_name][0], tenants, database_owner)
         _quota_checks(at, tenant, file, environments)
+    _shared_app_name_checks(at, environments, tenants)
+
+
+def _shared_app_name_checks(at: At, environments: dict[str, tuple[EnvironmentPlan, str]], tenants: dict[str, tuple[TenantPlan, str]]) -> None:
+    """Apps of the tenants that share an environment's cluster share its tree's apps/<name>/ folder
+    (and ArgoCD's Application names): one name, one app. A dedicated tenant's apps are in its own tree."""
+    clashes: dict[tuple[str, int], tuple[str, list[str]]] = {}  # (tenant, app index) -> (the name's first tenant, environments)
+    for env_name in environments:
+        owner: dict[str, str] = {}
+        for tname, (tenant, _) in tenants.items():
+            for i, app in enumerate(tenant.apps if _isolation(tenant, env_name) == "shared" else ()):
+                first = owner.setdefault(app.name, tname)
+                if first != tname:
+                    clashes.setdefault((tname, i), (first, []))[1].append(env_name)
+    for (tname, i), (first, envs) in clashes.items():
+        tenant, file = tenants[tname]
+        name = tenant.apps[i].name
+        at(
+            file,
+            ("apps", i, "name"),
+            f"app '{name}' is also an app of tenant {first} ({tenants[first][1]}); both run on the shared cluster of {', '.join(envs)}, whose tree has one apps/{name}/",
+            f"give one of them another name, e.g. {tname}-{name}",
+        )
 
 
 def _tenant_environment_checks(
