@@ -15,9 +15,11 @@ Only ``infraplan charts lock`` calls this; synth never does.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,7 +27,9 @@ from dataclasses import dataclass
 
 import yaml
 
-TIMEOUT_SECONDS = 30
+TIMEOUT_SECONDS = 30  # per connect and per read: a server that stops answering
+DEADLINE_SECONDS = 300  # per response, whole: a server that trickles bytes cannot hold the lock forever
+READ_CHUNK = 64 * 1024
 MAX_INDEX_BYTES = 256 * 1024 * 1024  # the largest public indexes are tens of MiB
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_TAG_PAGES = 100
@@ -46,10 +50,44 @@ class Published:
     app_version: str | None
 
 
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """Follows a repository's redirects (GitHub Pages, a CDN, a registry's blob store), but never from
+    HTTPS to plain HTTP or another scheme (urllib's own handler does: an https:// repository would
+    then be read unauthenticated), and never carries the registry's token to another host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 (urllib's signature)
+        old, new = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(newurl)
+        if new.scheme not in ("http", "https") or (old.scheme == "https" and new.scheme != "https"):
+            fp.close()
+            raise RepositoryError(f"{req.full_url} redirects to {newurl}: refused, a redirect from {old.scheme} may not lead to {new.scheme or 'no scheme'}")
+        follow = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if follow is not None and old.netloc.lower() != new.netloc.lower():
+            follow.remove_header("Authorization")
+        return follow
+
+
+_OPENER = urllib.request.build_opener(_Redirects)
+
+
+def _read(response, url: str, what: str, limit: int) -> bytes:  # noqa: ANN001 (an http.client.HTTPResponse)
+    """At most ``limit + 1`` bytes, within DEADLINE_SECONDS for the whole body (one recv per chunk)."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    chunks, size = [], 0
+    while size <= limit:
+        if time.monotonic() > deadline:
+            raise RepositoryError(f"{what}: {url} did not send its whole answer within {DEADLINE_SECONDS} s")
+        chunk = response.read1(min(READ_CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _open(request: urllib.request.Request, what: str, limit: int) -> tuple[bytes, dict[str, str]]:
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (http/https only: checked by the plan)
-            body = response.read(limit + 1)
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:  # http/https only: checked by the plan and _Redirects
+            body = _read(response, request.full_url, what, limit)
             headers = {k.lower(): v for k, v in response.headers.items()}
     except urllib.error.HTTPError:
         raise  # the caller reads its status (401: the token flow; 404: no such chart)
@@ -59,6 +97,8 @@ def _open(request: urllib.request.Request, what: str, limit: int) -> tuple[bytes
         raise RepositoryError(f"{what}: {request.full_url} did not answer within {TIMEOUT_SECONDS} s") from None
     except OSError as exc:
         raise RepositoryError(f"{what}: {request.full_url} failed ({exc})") from None
+    except (http.client.HTTPException, ValueError) as exc:  # a malformed answer: status line, headers, length, redirect URL
+        raise RepositoryError(f"{what}: {request.full_url} answered something that is not HTTP ({type(exc).__name__}: {str(exc)[:200]})") from None
     if len(body) > limit:
         raise RepositoryError(f"{what}: {request.full_url} is larger than {limit // (1024 * 1024)} MiB")
     return body, headers
@@ -98,8 +138,9 @@ def index_versions(repo_url: str, chart: str) -> list[Published]:
             continue
         digest = entry.get("digest")
         digest = f"sha256:{digest}" if isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest) else None
-        app = entry.get("appVersion")
-        out.append(Published(entry["version"], digest, str(app) if app is not None else None))
+        app = entry.get("appVersion")  # a scalar; anything else (an alias to a nested list: a YAML bomb once str()-ed) is none
+        app = str(app) if isinstance(app, (str, int, float)) and not isinstance(app, bool) else None
+        out.append(Published(entry["version"], digest, app))
     return out
 
 

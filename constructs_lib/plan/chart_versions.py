@@ -119,7 +119,10 @@ class Constraint:
         if lo[0] == 0:
             if last_major > 0:
                 return None  # every 0.<minor> above lo: unbounded
-            out += [f"0.{m}" for m in range(lo[1], (last_minor if last_minor is not None else lo[1]) + 1)]
+            last = last_minor if last_minor is not None else lo[1]
+            if last - lo[1] + 1 > MAX_SERIES:
+                return None  # counted before listed: <0.99999999 must not build a list of millions
+            out += [f"0.{m}" for m in range(lo[1], last + 1)]
         first = max(lo[0], 1)
         if last_major - first + 1 + len(out) > MAX_SERIES:
             return None

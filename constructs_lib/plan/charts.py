@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from .base import PlanModel
-from .chart_versions import ConstraintError, parse_constraint
+from .chart_versions import MAX_SERIES, ConstraintError, parse_constraint
 from .errors import FieldValueError
 
 if TYPE_CHECKING:
@@ -91,10 +91,15 @@ def check_chart_choices(platform: PlatformPlan) -> None:
         known = ", ".join(f"{s}.x" for s in supported)
         name = choice.chart or a.chart.chart
         if series is None:
+            bounded = constraint.upper is not None and constraint.lower is not None
+            what = (
+                f"admits more than {MAX_SERIES} {name} series"
+                if bounded
+                else f"has no {'upper' if constraint.upper is None else 'lower'} bound: it admits every {'later' if constraint.upper is None else 'earlier'} {name} series"
+            )
             raise FieldValueError(
                 ("charts", component, "version"),
-                f"'{choice.version}' has no {'upper' if constraint.upper is None else 'lower'} bound: it admits every {'later' if constraint.upper is None else 'earlier'} "
-                f"{name} series, and infraplan has values for {name} {known} only",
+                f"'{choice.version}' {what}, and infraplan has values for {name} {known} only",
                 f"bound it to a series infraplan knows, e.g. {supported[-1]}.x",
             )
         unknown = [s for s in series if not a.supports(s)]
