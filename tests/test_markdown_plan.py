@@ -470,3 +470,75 @@ def test_an_output_folder_filled_while_importing_is_left_alone(tmp_path: Path, m
     monkeypatch.setattr(os, "rename", filled_meanwhile)
     assert main(["import", str(tmp_path / "plan.md"), "--out", str(tmp_path / "out")]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "plan.md"] and [p.name for p in (tmp_path / "out").iterdir()] == ["theirs.txt"]
+
+
+# -- hostile or odd input: an error at its line, never a hang or a traceback ------------------------
+
+
+def _first_issue_within(text: str, tmp_path: Path, seconds: int = 30) -> str:
+    """'<line> <message>' of the first issue import finds in ``text``, read in a subprocess killed after
+    ``seconds``: a running regular expression or YAML expansion cannot be interrupted in-process."""
+    import subprocess
+    import sys
+
+    (tmp_path / "plan.md").write_text(text)
+    code = (
+        "import sys; from pathlib import Path; from constructs_lib.markdown import plan_files; "
+        "from constructs_lib.markdown.reader import parse_markdown; from constructs_lib.plan import PlanError\n"
+        "try:\n    plan_files(parse_markdown(Path(sys.argv[1]).read_text()))\n"
+        "except PlanError as e:\n    print(e.issues[0].line, e.issues[0].message)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "plan.md")], capture_output=True, text=True, timeout=seconds, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_long_runs_of_spaces_are_read_in_linear_time(tmp_path: Path) -> None:
+    """A heading and a Technical Context line each holding a long run of spaces (no closing, no colon):
+    the heading pattern backtracked cubically and the label pattern quadratically, so a 1 MiB Markdown
+    plan from anyone hung import."""
+    text = _md("small").replace("## Technical Context\n", "## Technical Context\nIaC Tools" + " " * 200_000 + "x\n", 1) + "## a" + " " * 10_000 + "b\n"
+    line = _line_of(_md("small"), "## Technical Context") + 1
+    assert _first_issue_within(text, tmp_path).startswith(f"{line} expected '**Label**: value'")
+
+
+@pytest.mark.parametrize(
+    "label, code_point",
+    [("Kuber\u200bnetes:", "U+200B ZERO WIDTH SPACE"), ("\u041aubernetes:", "U+041A CYRILLIC CAPITAL LETTER KA"), ("Kubernetes\uff1a", "U+FF1A FULLWIDTH COLON")],
+)
+def test_a_label_with_look_alike_characters_is_refused_at_its_line(label: str, code_point: str) -> None:
+    """Written without a bullet under another label, such a line was read as that value's continuation:
+    the Kubernetes decision vanished into the IaC Tools value without a word."""
+    text = re.sub(r"(?m)^- ", "", _md("regulated")).replace("Kubernetes:", label, 1)
+    issues = _issues(text)
+    assert [(i.line, i.message) for i in issues] == [(_line_of(text, label), f"'Kubernetes' is written with characters that are not ASCII ({code_point})")]
+    assert issues[0].hint == "type the label again: Kubernetes: value"
+
+
+def _with_appendix(body: str) -> str:
+    return _md("small") + f"\n## Appendix: plan files\n\n### `platform.yaml`\n\n```yaml\n{body}```\n"
+
+
+def test_an_appendix_nested_too_deep_is_an_error_at_its_line() -> None:
+    """yaml.safe_load recursed once per level: 100,000 '[' raised RecursionError out of import."""
+    text = _with_appendix("name: x\nnested: " + "[" * 100_000 + "\n")
+    (issue,) = _issues(text)
+    assert issue.line == _line_of(text, "nested: [") and "nested more than 64 levels deep" in issue.message
+
+
+def test_an_appendix_alias_bomb_is_refused_without_expanding_it(tmp_path: Path) -> None:
+    """yaml.safe_load shared the aliased lists, and import then walked 9**8 values (it hung)."""
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(7)]
+    text = _with_appendix("\n".join(lines) + "\n")
+    line, message = _first_issue_within(text, tmp_path).split(" ", 1)
+    assert "more than 100,000 values" in message and int(line) in range(_line_of(text, "a: &a"), _line_of(text, "h: &h") + 1)
+
+
+def test_an_appendix_yaml_error_names_its_own_line_and_reads_the_core_schema() -> None:
+    """The first line's error was reported on the fence above it; and the appendix is read as plan files are
+    (YAML 1.2 core schema: no Python tags)."""
+    text = _with_appendix("name: a: b\n")
+    (issue,) = _issues(text)
+    assert issue.line == _line_of(text, "name: a: b")
+    (issue,) = _issues(_with_appendix("name: !!python/object/apply:os.system [id]\n"))
+    assert "!!python/object/apply:os.system" in issue.message

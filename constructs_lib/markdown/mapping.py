@@ -23,7 +23,6 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, TypeAdapter
 
 from ..addons import CHART_ADDONS
@@ -35,6 +34,7 @@ from ..plan.environment import EnvironmentPlan
 from ..plan.errors import PlanError, PlanIssue
 from ..plan.platform import PlatformPlan
 from ..plan.tenant import TenantPlan
+from ..plan.yaml_source import load_yaml_text
 from . import plan_yaml
 from . import values as v
 from .model import CONTEXT_LABELS, APPENDIX_HEADING, Cell, ChartRow, MarkdownPlan
@@ -195,17 +195,15 @@ class _Mapper:
             if block.path in self.base:
                 self.issue(block.line, APPENDIX_HEADING, f"'{block.path}' is given twice", "give each plan file once")
                 continue
-            try:
-                data = yaml.safe_load(block.text)
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                line = block.line + 2 + mark.line if mark is not None else block.line
-                self.issue(line, f"{APPENDIX_HEADING}.{block.path}", f"the YAML cannot be read: {getattr(exc, 'problem', None) or exc}")
+            # Read as the plan loader reads a file (depth and alias bounds, the core schema): the
+            # appendix of a Markdown plan from anyone must not hang or crash import.
+            doc, problems = load_yaml_text(block.text, block.path)
+            for p in problems:
+                line = block.text_line + p.line - 1 if block.text_line and p.line else block.line
+                self.issue(line, f"{APPENDIX_HEADING}.{block.path}", f"the YAML cannot be read: {p.message}", p.hint)
+            if doc is None or problems:
                 continue
-            if not isinstance(data, dict):
-                self.issue(block.line, f"{APPENDIX_HEADING}.{block.path}", "expected a mapping (the plan file's fields)")
-                continue
-            self.base[block.path] = (data, block.text)
+            self.base[block.path] = (doc.data, block.text)
 
     def doc(self, path: str, model: type[BaseModel], skeleton: dict) -> _Doc:
         if path in self.base:

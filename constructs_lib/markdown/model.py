@@ -73,6 +73,7 @@ class PlanFileBlock:
     path: str
     text: str
     line: int
+    text_line: int = 0  # the Markdown line of the block's first line (its YAML errors' lines count from it)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,12 @@ REQUIRED_SECTIONS = ("Technical Context", "Helm Chart Discovery", "Constitution 
 MAX_BYTES = 1024 * 1024  # as the plan's YAML files: a plan is small
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_LABEL_LINE = re.compile(r"^\s*(?:[-*+]\s+)?(\*\*|__)?(?P<label>[A-Za-z][A-Za-z /&-]*?)\s*(?::\s*(\*\*|__)|(\*\*|__)\s*:|:)\s*(?P<value>.*?)\s*$")
+# Linear on any line (a hostile 1 MiB line must not hang import): the closing #s are stripped in
+# _heading, not by a lazy group before `\s*#*\s*$`, which backtracks cubically on a run of spaces.
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+# The label is possessive and the value greedy (both stripped where read): a lazy label or value before
+# `\s*` backtracks quadratically on a long run of spaces without a colon.
+_LABEL_LINE = re.compile(r"^\s*(?:[-*+]\s+)?(\*\*|__)?(?P<label>[A-Za-z][A-Za-z /&-]*+)\s*(?::\s*(\*\*|__)|(\*\*|__)\s*:|:)\s*(?P<value>.*)$")
 _PATH_HEADING = re.compile(r"^`?(?P<path>[A-Za-z0-9._/-]+)`?$")
 
 
@@ -81,17 +86,23 @@ def _lines(text: str) -> list[_Line]:
     return out
 
 
+def _heading(text: str) -> tuple[int, str] | None:
+    """An ATX heading's level and title (the closing #s and the spaces around it removed), or None."""
+    m = _HEADING.match(text)
+    return (len(m.group(1)), m.group(2).rstrip().rstrip("#").rstrip()) if m else None
+
+
 def _sections(lines: list[_Line]) -> tuple[Cell | None, list[_Section]]:
     """The title (the first ``#`` heading) and the ``##`` sections, each with its lines."""
     title: Cell | None = None
     sections: list[_Section] = []
     for ln in lines:
-        m = None if ln.in_fence else _HEADING.match(ln.text)
-        if m and len(m.group(1)) == 1 and title is None and not sections:
-            title = Cell(m.group(2), ln.number)
+        h = None if ln.in_fence else _heading(ln.text)
+        if h and h[0] == 1 and title is None and not sections:
+            title = Cell(h[1], ln.number)
             continue
-        if m and len(m.group(1)) == 2:
-            sections.append(_Section(m.group(2).strip(), ln.number, []))
+        if h and h[0] == 2:
+            sections.append(_Section(h[1].strip(), ln.number, []))
             continue
         if sections:
             sections[-1].lines.append(ln)
@@ -166,19 +177,24 @@ class _Reader:
                 last = None if not ln.text.strip() else last
                 continue
             m = _LABEL_LINE.match(ln.text)
+            if m is None and (lookalike := _lookalike_label(ln.text)) is not None:
+                self.issue(ln.number, "Technical Context", *lookalike)
+                last = None
+                continue
             if m is None:
                 if last is not None and not ln.text.lstrip().startswith(("-", "*", "|", "#")):
                     found[last] = Cell(f"{found[last].text} {ln.text.strip()}".strip(), found[last].line)
                     continue
                 self.issue(ln.number, "Technical Context", f"expected '**Label**: value', read '{ln.text.strip()[:60]}'", f"labels: {', '.join(CONTEXT_LABELS.values())}")
                 continue
-            key = _LABELS.get(_norm(m.group("label")))
+            label = m.group("label").strip()
+            key = _LABELS.get(_norm(label))
             if key is None:
-                close = difflib.get_close_matches(m.group("label"), list(CONTEXT_LABELS.values()), n=1, cutoff=0.5)
+                close = difflib.get_close_matches(label, list(CONTEXT_LABELS.values()), n=1, cutoff=0.5)
                 self.issue(
                     ln.number,
                     "Technical Context",
-                    f"unknown label '{m.group('label')}'",
+                    f"unknown label '{label}'",
                     (f"did you mean '{close[0]}'? " if close else "") + f"labels: {', '.join(CONTEXT_LABELS.values())}",
                 )
                 last = None
@@ -284,30 +300,50 @@ class _Reader:
         out: list[PlanFileBlock] = []
         path: tuple[str, int] | None = None
         body: list[str] | None = None
+        opened = 0
         for ln in section.lines:
             if body is not None:
                 m = _FENCE.match(ln.text)
                 if m and not m.group(2).strip() and ln.text.strip() and _is_closing(ln.text, body):
                     assert path is not None
-                    out.append(PlanFileBlock(path[0], "".join(line + "\n" for line in body[1:]), path[1]))
+                    out.append(PlanFileBlock(path[0], "".join(line + "\n" for line in body[1:]), path[1], opened + 1))
                     path, body = None, None
                 else:
                     body.append(ln.text)
                 continue
-            h = None if ln.in_fence else _HEADING.match(ln.text)
-            if h and len(h.group(1)) == 3:
-                m = _PATH_HEADING.match(h.group(2).strip())
+            h = None if ln.in_fence else _heading(ln.text)
+            if h and h[0] == 3:
+                m = _PATH_HEADING.match(h[1].strip())
                 if m is None:
-                    self.issue(ln.number, APPENDIX_HEADING, f"expected a plan file's path as the heading, read '{h.group(2)[:60]}'", "### `platform.yaml`")
+                    self.issue(ln.number, APPENDIX_HEADING, f"expected a plan file's path as the heading, read '{h[1][:60]}'", "### `platform.yaml`")
                     path = None
                 else:
                     path = (m.group("path"), ln.number)
                 continue
             if ln.in_fence and path is not None and _FENCE.match(ln.text):
-                body = [_FENCE.match(ln.text).group(1)]  # type: ignore[union-attr]
+                body, opened = [_FENCE.match(ln.text).group(1)], ln.number  # type: ignore[union-attr]
         if body is not None:
             self.issue(path[1] if path else section.line, APPENDIX_HEADING, "the code block of this plan file is not closed", "end it with ``` on a line of its own")
         return tuple(out)
+
+
+# A label written with characters outside ASCII (a Cyrillic letter, a zero-width space, a full-width colon):
+# read as the previous value's continuation, it would drop the decision without a word.
+_ANY_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?(?P<label>[^\W\d_][^\W_]{0,40}(?:[ /&-][^\W_]{1,40}){0,4})\s*(?:(?:\*\*|__)\s*)?[:\uff1a\ufe55\ua789]")
+
+
+def _lookalike_label(text: str) -> tuple[str, str] | None:
+    """(message, hint) when ``text`` starts with a known label spelled with non-ASCII characters."""
+    m = _ANY_LABEL.match(unicodedata.normalize("NFKC", "".join(c for c in text if unicodedata.category(c) != "Cf")))
+    if m is None:
+        return None
+    ascii_only = "".join(c for c in m.group("label") if c.isascii())
+    close = difflib.get_close_matches(ascii_only, list(CONTEXT_LABELS.values()), n=1, cutoff=0.8)
+    if not close:
+        return None
+    colon = next((i for i, c in enumerate(text) if c in ":\uff1a\ufe55\ua789"), len(text))
+    odd = sorted({f"U+{ord(c):04X} {unicodedata.name(c, '?')}" for c in text[: colon + 1] if not c.isascii()})
+    return f"'{close[0]}' is written with characters that are not ASCII ({', '.join(odd)[:200]})", f"type the label again: {close[0]}: value"
 
 
 def _is_closing(text: str, body: list[str]) -> bool:

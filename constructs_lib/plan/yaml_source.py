@@ -688,13 +688,19 @@ def _malformed_structure(problem: str, context: str, lines: list[str], line: int
 
 def load_yaml_file(path: Path, display_name: str) -> tuple[YamlDocument | None, list[PlanIssue]]:
     """Load one plan file. Never raises for bad input: returns the issues instead."""
-    source = SourceMap(display_name)
     raw = _read_regular_file(path, display_name)
     if isinstance(raw, PlanIssue):
         return None, [raw]
     text = _decode(raw, display_name)
     if isinstance(text, PlanIssue):
         return None, [text]
+    return load_yaml_text(text, display_name)
+
+
+def load_yaml_text(text: str, display_name: str) -> tuple[YamlDocument | None, list[PlanIssue]]:
+    """Load a plan file's text read elsewhere (a Markdown plan's appendix) with a file's bounds (depth,
+    aliases, the core schema). Never raises for bad input; the issues' lines are the text's own."""
+    source = SourceMap(display_name)
     composer = _Composer(text, source)
     data = _compose(composer, text, display_name)
     if isinstance(data, PlanIssue):
