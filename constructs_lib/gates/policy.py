@@ -38,9 +38,16 @@ def _first(values: dict, key: str) -> dict:
 # --- encryption-at-rest -----------------------------------------------------------------------
 
 
+KMS_SSE = ("aws:kms", "aws:kms:dsse")  # AES256 is S3's own key, which every bucket gets anyway since 2023
+
+
 def _bucket_encrypted(stacks: Stacks, stack: str, logical: str, values: dict) -> bool:
     configs = stacks[stack].get("resource", {}).get("aws_s3_bucket_server_side_encryption_configuration") or {}
-    return any(_refers_to(c.get("bucket"), "aws_s3_bucket", logical) or c.get("bucket") == values.get("bucket") for c in configs.values())
+    return any(
+        (_refers_to(c.get("bucket"), "aws_s3_bucket", logical) or c.get("bucket") == values.get("bucket"))
+        and any(_first(rule, "apply_server_side_encryption_by_default").get("sse_algorithm") in KMS_SSE for rule in c.get("rule") or [] if isinstance(rule, dict))
+        for c in configs.values()
+    )
 
 
 def encryption_problems(stacks: Stacks, trees: dict[str, Tree]) -> list[str]:
@@ -95,7 +102,8 @@ def public_endpoint_problems(stacks: Stacks) -> list[str]:
             if v.get("publicly_accessible") in _TRUE:
                 problems.append(f"{s}: {type_}.{r}: publicly_accessible is true (a public IP address reachable from the internet)")
     for s, r, v in _resources(stacks, "aws_eks_cluster"):
-        if _first(v, "vpc_config").get("endpoint_public_access") in _TRUE:
+        # The provider's default is a public endpoint: only an explicit false makes it private.
+        if _first(v, "vpc_config").get("endpoint_public_access", True) not in (False, "false"):
             cidrs = _first(v, "vpc_config").get("public_access_cidrs") or ["0.0.0.0/0"]
             problems.append(f"{s}: aws_eks_cluster.{r}: the Kubernetes API endpoint is public (from {', '.join(cidrs)})")
     for s, r, v in _resources(stacks, "aws_s3_bucket"):
@@ -264,11 +272,16 @@ def _kustomize_images(kustomizations: Iterable[tuple[str, dict]]) -> tuple[dict[
                 problems.append(f"{where}: images: {entry.get('name')} is given {'tag latest' if pin else 'no tag or digest'}")
             pins.setdefault(str(entry.get("newName") or entry.get("name")), []).append(str(pin))
             pins.setdefault(str(entry.get("name")), []).append(str(pin))
+        for chart in k.get("helmCharts") or []:  # kustomize-only: the chart is inflated here, the Application names the Git repository
+            version = str(chart.get("version") or "") if isinstance(chart, dict) else ""
+            if not EXACT_CHART.match(version):
+                name = chart.get("name") if isinstance(chart, dict) else chart
+                problems.append(f"{where}: helmCharts: {name} at '{version}', not an exact version" + (" (kustomize takes the repository's latest)" if not version else ""))
     return pins, problems
 
 
 def pinning_problems(cluster_key: str, objects: Iterable[tuple[str, dict]], kustomizations: Iterable[tuple[str, dict]], gitops_repo: str | None, stacks: Stacks) -> list[str]:
-    """Charts at exact versions; Git sources at a tag or commit, but for the plan's own GitOps
+    """Charts at exact versions (an Application's or a kustomization's helmCharts); Git sources at a tag or commit, but for the plan's own GitOps
     repository (it follows gitops.target_revision by design); images with a tag other than latest
     or a digest (a base's untagged image counts when the kustomizations naming it pin it);
     the stacks' providers and EKS add-ons at exact versions."""

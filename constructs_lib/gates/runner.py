@@ -132,7 +132,7 @@ def _pinned_versions(ctx: CheckContext, env: ResolvedEnvironment, params: Any) -
     problems = []
     for key in ctx.cluster_keys(env):
         root = ctx.out / "kubernetes" / key
-        kustomizations = [(f"{key}/{p.relative_to(root)}", yaml.safe_load(p.read_text()) or {}) for p in sorted(root.rglob("kustomization.yaml"))]
+        kustomizations = [(str(p.relative_to(root)), yaml.safe_load(p.read_text()) or {}) for p in sorted(root.rglob("kustomization.yaml"))]
         problems += policy.pinning_problems(key, ctx.tree(key), kustomizations, ctx.plan.platform.gitops.repo_url, {})
     problems += policy.pinning_problems("", [], [], None, ctx.stacks(env))
     return problems, "charts, Git sources, images, providers and EKS add-ons are at exact versions"
