@@ -234,7 +234,8 @@ def test_a_system_group_without_labels_is_selected_by_its_eks_node_group_label(p
 
 
 def test_several_system_groups_need_a_common_label(plan_copy: Path) -> None:
-    edit_yaml(plan_copy / "prod.yaml", lambda d: (_system_taint(d, 0, {"pool": "a"}), _system_taint(d, 1, {"pool": "b"})))
+    apps = {"name": "apps", "instance_types": ["m6i.large"], "min_size": 3, "max_size": 3}  # the tenants' pods run somewhere (plan/goals.py)
+    edit_yaml(plan_copy / "prod.yaml", lambda d: (_system_taint(d, 0, {"pool": "a"}), _system_taint(d, 1, {"pool": "b"}), d["cluster"]["node_groups"].append(apps)))
     with pytest.raises(PlanError) as info:
         load_plan(plan_copy)
     [issue] = info.value.issues

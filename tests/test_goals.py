@@ -99,6 +99,17 @@ def test_a_group_that_scales_to_zero_is_elastic_but_not_every_group(plan_copy: P
     assert "every node group may scale to zero" in only(issues_of(plan_copy), "cluster.node_groups").message
 
 
+def test_a_tainted_system_group_does_not_keep_the_tenants_a_node_per_zone(plan_copy: Path) -> None:
+    """The system group (CriticalAddonsOnly, NO_SCHEDULE) runs the add-ons only: with the general group
+    at min_size 0 the tenants' pods may have no node at all, which validate accepted."""
+    edit_yaml(plan_copy / "prod.yaml", lambda d: d["cluster"]["node_groups"][0].update(min_size=0, desired_size=0))
+    issue = only(issues_of(plan_copy), "cluster.node_groups")
+    assert "every node group may scale to zero but tainted ones" in issue.message and "untainted node group min_size 3" in issue.hint
+    # A PREFER_NO_SCHEDULE taint still lets them run there.
+    edit_yaml(plan_copy / "prod.yaml", lambda d: d["cluster"]["node_groups"][1]["taints"][0].update(effect="PREFER_NO_SCHEDULE"))
+    load_plan(plan_copy)
+
+
 def test_99_95_needs_three_zones_in_production(plan_copy: Path) -> None:
     performance(plan_copy, uptime_percent=99.95)
     edit_yaml(plan_copy / "prod.yaml", lambda d: d.update(availability_zones=2))

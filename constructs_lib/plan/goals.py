@@ -111,7 +111,8 @@ def _production_goals(at: At, platform: PlatformPlan, platform_file: str, env: E
 
 def _node_per_zone(at: At, platform_file: str, env: EnvironmentPlan, file: str, uptime: float) -> None:
     """A node in every AZ: a group that keeps nodes keeps at least one per AZ (EKS spreads a group over
-    its subnets' zones); a group that may scale to zero is elastic, but some group must keep them all."""
+    its subnets' zones); a group that may scale to zero is elastic, but some group the tenants' pods can
+    run on (no NoSchedule or NoExecute taint: a system group keeps nodes for the add-ons only) must keep them all."""
     azs = env.availability_zones
     for i, group in enumerate(env.cluster.node_groups):
         if 0 < group.min_size < azs:
@@ -121,12 +122,14 @@ def _node_per_zone(at: At, platform_file: str, env: EnvironmentPlan, file: str, 
                 f"node group {group.name} may shrink to {group.min_size} node(s) over {azs} AZs: a zone without one fails with its neighbour, below uptime {uptime} % ({platform_file})",
                 f"set min_size to at least {azs} (one node per AZ), or lower performance.uptime_percent below 99.9",
             )
-    if all(group.min_size == 0 for group in env.cluster.node_groups):
+    workload = [g for g in env.cluster.node_groups if not any(t.get("effect") in ("NO_SCHEDULE", "NO_EXECUTE") for t in g.taints)]
+    if all(group.min_size == 0 for group in workload):
+        tainted = " but tainted ones, which the tenants' pods cannot run on" if len(workload) < len(env.cluster.node_groups) else ""
         at(
             file,
             ("cluster", "node_groups"),
-            f"every node group may scale to zero: no AZ is sure to keep a node, below uptime {uptime} % ({platform_file})",
-            f"give a node group min_size {azs} or more (one node per AZ), or lower performance.uptime_percent below 99.9",
+            f"every node group may scale to zero{tainted}: no AZ is sure to keep a node for the tenants' pods, below uptime {uptime} % ({platform_file})",
+            f"give an untainted node group min_size {azs} or more (one node per AZ), or lower performance.uptime_percent below 99.9",
         )
 
 
