@@ -16,6 +16,17 @@ from pathlib import Path
 from constructs_lib.plan import load_plan
 
 
+def junit_problem(path: str) -> str | None:
+    """Why ``--junit PATH`` cannot be written, found before a synthesis of minutes (not a traceback after it)."""
+    p = Path(path)
+    if p.is_dir():
+        return f"--junit {path} is a folder: give a file name, e.g. {p / 'infraplan-check.xml'}"
+    existing = next((a for a in p.parents if a.exists()), None)
+    if existing is not None and not existing.is_dir():
+        return f"--junit {path}: {existing} is a file, not a folder"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from constructs_lib.gates.report import as_json, as_junit, summary
     from constructs_lib.gates.runner import CheckContext, run_gates
@@ -23,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from .cli import _fail, _jsii_env, _private_tmp, _warn_support
 
     plan = load_plan(args.plan)  # plan errors: exit 2 before anything is synthesized
+    if args.junit and (problem := junit_problem(args.junit)):
+        return _fail(problem)
     _warn_support(plan.platform.kubernetes.version)
     _jsii_env()
     work = Path(tempfile.mkdtemp(prefix="infraplan-check-"))
@@ -45,8 +58,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.junit:
-        Path(args.junit).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.junit).write_text(as_junit(report), encoding="utf-8")
+        try:
+            Path(args.junit).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.junit).write_text(as_junit(report), encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"--junit {args.junit}: cannot write it ({exc.strerror or exc})")
     if args.json:
         sys.stdout.write(as_json(report))
     else:
