@@ -542,3 +542,18 @@ def test_an_appendix_yaml_error_names_its_own_line_and_reads_the_core_schema() -
     assert issue.line == _line_of(text, "name: a: b")
     (issue,) = _issues(_with_appendix("name: !!python/object/apply:os.system [id]\n"))
     assert "!!python/object/apply:os.system" in issue.message
+
+
+def test_plan_text_holding_an_html_comment_opener_survives_the_round_trip(plan_copy: Path) -> None:
+    """A justification or gate description with '<!--' made import read the rest of the document as an HTML
+    comment: the justification was cut there and the row's other cells lost, without a word."""
+
+    def opener(d: dict) -> None:
+        d["complexity_tracking"][0]["justification"] = "card data <!-- PCI scope; | not the shared cluster"
+        d["constitution"][0]["description"] = "validate passes <!-- and nothing is left undecided"
+
+    edit_yaml(plan_copy / "platform.yaml", opener)
+    md = document(load_plan(plan_copy))
+    assert "<!--" not in md.split("## Appendix: plan files")[0]
+    files = plan_files(parse_markdown(md, "plan.md"))
+    assert files["platform.yaml"] == (plan_copy / "platform.yaml").read_text()

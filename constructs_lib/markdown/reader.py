@@ -115,9 +115,14 @@ def _is_placeholder(text: str) -> bool:
     return (t.startswith("[") and t.endswith("]") and "](" not in t) or t.lower().startswith("[e.g.")
 
 
+def _unescape(text: str) -> str:
+    """``<\\!--`` (how document writes a ``<!--`` of the plan's text, which no HTML comment starts) back to ``<!--``."""
+    return text.replace("<\\!--", "<!--")
+
+
 def _clean(cell: str) -> str:
     """A table cell or value without Markdown emphasis and surrounding space."""
-    text = cell.strip()
+    text = _unescape(cell.strip())
     for mark in ("**", "__"):
         if text.startswith(mark) and text.endswith(mark) and len(text) > 2 * len(mark):
             text = text[len(mark) : -len(mark)].strip()
@@ -375,7 +380,7 @@ def parse_markdown(text: str, file: str = "plan.md") -> MarkdownPlan:
         s = by_title[_norm("Summary")]
         words = [ln for ln in s.lines if ln.text.strip() and not ln.in_fence]
         if words and not _is_placeholder(" ".join(w.text.strip() for w in words)):
-            summary = Cell(" ".join(w.text.strip() for w in words), words[0].number)
+            summary = Cell(_unescape(" ".join(w.text.strip() for w in words)), words[0].number)
     if reader.issues:
         raise PlanError(reader.issues)
     return MarkdownPlan(file, title, summary, context, context_section.line if context_section else 0, charts, gates, complexity, appendix, gates_undecided)

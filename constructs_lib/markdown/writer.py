@@ -33,9 +33,15 @@ STRATEGY = {"helm-first": "Helm-first with Kustomize fallback", "kustomize-only"
 LOCKS = {"dynamodb+lockfile": "S3 + DynamoDB + S3 lockfile", "dynamodb": "S3 + DynamoDB", "lockfile": "S3 + S3 lockfile"}
 
 
+def _text(text: str) -> str:
+    """Plan text outside a code block: ``<!--`` escaped (``<\\!--``, as Markdown renders it), or import would read the
+    rest of the document as an HTML comment and lose it."""
+    return text.replace("<!--", "<\\!--")
+
+
 def _cell(text: Any) -> str:
     """A table cell: one line, a literal bar escaped."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    return _text(" ".join(str(text).split()).replace("|", "\\|"))
 
 
 def _row(*cells: Any) -> str:
@@ -260,7 +266,7 @@ def _team_summary(plan: Plan) -> str | None:
 def summary(plan: Plan) -> list[str]:
     """The team's Summary where the plan keeps one; otherwise one written from the plan."""
     if own := _team_summary(plan):
-        return ["## Summary", "", own, ""]
+        return ["## Summary", "", _text(own), ""]
     p = plan.platform
     text = (
         f"The {p.name} platform on AWS: EKS {p.kubernetes.version} in {len(plan.environments)} environment(s) ({', '.join(plan.environments)}), "
