@@ -225,6 +225,9 @@ class _Registry:
             out += [t for t in tags if isinstance(t, str)]
             link = re.search(r'<([^>]+)>\s*;\s*rel="?next"?', headers.get("link", ""))
             path = urllib.parse.urljoin(self.base + "/", link.group(1)) if link else None
+            if path is not None and not path.startswith(self.base + "/"):
+                # the next page is asked with our token: only of this registry, over its own scheme
+                raise RepositoryError(f"the OCI registry {self.repo_url}: its next page of tags is {path}, on another host or scheme; refused")
         raise RepositoryError(f"the OCI registry {self.repo_url} lists more than {MAX_TAG_PAGES} pages of tags for {self.chart}")
 
     def digest(self, tag: str) -> str:

@@ -128,6 +128,23 @@ def test_the_registry_token_does_not_follow_a_redirect_to_another_host(server: S
     assert ("/elsewhere/tags", "") in server.seen
 
 
+def test_a_tag_page_link_to_another_host_is_refused_not_asked_with_the_token(server: Server) -> None:
+    """The next page is asked with the registry's token: a Link to another host would hand it over."""
+    challenge = f'Bearer realm="{server.url}/token",service="registry"'
+
+    def tags(h: BaseHTTPRequestHandler) -> None:
+        if h.headers.get("Authorization") != "Bearer pull-token":
+            return send(401, headers={"WWW-Authenticate": challenge})(h)
+        link = f'<http://localhost:{server.port}/v2/charts/argo-cd/tags/list?last=8.1.3>; rel="next"'
+        return send(200, b'{"tags": ["8.1.3"]}', {"Link": link})(h)
+
+    server.routes["/token"] = send(200, b'{"token": "pull-token"}')
+    server.routes["/v2/charts/argo-cd/tags/list"] = tags
+    with pytest.raises(RepositoryError, match="next page of tags is http://localhost:.*another host or scheme; refused"):
+        oci_versions(f"oci://127.0.0.1:{server.port}/charts", "argo-cd")
+    assert [a for p, a in server.seen if p == "/v2/charts/argo-cd/tags/list"] == ["", "Bearer pull-token"]
+
+
 # --- answers that are not what they should be --------------------------------------------------
 
 
