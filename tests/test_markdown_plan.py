@@ -557,3 +557,21 @@ def test_plan_text_holding_an_html_comment_opener_survives_the_round_trip(plan_c
     assert "<!--" not in md.split("## Appendix: plan files")[0]
     files = plan_files(parse_markdown(md, "plan.md"))
     assert files["platform.yaml"] == (plan_copy / "platform.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    "text, frameworks",
+    [
+        ("compliance (SOC 2 Type II, PCI DSS v4.0, ISO 27001:2022)", ["SOC2", "PCI-DSS", "ISO27001"]),
+        ("SOC 2 Type 2 and HIPAA", ["SOC2", "HIPAA"]),
+        ("PCI-DSS 4.0.1, ISO/IEC 27001", ["PCI-DSS", "ISO27001"]),
+        ("ISO27001:2022", ["ISO27001"]),
+    ],
+)
+def test_a_framework_written_with_its_version_or_report_type_is_read(text: str, frameworks: list[str]) -> None:
+    """'SOC 2 Type II', 'PCI DSS v4.0', 'ISO 27001:2022' are how teams write them; each was refused ('Type' is no framework)."""
+    from constructs_lib.markdown import values
+
+    assert values.constraints(text)[("constraints", "compliance")] == frameworks
+    with pytest.raises(values.Unreadable, match="'FedRAMP' is no"):  # still refused, never dropped
+        values.constraints(text + ", FedRAMP")

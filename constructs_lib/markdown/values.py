@@ -271,11 +271,16 @@ _FILLER = {"and", "or", "regions", "region", "only", "data", "residency", "in", 
 EMAIL = re.compile(r"[^@\s,;()]+@[^@\s,;()]+\.[^@\s,;()]+")
 
 
+# What people write beside a framework's name: a version (PCI DSS v4.0, ISO 27001:2022), SOC 2's report type.
+_FRAMEWORK_QUALIFIER = re.compile(r"(?i)v?\d+(\.\d+)*|type|i{1,2}")
+
+
 def _frameworks(clause: str) -> list[str]:
     out = []
-    for token in re.split(r"[\s,/&()]+|\band\b", re.sub(r"(?i)(soc|iso|pci)[\s-]+(2|27001|dss)", r"\1\2", clause)):
+    merged = re.sub(r"(?i)(soc|iso|pci)(?:/iec)?[\s-]*(27001|dss|2)(?::\d{4})?", r"\1\2", clause)
+    for token in re.split(r"[\s,/&()]+|\band\b", merged):
         key = re.sub(r"[^a-z0-9]", "", token.lower())
-        if not key or key in _FILLER or key == "dss":
+        if not key or key in _FILLER or key == "dss" or _FRAMEWORK_QUALIFIER.fullmatch(token):
             continue
         if key not in FRAMEWORKS:
             raise Unreadable(f"'{token}' is no compliance framework infraplan knows", f"frameworks: {', '.join(sorted(set(FRAMEWORKS.values())))}")
@@ -317,7 +322,7 @@ def constraints(text: str) -> Decided:
             out[("constraints", "monthly_budget_usd")] = _budget(clause)
         elif "region" in low or "residency" in low:
             out[("constraints", "data_residency")] = _residency(clause)
-        elif "compliance" in low or any(k in re.sub(r"[^a-z0-9]", "", low) for k in FRAMEWORKS):
+        elif "compliance" in low or any(k in re.sub(r"[^a-z0-9]", "", low.replace("/iec", "")) for k in FRAMEWORKS):
             out[("constraints", "compliance")] = out.get(("constraints", "compliance"), []) + _frameworks(clause)
         else:
             raise Unreadable(f"'{clause}' is no constraint infraplan knows", "budget $40k/month (alerts to ...), compliance (SOC2, HIPAA), EU and US regions only")
