@@ -132,6 +132,8 @@ def index_versions(repo_url: str, chart: str) -> list[Published]:
         close = difflib.get_close_matches(chart, [str(k) for k in entries], n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; it has {len(entries)} other charts"
         raise RepositoryError(f"the Helm repository {repo_url} has no chart '{chart}'{hint}")
+    if not isinstance(entries[chart] or [], list):
+        raise RepositoryError(f"{url} is not a Helm repository index (entries.{chart} is no list of versions)")
     out = []
     for entry in entries[chart] or []:
         if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):

@@ -201,6 +201,13 @@ def test_an_app_version_that_is_no_scalar_is_none_and_a_yaml_bomb_is_not_expande
     assert [(p.version, p.app_version) for p in published] == [("8.1.3", None), ("8.1.4", None), ("8.1.5", "v3.0.12"), ("8.1.6", "3.1")]
 
 
+@pytest.mark.parametrize("versions", ["5", "{8.1.3: {}}"])
+def test_an_index_whose_chart_lists_no_versions_is_a_repository_error(server: Server, versions: str) -> None:
+    server.routes["/repo/index.yaml"] = send(200, f"apiVersion: v1\nentries:\n  argo-cd: {versions}\n".encode())
+    with pytest.raises(RepositoryError, match=r"is not a Helm repository index \(entries.argo-cd is no list of versions\)"):
+        index_versions(f"{server.url}/repo", "argo-cd")
+
+
 # --- constraints whose series cannot be listed -------------------------------------------------
 
 
