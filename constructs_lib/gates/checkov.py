@@ -61,11 +61,26 @@ def accepted_entries(path: Path | None) -> dict[str, list[dict]]:
     if path is None:
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    for section in data.values():
-        for entry in section:
-            if not str(entry.get("reason", "")).strip():
-                raise ValueError(f"{path}: {entry.get('check')}: every accepted finding needs a reason")
+    if not isinstance(data, dict) or not set(data) <= {"terraform", "kubernetes"}:
+        raise ValueError(f"{path}: expected a mapping with terraform: and/or kubernetes: lists")
+    for framework, section in data.items():
+        for i, entry in enumerate(section if isinstance(section, list) else [None]):
+            _check_entry(f"{path}: {framework}[{i}]", entry)
     return data
+
+
+def _check_entry(where: str, entry: object) -> None:
+    """An entry is exactly {check, where?, reason}: a ``where`` written as one string would be read
+    character by character, and its ``*`` would accept the check in every file."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("check"), str) or not entry["check"].strip():
+        raise ValueError(f"{where}: an entry is a mapping with check: (a checkov id), where: and reason:")
+    if unknown := set(entry) - {"check", "where", "reason"}:
+        raise ValueError(f"{where}: {entry['check']}: unknown keys {', '.join(sorted(map(str, unknown)))} (check, where, reason)")
+    globs = entry.get("where", ["*"])
+    if not isinstance(globs, list) or not globs or not all(isinstance(g, str) and g for g in globs):
+        raise ValueError(f"{where}: {entry['check']}: where: is a list of file globs, e.g. where: [\"dev-*\"] (read {globs!r})")
+    if not str(entry.get("reason", "")).strip():
+        raise ValueError(f"{where}: {entry['check']}: every accepted finding needs a reason")
 
 
 def unaccepted(findings: list[tuple[str, str, str]], entries: list[dict]) -> tuple[list[str], list[str]]:
