@@ -575,3 +575,24 @@ def test_a_framework_written_with_its_version_or_report_type_is_read(text: str, 
     assert values.constraints(text)[("constraints", "compliance")] == frameworks
     with pytest.raises(values.Unreadable, match="'FedRAMP' is no"):  # still refused, never dropped
         values.constraints(text + ", FedRAMP")
+
+
+def test_a_fifo_or_an_oversized_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+    """read_bytes read the whole file before the 1 MiB check (`infraplan import /dev/zero` never ended) and blocked
+    on a FIFO nobody writes; in a subprocess, so the old behaviour fails instead of hanging the suite."""
+    import os
+    import subprocess
+    import sys
+
+    os.mkfifo(tmp_path / "plan.md")
+    with open(tmp_path / "big.md", "wb") as f:
+        f.truncate(64 * 1024 * 1024)  # sparse
+    code = (
+        "import sys; from stacks.cli import main\n"
+        "print(main(['import', sys.argv[1], '--out', sys.argv[2]]), main(['import', sys.argv[3], '--out', sys.argv[2]]))\n"
+    )
+    args = [str(tmp_path / "plan.md"), str(tmp_path / "out"), str(tmp_path / "big.md")]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=30, cwd=Path(__file__).parent.parent)
+    assert done.stdout.split()[-2:] == ["2", "2"], done.stderr[-2000:]
+    assert "not a regular file" in done.stderr and "larger than 1048576 bytes" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -402,11 +403,14 @@ def read_markdown(path: Path | str) -> MarkdownPlan:
     """Read and parse a Markdown plan file (UTF-8, at most 1 MiB)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device (/dev/zero) would block or never end
+            raise PlanError([PlanIssue(str(path), None, "", "the Markdown plan is not a regular file", "pass the path of a .md file")])
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)  # never a huge file's whole content in memory
     except OSError as exc:
         raise PlanError([PlanIssue(str(path), None, "", f"cannot read the Markdown plan: {exc.strerror or exc}")]) from None
     if len(data) > MAX_BYTES:
-        raise PlanError([PlanIssue(str(path), None, "", f"the Markdown plan is {len(data)} bytes; at most {MAX_BYTES} are read")])
+        raise PlanError([PlanIssue(str(path), None, "", f"the Markdown plan is larger than {MAX_BYTES} bytes, the most import reads")])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
