@@ -220,3 +220,22 @@ def test_validate_refuses_a_0x_range_of_millions_of_series_at_once(plan_copy: Pa
     assert time.monotonic() - started < 5
     [issue] = [i for i in info.value.issues if i.path == "charts.external-secrets.version"]
     assert "admits more than 64 external-secrets series" in issue.message and len(issue.message) < 300
+
+
+# --- a malformed lock ---------------------------------------------------------------------------
+
+
+def test_charts_lock_rewrites_a_malformed_lock_whose_hint_names_it(plan_copy: Path, server: Server) -> None:
+    """validate refuses the malformed lock with the hint 'run infraplan charts lock': that command must not refuse it too."""
+    from stacks.charts_lock import lock_charts, write_lock
+
+    digest = "b" * 64
+    server.routes["/argo/index.yaml"] = send(200, _index([{"version": "7.9.1", "appVersion": "v2.14.15", "digest": digest}]))
+    edit_yaml(plan_copy / "platform.yaml", lambda d: d.update(charts={"argocd": {"version": "7.x", "repo_url": f"{server.url}/argo"}}))
+    (plan_copy / "charts.lock").write_text("charts:\n  argocd:\n    chart: argo-cd\n    version: 7.x\n")
+    with pytest.raises(PlanError, match="not an exact chart version"):
+        load_plan(plan_copy)
+    lock, _ = lock_charts(plan_copy)
+    write_lock(plan_copy, lock)
+    assert load_plan(plan_copy).charts["argocd"].version == "7.9.1"
+    assert lock.charts["argocd"].digest == f"sha256:{digest}"

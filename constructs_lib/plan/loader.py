@@ -617,7 +617,7 @@ class _PlanReader:
 def load_plan(root: Path | str, check_lock: bool = True) -> Plan:
     """Load and check every file of a plan folder. All problems are reported at once.
 
-    ``check_lock=False`` (for ``infraplan charts lock`` only) accepts a missing or stale charts.lock."""
+    ``check_lock=False`` (for ``infraplan charts lock`` only) accepts a missing, stale or malformed charts.lock."""
     root = Path(root)
     if not os.path.lexists(root):
         raise PlanError([PlanIssue(str(root), None, "", "the plan folder does not exist", "pass --plan DIR")])
@@ -643,7 +643,11 @@ def load_plan(root: Path | str, check_lock: bool = True) -> Plan:
         issues.append(PlanIssue(str(root), None, "", "no environment files", "add dev.yaml (one file per environment)"))
     environments = reader.environments(env_paths)
     tenants = reader.tenants(tenant_paths)
+    before_lock = len(issues)
     chart_lock, _ = reader.read(root / LOCK_FILE, ChartLockFile) if LOCK_FILE in names else (None, None)
+    if not check_lock and len(issues) > before_lock:
+        del issues[before_lock:]  # charts lock rewrites a malformed lock whole: refusing it would refuse the fix its hint names
+        chart_lock = None
 
     if platform is not None and not issues:
         issues += cross_file_checks(platform, str(platform_path), environments, tenants, reader.sources)
