@@ -51,6 +51,16 @@ def test_a_bucket_encrypted_only_with_s3s_own_key_is_not_encrypted_with_the_acco
     assert "prod-state: aws_s3_bucket." in problem and "no server-side encryption configuration with the account's key" in problem
 
 
+def test_node_volumes_left_to_the_ami_or_account_default_are_not_encrypted(prod: dict[str, dict]) -> None:
+    """Without block device mappings (or without our launch template) EKS nodes get the AMI's root volume, unencrypted unless the account encrypts by default."""
+    del _one(prod, "aws_launch_template")["block_device_mappings"]
+    del _one(prod, "aws_eks_node_group")["launch_template"]
+    problems = policy.encryption_problems(prod, {})
+    assert len(problems) == 2
+    assert "prod-platform: aws_launch_template." in problems[0] and "no block_device_mappings" in problems[0]
+    assert "prod-platform: aws_eks_node_group." in problems[1] and "no launch_template" in problems[1]
+
+
 def test_a_kustomize_inflated_chart_must_be_pinned() -> None:
     """kustomize-only: the Application names the plan's Git repository (exempt), the chart version is in helmCharts."""
     chart = {"name": "argo-cd", "repo": "https://argoproj.github.io/argo-helm", "version": "7.9.1", "releaseName": "argocd"}

@@ -63,9 +63,14 @@ def encryption_problems(stacks: Stacks, trees: dict[str, Tree]) -> list[str]:
         if "secrets" not in (_first(v, "encryption_config").get("resources") or []):
             problems.append(f"{s}: aws_eks_cluster.{r}: Kubernetes secrets are not envelope-encrypted (encryption_config)")
     for s, r, v in _resources(stacks, "aws_launch_template"):
+        if not v.get("block_device_mappings"):
+            problems.append(f"{s}: aws_launch_template.{r}: no block_device_mappings (the root volume is encrypted only if the AMI's snapshot or the account's EBS default is)")
         for m in v.get("block_device_mappings") or []:
             if _first(m, "ebs").get("encrypted") not in _TRUE:
                 problems.append(f"{s}: aws_launch_template.{r}: volume {m.get('device_name')} is not encrypted")
+    for s, r, v in _resources(stacks, "aws_eks_node_group"):
+        if not _first(v, "launch_template"):
+            problems.append(f"{s}: aws_eks_node_group.{r}: no launch_template (EKS's own leaves the node volumes to the account's EBS default)")
     for s, r, v in _resources(stacks, "aws_ebs_volume"):
         if v.get("encrypted") not in _TRUE:
             problems.append(f"{s}: aws_ebs_volume.{r}: not encrypted")
