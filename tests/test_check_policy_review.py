@@ -85,3 +85,22 @@ def test_the_pinned_versions_gate_names_a_kustomization_once_by_its_place_in_the
     result = run_gate(CheckContext(plan, example_plan, tmp_path, tmp_path), dev, Gate(id="pins", description="d", rule="pinned-versions"))
     assert result.status is Status.FAIL
     assert result.details == (f"{key}/infrastructure/argocd/chart/kustomization.yaml: helmCharts: argo-cd at '7.x', not an exact version",)
+
+
+def test_an_appproject_whitelist_glob_that_admits_a_guardrail_kind_is_found() -> None:
+    """ArgoCD matches namespaceResourceWhitelist entries by glob: kind '*Policy' lets a tenant deploy an allow-all NetworkPolicy."""
+    ns = "org-a-web"
+    project = {"kind": "AppProject", "metadata": {"name": "org-a"}, "spec": {
+        "destinations": [{"server": "https://kubernetes.default.svc", "namespace": ns}],
+        "namespaceResourceWhitelist": [{"group": "apps", "kind": "Deployment"}, {"group": "networking.k8s.io", "kind": "*Policy"}],
+        "namespaceResourceBlacklist": [{"group": "", "kind": "Resource*"}, {"group": "", "kind": "LimitRange"}]}}  # fmt: skip
+    tenant = type("Tenant", (), {"name": "org-a", "namespaces": (ns,)})()
+    guarded = [
+        ("ns.yaml", {"kind": "Namespace", "metadata": {"name": ns, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}),
+        ("np.yaml", {"kind": "NetworkPolicy", "metadata": {"name": "deny", "namespace": ns}, "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}),
+        ("rq.yaml", {"kind": "ResourceQuota", "metadata": {"name": "q", "namespace": ns}}),
+        ("lr.yaml", {"kind": "LimitRange", "metadata": {"name": "l", "namespace": ns}}),
+    ]
+    assert policy.isolation_problems("dev", [*guarded, ("p.yaml", project)], [tenant], argocd=True) == [
+        "dev: AppProject org-a: lets the tenant deploy NetworkPolicy (a guardrail of its namespaces)"
+    ]

@@ -7,6 +7,7 @@ resources the model never saw. Each function returns the problems found, one lin
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import Any, Iterable
 
@@ -191,7 +192,8 @@ def _project_problems(project: dict | None, tenant: str, namespaces: tuple[str, 
         problems.append(f"AppProject {tenant}: admits cluster-scoped kinds {spec['clusterResourceWhitelist']}")
     allowed, denied = spec.get("namespaceResourceWhitelist"), spec.get("namespaceResourceBlacklist") or []
     for group, kind in GUARDRAIL_KINDS:
-        in_list = lambda entries: any(e.get("group") in (group, "*") and e.get("kind") in (kind, "*") for e in entries)  # noqa: E731
+        # ArgoCD matches these lists by glob (filepath.Match of kind, then group): "*Policy" admits NetworkPolicy
+        in_list = lambda entries: any(fnmatch.fnmatchcase(kind, str(e.get("kind", ""))) and fnmatch.fnmatchcase(group, str(e.get("group", ""))) for e in entries)  # noqa: E731
         if not in_list(denied) and (allowed is None or in_list(allowed)):
             problems.append(f"AppProject {tenant}: lets the tenant deploy {kind} (a guardrail of its namespaces)")
     return problems
