@@ -596,3 +596,12 @@ def test_a_fifo_or_an_oversized_file_is_refused_without_reading_it(tmp_path: Pat
     assert done.stdout.split()[-2:] == ["2", "2"], done.stderr[-2000:]
     assert "not a regular file" in done.stderr and "larger than 1048576 bytes" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("odd", ["\u2028", "\x0c", "\x1c", "\x85"])
+def test_a_line_number_is_the_editors_after_a_unicode_line_separator(odd: str) -> None:
+    """str.splitlines breaks at U+2028, a form feed and other separators no editor counts: every issue after
+    one named a line too far down."""
+    text = _md("small").replace("## Summary\n", f"## Summary\n\nA platform{odd}for the shop.\n", 1).replace("## Technical Context\n", "## Technical Context\nbogus line\n", 1)
+    (issue,) = [i for i in _issues(text) if "bogus" in i.message]
+    assert issue.line == text[: text.index("bogus line")].count("\n") + 1

@@ -53,12 +53,19 @@ def _norm(label: str) -> str:
 _LABELS = {_norm(v): k for k, v in CONTEXT_LABELS.items()} | {"scale": "scale_scope", "scope": "scale_scope", "iac": "iac_tools", "secrets": "secrets_management"}
 
 
+def _physical_lines(text: str) -> list[str]:
+    """The lines an editor numbers (\\n, \\r\\n or \\r): str.splitlines also breaks at a form feed, U+2028 and
+    others, which would shift every line number after one."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def _lines(text: str) -> list[_Line]:
     """The document's lines without HTML comments, marking those inside fenced code blocks."""
     out: list[_Line] = []
     fence: str | None = None
     in_comment = False
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(_physical_lines(text), start=1):
         if fence is not None:
             m = _FENCE.match(raw)
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not m.group(2).strip():
@@ -367,7 +374,7 @@ def parse_markdown(text: str, file: str = "plan.md") -> MarkdownPlan:
         by_title.setdefault(_norm(s.title), s)
     for name in REQUIRED_SECTIONS:
         if _norm(name) not in by_title:
-            last = len(text.splitlines()) or None
+            last = len(_physical_lines(text)) or None
             reader.issue(last, name, f"the section '## {name}' is missing", f"the template's sections: {', '.join(REQUIRED_SECTIONS)}, Project Structure, Complexity Tracking")
     context_section = by_title.get(_norm("Technical Context"))
     context = reader.context(context_section) if context_section else {}
