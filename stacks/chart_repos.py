@@ -85,6 +85,8 @@ def _read(response, url: str, what: str, limit: int) -> bytes:  # noqa: ANN001 (
 
 
 def _open(request: urllib.request.Request, what: str, limit: int) -> tuple[bytes, dict[str, str]]:
+    if urllib.parse.urlsplit(request.full_url).scheme not in ("http", "https"):  # a registry's token realm is its to choose: never file:// or ftp://
+        raise RepositoryError(f"{what}: {request.full_url} is not an http(s) URL; refused")
     try:
         with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:  # http/https only: checked by the plan and _Redirects
             body = _read(response, request.full_url, what, limit)
@@ -202,6 +204,8 @@ class _Registry:
             raise RepositoryError(f"the OCI registry {self.repo_url}: {url} asks for credentials ({header or 'HTTP 401 without a challenge'}); charts lock reads public charts only")
         query = {k: v for k, v in (("service", params.get("service")), ("scope", params.get("scope") or f"repository:{self.name}:pull")) if v}
         realm = params["realm"]
+        if self.base.startswith("https://") and not realm.startswith("https://"):
+            raise RepositoryError(f"the OCI registry {self.repo_url}: its token service {realm} is not HTTPS; refused")
         token_url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(query)
         body, _ = _get(token_url, f"the token service of {self.repo_url}", MAX_JSON_BYTES)
         try:

@@ -145,6 +145,19 @@ def test_a_tag_page_link_to_another_host_is_refused_not_asked_with_the_token(ser
     assert [a for p, a in server.seen if p == "/v2/charts/argo-cd/tags/list"] == ["", "Bearer pull-token"]
 
 
+def test_a_token_realm_that_is_not_http_is_refused(server: Server) -> None:
+    """The realm is the registry's to name: file:///etc/hostname must not be read (urllib's opener would)."""
+    server.routes["/v2/charts/argo-cd/tags/list"] = send(401, headers={"WWW-Authenticate": 'Bearer realm="file:///etc/hostname",service="registry"'})
+    with pytest.raises(RepositoryError, match=r"file:///etc/hostname\?.* is not an http\(s\) URL; refused"):
+        oci_versions(f"oci://127.0.0.1:{server.port}/charts", "argo-cd")
+
+
+def test_an_https_registry_whose_token_realm_is_plain_http_is_refused() -> None:
+    registry = chart_repos._Registry("oci://registry.invalid/charts", "argo-cd")
+    with pytest.raises(RepositoryError, match="its token service http://auth.invalid/token is not HTTPS; refused"):
+        registry._anonymous_token('Bearer realm="http://auth.invalid/token",service="registry"', "https://registry.invalid/v2/charts/argo-cd/tags/list")
+
+
 # --- answers that are not what they should be --------------------------------------------------
 
 
