@@ -355,3 +355,29 @@ def test_the_provider_schema_check_on_a_small_schema() -> None:
     assert "r.arn: read-only attribute set" in problems and "r.name: required attribute missing" in problems
     assert "r.tags: {'a': 1} does not match type ['map', 'string']" in problems
     assert "r.rule: 2 blocks, at most 1" in problems and "r.rule[0].days: '3' does not match type number" in problems
+
+
+def test_a_kustomize_only_chart_folder_builds_with_helm_or_fails_saying_helm_is_needed(tmp_path: Path, monkeypatch) -> None:
+    """kubectl kustomize refuses helmCharts without --enable-helm: every kustomize-only plan failed
+    manifests-validate with kustomize's own refusal, whatever its manifests were."""
+    from constructs_lib.gates import manifests
+
+    charts, plain = tmp_path / "prod/infrastructure/ingress-nginx", tmp_path / "prod/bootstrap"
+    for d, text in ((charts, "helmCharts:\n- name: ingress-nginx\n  version: 4.12.3\n"), (plain, "resources: []\n")):
+        d.mkdir(parents=True)
+        (d / "kustomization.yaml").write_text(text)
+    ran: list[list[str]] = []
+
+    def run(command, **kwargs):
+        ran.append(command)
+        return manifests.subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(manifests.subprocess, "run", run)
+    monkeypatch.setattr(manifests.shutil, "which", lambda name: None)
+    built, failed = manifests.build_all(tmp_path / "prod")
+    assert failed == [f"prod/infrastructure/ingress-nginx: kubectl kustomize failed: {manifests.HELM_NEEDED}"]
+    assert ran == [["kubectl", "kustomize", str(plain)]]
+    monkeypatch.setattr(manifests.shutil, "which", lambda name: f"/usr/bin/{name}")
+    ran.clear()
+    built, failed = manifests.build_all(tmp_path / "prod")
+    assert failed == [] and sorted(ran) == sorted([["kubectl", "kustomize", str(plain)], ["kubectl", "kustomize", "--enable-helm", str(charts)]])
