@@ -87,7 +87,7 @@ class NodeGroup:
     max_size: int = 4
     """@default 4."""
     desired_size: int = 2
-    """At creation only: the cluster autoscaler owns it afterwards. @default 2."""
+    """At creation only: afterwards whoever scales the group owns it (infraplan renders no autoscaler). @default 2."""
     disk_size_gb: int = 50
     """@default 50 GiB: images and logs of a few dozen pods."""
     labels: tuple[tuple[str, str], ...] = ()
@@ -419,7 +419,7 @@ class Cluster(Construct):
             taint=[{"key": t.key, "value": t.value or None, "effect": t.effect} for t in ng.taints] or None,
             tags={"Name": f"{self.name}-{ng.name}"},
             depends_on=attachments,
-            # The cluster autoscaler owns the size after creation.
+            # Whoever scales the group (an autoscaler, an operator) owns the size after creation; a re-apply never resets it.
             lifecycle=cdktf.TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
         )
 

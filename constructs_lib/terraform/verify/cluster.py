@@ -49,7 +49,7 @@ def _check_node_group(c: ResolvedCluster, ng: ResolvedNodeGroup, g: dict[str, An
     for key, want in (("minSize", ng.min_size), ("maxSize", ng.max_size)):
         if sc.get(key) != want:
             out.append(Difference(gwhere, key, want, sc.get(key)))
-    # desired_size is left to the autoscaler (ignore_changes); only its bounds are checked.
+    # desired_size belongs to whoever scales the group (ignore_changes); only its bounds are checked.
     desired = sc.get("desiredSize")
     if desired is None or not ng.min_size <= desired <= ng.max_size:
         out.append(Difference(gwhere, "desiredSize within [min, max]", f"{ng.min_size}..{ng.max_size}", desired))
