@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from conftest import SHARED
+from constructs_lib.gates.manifests import strict  # the rule infraplan check applies: one copy
 from constructs_lib.plan import load_plan
 
 ARGOCD_SCHEMAS = SHARED / "schemas" / "argocd"
@@ -109,23 +110,11 @@ def test_core_manifests_pass_kubernetes_validate(example_synth: Path, example_pl
         assert seen.get(kind), f"no {kind} synthesized"
 
 
-def _strict(schema):
-    """Deny unknown fields wherever the schema lists properties and does not preserve unknown fields."""
-    if isinstance(schema, dict):
-        schema = {k: _strict(v) for k, v in schema.items()}
-        if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields") and "additionalProperties" not in schema:
-            schema["additionalProperties"] = False
-        return schema
-    if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
-
-
 @cache
 def _argocd_validator(kind: str) -> jsonschema.protocols.Validator:
     crd = yaml.safe_load((ARGOCD_SCHEMAS / ARGOCD_KINDS[kind]).read_text())
     version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1")
-    schema = _strict(copy.deepcopy(version["schema"]["openAPIV3Schema"]))
+    schema = strict(copy.deepcopy(version["schema"]["openAPIV3Schema"]))
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     return cls(schema)
 
