@@ -188,7 +188,7 @@ def custom_resources(files: dict[str, str]) -> list[tuple[str, dict]]:
 
 def crd_errors(obj: dict, versions: dict[str, str]) -> list[str]:
     """``obj`` against the CRD of its kind in the chart versions ``versions`` installs, unknown fields denied."""
-    from test_gitops_validate import _strict
+    from constructs_lib.gates.manifests import strict as _strict
 
     group, served = sim.group_version(obj["apiVersion"])
     chart = {"external-secrets.io": ("external-secrets", "external-secrets"), "argoproj.io": ("argocd", "argo-cd"), "monitoring.coreos.com": ("kube-prometheus-stack", "kube-prometheus-stack")}[group]

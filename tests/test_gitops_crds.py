@@ -24,7 +24,7 @@ import jsonschema
 import pytest
 
 import gitops_sim as sim
-from test_gitops_validate import _strict
+from constructs_lib.gates.manifests import strict as _strict
 
 
 @pytest.fixture(scope="module")
