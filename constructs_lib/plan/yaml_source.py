@@ -415,7 +415,7 @@ class _Composer:
             what = "an alias" if isinstance(event, yaml.AliasEvent) else "a mapping or a list"
             raise self.stop(line, f"a mapping key is {what}", "write keys as plain names: `name: value`", top.path)
         key = event.value
-        if event.style is None and key == "<<" and event.tag is None:
+        if not event.style and key == "<<" and event.tag is None:
             raise self.stop(
                 line,
                 "YAML merge keys (`<<: *anchor`) are not supported in a plan",
@@ -424,7 +424,7 @@ class _Composer:
             )
         assert isinstance(top.container, dict)
         path = top.path + (key,)
-        kind = resolve_plain(key)[1] if event.style is None and event.tag is None else "string"
+        kind = resolve_plain(key)[1] if not event.style and event.tag is None else "string"
         if kind in ("number", "boolean", "null"):
             # Every mapping of a plan (fields, tags, labels, Helm values) is keyed by text; a key
             # that YAML reads as a number or boolean is kept as written but must be quoted, as
@@ -516,7 +516,7 @@ class _Composer:
 
     def _resolve(self, event: yaml.ScalarEvent, line: int | None, path: FieldPath) -> tuple[Any, ScalarNote]:
         text, tag = event.value, event.tag
-        quoted = event.style is not None
+        quoted = bool(event.style)  # plain: None from PyYAML's parser, '' from libyaml's
         if tag in (None, "!") and (quoted or tag == "!"):
             return text, ScalarNote(text, "string", quoted=True)
         if tag is None:
@@ -700,9 +700,13 @@ def load_yaml_file(path: Path, display_name: str) -> tuple[YamlDocument | None, 
 def load_yaml_text(text: str, display_name: str) -> tuple[YamlDocument | None, list[PlanIssue]]:
     """Load a plan file's text read elsewhere (a Markdown plan's appendix) with a file's bounds (depth,
     aliases, the core schema). Never raises for bad input; the issues' lines are the text's own."""
-    source = SourceMap(display_name)
-    composer = _Composer(text, source)
-    data = _compose(composer, text, display_name)
+    composed = _compose_with_libyaml(text, display_name)
+    if composed is not None:
+        composer, data = composed
+    else:
+        composer = _Composer(text, SourceMap(display_name))
+        data = _compose(composer, text, display_name)
+    source = composer.source
     if isinstance(data, PlanIssue):
         return None, [data]
     if not composer.has_root or data is None:
@@ -740,18 +744,55 @@ def _decode(raw: bytes, display_name: str) -> str | PlanIssue:
     return text
 
 
+LIBYAML_PARSER: Any = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+"""libyaml's parser (PyYAML's C extension), about 20 times faster than PyYAML's own; None without it."""
+
+_PARSERS_DIFFER = re.compile(r"[\t?\ufeff\x85\u2028\u2029]|[|>][-+0-9]*#|(?:\A|[ \n\r\[\]{},:'\"])!|(?:\A|[\n\r])%")
+"""Text that libyaml's parser reads otherwise than PyYAML's, found by comparing their events on
+mutated plans (tests/test_plan_yaml_parsers.py): a tab (libyaml takes one inside a plain
+scalar or after ': ', PyYAML refuses it), '?' (libyaml allows it in a plain scalar inside [...],
+and marks an explicit key's empty value on the next line), a byte order mark (libyaml drops one
+that starts any line, PyYAML only the first), a block scalar's header followed by '#' (libyaml
+reads a comment, PyYAML refuses it), a tag (libyaml reads ``!a:b!c`` as one local tag, PyYAML
+refuses it; the '!' that may start one), a directive, and YAML 1.1's line breaks other than \\n
+and \\r (kept on the Python path rather than compared). Such text is read by PyYAML's parser only."""
+
+
+def _events(loader: Any) -> Any:
+    while loader.check_event():
+        yield loader.get_event()
+
+
+def _compose_with_libyaml(text: str, display_name: str) -> tuple[_Composer, Any] | None:
+    """The composer and the data of ``text`` read through libyaml's parser, where that gives what
+    PyYAML's parser gives; None where PyYAML's parser must read it.
+
+    The two parsers give the same events (values, tags, styles, anchors, lines) for text that
+    both read and that :data:`_PARSERS_DIFFER` does not match, and libyaml refuses no such text
+    that PyYAML reads. Their errors differ in wording and in where they stop, so any text that
+    does not compose whole (a syntax error, a control character, a bound, a second document) is
+    read again by PyYAML's parser, whose error is the one reported."""
+    if LIBYAML_PARSER is None or _PARSERS_DIFFER.search(text):
+        return None
+    composer = _Composer(text, SourceMap(display_name))
+    try:
+        loader = LIBYAML_PARSER(text)
+    except Exception:  # noqa: BLE001 - e.g. a lone surrogate cannot be encoded: the Python path says what is wrong
+        return None
+    try:
+        return composer, composer.compose(_events(loader))
+    except Exception:  # noqa: BLE001 - whatever stops it, the Python path reads the text again and reports it
+        return None
+    finally:
+        loader.dispose()
+
+
 def _compose(composer: _Composer, text: str, display_name: str) -> Any:
-    """The data of the one document in ``text``, or the PlanIssue that stopped reading it."""
+    """The data of the one document in ``text`` read by PyYAML's parser, or the PlanIssue that stopped reading it."""
     loader: yaml.SafeLoader | None = None
     try:
         loader = yaml.SafeLoader(text)
-
-        def events() -> Any:
-            assert loader is not None
-            while loader.check_event():
-                yield loader.get_event()
-
-        return composer.compose(events())
+        return composer.compose(_events(loader))
     except _Stop as stop:
         return stop.issue
     except yaml.reader.ReaderError as exc:
