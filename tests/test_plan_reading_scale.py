@@ -11,6 +11,7 @@ import ipaddress
 import pstats
 import random
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from constructs_lib.plan import load_plan
 from constructs_lib.plan.checks import _nested_path_pairs, _overlapping_pairs, cross_file_checks
 from constructs_lib.plan.errors import PlanError
+from constructs_lib.plan.yaml_source import format_path, load_yaml_text
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -106,3 +108,37 @@ def test_many_overlaps_are_all_reported_in_the_pairwise_order(tmp_path, monkeypa
         ("t0004.yaml", ["t0004", "t0008"]),
         ("t0006.yaml", ["t0006", "t0008"]),
     ]
+
+
+def test_the_marker_fold_of_ascii_text_is_the_general_fold():
+    """_marker_form folds ASCII text without Unicode normalization: the same result for every
+    ASCII character, alone and around the marker."""
+    from constructs_lib.plan import loader
+
+    def general(text: str) -> str:
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        return "".join(c for c in folded if not (c.isspace() or c in "-_" or unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp")))
+
+    rng = random.Random(16)
+    texts = [chr(c) for c in range(128)] + ["".join(chr(c) for c in range(128))]
+    texts += ["".join(rng.choice([chr(c) for c in range(128)] + ["NEEDS", "clarification", "Needs-Clari_fication"]) for _ in range(12)) for _ in range(2000)]
+    for text in texts:
+        assert loader._marker_form(text) == general(text), text
+
+
+def test_only_ambiguous_scalars_look_up_the_models_type(monkeypatch):
+    """The type at a scalar's path is needed only to judge an ambiguous scalar (yes, 010, 1:20):
+    looking it up for every scalar of every file was a fifth of reading a plan."""
+    from constructs_lib.plan import loader
+
+    text = (BENCHMARKS.parent / "environments" / "tenants" / "org-a.yaml").read_text(encoding="utf-8")
+    text = text.replace('cpu: "8"', "cpu: 010", 1).replace("display_name: Organization A (storefront)", "display_name: yes", 1)
+    doc, _ = load_yaml_text(text, "org-a.yaml")
+    ambiguous = [path for path, note in doc.source.scalars.items() if note.ambiguous]
+    expected = [format_path(path) for path in ambiguous if loader._takes_text(loader._annotation_at(loader.TenantPlan, path))]
+    looked_up = []
+    original = loader._annotation_at
+    monkeypatch.setattr(loader, "_annotation_at", lambda model, path: looked_up.append(path) or original(model, path))
+    issues = loader._ambiguous_scalars(doc, loader.TenantPlan)
+    assert looked_up == ambiguous == [("display_name",), ("quotas", "cpu")]
+    assert [i.path for i in issues] == expected and "display_name" in expected

@@ -360,8 +360,13 @@ def _marker_form(text: str) -> str:
     """``text`` folded so that every spelling of the marker matches: NFKC (fullwidth letters),
     case folded, and without whitespace of any kind (no-break spaces, line breaks of block
     scalars), invisible format characters (zero-width space) and '-' / '_'."""
+    if text.isascii():  # the same, quicker: NFKC keeps ASCII, casefold lowers it, no ASCII character is Cf, Zl or Zp
+        return text.lower().translate(_ASCII_UNMARKED)
     folded = unicodedata.normalize("NFKC", text).casefold()
     return "".join(c for c in folded if not (c.isspace() or c in "-_" or unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp")))
+
+
+_ASCII_UNMARKED = {c: None for c in range(128) if chr(c).isspace() or chr(c) in "-_"}
 
 
 def _what_to_decide(model: type[BaseModel], path: FieldPath) -> str:
@@ -452,8 +457,10 @@ def _ambiguous_scalars(doc: YamlDocument, model: type[BaseModel]) -> list[PlanIs
     (component_values) go to Helm itself. The writer must say which one is meant: quoted."""
     issues = []
     for path, note in doc.source.scalars.items():
+        if not note.ambiguous:  # most are not: the model's type at the path is looked up for the others only
+            continue
         annotation = _annotation_at(model, path)
-        if not note.ambiguous or not _takes_text(annotation):
+        if not _takes_text(annotation):
             continue
         reading = yaml11_reading(note)
         if annotation is not Any:  # the field takes text: there is only one way to mean it
