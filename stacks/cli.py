@@ -148,13 +148,22 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if problem:
         return _fail(problem)
     _jsii_env()
+    from .terraform_worker import TerraformWorkers, worker_tmpdir
+
+    out = Path(os.path.abspath(args.out))
+    with TerraformWorkers(lambda: worker_tmpdir(out)) as workers:  # cdktf's runtime starts in a worker now, beside what follows
+        return _synth(args, workers)
+
+
+def _synth(args: argparse.Namespace, workers: "TerraformWorkers") -> int:
     restore_tmp = _private_tmp(Path(os.path.abspath(args.out)))
     try:
         from constructs_lib.terraform.extensions import ExtensionError
         from constructs_lib.terraform.target import AwsTarget
 
         from .synth import OutputDirError, synthesize
-    except Exception as exc:  # cdktf's runtime (Node.js through jsii) did not start
+        from .terraform_worker import TerraformRuntimeError
+    except Exception as exc:  # the runtime of the GitOps tree's constructs (Node.js through jsii) did not start
         _quiet_jsii_teardown()
         return _fail(_runtime_start_failure(exc))
     finally:
@@ -162,8 +171,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     console.print(f"Reading the plan in [bold]{args.plan}[/] …")
     try:
-        result = synthesize(args.plan, args.out, args.env, args.tenant, AwsTarget(args.aws_endpoint), args.extension, args.state_dir)
-    except (OutputDirError, ExtensionError) as exc:
+        result = synthesize(args.plan, args.out, args.env, args.tenant, AwsTarget(args.aws_endpoint), args.extension, args.state_dir, workers)
+    except (OutputDirError, ExtensionError, TerraformRuntimeError) as exc:
         return _fail(str(exc))
     except (BrokenPipeError, EOFError) as exc:  # the Node.js process behind cdktf is gone
         _quiet_jsii_teardown()

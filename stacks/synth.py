@@ -3,6 +3,7 @@ only what changed (see :mod:`stacks.output` and :mod:`stacks.output_changes`).""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -14,7 +15,6 @@ from constructs_lib.kubernetes.tree import clusters, render_environment
 from constructs_lib.plan import Plan, load_plan
 from constructs_lib.resolve.environment import resolve_plan
 from constructs_lib.resolve.model import ResolvedEnvironment
-from constructs_lib.terraform.extensions import load_extension
 from constructs_lib.terraform.target import REAL_AWS, AwsTarget
 
 from .output import (
@@ -33,7 +33,7 @@ from .output import (
     write_marker,
 )
 from .output_changes import MANIFEST, Changes, compare, link_kept, link_unchanged, merge_manifest, unit_prefix
-from .terraform_app import synth_terraform
+from .terraform_worker import TerraformJob, TerraformResult, TerraformWorkers, batches, worker_tmpdir
 
 __all__ = ["OUTPUT_MARKER", "OutputDirError", "SynthResult", "synthesize"]
 
@@ -124,12 +124,57 @@ def stage_whole_output(staging: Path, out: Path, units: dict[str, list[str]], on
     return compare(staging, staged_files(staging), out, owned)
 
 
-def _render(staging: Path, result: SynthResult, tenant_filter: set[str] | None, target: AwsTarget, hooks: list, out: Path) -> dict[str, list[str]]:
-    """Write the selected environments' files into ``staging``; returns each environment's unit folders."""
+def terraform_jobs(staging: Path, out: Path, result: SynthResult, tenant_filter: set[str] | None, target: AwsTarget, extensions: list[str]) -> list[TerraformJob]:
+    """The worker jobs of the selected environments: one cdktf app folder each (``terraform/`` itself for one)."""
+    groups = batches(result.environments, tenant_filter)
+    return [
+        TerraformJob(
+            staging / "terraform" if len(groups) == 1 else staging / f".terraform-batch-{i}",
+            group,
+            frozenset(tenant_filter) if tenant_filter is not None else None,
+            target,
+            tuple(extensions),
+            result.state_dir,
+            out / "terraform",
+        )
+        for i, group in enumerate(groups)
+    ]
+
+
+def gather_terraform(staging: Path, jobs: list[TerraformJob], results: list[TerraformResult]) -> list[str]:
+    """Move the batches' stacks into ``terraform/`` and merge their manifests into the one a single app writes."""
+    names = [name for r in results for name in r.stacks]
+    if len(jobs) == 1:
+        return names
+    target = staging / "terraform"
+    (target / "stacks").mkdir(parents=True)
+    manifest: str | None = None
+    written: set[str] = set()
+    for job, res in zip(jobs, results):
+        for entry in sorted((job.outdir / "stacks").iterdir()):
+            os.rename(entry, target / "stacks" / entry.name)
+        text = (job.outdir / "manifest.json").read_text(encoding="utf-8")
+        manifest = text if manifest is None else merge_manifest(text, manifest, set(res.stacks), written)
+        written |= set(res.stacks)
+        (job.outdir / "manifest.json").unlink()
+        (job.outdir / "stacks").rmdir()
+        job.outdir.rmdir()  # cdktf wrote nothing else: anything more stops the run here
+    assert manifest is not None
+    (target / "manifest.json").write_text(manifest, encoding="utf-8")
+    return names
+
+
+def _render(staging: Path, result: SynthResult, tenant_filter: set[str] | None, target: AwsTarget, extensions: list[str], out: Path, workers: TerraformWorkers) -> dict[str, list[str]]:
+    """Write the selected environments' files into ``staging``; returns each environment's unit folders.
+    The workers render the Terraform stacks while this process renders the Kubernetes trees."""
     units: dict[str, list[str]] = {env.name: stack_units(env, tenant_filter) for env in result.environments}
-    result.stacks = synth_terraform(staging / "terraform", result.environments, tenant_filter, target, hooks, result.state_dir, out / "terraform")
+    jobs = terraform_jobs(staging, out, result, tenant_filter, target, extensions)
+    workers.start(jobs)
     result.manifests = write_kubernetes(staging / "kubernetes", result.environments, tenant_filter, units)
     result.bootstrap = write_manual_bootstrap(staging, result.environments, tenant_filter, units)
+    results = workers.wait()
+    check_inputs(out, [(f"extension {spec}", file) for r in results for spec, file in r.extension_files])
+    result.stacks = gather_terraform(staging, jobs, results)
     return units
 
 
@@ -148,6 +193,7 @@ def synthesize(
     target: AwsTarget = REAL_AWS,
     extensions: list[str] | None = None,
     state_dir: Path | None = None,
+    workers: TerraformWorkers | None = None,
 ) -> SynthResult:
     """Synthesize into ``out``. Nothing in ``out`` changes unless everything succeeded,
     no file infraplan did not write is ever deleted (see :mod:`stacks.output`), and a file
@@ -155,7 +201,10 @@ def synthesize(
     With ``envs``, the other environments' files in ``out`` are kept as they are.
 
     ``state_dir`` (default: the folder holding ``out``) receives the state stacks'
-    local state, ``terraform.<env>-state.tfstate``, outside the replaced output."""
+    local state, ``terraform.<env>-state.tfstate``, outside the replaced output.
+
+    The Terraform stacks are rendered in worker processes (:mod:`stacks.terraform_worker`);
+    ``workers`` lets a caller start the first one earlier (the CLI does, before its imports)."""
     started = time.perf_counter()
     out = Path(os.path.abspath(out))
     plan_dir = Path(plan_dir)
@@ -163,27 +212,29 @@ def synthesize(
     check_inputs(out, [("plan folder", plan_dir)])
     if state_dir == out or out in state_dir.parents:
         raise OutputDirError(f"--state-dir {state_dir} lies inside --out {out}; Terraform state must live outside the replaced output")
-    plan = load_plan(plan_dir)
-    resolved, tenant_filter = select(plan, envs, tenants)
-    hooks = [load_extension(spec) for spec in extensions or []]
-    check_inputs(out, [(f"extension {h.spec}", h.file) for h in hooks if h.file is not None])
-    cleanup_stale(out)
-    check_replaceable(out)
-    staging = new_staging(out)
-    try:
-        result = SynthResult(plan, resolved, out, state_dir)
-        units = _render(staging, result, tenant_filter, target, hooks, out)
-        result.changes = stage_whole_output(staging, out, units, bool(envs))
-        os.chmod(staging, 0o755)
-        if out.is_dir() and _unchanged_output(staging, out, result.changes):
-            result.kept = check_foreign(out, staging)  # its refusals hold even when nothing changed
-        else:
-            if out.is_dir():
-                result.kept = carry_foreign(out, staging)
-                link_unchanged(staging, out, result.changes.unchanged)
-            swap_in(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+    with contextlib.ExitStack() as own:
+        if workers is None:  # the first starts cdktf's runtime while the plan is read
+            workers = own.enter_context(TerraformWorkers(lambda: worker_tmpdir(out)))
+        plan = load_plan(plan_dir)
+        resolved, tenant_filter = select(plan, envs, tenants)
+        cleanup_stale(out)
+        check_replaceable(out)
+        staging = new_staging(out)
+        try:
+            result = SynthResult(plan, resolved, out, state_dir)
+            units = _render(staging, result, tenant_filter, target, list(extensions or []), out, workers)
+            result.changes = stage_whole_output(staging, out, units, bool(envs))
+            os.chmod(staging, 0o755)
+            if out.is_dir() and _unchanged_output(staging, out, result.changes):
+                result.kept = check_foreign(out, staging)  # its refusals hold even when nothing changed
+            else:
+                if out.is_dir():
+                    result.kept = carry_foreign(out, staging)
+                    link_unchanged(staging, out, result.changes.unchanged)
+                swap_in(staging, out)
+        finally:
+            workers.stop()  # a stopped run's workers end before its staging folder goes
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - started
     return result

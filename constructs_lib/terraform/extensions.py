@@ -28,11 +28,12 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
+from typing import TYPE_CHECKING, Literal
 
 from ..resolve.model import ResolvedEnvironment, ResolvedTenant
-from .engine import cdktf
+
+if TYPE_CHECKING:  # a process that only reports an ExtensionError (synth's parent) never loads cdktf
+    from .engine import cdktf
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class StackContext:
     tenant: ResolvedTenant | None = None
 
 
-Extension = Callable[[cdktf.TerraformStack, StackContext], None]
+Extension = Callable[["cdktf.TerraformStack", StackContext], None]
 
 
 class ExtensionError(Exception):

@@ -1,0 +1,373 @@
+"""Terraform synthesis in worker processes, beside the Kubernetes rendering.
+
+``infraplan synth`` renders the Terraform stacks through cdktf, whose runtime is a Node.js process
+driven over jsii, in a child Python process (``python -m stacks.terraform_worker``), for three reasons:
+
+- **Overlap.** The worker is started first, so starting Node.js and loading cdktf (about 0.4 s)
+  happens while the parent reads and resolves the plan; then the parent renders the GitOps trees
+  while the worker builds the stacks: two cores, two jobs.
+- **Bounded memory.** The jsii runtime keeps every object the app created until its process ends,
+  so one app holding every stack of a large plan grows with it. Environments are handed out in
+  batches of at most :data:`STACKS_PER_WORKER` stacks, one worker at a time, each a fresh process
+  (an environment's stacks stay together: cdktf records their dependencies within one app).
+- **A clean runtime per run.** Every run starts from a fresh cdktf app in a fresh process, whatever
+  the calling process did before.
+
+The worker runs the same :func:`stacks.terraform_app.synth_terraform` as ``cdktf synth`` does; the
+parent merges the batches' ``manifest.json`` (cdktf writes it with sorted keys, so the merged file is
+the one a single app would write). The job (the resolved environments) and the result travel as
+pickles over two pipes of their own, never stdout: cdktf, Node.js and extensions may print there.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importing this module stays cheap: the CLI starts the first worker before anything else
+    from constructs_lib.resolve.model import ResolvedEnvironment
+    from constructs_lib.terraform.target import AwsTarget
+
+STACKS_PER_WORKER = 350
+"""At most this many stacks in one worker (one jsii runtime), unless one environment alone has more:
+about 300 tenant stacks and their environments' fit in the memory budget of docs/performance.md."""
+
+_HEADER = struct.Struct("!Q")
+
+
+class TerraformRuntimeError(RuntimeError):
+    """cdktf's runtime (Node.js through jsii, in the worker) could not start, or stopped; the message says which."""
+
+
+class _RemoteTraceback(Exception):
+    """The worker's traceback, chained as the cause of the exception re-raised in the parent."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class TerraformJob:
+    """What one worker renders: ``envs`` into the cdktf app folder ``outdir`` (see synth_terraform)."""
+
+    outdir: Path
+    envs: tuple[ResolvedEnvironment, ...]
+    tenants: frozenset[str] | None
+    target: AwsTarget
+    extensions: tuple[str, ...]
+    state_dir: Path | None
+    final_outdir: Path | None
+    sys_path: tuple[str, ...] = field(default_factory=lambda: tuple(sys.path))
+
+
+@dataclass(frozen=True)
+class TerraformResult:
+    stacks: list[str]
+    extension_files: list[tuple[str, Path]]  # (spec, the file its module was loaded from)
+
+
+def stack_count(env: ResolvedEnvironment, tenants: Iterable[str] | None) -> int:
+    chosen = None if tenants is None else set(tenants)
+    return 2 + len(env.secondary_regions) + sum(1 for t in env.tenants if chosen is None or t.name in chosen)
+
+
+def batches(envs: Sequence[ResolvedEnvironment], tenants: Iterable[str] | None, limit: int | None = None) -> list[tuple[ResolvedEnvironment, ...]]:
+    """Whole environments, in plan order, packed into batches of at most ``limit`` (default
+    :data:`STACKS_PER_WORKER`) stacks each; an environment with more stacks is a batch of its own."""
+    limit = STACKS_PER_WORKER if limit is None else limit
+    chosen = None if tenants is None else frozenset(tenants)
+    out: list[list[ResolvedEnvironment]] = []
+    size = 0
+    for env in envs:
+        n = stack_count(env, chosen)
+        if not out or size + n > limit:
+            out.append([])
+            size = 0
+        out[-1].append(env)
+        size += n
+    return [tuple(b) for b in out]
+
+
+# --- the parent's side -----------------------------------------------------------------------------
+
+
+def _write_message(fd: int, obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_message(fd: int) -> object | None:
+    """The next message, or None once the other side is gone."""
+    header = _read_exactly(fd, _HEADER.size)
+    if header is None:
+        return None
+    body = _read_exactly(fd, _HEADER.unpack(header)[0])
+    return None if body is None else pickle.loads(body)
+
+
+def worker_tmpdir(out: Path) -> Path | None:
+    """A temporary folder of the worker's own (jsii unpacks its Node.js code there), beside the other
+    runs' folders (see :func:`stacks.output.private_tmpdir`); None (the system's) when it cannot be
+    made: jsii then says what is wrong with that one."""
+    from .output import private_tmpdir
+
+    try:
+        return private_tmpdir(out)
+    except OSError:
+        return None
+
+
+class TerraformWorker:
+    """One worker process: started at once (it starts cdktf's runtime), then given one job.
+
+    It runs in a process group of its own, so that stopping it ends its Node.js processes too; it
+    ends itself when its parent does (its job pipe closes)."""
+
+    def __init__(self, tmpdir: Path | None = None) -> None:
+        self._tmpdir = tmpdir
+        self._used = False
+        job_r, self._job_w = os.pipe()
+        self._result_r, result_w = os.pipe()
+        env = dict(os.environ)
+        if tmpdir is not None:
+            env["TMPDIR"] = str(tmpdir)  # jsii unpacks its Node.js code there
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "stacks.terraform_worker", str(job_r), str(result_w)],
+                pass_fds=(job_r, result_w),
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+        except BaseException:
+            for fd in (self._job_w, self._result_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(job_r)
+            os.close(result_w)
+
+    def run(self, job: TerraformJob) -> TerraformResult:
+        """Hand the job over and wait for its result; the worker's exception is re-raised here.
+        The pipes are this call's to close (one thread only ever runs a worker)."""
+        self._used = True
+        try:
+            try:
+                _write_message(self._job_w, job)
+            except BrokenPipeError:
+                pass  # it ended before reading: its reply (or its exit) says why
+            try:
+                reply = _read_message(self._result_r)
+            except Exception as exc:  # noqa: BLE001 (a reply that does not unpickle here)
+                raise TerraformRuntimeError(f"the Terraform worker's reply could not be read: {exc}") from exc
+        finally:
+            os.close(self._job_w)  # the worker ends once it has replied and sees this
+            os.close(self._result_r)
+        if reply is None:
+            code = self.process.wait()
+            raise TerraformRuntimeError(f"the cdktf runtime (Node.js, through jsii) stopped: its worker process exited with {_exit_status(code)}; --out was left as it was")
+        kind, payload, remote = reply  # type: ignore[misc]
+        if kind == "ok":
+            return payload
+        if kind == "runtime":
+            raise TerraformRuntimeError(payload)
+        exc = payload if isinstance(payload, BaseException) else RuntimeError(str(payload))
+        raise exc from _RemoteTraceback(f"\n\nin the Terraform worker process:\n{remote}")
+
+    def kill(self) -> None:
+        """End the worker and its Node.js processes at once (nothing of theirs is needed any more)."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+
+    def end(self) -> None:
+        """After :meth:`kill`, once no thread runs it: reap it, close what :meth:`run` did not, remove its temporary folder."""
+        self.process.wait()
+        if not self._used:
+            os.close(self._job_w)
+            os.close(self._result_r)
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+def _exit_status(code: int) -> str:
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"status {code}"
+
+
+class TerraformWorkers:
+    """The batches of one synth, rendered one after another by fresh workers, in a thread of the parent
+    (the parent's main thread renders the Kubernetes trees meanwhile).
+
+    Use it as a context manager: the first worker starts on entry; :meth:`stop` (or leaving) ends them all."""
+
+    def __init__(self, make_tmpdir: Callable[[], Path | None] = lambda: None) -> None:
+        self._make_tmpdir = make_tmpdir
+        self._workers: list[TerraformWorker] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        self._results: list[TerraformResult] = []
+        self._error: BaseException | None = None
+        self._spare: TerraformWorker | None = None
+
+    def __enter__(self) -> "TerraformWorkers":
+        self._spare = self._start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _start(self) -> TerraformWorker:
+        with self._lock:
+            if self._stopped:
+                raise TerraformRuntimeError("synth was stopped")
+            worker = TerraformWorker(self._make_tmpdir())
+            self._workers.append(worker)
+            return worker
+
+    def start(self, jobs: list[TerraformJob]) -> None:
+        """Render ``jobs`` in the background, one worker each, in order; :meth:`wait` returns their results."""
+
+        def drive() -> None:
+            try:
+                for job in jobs:
+                    worker, self._spare = self._spare or self._start(), None
+                    self._results.append(worker.run(job))
+            except BaseException as exc:  # noqa: BLE001 (re-raised by wait, in the main thread)
+                self._error = exc
+
+        self._thread = threading.Thread(target=drive, name="terraform-workers", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> list[TerraformResult]:
+        assert self._thread is not None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._results
+
+    def stop(self) -> None:
+        """End every worker (a working one at once, which ends the thread driving it); idempotent."""
+        with self._lock:
+            self._stopped = True
+            workers, self._workers = list(self._workers), []
+        for worker in workers:
+            worker.kill()
+        if self._thread is not None:
+            self._thread.join()
+        for worker in workers:
+            worker.end()
+
+
+# --- the worker's side -----------------------------------------------------------------------------
+
+
+def _runtime_start_failure(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"the cdktf runtime (Node.js, through jsii) could not start: {exc.strerror or exc}{where}; is the disk or the temp folder full?"
+    return f"the cdktf runtime (Node.js, through jsii) could not start: {exc}; infraplan needs Node.js >= 20 on PATH (or JSII_NODE naming it)"
+
+
+def _runtime_failure(exc: BaseException) -> str | None:
+    """The message for a failure of cdktf's runtime itself (not of infraplan's or an extension's code)."""
+    if isinstance(exc, (BrokenPipeError, EOFError)):
+        return f"the cdktf runtime (Node.js, through jsii) stopped: {exc}; --out was left as it was"
+    if any(type(e).__module__.split(".")[0] == "jsii" for e in (exc, exc.__cause__) if e is not None):  # jsii raises RuntimeError from JavaScriptError
+        return f"the cdktf runtime (Node.js, through jsii) failed: {exc}; --out was left as it was"
+    return None
+
+
+def _quiet_jsii_teardown() -> None:
+    """Once Node.js has failed, jsii's own clean-up at exit fails too: end without its traceback."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1)
+
+
+def _watch_parent(job_fd: int) -> None:
+    """The parent closes the job pipe when it is done or stopped (or dies): end this worker then."""
+    while True:
+        try:
+            if not os.read(job_fd, 1):
+                break
+        except OSError:
+            break
+    os._exit(1)
+
+
+def _reply(result_fd: int, kind: str, payload: object, remote: str = "") -> None:
+    try:
+        pickle.loads(pickle.dumps(payload))
+    except Exception:  # noqa: BLE001 (an exception that does not travel as a pickle: its text still does)
+        payload = RuntimeError(f"{type(payload).__name__}: {payload}")
+    _write_message(result_fd, (kind, payload, remote))
+
+
+def main(argv: list[str]) -> int:
+    job_fd, result_fd = int(argv[1]), int(argv[2])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C reaches the parent too; it reports it
+    started: BaseException | None = None
+    try:
+        from .terraform_app import synth_terraform  # starts cdktf's runtime now, while the parent reads the plan
+    except Exception as exc:  # noqa: BLE001 (reported to the parent with the job's reply)
+        started = exc
+    job = _read_message(job_fd)
+    if not isinstance(job, TerraformJob):
+        return 1  # the parent stopped before handing over a job
+    threading.Thread(target=_watch_parent, args=(job_fd,), daemon=True).start()
+    if started is not None:
+        _reply(result_fd, "runtime", _runtime_start_failure(started))
+        _quiet_jsii_teardown()
+    try:
+        sys.path[:] = list(job.sys_path)
+        from constructs_lib.terraform.extensions import load_extension
+
+        hooks = [load_extension(spec) for spec in job.extensions]
+        stacks = synth_terraform(job.outdir, job.envs, set(job.tenants) if job.tenants is not None else None, job.target, hooks, job.state_dir, job.final_outdir)
+    except Exception as exc:  # noqa: BLE001 (re-raised in the parent)
+        message = _runtime_failure(exc)
+        if message is not None:
+            _reply(result_fd, "runtime", message)
+            _quiet_jsii_teardown()
+        _reply(result_fd, "error", exc, traceback.format_exc())
+        return 1
+    _reply(result_fd, "ok", TerraformResult(stacks, [(h.spec, h.file) for h in hooks if h.file is not None]))
+    return 0
+
+
+if __name__ == "__main__":
+    from stacks.terraform_worker import main as _main  # the module by its name, as the pickles name its classes
+
+    sys.exit(_main(sys.argv))

@@ -1,0 +1,124 @@
+"""Terraform synthesis in worker processes (stacks/terraform_worker.py, #16).
+
+Proved here: environments are batched whole and in order; a synth in several batches writes the
+same bytes as one app; the parent process never loads cdktf (its runtime lives in the workers);
+a failure in a worker is reported in the parent; a worker whose parent dies ends too."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.plan import load_plan
+from constructs_lib.resolve.environment import resolve_plan
+from stacks import terraform_worker
+from stacks.terraform_worker import TerraformJob, TerraformRuntimeError, TerraformWorker, batches, stack_count
+from constructs_lib.terraform.target import REAL_AWS
+
+from conftest import EXAMPLE_PLAN
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_batches_keep_each_environment_whole_and_the_plan_order() -> None:
+    envs = resolve_plan(load_plan(EXAMPLE_PLAN), None)
+    sizes = [stack_count(e, None) for e in envs]
+    assert sizes == [2 + len(e.secondary_regions) + len(e.tenants) for e in envs]
+    assert batches(envs, None, limit=sum(sizes)) == [tuple(envs)]
+    one_each = batches(envs, None, limit=1)  # an environment larger than the limit is a batch of its own
+    assert one_each == [(e,) for e in envs]
+    two = batches(envs, None, limit=sizes[0] + sizes[1])
+    assert two == [tuple(envs[:2]), tuple(envs[2:])]
+    only = {envs[0].tenants[0].name}
+    assert stack_count(envs[0], only) == 2 + len(envs[0].secondary_regions) + 1
+
+
+@pytest.mark.slow
+def test_a_synth_in_batches_writes_the_bytes_of_one_app(tmp_path: Path, example_synth: Path, monkeypatch) -> None:
+    """One worker per environment: the stacks move into one terraform/ and the manifests merge into
+    the one a single cdktf app writes (the session's example synth ran as one batch)."""
+    from stacks.synth import synthesize
+
+    envs = resolve_plan(load_plan(EXAMPLE_PLAN), None)
+    monkeypatch.setattr(terraform_worker, "STACKS_PER_WORKER", max(stack_count(e, None) for e in envs))
+    assert len(batches(envs, None)) == len(envs) > 1
+    result = synthesize(EXAMPLE_PLAN, tmp_path / "dist")
+    assert result.stacks == [n for e in envs for n in [e.state_stack_name, e.stack_name, *(r.stack_name for r in e.secondary_regions), *(t.stack_name for t in e.tenants)]]
+    assert _files(tmp_path / "dist") == _files(example_synth)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]  # no batch folder or staging left
+
+
+@pytest.mark.slow
+def test_the_synth_process_never_loads_cdktf(tmp_path: Path) -> None:
+    """cdktf's runtime (and every stack it holds) lives in the workers, which end with their batch."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from stacks.cli import main
+        code = main(["synth", "--plan", {str(EXAMPLE_PLAN)!r}, "--out", {str(tmp_path / 'dist')!r}])
+        print("exit", code, "cdktf" in sys.modules)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.stdout.strip().splitlines()[-1] == "exit 0 False", proc.stderr
+    assert (tmp_path / "dist/terraform/manifest.json").is_file()
+
+
+@pytest.mark.slow
+def test_a_failure_in_the_worker_is_reported_in_the_parent(tmp_path: Path) -> None:
+    envs = resolve_plan(load_plan(EXAMPLE_PLAN), None)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    worker = TerraformWorker()
+    try:
+        with pytest.raises(TerraformRuntimeError, match=r"the cdktf runtime \(Node.js, through jsii\) failed: .*not-a-folder"):
+            worker.run(TerraformJob(blocker / "terraform", envs[:1], None, REAL_AWS, (), None, None))
+    finally:
+        worker.kill()
+        worker.end()
+    assert worker.process.returncode is not None
+
+
+@pytest.mark.slow
+def test_a_worker_ends_when_its_parent_dies(tmp_path: Path) -> None:
+    """A killed ``infraplan synth`` leaves no worker (nor its Node.js) running: the worker watches its job pipe."""
+    code = textwrap.dedent(
+        """
+        import os, sys, time
+        from stacks.terraform_worker import TerraformWorker
+        w = TerraformWorker()
+        print(w.process.pid, flush=True)
+        time.sleep(60)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(parent.stdout.readline())
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        assert not _alive(pid), "the worker outlived its parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"  # a zombie is gone, only not reaped (its parent died)
+    except FileNotFoundError:
+        return False
