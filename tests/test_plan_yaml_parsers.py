@@ -196,3 +196,21 @@ def test_text_libyaml_does_not_compose_gets_the_python_parsers_reading(text, mon
     assert yaml_source._compose_with_libyaml(text, "f.yaml") is None
     fast, python = _both(monkeypatch, lambda: load_yaml_text(text, "f.yaml"))
     assert fast == python and (fast[0] is None) == (not text.startswith("%YAML"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: \U0001f600\nb: [\U0001f600, \"\\U0001F600\"]\nc: |\n  \U0001f600\n  x\n",  # outside the BMP
+        (EXAMPLE / "tenants" / "org-a.yaml").read_text(encoding="utf-8").replace("\n", "\r\n"),  # Windows line ends
+        (EXAMPLE / "tenants" / "org-a.yaml").read_text(encoding="utf-8").replace("\n", "\r"),  # old Mac line ends
+        "a: 'x\n\n  y'\nb: \"p\\\n  q\"\nc: >\n  x\n\n   y\n  z\nd: |+\n  e\n\n",  # folding in quotes and blocks
+        "k: " + "\u00e9" * 2000 + "\n",
+        "a:\n- b\n- c\n\"d\": e\n'f': &g h\ni: *g\n",
+        "key: value",  # no line break at the end
+    ],
+)
+def test_unusual_valid_text_takes_the_fast_path_and_reads_alike(text, monkeypatch):
+    assert yaml_source._compose_with_libyaml(text, "f.yaml") is not None
+    fast, python = _both(monkeypatch, lambda: load_yaml_text(text, "f.yaml"))
+    assert fast == python and fast[0] is not None
