@@ -157,6 +157,18 @@ def merge_manifest(new_text: str, old_text: str, own_stacks: set[str], kept_stac
     return _stringify_like(new_text, {**new, "stacks": stacks})
 
 
+def manifest_of_batches(parts: list[tuple[str, list[str]]]) -> str:
+    """cdktf's manifest of one app holding every stack, from the manifests of apps that each built
+    some of them: ``(manifest text, the stacks that app built)`` per app (an app's stand-ins for
+    stacks another app built are left out)."""
+    first = json.loads(parts[0][0])
+    stacks: dict[str, object] = {}
+    for text, built in parts:
+        entries = json.loads(text).get("stacks", {})
+        stacks.update({name: entries[name] for name in built})
+    return _stringify_like(parts[0][0], {**first, "stacks": stacks})
+
+
 def report_lines(changes: Changes) -> list[str]:
     """The synth report: a summary line, then one line per unit added, changed or removed (sorted), or
     "no changes"."""

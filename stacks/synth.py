@@ -32,7 +32,7 @@ from .output import (
     swap_in,
     write_marker,
 )
-from .output_changes import MANIFEST, Changes, compare, link_kept, link_unchanged, merge_manifest, unit_prefix
+from .output_changes import MANIFEST, Changes, compare, link_kept, link_unchanged, manifest_of_batches, merge_manifest, unit_prefix
 from .terraform_worker import TerraformJob, TerraformResult, TerraformWorkers, batches, worker_tmpdir
 
 __all__ = ["OUTPUT_MARKER", "OutputDirError", "SynthResult", "synthesize"]
@@ -130,12 +130,13 @@ def terraform_jobs(staging: Path, out: Path, result: SynthResult, tenant_filter:
     return [
         TerraformJob(
             staging / "terraform" if len(groups) == 1 else staging / f".terraform-batch-{i}",
-            group,
+            group.envs,
             frozenset(tenant_filter) if tenant_filter is not None else None,
             target,
             tuple(extensions),
             result.state_dir,
             out / "terraform",
+            group.only,
         )
         for i, group in enumerate(groups)
     ]
@@ -148,19 +149,13 @@ def gather_terraform(staging: Path, jobs: list[TerraformJob], results: list[Terr
         return names
     target = staging / "terraform"
     (target / "stacks").mkdir(parents=True)
-    manifest: str | None = None
-    written: set[str] = set()
+    parts = []
     for job, res in zip(jobs, results):
-        for entry in sorted((job.outdir / "stacks").iterdir()):
-            os.rename(entry, target / "stacks" / entry.name)
-        text = (job.outdir / "manifest.json").read_text(encoding="utf-8")
-        manifest = text if manifest is None else merge_manifest(text, manifest, set(res.stacks), written)
-        written |= set(res.stacks)
-        (job.outdir / "manifest.json").unlink()
-        (job.outdir / "stacks").rmdir()
-        job.outdir.rmdir()  # cdktf wrote nothing else: anything more stops the run here
-    assert manifest is not None
-    (target / "manifest.json").write_text(manifest, encoding="utf-8")
+        for name in res.stacks:
+            os.rename(job.outdir / "stacks" / name, target / "stacks" / name)
+        parts.append(((job.outdir / "manifest.json").read_text(encoding="utf-8"), res.stacks))
+        shutil.rmtree(job.outdir)  # what is left: the stand-ins of stacks another batch built
+    (target / "manifest.json").write_text(manifest_of_batches(parts), encoding="utf-8")
     return names
 
 

@@ -8,8 +8,9 @@ driven over jsii, in a child Python process (``python -m stacks.terraform_worker
   while the worker builds the stacks: two cores, two jobs.
 - **Bounded memory.** The jsii runtime keeps every object the app created until its process ends,
   so one app holding every stack of a large plan grows with it. Environments are handed out in
-  batches of at most :data:`STACKS_PER_WORKER` stacks, one worker at a time, each a fresh process
-  (an environment's stacks stay together: cdktf records their dependencies within one app).
+  batches of at most :data:`STACKS_PER_WORKER` stacks, one worker at a time, each a fresh process.
+  A batch may hold part of an environment: a stack it needs from another batch is an empty
+  stand-in there, so that cdktf records the dependency in the batch's manifest.
 - **A clean runtime per run.** Every run starts from a fresh cdktf app in a fresh process, whatever
   the calling process did before.
 
@@ -40,8 +41,7 @@ if TYPE_CHECKING:  # importing this module stays cheap: the CLI starts the first
     from constructs_lib.terraform.target import AwsTarget
 
 STACKS_PER_WORKER = 350
-"""At most this many stacks in one worker (one jsii runtime), unless one environment alone has more:
-about 300 tenant stacks and their environments' fit in the memory budget of docs/performance.md."""
+"""At most this many stacks in one worker (one jsii runtime): the memory budget of docs/performance.md."""
 
 _HEADER = struct.Struct("!Q")
 
@@ -59,7 +59,8 @@ class _RemoteTraceback(Exception):
 
 @dataclass(frozen=True)
 class TerraformJob:
-    """What one worker renders: ``envs`` into the cdktf app folder ``outdir`` (see synth_terraform)."""
+    """What one worker renders: ``envs`` (``only`` these stacks of them, None: all) into the cdktf app
+    folder ``outdir`` (see :func:`stacks.terraform_app.synth_terraform`)."""
 
     outdir: Path
     envs: tuple[ResolvedEnvironment, ...]
@@ -68,35 +69,48 @@ class TerraformJob:
     extensions: tuple[str, ...]
     state_dir: Path | None
     final_outdir: Path | None
+    only: frozenset[str] | None = None
     sys_path: tuple[str, ...] = field(default_factory=lambda: tuple(sys.path))
 
 
 @dataclass(frozen=True)
 class TerraformResult:
-    stacks: list[str]
+    stacks: list[str]  # built, in build order (not the stand-ins)
     extension_files: list[tuple[str, Path]]  # (spec, the file its module was loaded from)
 
 
-def stack_count(env: ResolvedEnvironment, tenants: Iterable[str] | None) -> int:
-    chosen = None if tenants is None else set(tenants)
-    return 2 + len(env.secondary_regions) + sum(1 for t in env.tenants if chosen is None or t.name in chosen)
+@dataclass(frozen=True)
+class Batch:
+    """The stacks one worker builds: ``only`` these (None: every stack) of ``envs``."""
+
+    envs: tuple[ResolvedEnvironment, ...]
+    only: frozenset[str] | None = None
 
 
-def batches(envs: Sequence[ResolvedEnvironment], tenants: Iterable[str] | None, limit: int | None = None) -> list[tuple[ResolvedEnvironment, ...]]:
-    """Whole environments, in plan order, packed into batches of at most ``limit`` (default
-    :data:`STACKS_PER_WORKER`) stacks each; an environment with more stacks is a batch of its own."""
+def batches(envs: Sequence[ResolvedEnvironment], tenants: Iterable[str] | None, limit: int | None = None) -> list[Batch]:
+    """The stacks of ``envs`` in build order, cut into batches of at most ``limit`` (default
+    :data:`STACKS_PER_WORKER`) stacks; one batch (``only`` None) when they all fit."""
+    from constructs_lib.terraform.stack_graph import environment_stacks
+
     limit = STACKS_PER_WORKER if limit is None else limit
-    chosen = None if tenants is None else frozenset(tenants)
-    out: list[list[ResolvedEnvironment]] = []
-    size = 0
+    if limit < 1:
+        raise ValueError(f"a batch holds at least one stack, not {limit}")
+    chosen = None if tenants is None else set(tenants)
+    groups: list[tuple[list[ResolvedEnvironment], list[str]]] = []
     for env in envs:
-        n = stack_count(env, chosen)
-        if not out or size + n > limit:
-            out.append([])
-            size = 0
-        out[-1].append(env)
-        size += n
-    return [tuple(b) for b in out]
+        names = [node.name for node in environment_stacks(env, chosen)]
+        while names:
+            if not groups or len(groups[-1][1]) >= limit:
+                groups.append(([], []))
+            group_envs, group_names = groups[-1]
+            room = limit - len(group_names)
+            group_names.extend(names[:room])
+            names = names[room:]
+            if not group_envs or group_envs[-1] is not env:
+                group_envs.append(env)
+    if len(groups) <= 1:
+        return [Batch(tuple(envs))]
+    return [Batch(tuple(e), frozenset(n)) for e, n in groups]
 
 
 # --- the parent's side -----------------------------------------------------------------------------
@@ -355,7 +369,8 @@ def main(argv: list[str]) -> int:
         from constructs_lib.terraform.extensions import load_extension
 
         hooks = [load_extension(spec) for spec in job.extensions]
-        stacks = synth_terraform(job.outdir, job.envs, set(job.tenants) if job.tenants is not None else None, job.target, hooks, job.state_dir, job.final_outdir)
+        only = set(job.only) if job.only is not None else None
+        stacks = synth_terraform(job.outdir, job.envs, set(job.tenants) if job.tenants is not None else None, job.target, hooks, job.state_dir, job.final_outdir, only)
     except Exception as exc:  # noqa: BLE001 (re-raised in the parent)
         message = _runtime_failure(exc)
         if message is not None:

@@ -1,7 +1,8 @@
 """Terraform synthesis in worker processes (stacks/terraform_worker.py, #16).
 
-Proved here: environments are batched whole and in order; a synth in several batches writes the
-same bytes as one app; the parent process never loads cdktf (its runtime lives in the workers);
+Proved here: the stacks are batched in build order; a synth in several batches (whole
+environments, or parts of one with stand-ins for the stacks another batch builds) writes the same
+bytes as one app; the parent process never loads cdktf (its runtime lives in the workers);
 a failure in a worker is reported in the parent; a worker whose parent dies ends too."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import pytest
 from constructs_lib.plan import load_plan
 from constructs_lib.resolve.environment import resolve_plan
 from stacks import terraform_worker
-from stacks.terraform_worker import TerraformJob, TerraformRuntimeError, TerraformWorker, batches, stack_count
+from stacks.terraform_worker import Batch, TerraformJob, TerraformRuntimeError, TerraformWorker, batches
+from constructs_lib.terraform.stack_graph import environment_stacks
 from constructs_lib.terraform.target import REAL_AWS
 
 from conftest import EXAMPLE_PLAN
@@ -31,28 +33,37 @@ def _files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_batches_keep_each_environment_whole_and_the_plan_order() -> None:
+def _names(env, tenants=None) -> list[str]:
+    return [n.name for n in environment_stacks(env, tenants)]
+
+
+def test_batches_cut_the_stacks_in_build_order() -> None:
     envs = resolve_plan(load_plan(EXAMPLE_PLAN), None)
-    sizes = [stack_count(e, None) for e in envs]
-    assert sizes == [2 + len(e.secondary_regions) + len(e.tenants) for e in envs]
-    assert batches(envs, None, limit=sum(sizes)) == [tuple(envs)]
-    one_each = batches(envs, None, limit=1)  # an environment larger than the limit is a batch of its own
-    assert one_each == [(e,) for e in envs]
-    two = batches(envs, None, limit=sizes[0] + sizes[1])
-    assert two == [tuple(envs[:2]), tuple(envs[2:])]
+    every = [name for e in envs for name in _names(e)]
+    assert batches(envs, None, limit=len(every)) == [Batch(tuple(envs))]  # all fit: one app, as cdktf synth builds it
+    per_env = batches(envs, None, limit=len(_names(envs[0])))
+    assert [b.envs for b in per_env] == [(e,) for e in envs] and [b.only for b in per_env] == [frozenset(_names(e)) for e in envs]
+    threes = batches(envs, None, limit=3)
+    assert [len(b.only) for b in threes[:-1]] == [3] * (len(threes) - 1) and 0 < len(threes[-1].only) <= 3
+    assert [n for b in threes for n in sorted(b.only, key=every.index)] == every  # each stack once, in order
+    for b in threes:  # a batch holds exactly the environments its stacks belong to, in plan order
+        assert list(b.envs) == [e for e in envs if set(_names(e)) & b.only]
     only = {envs[0].tenants[0].name}
-    assert stack_count(envs[0], only) == 2 + len(envs[0].secondary_regions) + 1
+    assert batches(envs, only, limit=2)[0].only == frozenset(_names(envs[0], only)[:2])
+    with pytest.raises(ValueError):
+        batches(envs, None, limit=0)
 
 
 @pytest.mark.slow
 def test_a_synth_in_batches_writes_the_bytes_of_one_app(tmp_path: Path, example_synth: Path, monkeypatch) -> None:
-    """One worker per environment: the stacks move into one terraform/ and the manifests merge into
-    the one a single cdktf app writes (the session's example synth ran as one batch)."""
+    """Batches of 4 stacks, each environment cut in two: the stacks move into one terraform/ and the
+    manifests merge into the one a single cdktf app writes, the dependencies on stacks of another batch
+    included (the session's example synth ran as one batch)."""
     from stacks.synth import synthesize
 
     envs = resolve_plan(load_plan(EXAMPLE_PLAN), None)
-    monkeypatch.setattr(terraform_worker, "STACKS_PER_WORKER", max(stack_count(e, None) for e in envs))
-    assert len(batches(envs, None)) == len(envs) > 1
+    monkeypatch.setattr(terraform_worker, "STACKS_PER_WORKER", 4)  # each environment has 5: cut through all of them
+    assert len(batches(envs, None)) > len(envs) > 1
     result = synthesize(EXAMPLE_PLAN, tmp_path / "dist")
     assert result.stacks == [n for e in envs for n in [e.state_stack_name, e.stack_name, *(r.stack_name for r in e.secondary_regions), *(t.stack_name for t in e.tenants)]]
     assert _files(tmp_path / "dist") == _files(example_synth)
@@ -83,7 +94,7 @@ def test_a_failure_in_the_worker_is_reported_in_the_parent(tmp_path: Path) -> No
     worker = TerraformWorker()
     try:
         with pytest.raises(TerraformRuntimeError, match=r"the cdktf runtime \(Node.js, through jsii\) failed: .*not-a-folder"):
-            worker.run(TerraformJob(blocker / "terraform", envs[:1], None, REAL_AWS, (), None, None))
+            worker.run(TerraformJob(blocker / "terraform", tuple(envs[:1]), None, REAL_AWS, (), None, None))
     finally:
         worker.kill()
         worker.end()
