@@ -221,8 +221,13 @@ class TerraformWorker:
                 self.process.kill()
 
     def end(self) -> None:
-        """After :meth:`kill`, once no thread runs it: reap it, close what :meth:`run` did not, remove its temporary folder."""
-        self.process.wait()
+        """Once no thread runs it (after its reply, or :meth:`kill`): reap it, close what :meth:`run`
+        did not, remove its temporary folder. Called once."""
+        try:
+            self.process.wait(timeout=30)  # after its reply it only stops Node.js and exits
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.process.wait()
         if not self._used:
             os.close(self._job_w)
             os.close(self._result_r)
@@ -240,8 +245,10 @@ def _exit_status(code: int) -> str:
 
 
 class TerraformWorkers:
-    """The batches of one synth, rendered one after another by fresh workers, in a thread of the parent
-    (the parent's main thread renders the Kubernetes trees meanwhile).
+    """The batches of one synth, rendered one after another by fresh workers, driven from a thread of
+    the parent (whose main thread renders the Kubernetes trees meanwhile). Two workers at once were
+    slower on two cores than one: each jsii round trip needs its Python and its Node.js process
+    scheduled, and the parent renders at the same time.
 
     Use it as a context manager: the first worker starts on entry; :meth:`stop` (or leaving) ends them all."""
 
@@ -266,26 +273,42 @@ class TerraformWorkers:
         with self._lock:
             if self._stopped:
                 raise TerraformRuntimeError("synth was stopped")
+            if self._spare is not None:
+                worker, self._spare = self._spare, None
+                return worker
             worker = TerraformWorker(self._make_tmpdir())
             self._workers.append(worker)
             return worker
 
+    def _finish(self, worker: TerraformWorker) -> None:
+        with self._lock:
+            if worker not in self._workers:
+                return  # stop() ends it
+            self._workers.remove(worker)
+        worker.end()
+
     def start(self, jobs: list[TerraformJob]) -> None:
-        """Render ``jobs`` in the background, one worker each, in order; :meth:`wait` returns their results."""
+        """Render ``jobs`` in the background, a fresh worker each, in order; :meth:`wait` returns their results."""
 
         def drive() -> None:
+            previous: TerraformWorker | None = None
             try:
                 for job in jobs:
-                    worker, self._spare = self._spare or self._start(), None
+                    worker = self._start()
+                    if previous is not None:
+                        self._finish(previous)  # it exits while the next one starts
+                    previous = None
                     self._results.append(worker.run(job))
+                    previous = worker
             except BaseException as exc:  # noqa: BLE001 (re-raised by wait, in the main thread)
                 self._error = exc
+            # the last one is left to stop(): its exit is not waited for before the parent goes on
 
         self._thread = threading.Thread(target=drive, name="terraform-workers", daemon=True)
         self._thread.start()
 
     def wait(self) -> list[TerraformResult]:
-        assert self._thread is not None
+        assert self._thread is not None, "start() first"
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -296,6 +319,7 @@ class TerraformWorkers:
         with self._lock:
             self._stopped = True
             workers, self._workers = list(self._workers), []
+            self._spare = None
         for worker in workers:
             worker.kill()
         if self._thread is not None:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -64,10 +65,32 @@ def test_a_synth_in_batches_writes_the_bytes_of_one_app(tmp_path: Path, example_
     envs = resolve_plan(load_plan(EXAMPLE_PLAN), None)
     monkeypatch.setattr(terraform_worker, "STACKS_PER_WORKER", 4)  # each environment has 5: cut through all of them
     assert len(batches(envs, None)) > len(envs) > 1
+    before_folders = _worker_folders()
     result = synthesize(EXAMPLE_PLAN, tmp_path / "dist")
     assert result.stacks == [n for e in envs for n in [e.state_stack_name, e.stack_name, *(r.stack_name for r in e.secondary_regions), *(t.stack_name for t in e.tenants)]]
     assert _files(tmp_path / "dist") == _files(example_synth)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]  # no batch folder or staging left
+    assert _worker_folders() == before_folders, "a worker's temporary folder is left"
+    assert not _children(), "a worker still runs after synth returned"
+
+
+def _worker_folders() -> set[str]:
+    base = Path(tempfile.gettempdir()) / f"infraplan-{os.getuid()}"
+    return {p.name for p in base.iterdir()} if base.is_dir() else set()
+
+
+def _children() -> list[int]:
+    """This process's living workers (not, say, a jsii runtime it started itself)."""
+    pid = os.getpid()
+    kids = [int(c) for t in os.listdir(f"/proc/{pid}/task") for c in Path(f"/proc/{pid}/task/{t}/children").read_text().split()]
+    return [c for c in kids if _alive(c) and b"stacks.terraform_worker" in _cmdline(c)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 @pytest.mark.slow
