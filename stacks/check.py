@@ -42,14 +42,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         restore = _private_tmp(work / "dist")
         try:
+            from constructs_lib.terraform.extensions import ExtensionError
+
             from .synth import OutputDirError, synthesize
+            from .terraform_worker import TerraformRuntimeError
         finally:
             restore()
         err = sys.stderr
         print(f"Synthesizing {args.plan} into a temporary folder …", file=err)
         try:
             result = synthesize(args.plan, work / "dist", args.env, None, extensions=args.extension, state_dir=work / "state")
-        except OutputDirError as exc:
+        except (OutputDirError, ExtensionError, TerraformRuntimeError) as exc:
             return _fail(str(exc))
         ctx = CheckContext(result.plan, Path(args.plan), result.out, work / "scratch", checkov=args.checkov)
         (work / "scratch").mkdir()

@@ -172,12 +172,13 @@ def run(args: argparse.Namespace) -> int:
             from constructs_lib.terraform.extensions import ExtensionError
 
             from .synth import OutputDirError, synthesize
+            from .terraform_worker import TerraformRuntimeError
         finally:
             restore()
         print(f"Synthesizing {args.plan} into a temporary folder …", file=sys.stderr)
         try:
             synthesize(args.plan, work / "dist", args.env, None, extensions=args.extension)
-        except (OutputDirError, ExtensionError) as exc:
+        except (OutputDirError, ExtensionError, TerraformRuntimeError) as exc:
             return _fail(str(exc))
         changes, texts, rule = differences(work / "dist", against, args.env)
     finally:
