@@ -1,0 +1,188 @@
+'use strict';
+// infraplan's jsii host: the jsii kernel in ONE Node process (#16, docs/performance.md).
+//
+// jsii's own entry point (bin/jsii-runtime.js) starts a second Node process for the kernel
+// (lib/program.js), talks to it on that child's fd 3, and relays every message and every byte
+// the child prints: each round trip crosses four pipes and the relay holds ~51 MiB. This host
+// runs the same kernel program in this process instead, giving it the stdio layout it expects
+// from the relay's child:
+//
+//   what the kernel and the code it hosts use    what this process really does
+//   fd 3, the jsii protocol (read and write)     fd 0 (requests from Python), fd 1 (responses)
+//   fd 1 / process.stdout / console.log          {"stdout": base64} JSON lines on fd 2
+//   fd 2 / process.stderr / console.error        {"stderr": base64} JSON lines on fd 2
+//   fd 0 / process.stdin                         end of file (the relay gave the child none)
+//
+// jsii's Python side decodes those JSON lines back onto its own stdout and stderr
+// (jsii/_kernel/providers/process.py, stderr_sink), so nothing the hosted JavaScript prints
+// reaches the protocol pipe. The kernel program is the one the Python jsii package ships
+// (constructs_lib/terraform/jsii_host.py writes it out and names it in INFRAPLAN_JSII_KERNEL),
+// so its handshake always names the runtime version that Python package expects.
+//
+// Exit codes and signals: this process IS the kernel; it exits with the kernel's code, and a
+// signal ends it as it ended the kernel child before (there is no child to forward it to).
+// An uncaught error is printed like any other stderr output and exits 1.
+
+const fs = require('fs');
+const { Readable, Writable } = require('stream');
+
+const PROTOCOL_IN = 0; // what jsii's Python side writes requests to
+const PROTOCOL_OUT = 1; // what it reads responses from
+const CONSOLE = 2; // what it decodes the JSON lines of
+const KERNEL_CHANNEL = 3; // the kernel program's protocol descriptor (lib/program.js)
+
+const realReadSync = fs.readSync;
+const realWriteSync = fs.writeSync;
+const realRead = fs.read;
+const realWrite = fs.write;
+
+//#region I/O on the real descriptors: blocking, EAGAIN waited out without spinning
+
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
+
+// Runs `op` until it does not fail with EAGAIN (a descriptor in non-blocking mode that is
+// full or empty) or EINTR. jsii's SyncStdio retries such writes at once, in a busy loop;
+// here the thread sleeps between tries (1 ms, doubling up to 20 ms), using no CPU.
+function retrying(op) {
+  let pause = 0;
+  for (;;) {
+    try {
+      return op();
+    } catch (err) {
+      if (err.code !== 'EAGAIN' && err.code !== 'EINTR') {
+        throw err;
+      }
+      if (err.code === 'EAGAIN') {
+        pause = Math.min(pause === 0 ? 1 : pause * 2, 20);
+        Atomics.wait(pauseCell, 0, 0, pause);
+      }
+    }
+  }
+}
+
+function writeAll(fd, bytes) {
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += retrying(() => realWriteSync(fd, bytes, offset, bytes.length - offset));
+  }
+}
+
+// One chunk of console output, framed as jsii's relay frames it.
+function forward(tag, bytes) {
+  writeAll(CONSOLE, Buffer.from(`${JSON.stringify({ [tag]: Buffer.from(bytes).toString('base64') })}\n`));
+}
+
+// The console stream hosted code means by fd 1 or 2, else undefined.
+function consoleTag(fd) {
+  return fd === 1 ? 'stdout' : fd === CONSOLE ? 'stderr' : undefined;
+}
+
+//#endregion
+
+//#region The kernel's view of the descriptors (fs.readSync / fs.writeSync and callbacks)
+
+// The bytes fs.write(Sync) would write, for each of its call forms: (fd, buffer[, offset[,
+// length]]), (fd, buffer, { offset, length }) and (fd, string[, position[, encoding]]).
+function payload(data, offsetOrOptions, lengthOrEncoding) {
+  if (typeof data === 'string') {
+    return Buffer.from(data, typeof lengthOrEncoding === 'string' ? lengthOrEncoding : 'utf8');
+  }
+  const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const options = offsetOrOptions !== null && typeof offsetOrOptions === 'object' ? offsetOrOptions : {};
+  const offset = (typeof offsetOrOptions === 'number' ? offsetOrOptions : options.offset) ?? 0;
+  const length = (typeof lengthOrEncoding === 'number' ? lengthOrEncoding : options.length) ?? view.length - offset;
+  return view.subarray(offset, offset + length);
+}
+
+fs.readSync = function readSync(fd, ...rest) {
+  if (fd === KERNEL_CHANNEL) {
+    return retrying(() => realReadSync(PROTOCOL_IN, ...rest));
+  }
+  if (fd === PROTOCOL_IN) {
+    return 0; // hosted code reads no request meant for the kernel
+  }
+  return realReadSync(fd, ...rest);
+};
+
+fs.writeSync = function writeSync(fd, data, offsetOrOptions, lengthOrEncoding, ...rest) {
+  const tag = consoleTag(fd);
+  if (fd === KERNEL_CHANNEL || tag !== undefined) {
+    const bytes = payload(data, offsetOrOptions, lengthOrEncoding);
+    if (tag === undefined) {
+      writeAll(PROTOCOL_OUT, bytes);
+    } else {
+      forward(tag, bytes);
+    }
+    return bytes.length;
+  }
+  return realWriteSync(fd, data, offsetOrOptions, lengthOrEncoding, ...rest);
+};
+
+fs.write = function write(fd, data, ...rest) {
+  const tag = consoleTag(fd);
+  if (tag !== undefined) {
+    const callback = rest.pop();
+    const bytes = payload(data, rest[0], rest[1]);
+    forward(tag, bytes);
+    process.nextTick(callback, null, bytes.length, data);
+    return undefined;
+  }
+  return realWrite(fd, data, ...rest);
+};
+
+fs.read = function read(fd, ...rest) {
+  if (fd === PROTOCOL_IN) {
+    const callback = rest.pop();
+    process.nextTick(callback, null, 0, rest[0]);
+    return undefined;
+  }
+  return realRead(fd, ...rest);
+};
+
+//#endregion
+
+//#region process.stdin / stdout / stderr (and so console), replaced before anything opens them
+
+// Never opening Node's own streams on fds 0-2 also keeps those descriptors blocking: libuv
+// would switch a pipe it opens to non-blocking mode.
+function consoleStream(tag, fd) {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      forward(tag, chunk);
+      done();
+    },
+    destroy(err, done) {
+      done(err); // as Node's own stdio streams: destroying one closes nothing, and it stays usable
+      this._undestroy();
+    },
+  });
+  stream.fd = fd;
+  stream._isStdio = true;
+  return stream;
+}
+
+const streams = {
+  stdin: Object.assign(new Readable({ read() { this.push(null); } }), { fd: PROTOCOL_IN }),
+  stdout: consoleStream('stdout', 1),
+  stderr: consoleStream('stderr', CONSOLE),
+};
+for (const [name, stream] of Object.entries(streams)) {
+  Object.defineProperty(process, name, { configurable: true, enumerable: true, get: () => stream });
+}
+
+process.on('uncaughtException', (err) => {
+  try {
+    forward('stderr', Buffer.from(`${err && err.stack ? err.stack : String(err)}\n`));
+  } finally {
+    process.exit(1);
+  }
+});
+
+//#endregion
+
+const kernel = process.env.INFRAPLAN_JSII_KERNEL;
+if (!kernel) {
+  forward('stderr', Buffer.from("infraplan's jsii host: INFRAPLAN_JSII_KERNEL names no kernel program (jsii's lib/program.js)\n"));
+  process.exit(1);
+}
+require(kernel); // says hello on fd 3, then serves requests until {"exit"} or end of input
