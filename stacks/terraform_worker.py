@@ -261,6 +261,7 @@ class TerraformWorkers:
         self._results: list[TerraformResult] = []
         self._error: BaseException | None = None
         self._spare: TerraformWorker | None = None
+        self._done = threading.Event()  # the driving thread is done with its workers (see _wait_for_thread)
 
     def __enter__(self) -> "TerraformWorkers":
         self._spare = self._start()
@@ -302,14 +303,25 @@ class TerraformWorkers:
                     previous = worker
             except BaseException as exc:  # noqa: BLE001 (re-raised by wait, in the main thread)
                 self._error = exc
+            finally:
+                self._done.set()
             # the last one is left to stop(): its exit is not waited for before the parent goes on
 
         self._thread = threading.Thread(target=drive, name="terraform-workers", daemon=True)
         self._thread.start()
 
+    def _wait_for_thread(self) -> None:
+        """Until the driving thread is done. Not ``Thread.join()`` alone: on Python 3.11, a join that
+        Ctrl-C or SIGTERM interrupts marks the still running thread as ended, so a later join (in
+        stop()) would return at once while the thread still uses its worker's pipes (their fds closed
+        twice, another file's fd closed). An interrupted ``Event.wait()`` leaves nothing behind."""
+        assert self._thread is not None
+        self._done.wait()
+        self._thread.join()  # it only returns now
+
     def wait(self) -> list[TerraformResult]:
         assert self._thread is not None, "start() first"
-        self._thread.join()
+        self._wait_for_thread()
         if self._error is not None:
             raise self._error
         return self._results
@@ -323,7 +335,7 @@ class TerraformWorkers:
         for worker in workers:
             worker.kill()
         if self._thread is not None:
-            self._thread.join()
+            self._wait_for_thread()
         for worker in workers:
             worker.end()
 
