@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from constructs import RootConstruct
 
 from constructs_lib.addons import addon
 from constructs_lib.kubernetes.argocd_bootstrap import ArgoCdBootstrap
@@ -21,6 +20,7 @@ from constructs_lib.kubernetes.kustomize_app import KustomizeApp
 from constructs_lib.kubernetes.platform_objects import DatabaseBootstrap, ManifestComponent, ObjectFolder
 from constructs_lib.kubernetes.tenant_namespace import DEFAULT_QUOTA, TenantNamespace, TenantProject
 from constructs_lib.kubernetes.tree_base import ConstructError
+from constructs_lib.kubernetes.tree_node import Construct
 from constructs_lib.resolve.addons import ResolvedManifestComponent
 from constructs_lib.resolve.gitops import DatabaseBootstrapSpec, RoleBindingSpec, container_image, platform_project, tenant_project
 from constructs_lib.resolve.model import Quota
@@ -76,7 +76,7 @@ def test_tree_refuses_an_id_that_is_no_folder_name():
 
 def test_a_construct_outside_a_tree_is_refused():
     with pytest.raises(ConstructError, match="is not inside a GitOpsTree"):
-        HelmAddOn(RootConstruct(""), "x", component="cert-manager")
+        HelmAddOn(Construct(None, ""), "x", component="cert-manager")
 
 
 def test_two_constructs_writing_one_file_are_refused():

@@ -3,7 +3,7 @@ only where it writes what the Python emitter writes, the GitOps tree listing its
 once instead of once per question, and each cdktf reference asked of cdktf once.
 
 The speed itself is measured by benchmarks/synth.py, never here: these tests count the work
-(emitter used, jsii calls made) and compare the text."""
+(emitter used, jsii calls made, walks over the GitOps tree) and compare the text."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import string
 
 import pytest
 import yaml
-from constructs import Construct, Node
 
 from constructs_lib.kubernetes import yaml_out
 from constructs_lib.kubernetes.gitops_tree import GitOpsTree
 from constructs_lib.kubernetes.platform_objects import ObjectFolder
 from constructs_lib.kubernetes.tenant_namespace import Tenant, TenantNamespace, TenantProject
 from constructs_lib.kubernetes.tree_base import TreeConstruct
+from constructs_lib.kubernetes.tree_node import Construct, Node
 from constructs_lib.terraform.aws import vpc
 from constructs_lib.terraform.engine import cdktf
 
@@ -104,12 +104,14 @@ def test_the_c_emitter_writes_the_agreed_documents(monkeypatch):
 
 @pytest.fixture
 def find_all_calls(monkeypatch):
-    calls = []
+    """The constructs each ``find_all`` of the tree walked, one list per call (the tree's
+    constructs are plain Python, tree_node.py: a walk costs what it visits)."""
+    calls: list[list] = []
     original = Node.find_all
 
     def counting(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
+        calls.append(original(self, *args, **kwargs))
+        return calls[-1]
 
     monkeypatch.setattr(Node, "find_all", counting)
     return calls
@@ -131,6 +133,8 @@ def test_composing_and_writing_a_tree_lists_its_constructs_a_fixed_number_of_tim
     large = _tree_of(20)
     files = large.synth()
     assert len(find_all_calls) == few <= 2  # not one per construct, as it was
+    visited = sum(len(walk) for walk in find_all_calls)
+    assert visited <= 2 * len(large.node.find_all())  # linear in the tree: each walk visits it once at most
     assert f"dev/apps/app19/base/deployment.yaml" in files
 
 

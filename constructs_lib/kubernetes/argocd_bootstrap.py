@@ -8,14 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from constructs import Construct
-
 from ..addons.base import ChartRef
 from ..resolve.addons import ResolvedAddon
 from ..resolve.gitops import PLATFORM_PROJECT, ROOT_APPLICATION, ROOT_SOURCE, ProjectSpec, platform_project
 from . import argocd
 from .helm_addon import registry_chart
 from .tree_base import ConstructError, TreeConstruct, check_objects, folder_files, tree_of
+from .tree_node import Construct
 
 if TYPE_CHECKING:
     from .gitops_tree import GitOpsTree

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from constructs import Construct, RootConstruct
-
 from ..addons.base import ChartRef
 from ..resolve.gitops import IN_CLUSTER, WAVES, HelmRepo, helm_repos_for
 from ..resolve.model import Quota
 from .tree_base import ConstructError, TreeConstruct, check_dns_label, kustomization
+from .tree_node import Construct
 
 if TYPE_CHECKING:
     from .argocd_bootstrap import ArgoCdBootstrap
@@ -73,7 +72,7 @@ class GitOpsTree(Construct):
         missing = sorted(set(WAVES) - set(waves or WAVES))
         if missing:
             raise ConstructError(name, f"waves lacks {missing}", "start from constructs_lib.resolve.gitops.WAVES and change only the waves you mean to")
-        super().__init__(scope if scope is not None else RootConstruct(""), id)
+        super().__init__(scope if scope is not None else Construct(None, ""), id)  # under a root of its own, as before: paths start at the id
         self.key, self.environment, self.repo_url, self.target_revision = id, environment, repo_url, target_revision
         self.tree_path, self.argocd_namespace, self.server = path, argocd_namespace, server
         self.waves: dict[str, int] = dict(waves or WAVES)
@@ -115,10 +114,9 @@ class GitOpsTree(Construct):
     def constructs_of(self, kind: type) -> list:
         """This tree's constructs of one class, in composition order (``node.find_all``'s).
 
-        Every construct's checks and files ask for a kind, and each ``find_all`` is a jsii
-        round trip returning the whole tree: asked each time, composing and writing a tree
-        was quadratic in its size. The tree's constructs are listed once; one added where
-        ``find_all`` would list it last (under the root, or under the construct last added
+        Every construct's checks and files ask for a kind, and each ``find_all`` walks the
+        whole tree: asked each time, composing and writing a tree was quadratic in its size.
+        The tree's constructs are listed once; one added where ``find_all`` would list it last (under the root, or under the construct last added
         there, ...: :meth:`composed`) is appended, any other makes the list be read again."""
         from .tree_base import TreeConstruct
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from constructs import Construct
-
 from ..addons import CHART_ADDONS, UnknownAddOn
 from ..addons import addon as registered_addon
 from ..addons.base import ChartRef
@@ -16,6 +14,7 @@ from ..resolve.addons import ResolvedAddon
 from ..resolve.gitops import PLATFORM_PROJECT
 from . import argocd
 from .tree_base import KUSTOMIZE_API, ConstructError, TreeConstruct, check_dns_label, check_objects, folder_files, tree_of
+from .tree_node import Construct
 from .yaml_out import dump
 
 METHODS = ("helm", "kustomize")

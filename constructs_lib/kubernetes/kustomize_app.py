@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import re
 
-from constructs import Construct
-
 from ..addons.external_secrets import ADDON as EXTERNAL_SECRETS
 from ..resolve.gitops import AppSpec
 from .external_secrets import API as EXTERNAL_SECRETS_API
 from ..resolve.model import ResolvedApp
 from . import apps as app_objects
 from .tree_base import ConstructError, TreeConstruct, check_dns_label, folder_files, positive_quantity, tree_of
+from .tree_node import Construct
 from .yaml_out import dump
 
 IMAGE = re.compile(r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")  # a repository, no tag or digest

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from constructs import Construct
-
 from ..resolve.addons import ResolvedManifestComponent
 from ..resolve.gitops import PLATFORM_PROJECT, DatabaseBootstrapSpec
 from . import argocd, database_bootstrap
 from .tree_base import ConstructError, TreeConstruct, check_dns_label, check_objects, folder_files
+from .tree_node import Construct
 
 SHARED = ("bootstrap", "infrastructure")
 

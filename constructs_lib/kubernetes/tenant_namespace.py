@@ -8,12 +8,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
-from constructs import Construct
-
 from ..resolve.gitops import TENANT_ROLES, NamespaceSpec, ProjectSpec, RoleBindingSpec, RoleSpec, namespace_quota, tenant_project, tenant_project_roles, tenant_role_bindings
 from ..resolve.model import Quota
 from . import argocd, namespaces
 from .tree_base import ConstructError, TreeConstruct, check_dns_label, folder_files, positive_quantity, tree_of
+from .tree_node import Construct
 from .yaml_out import dump
 
 DEFAULT_QUOTA = Quota(cpu="4", memory="8Gi", pods=50, services_loadbalancers=0, persistentvolumeclaims=10)

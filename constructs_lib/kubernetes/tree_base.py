@@ -1,7 +1,8 @@
 """What every construct of a GitOps tree shares: :class:`TreeConstruct` (a construct that owns
 files of its cluster's tree), the folder helper that writes one object per file plus the
 folder's ``kustomization.yaml``, and :class:`ConstructError`, the error every constructor check
-raises (it names the construct, the value and the fix)."""
+raises (it names the construct, the value and the fix). The constructs are plain Python
+(``tree_node.py``: no jsii, no Node.js)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from constructs import Construct
-
 from ..plan.base import parse_quantity
+from .tree_node import Construct, ConstructError, check_scope
 from .yaml_out import dump
 
 if TYPE_CHECKING:
@@ -19,14 +19,6 @@ if TYPE_CHECKING:
 
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-
-
-class ConstructError(ValueError):
-    """A construct refused its props: the message names the construct, the value and the fix."""
-
-    def __init__(self, construct: str, message: str, fix: str):
-        super().__init__(f"{construct}: {message}; {fix}")
-        self.construct, self.message, self.fix = construct, message, fix
 
 
 def check_dns_label(construct: str, prop: str, value: object) -> str:
@@ -100,6 +92,7 @@ class TreeConstruct(Construct):
 
 def tree_of(scope: Construct | None, construct: str) -> GitOpsTree:
     """The :class:`GitOpsTree` at or above ``scope`` (a construct of the tree must be created in one)."""
+    check_scope(construct, scope)
     while scope is not None:
         if getattr(scope, "is_gitops_tree", False):
             return scope  # type: ignore[return-value]
