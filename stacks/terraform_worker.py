@@ -45,6 +45,11 @@ STACKS_PER_WORKER = 350
 
 _HEADER = struct.Struct("!Q")
 
+_BOOT = "import sys; sys.path[:] = {path!r}; from stacks.terraform_worker import main; sys.exit(main(sys.argv))"
+"""How a worker starts: with this process's module path, so that it imports what this process would.
+Not ``-m``, which puts the current folder first: a ``cdktf.py`` or ``yaml.py`` of the user's folder
+would shadow infraplan's own (``infraplan`` itself, a console script, does not look there)."""
+
 
 class TerraformRuntimeError(RuntimeError):
     """cdktf's runtime (Node.js through jsii, in the worker) could not start, or stopped; the message says which."""
@@ -171,7 +176,7 @@ class TerraformWorker:
             env["TMPDIR"] = str(tmpdir)  # jsii unpacks its Node.js code there
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "stacks.terraform_worker", str(job_r), str(result_w)],
+                [sys.executable, "-P", "-c", _BOOT.format(path=list(sys.path)), str(job_r), str(result_w)],
                 pass_fds=(job_r, result_w),
                 stdin=subprocess.DEVNULL,
                 env=env,

@@ -83,3 +83,27 @@ def test_stop_after_an_interrupted_wait_waits_for_the_driving_thread(monkeypatch
     finally:
         timer.cancel()
         signal.signal(signal.SIGUSR1, previous)
+
+
+@pytest.mark.slow
+def test_a_worker_does_not_import_modules_of_the_current_folder(tmp_path: Path, monkeypatch) -> None:
+    """``infraplan synth`` run in a folder holding a ``cdktf.py`` (or ``yaml.py``...): the synth process
+    (a console script) does not import it, so neither may its worker; before, ``python -m`` put the
+    current folder first in the worker's path and the user's file shadowed cdktf."""
+    from constructs_lib.terraform.target import REAL_AWS
+    from stacks.terraform_worker import TerraformJob, TerraformWorker
+
+    here = tmp_path / "repo"
+    here.mkdir()
+    marker = tmp_path / "imported"
+    (here / "cdktf.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise ImportError('the user folder cdktf.py')\n")
+    monkeypatch.chdir(here)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(here))])  # as in the console script
+    worker = TerraformWorker()
+    try:
+        result = worker.run(TerraformJob(tmp_path / "out", (), None, REAL_AWS, (), None, None))
+    finally:
+        worker.kill()
+        worker.end()
+    assert result.stacks == [] and (tmp_path / "out/manifest.json").is_file()
+    assert not marker.exists(), "the worker imported cdktf.py from the current folder"
