@@ -14,6 +14,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -34,6 +35,7 @@ slow = pytest.mark.slow
 # through every way hosted JavaScript has of reaching stdout and stderr.
 STAND_IN_KERNEL = r"""
 const fs = require('fs');
+const path = require('path');
 function readLine() {
   let line = '';
   const buf = Buffer.alloc(1);
@@ -51,7 +53,8 @@ process.stderr.write(Buffer.from('raw stderr\n'));
 fs.writeSync(1, 'fd1 sync\n');
 fs.writeSync(2, Buffer.from('xxfd2 sync\nyy'), 2, 9);
 const stolen = fs.readSync(0, Buffer.alloc(64), 0, 64, null);
-reply({ ok: { echo: request, stolen } });
+const worker = fs.existsSync(path.join(__dirname, 'runtime-index-worker.js'));
+reply({ ok: { echo: request, stolen, worker } });
 fs.write(1, 'fd1 async\n', () => {
   const exit = JSON.parse(readLine());
   if (request.boom) throw new Error('kaboom from the kernel');
@@ -71,11 +74,19 @@ EXPECTED_CONSOLE = [
 ]
 
 
-def run_host(tmp_path: Path, requests: str, **popen) -> subprocess.CompletedProcess[bytes]:
-    kernel = tmp_path / "kernel.js"
-    kernel.write_text(STAND_IN_KERNEL)
-    env = dict(os.environ, INFRAPLAN_JSII_KERNEL=str(kernel))
-    return subprocess.run([NODE, str(jsii_host.HOST)], input=requests.encode(), capture_output=True, env=env, timeout=30, **popen)
+def host_env(tmp_path: Path) -> dict[str, str]:
+    """A folder laid out as jsii's Python package ships its runtime, holding the stand-in kernel;
+    the host's temporary folder goes under tmp_path/tmp."""
+    embedded = tmp_path / "embedded"
+    embedded.mkdir()
+    (embedded / "lib__program.js").write_text(STAND_IN_KERNEL)
+    (embedded / "lib__runtime-index-worker.js").write_text("// started by the kernel from beside itself\n")
+    (tmp_path / "tmp").mkdir()
+    return dict(os.environ, INFRAPLAN_JSII_EMBEDDED=str(embedded), TMPDIR=str(tmp_path / "tmp"))
+
+
+def run_host(tmp_path: Path, requests: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([NODE, str(jsii_host.HOST)], input=requests.encode(), capture_output=True, env=host_env(tmp_path), timeout=30)
 
 
 def console_lines(stderr: bytes) -> list[tuple[str, str]]:
@@ -84,30 +95,47 @@ def console_lines(stderr: bytes) -> list[tuple[str, str]]:
     return [(tag, base64.b64decode(data).decode()) for frame in frames for tag, data in frame.items()]
 
 
+needs_node = pytest.mark.skipif(NODE is None, reason="needs node")
+
+
 @slow
-@pytest.mark.skipif(NODE is None, reason="needs node")
+@needs_node
 def test_hosted_output_reaches_stderr_framed_and_the_protocol_stays_clean(tmp_path: Path) -> None:
     proc = run_host(tmp_path, '{"api":"stats"}\n{"exit":3}\n')
     assert [json.loads(line) for line in proc.stdout.decode().splitlines()] == [
         {"hello": "stand-in@1"},
-        {"ok": {"echo": {"api": "stats"}, "stolen": 0}},  # hosted code read no request (end of file, as under the relay)
+        # hosted code read no request (end of file, as under the relay); the worker lies beside the program
+        {"ok": {"echo": {"api": "stats"}, "stolen": 0, "worker": True}},
     ]
     assert console_lines(proc.stderr) == EXPECTED_CONSOLE
     assert proc.returncode == 3  # the kernel's exit code is the process's
+    assert list((tmp_path / "tmp").iterdir()) == []  # the kernel's folder is gone
 
 
 @slow
-@pytest.mark.skipif(NODE is None, reason="needs node")
+@needs_node
 def test_an_uncaught_error_is_framed_on_stderr_and_exits_1(tmp_path: Path) -> None:
     proc = run_host(tmp_path, '{"boom":true}\n{"exit":0}\n')
     assert proc.returncode == 1
     printed = "".join(text for tag, text in console_lines(proc.stderr) if tag == "stderr")
     assert "Error: kaboom from the kernel" in printed
     assert all(json.loads(line) for line in proc.stdout.decode().splitlines())  # only protocol lines
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 @slow
-@pytest.mark.skipif(NODE is None, reason="needs node")
+@needs_node
+def test_a_signal_ends_the_host_at_once_by_that_signal(tmp_path: Path) -> None:
+    """Even while the kernel blocks reading the next request (no listener waits for the event loop)."""
+    proc = subprocess.Popen([NODE, str(jsii_host.HOST)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=host_env(tmp_path))
+    assert proc.stdout is not None
+    assert json.loads(proc.stdout.readline()) == {"hello": "stand-in@1"}  # now waiting for a request
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == -signal.SIGTERM
+
+
+@slow
+@needs_node
 def test_a_non_blocking_empty_stdin_is_waited_for_without_spinning(tmp_path: Path) -> None:
     """EAGAIN on the request pipe: jsii's SyncStdio would fail; the host sleeps until data comes."""
     read_end, write_end = os.pipe()
@@ -120,10 +148,7 @@ def test_a_non_blocking_empty_stdin_is_waited_for_without_spinning(tmp_path: Pat
         os.close(write_end)
 
     threading.Thread(target=later).start()
-    kernel = tmp_path / "kernel.js"
-    kernel.write_text(STAND_IN_KERNEL)
-    env = dict(os.environ, INFRAPLAN_JSII_KERNEL=str(kernel))
-    proc = subprocess.run([NODE, str(jsii_host.HOST)], stdin=read_end, capture_output=True, env=env, timeout=30)
+    proc = subprocess.run([NODE, str(jsii_host.HOST)], stdin=read_end, capture_output=True, env=host_env(tmp_path), timeout=30)
     os.close(read_end)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert proc.returncode == 0, proc.stderr
@@ -132,41 +157,45 @@ def test_a_non_blocking_empty_stdin_is_waited_for_without_spinning(tmp_path: Pat
 
 
 @slow
-@pytest.mark.skipif(NODE is None, reason="needs node")
-def test_the_host_runs_the_kernel_python_expects(tmp_path: Path) -> None:
-    """The handshake names the runtime version the installed jsii package asserts: the kernel the
-    host runs is the one that package ships (there is no @jsii/runtime at its version on npm)."""
-    env = jsii_host.host_env({})
+@needs_node
+def test_the_host_runs_the_kernel_python_expects() -> None:
+    """The handshake names the runtime version the installed jsii package asserts: the host runs
+    the kernel that package ships (npm has no @jsii/runtime at its version)."""
+    env: dict[str, str] = {}
+    jsii_host.use_host(env)
     proc = subprocess.run([NODE, env["JSII_RUNTIME"]], input=b"", capture_output=True, env=dict(os.environ, **env), timeout=60)
     assert json.loads(proc.stdout.decode().splitlines()[0]) == {"hello": f"@jsii/runtime@{jsii.__jsii_runtime_version__}"}
     assert proc.returncode == 0
 
 
-def test_host_env_names_the_host_and_jsiis_own_kernel() -> None:
-    env = jsii_host.host_env({})
-    assert env["JSII_RUNTIME"] == str(jsii_host.HOST)
-    kernel = Path(env["INFRAPLAN_JSII_KERNEL"])
-    from importlib.resources import files
-
-    import jsii._embedded.jsii as embedded
-
-    assert kernel.read_bytes() == files(embedded).joinpath("lib__program.js").read_bytes()
-    assert (kernel.parent / "runtime-index-worker.js").is_file()  # the program starts it from beside itself
+def test_use_host_names_the_host_and_jsiis_own_runtime_files() -> None:
+    environ: dict[str, str] = {}
+    jsii_host.use_host(environ)
+    assert environ == {"JSII_RUNTIME": str(jsii_host.HOST), "INFRAPLAN_JSII_EMBEDDED": str(Path(jsii.__file__).parent / "_embedded" / "jsii")}
+    jsii_host.use_host(environ)  # a child process inheriting them
+    assert environ["JSII_RUNTIME"] == str(jsii_host.HOST)
 
 
 def test_a_users_runtime_or_a_missing_host_leaves_jsii_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert jsii_host.host_env({"JSII_RUNTIME": "/opt/my-runtime.js"}) == {}
+    users = {"JSII_RUNTIME": "/opt/my-runtime.js"}
+    jsii_host.use_host(users)
+    assert users == {"JSII_RUNTIME": "/opt/my-runtime.js"}
     monkeypatch.setattr(jsii_host, "HOST", tmp_path / "absent.js")
-    assert jsii_host.host_env({}) == {}
+    nothing: dict[str, str] = {}
+    jsii_host.use_host(nothing)
+    assert nothing == {}
     monkeypatch.setattr(jsii_host, "HOST", Path(jsii_host.__file__).with_name("jsii_host.js"))
-    monkeypatch.setattr(jsii_host, "write_kernel", lambda dest: None)
-    assert jsii_host.host_env({}) == {}
+    monkeypatch.setattr(jsii_host, "jsii_embedded", lambda: None)
+    inherited = {"JSII_RUNTIME": str(jsii_host.HOST), "INFRAPLAN_JSII_EMBEDDED": "/elsewhere", "OTHER": "1"}
+    jsii_host.use_host(inherited)  # this process cannot host: jsii's own runtime, not a broken host
+    assert inherited == {"OTHER": "1"}
 
 
-# Runs in a fresh interpreter: jsii starts its runtime once per process, when the engine is imported.
+# Runs in a fresh interpreter: jsii starts its runtime once per process, when a jsii module is first imported.
 PROBE = textwrap.dedent(
     r"""
     import json, os, sys
+    import constructs_lib.terraform.stacks  # imports constructs (starting jsii) before the engine, as `infraplan explain` does
     from constructs_lib.terraform.engine import cdktf
     import jsii
     from jsii.errors import JavaScriptError
@@ -196,7 +225,7 @@ PROBE = textwrap.dedent(
 
 def probe(tmp_path: Path, **env: str) -> tuple[dict, str, Path]:
     out = tmp_path / "out"
-    full_env = {k: v for k, v in os.environ.items() if k not in ("JSII_RUNTIME", "INFRAPLAN_JSII_KERNEL")} | env
+    full_env = {k: v for k, v in os.environ.items() if k not in ("JSII_RUNTIME", "INFRAPLAN_JSII_EMBEDDED")} | env
     proc = subprocess.run([sys.executable, "-c", PROBE, str(out)], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout), proc.stderr, out
@@ -207,7 +236,7 @@ def test_cdktf_runs_on_the_host_in_one_process(tmp_path: Path) -> None:
     facts, stderr, out = probe(tmp_path)
     assert len(facts["runtime"]) == 1, facts["runtime"]  # jsii's own runtime is a relay and its kernel child
     assert facts["runtime"][0][-1] == str(jsii_host.HOST)
-    assert facts["env"] is None  # set while the runtime starts only
+    assert facts["env"] == str(jsii_host.HOST)  # kept for child processes, like JSII_SILENCE_*
     # cdktf's console.warn reached Python's stderr decoded, the synth after it is whole
     assert "You're using escape sequences (${...}) with CDKTF Built-in functions" in stderr
     assert "${kept}-${TfToken[TOKEN." in stderr

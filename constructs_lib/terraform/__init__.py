@@ -18,6 +18,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_exports
+from .jsii_host import use_host
+
+use_host()  # before any module here imports constructs or the engine, which starts jsii's Node runtime
 
 if TYPE_CHECKING:
     from . import aws, policy

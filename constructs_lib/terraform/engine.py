@@ -17,8 +17,6 @@ import importlib
 import os
 from types import ModuleType
 
-from .jsii_host import host_runtime
-
 ENV = "INFRAPLAN_CDK"
 ENGINES = ("cdktf", "cdktn")
 DEFAULT = "cdktf"
@@ -40,7 +38,5 @@ def load(name: str | None = None) -> ModuleType:
         raise EngineMissing(f"{ENV} is {name}, but the {name} package is not installed: pip install -e '.{extra}' (or ./dev setup)") from exc
 
 
-# Importing the engine starts jsii's Node runtime: as one process (jsii_host.py says why).
-with host_runtime():
-    cdktf = load()
+cdktf = load()
 NAME = cdktf.__name__  # the engine in use: "cdktf" or "cdktn"

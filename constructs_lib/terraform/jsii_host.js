@@ -15,15 +15,17 @@
 //
 // jsii's Python side decodes those JSON lines back onto its own stdout and stderr
 // (jsii/_kernel/providers/process.py, stderr_sink), so nothing the hosted JavaScript prints
-// reaches the protocol pipe. The kernel program is the one the Python jsii package ships
-// (constructs_lib/terraform/jsii_host.py writes it out and names it in INFRAPLAN_JSII_KERNEL),
-// so its handshake always names the runtime version that Python package expects.
+// reaches the protocol pipe. The kernel program is the one the Python jsii package ships (the
+// folder INFRAPLAN_JSII_EMBEDDED names; constructs_lib/terraform/jsii_host.py sets it), so its
+// handshake always names the runtime version that Python package expects.
 //
 // Exit codes and signals: this process IS the kernel; it exits with the kernel's code, and a
-// signal ends it as it ended the kernel child before (there is no child to forward it to).
-// An uncaught error is printed like any other stderr output and exits 1.
+// signal ends it as it ended the kernel child before (there is no child to forward it to, and no
+// listener: see removeAtExit). An uncaught error is printed like any other stderr output, exit 1.
 
 const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const { Readable, Writable } = require('stream');
 
 const PROTOCOL_IN = 0; // what jsii's Python side writes requests to
@@ -180,9 +182,43 @@ process.on('uncaughtException', (err) => {
 
 //#endregion
 
-const kernel = process.env.INFRAPLAN_JSII_KERNEL;
-if (!kernel) {
-  forward('stderr', Buffer.from("infraplan's jsii host: INFRAPLAN_JSII_KERNEL names no kernel program (jsii's lib/program.js)\n"));
+//#region The kernel program: the one the Python jsii package ships, laid out as jsii lays it out
+
+// jsii's Python package ships its runtime as flat files (lib/program.js as lib__program.js, see
+// jsii/_embedded/jsii/__init__.py); the program starts lib/runtime-index-worker.js from beside
+// itself, so the lib/ files are laid out again, as jsii's own start does, in a folder of this
+// process's own (hard links where the file system allows, copies otherwise).
+function layOutKernel(embedded) {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'infraplan-jsii-'));
+  fs.mkdirSync(path.join(folder, 'lib'));
+  for (const name of fs.readdirSync(embedded)) {
+    if (name.startsWith('lib__') && name.endsWith('.js')) {
+      const from = path.join(embedded, name);
+      const to = path.join(folder, 'lib', name.slice('lib__'.length));
+      try {
+        fs.linkSync(from, to);
+      } catch {
+        fs.copyFileSync(from, to);
+      }
+    }
+  }
+  return folder;
+}
+
+// The folder goes when the process exits. A signal still ends the process at once, by that
+// signal: a listener would only run once the kernel's blocking read of the next request returns,
+// so none is installed, and a folder of a process killed so stays (as jsii's kernel leaves its own).
+function removeAtExit(folder) {
+  process.on('exit', () => fs.rmSync(folder, { recursive: true, force: true }));
+}
+
+const embedded = process.env.INFRAPLAN_JSII_EMBEDDED;
+if (!embedded || !fs.existsSync(path.join(embedded, 'lib__program.js'))) {
+  forward('stderr', Buffer.from(`infraplan's jsii host: INFRAPLAN_JSII_EMBEDDED (${embedded}) names no folder of jsii's runtime files (lib__program.js)\n`));
   process.exit(1);
 }
-require(kernel); // says hello on fd 3, then serves requests until {"exit"} or end of input
+const folder = layOutKernel(embedded);
+removeAtExit(folder);
+require(path.join(folder, 'lib', 'program.js')); // says hello on fd 3, then serves requests until {"exit"} or end of input
+
+//#endregion
