@@ -93,22 +93,26 @@ class Batch:
 
 
 def batches(envs: Sequence[ResolvedEnvironment], tenants: Iterable[str] | None, limit: int | None = None) -> list[Batch]:
-    """The stacks of ``envs`` in build order, cut into batches of at most ``limit`` (default
-    :data:`STACKS_PER_WORKER`) stacks; one batch (``only`` None) when they all fit."""
+    """The stacks of ``envs`` in build order, cut into as few batches of at most ``limit`` (default
+    :data:`STACKS_PER_WORKER`) stacks as they need, of equal sizes (give or take one: no batch
+    sets the memory peak alone); one batch (``only`` None) when they all fit."""
     from constructs_lib.terraform.stack_graph import environment_stacks
 
     limit = STACKS_PER_WORKER if limit is None else limit
     if limit < 1:
         raise ValueError(f"a batch holds at least one stack, not {limit}")
     chosen = None if tenants is None else set(tenants)
+    per_env = [(env, [node.name for node in environment_stacks(env, chosen)]) for env in envs]
+    total = sum(len(names) for _, names in per_env)
+    count = max(1, -(-total // limit))
+    sizes = [total // count + (1 if i < total % count else 0) for i in range(count)]  # the first ones one larger
     groups: list[tuple[list[ResolvedEnvironment], list[str]]] = []
-    for env in envs:
-        names = [node.name for node in environment_stacks(env, chosen)]
+    for env, names in per_env:
         while names:
-            if not groups or len(groups[-1][1]) >= limit:
+            if not groups or len(groups[-1][1]) >= sizes[len(groups) - 1]:
                 groups.append(([], []))
             group_envs, group_names = groups[-1]
-            room = limit - len(group_names)
+            room = sizes[len(groups) - 1] - len(group_names)
             group_names.extend(names[:room])
             names = names[room:]
             if not group_envs or group_envs[-1] is not env:
