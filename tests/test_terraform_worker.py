@@ -77,8 +77,9 @@ def test_a_synth_in_batches_writes_the_bytes_of_one_app(tmp_path: Path, example_
 
 
 def _worker_folders() -> set[str]:
+    """This process's runs' temporary folders (``run-<pid>-*``: other processes synthesize meanwhile)."""
     base = Path(tempfile.gettempdir()) / f"infraplan-{os.getuid()}"
-    return {p.name for p in base.iterdir()} if base.is_dir() else set()
+    return {p.name for p in base.glob(f"run-{os.getpid()}-*")} if base.is_dir() else set()
 
 
 def _children() -> list[int]:
