@@ -1,14 +1,14 @@
 """Terraform synthesis in worker processes, beside the Kubernetes rendering.
 
 ``infraplan synth`` renders the Terraform stacks through cdktf, whose runtime is a Node.js process
-driven over jsii, in a child Python process (``python -m stacks.terraform_worker``), for three reasons:
+driven over jsii, in child Python processes (running :func:`main`, see ``_BOOT``), for three reasons:
 
 - **Overlap.** The worker is started first, so starting Node.js and loading cdktf (about 0.4 s)
   happens while the parent reads and resolves the plan; then the parent renders the GitOps trees
   while the worker builds the stacks: two cores, two jobs.
 - **Bounded memory.** The jsii runtime keeps every object the app created until its process ends,
-  so one app holding every stack of a large plan grows with it. Environments are handed out in
-  batches of at most :data:`STACKS_PER_WORKER` stacks, one worker at a time, each a fresh process.
+  so one app holding every stack of a large plan grows with it. The stacks are handed out in
+  batches of equal size, at most :data:`STACKS_PER_WORKER` each, one worker at a time, each a fresh process.
   A batch may hold part of an environment: a stack it needs from another batch is an empty
   stand-in there, so that cdktf records the dependency in the batch's manifest.
 - **A clean runtime per run.** Every run starts from a fresh cdktf app in a fresh process, whatever
@@ -391,6 +391,11 @@ def _reply(result_fd: int, kind: str, payload: object, remote: str = "") -> None
         pickle.loads(pickle.dumps(payload))
     except Exception:  # noqa: BLE001 (an exception that does not travel as a pickle: its text still does)
         payload = RuntimeError(f"{type(payload).__name__}: {payload}")
+    # What extensions (and cdktf) printed goes out first: once replied, this process may end at once
+    # (os._exit in _watch_parent, which flushes nothing; stdout is block-buffered in a pipe, as in CI),
+    # and the parent's own report follows what the stacks printed, as when synth ran them itself.
+    sys.stdout.flush()
+    sys.stderr.flush()
     _write_message(result_fd, (kind, payload, remote))
 
 

@@ -107,3 +107,22 @@ def test_a_worker_does_not_import_modules_of_the_current_folder(tmp_path: Path, 
         worker.end()
     assert result.stacks == [] and (tmp_path / "out/manifest.json").is_file()
     assert not marker.exists(), "the worker imported cdktf.py from the current folder"
+
+
+@pytest.mark.slow
+def test_what_an_extension_prints_reaches_the_output_before_the_report(tmp_path: Path) -> None:
+    """stdout a pipe (CI) and no PYTHONUNBUFFERED: the worker's prints sit in its buffer, and the worker
+    may end by os._exit once it has replied; before, every line an extension printed was lost."""
+    (tmp_path / "printing_ext.py").write_text("def extend(stack, ctx):\n    print('extension saw', stack.node.id)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env["PYTHONPATH"] = str(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "stacks.cli", "synth", "--plan", str(EXAMPLE_PLAN), "--out", str(tmp_path / "dist"), "--extension", "printing_ext:extend"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    seen = [line.split()[-1] for line in lines if line.startswith("extension saw ")]
+    assert sorted(seen) == sorted(p.name for p in (tmp_path / "dist/terraform/stacks").iterdir())
+    report = next(i for i, line in enumerate(lines) if "Terraform stacks →" in line)
+    assert max(i for i, line in enumerate(lines) if line.startswith("extension saw ")) < report
