@@ -207,6 +207,8 @@ def synthesize(
     check_inputs(out, [("plan folder", plan_dir)])
     if state_dir == out or out in state_dir.parents:
         raise OutputDirError(f"--state-dir {state_dir} lies inside --out {out}; Terraform state must live outside the replaced output")
+    if "${" in str(state_dir):  # refused by the state stacks (a Terraform expression), in a worker: say so here, without a traceback
+        raise OutputDirError(f"--state-dir {state_dir} holds '${{', which Terraform would read as an expression; choose a folder without it")
     with contextlib.ExitStack() as own:
         if workers is None:  # the first starts cdktf's runtime while the plan is read
             workers = own.enter_context(TerraformWorkers(lambda: worker_tmpdir(out)))

@@ -126,3 +126,11 @@ def test_what_an_extension_prints_reaches_the_output_before_the_report(tmp_path:
     assert sorted(seen) == sorted(p.name for p in (tmp_path / "dist/terraform/stacks").iterdir())
     report = next(i for i, line in enumerate(lines) if "Terraform stacks →" in line)
     assert max(i for i, line in enumerate(lines) if line.startswith("extension saw ")) < report
+
+
+def test_a_state_dir_terraform_would_read_as_an_expression_is_refused_before_the_workers(tmp_path: Path) -> None:
+    """Before, the worker's ValueError came back to the CLI as a traceback (exit 1)."""
+    from stacks.cli import main
+
+    assert main(["synth", "--plan", str(EXAMPLE_PLAN), "--out", str(tmp_path / "dist"), "--state-dir", str(tmp_path / "${var.x}")]) == 2
+    assert not (tmp_path / "dist").exists()
