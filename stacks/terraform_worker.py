@@ -211,6 +211,7 @@ class TerraformWorker:
             os.close(self._job_w)  # the worker ends once it has replied and sees this
             os.close(self._result_r)
         if reply is None:
+            self.kill()  # died without replying (the OOM killer?): its Node.js may be busy still, writing into the output
             code = self.process.wait()
             raise TerraformRuntimeError(f"the cdktf runtime (Node.js, through jsii) stopped: its worker process exited with {_exit_status(code)}; --out was left as it was")
         kind, payload, remote = reply  # type: ignore[misc]
@@ -222,8 +223,10 @@ class TerraformWorker:
         raise exc from _RemoteTraceback(f"\n\nin the Terraform worker process:\n{remote}")
 
     def kill(self) -> None:
-        """End the worker and its Node.js processes at once (nothing of theirs is needed any more)."""
-        if self.process.poll() is None:
+        """End the worker and its Node.js processes at once (nothing of theirs is needed any more);
+        those too when the worker itself has died already, for as long as it is not reaped (its pid,
+        the group's id, is not reused until then): not ``poll()``, which reaps."""
+        if self.process.returncode is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -375,14 +378,21 @@ def _quiet_jsii_teardown() -> None:
     os._exit(1)
 
 
+_replied = threading.Event()
+
+
 def _watch_parent(job_fd: int) -> None:
-    """The parent closes the job pipe when it is done or stopped (or dies): end this worker then."""
+    """The parent closes the job pipe when it is done or stopped (or dies): end this worker then.
+    Before the reply, Node.js may be busy and not see its pipes close for a while: end its whole
+    process group (this worker leads it) at once."""
     while True:
         try:
             if not os.read(job_fd, 1):
                 break
         except OSError:
             break
+    if not _replied.is_set() and os.getpgrp() == os.getpid():
+        os.killpg(0, signal.SIGKILL)
     os._exit(1)
 
 
@@ -396,6 +406,7 @@ def _reply(result_fd: int, kind: str, payload: object, remote: str = "") -> None
     # and the parent's own report follows what the stacks printed, as when synth ran them itself.
     sys.stdout.flush()
     sys.stderr.flush()
+    _replied.set()  # Node.js has no request in flight now
     _write_message(result_fd, (kind, payload, remote))
 
 

@@ -8,9 +8,11 @@ folder."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -134,3 +136,100 @@ def test_a_state_dir_terraform_would_read_as_an_expression_is_refused_before_the
 
     assert main(["synth", "--plan", str(EXAMPLE_PLAN), "--out", str(tmp_path / "dist"), "--state-dir", str(tmp_path / "${var.x}")]) == 2
     assert not (tmp_path / "dist").exists()
+
+
+def _group(pgid: int) -> list[int]:
+    """The living (not zombie) processes of process group ``pgid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                state, _ppid, pgrp = Path(f"/proc/{entry}/stat").read_text().rsplit(") ", 1)[1].split()[:3]
+            except (OSError, ValueError):
+                continue
+            if int(pgrp) == pgid and state != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _node_with_a_straggler(tmp_path: Path) -> Path:
+    """JSII_NODE: Node.js, plus a process of the worker's group that, like a Node.js busy with a
+    request, does not end when the worker's pipes close."""
+    node = shutil.which("node")
+    assert node, "Node.js is needed"
+    wrapper = tmp_path / "node-with-straggler"
+    wrapper.write_text(f'#!/bin/sh\nsleep 300 </dev/null >/dev/null 2>&1 &\nexec {node} "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def _wait_until(predicate, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_that_dies_mid_job_takes_its_node_processes_with_it(tmp_path: Path, monkeypatch) -> None:
+    """The OOM killer ends a worker: its Node.js, maybe busy, must not go on (writing into the staging
+    folder synth removes); before, kill() saw the worker reaped and skipped its process group."""
+    from constructs_lib.terraform.target import REAL_AWS
+    from stacks.terraform_worker import TerraformJob, TerraformWorker
+
+    monkeypatch.setenv("JSII_NODE", str(_node_with_a_straggler(tmp_path)))
+    worker = TerraformWorker()
+    pgid = worker.process.pid
+    try:
+        assert _wait_until(lambda: len(_group(pgid)) >= 3), "the worker's Node.js did not start"
+        os.kill(pgid, signal.SIGKILL)  # the worker alone, as the OOM killer does
+        with pytest.raises(TerraformRuntimeError, match="SIGKILL"):
+            worker.run(TerraformJob(tmp_path / "out", (), None, REAL_AWS, (), None, None))
+        worker.kill()
+        worker.end()
+        assert _wait_until(lambda: not _group(pgid), 5), f"left running: {_group(pgid)}"
+    finally:
+        worker.kill()
+        for pid in _group(pgid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_whose_parent_dies_mid_job_takes_its_node_processes_with_it(tmp_path: Path) -> None:
+    """``kill -9`` of synth while a worker renders: the worker ends (it watches its job pipe) and so
+    must every process of its group; before, only the worker did."""
+    (tmp_path / "slow_ext.py").write_text("import time\ndef extend(stack, ctx):\n    time.sleep(60)\n")
+    code = textwrap.dedent(
+        f"""
+        import sys, threading, time
+        sys.path.insert(0, {str(tmp_path)!r})
+        from pathlib import Path
+        from constructs_lib.plan import load_plan
+        from constructs_lib.resolve.environment import resolve_plan
+        from constructs_lib.terraform.target import REAL_AWS
+        from stacks.terraform_worker import TerraformJob, TerraformWorker
+        envs = resolve_plan(load_plan(Path({str(EXAMPLE_PLAN)!r})), ["dev"])
+        w = TerraformWorker()
+        print(w.process.pid, flush=True)
+        job = TerraformJob(Path({str(tmp_path / 'out')!r}), tuple(envs), None, REAL_AWS, ("slow_ext:extend",), None, None)
+        threading.Thread(target=w.run, args=(job,), daemon=True).start()
+        time.sleep(300)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "JSII_NODE": str(_node_with_a_straggler(tmp_path))})
+    try:
+        pgid = int(parent.stdout.readline())
+        assert _wait_until(lambda: (tmp_path / "out").exists() or len(_group(pgid)) >= 3), "the worker's Node.js did not start"
+        time.sleep(3)  # the job handed over, the extension sleeping in the worker
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        assert _wait_until(lambda: not _group(pgid), 15), f"left running: {_group(pgid)}"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for pid in _group(pgid) if "pgid" in locals() else []:
+            os.kill(pid, signal.SIGKILL)
