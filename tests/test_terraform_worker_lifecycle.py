@@ -233,3 +233,19 @@ def test_a_worker_whose_parent_dies_mid_job_takes_its_node_processes_with_it(tmp
             parent.kill()
         for pid in _group(pgid) if "pgid" in locals() else []:
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_plan_error_comes_back_from_a_worker_with_its_issues() -> None:
+    """A PlanError raised in a worker reaches the CLI as one (exit 2, its issues, no traceback); before,
+    it did not unpickle (rebuilt from its text) and came back as a RuntimeError with a traceback."""
+    from constructs_lib.plan.errors import PlanError, PlanIssue
+
+    issue = PlanIssue("environments/prod.yaml", 3, "tenants[0]", "bad", "fix it")
+    r, w = os.pipe()
+    try:
+        terraform_worker._reply(w, "error", PlanError([issue]), "the worker's traceback")
+        kind, payload, _ = terraform_worker._read_message(r)
+    finally:
+        os.close(r)
+        os.close(w)
+    assert kind == "error" and isinstance(payload, PlanError) and payload.issues == [issue]

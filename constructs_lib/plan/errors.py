@@ -31,6 +31,9 @@ class PlanError(Exception):
         self.issues = sorted(issues, key=lambda i: (i.file, i.line or 0, i.path, i.message))
         super().__init__("\n".join(i.render() for i in self.issues))
 
+    def __reduce__(self):  # rebuilt from its issues, not its text: it travels from synth's Terraform workers as a pickle
+        return (type(self), (self.issues,))
+
 
 class FieldValueError(ValueError):
     """Raised inside a model validator to blame a field below the model, not the model itself.
