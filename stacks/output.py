@@ -109,7 +109,7 @@ def cleanup_stale(out: Path) -> list[Path]:
     return removed
 
 
-def private_tmpdir(out: Path) -> Path:
+def private_tmpdir(out: Path | None = None) -> Path:
     """A temporary folder for this run (jsii unpacks the cdktf runtime into it), beside
     the other runs' folders so that those of killed runs can be removed."""
     base = Path(tempfile.gettempdir()) / f"infraplan-{os.getuid()}"

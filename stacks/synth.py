@@ -211,7 +211,7 @@ def synthesize(
         raise OutputDirError(f"--state-dir {state_dir} holds '${{', which Terraform would read as an expression; choose a folder without it")
     with contextlib.ExitStack() as own:
         if workers is None:  # the first starts cdktf's runtime while the plan is read
-            workers = own.enter_context(TerraformWorkers(lambda: worker_tmpdir(out)))
+            workers = own.enter_context(TerraformWorkers(worker_tmpdir))
         plan = load_plan(plan_dir)
         resolved, tenant_filter = select(plan, envs, tenants)
         cleanup_stale(out)

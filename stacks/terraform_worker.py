@@ -152,14 +152,14 @@ def _read_message(fd: int) -> object | None:
     return None if body is None else pickle.loads(body)
 
 
-def worker_tmpdir(out: Path) -> Path | None:
+def worker_tmpdir() -> Path | None:
     """A temporary folder of the worker's own (jsii unpacks its Node.js code there), beside the other
     runs' folders (see :func:`stacks.output.private_tmpdir`); None (the system's) when it cannot be
     made: jsii then says what is wrong with that one."""
     from .output import private_tmpdir
 
     try:
-        return private_tmpdir(out)
+        return private_tmpdir()
     except OSError:
         return None
 
@@ -276,7 +276,10 @@ class TerraformWorkers:
         self._done = threading.Event()  # the driving thread is done with its workers (see _wait_for_thread)
 
     def __enter__(self) -> "TerraformWorkers":
-        self._spare = self._start()
+        try:
+            self._spare = self._start()
+        except TerraformRuntimeError:
+            pass  # the first job starts one again, and wait() says why it cannot
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -289,7 +292,13 @@ class TerraformWorkers:
             if self._spare is not None:
                 worker, self._spare = self._spare, None
                 return worker
-            worker = TerraformWorker(self._make_tmpdir())
+            tmpdir = self._make_tmpdir()
+            try:
+                worker = TerraformWorker(tmpdir)
+            except OSError as exc:  # no process to be had: fork's EAGAIN (a CI container's pids limit), ENOMEM
+                if tmpdir is not None:
+                    shutil.rmtree(tmpdir, ignore_errors=True)
+                raise TerraformRuntimeError(f"the Terraform worker process could not start: {exc.strerror or exc}; --out was left as it was") from exc
             self._workers.append(worker)
             return worker
 

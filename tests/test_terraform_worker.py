@@ -159,3 +159,26 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ", 1)[1][0] != "Z"  # a zombie is gone, only not reaped (its parent died)
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.slow
+def test_synth_starts_its_worker_before_the_plan_model_loads(tmp_path: Path) -> None:
+    """The worker's start (Node.js, cdktf: the longest part of a small synth) overlaps the parent's imports
+    and plan reading only if it comes first: `infraplan synth` starts it before parsing its command line."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        import stacks.terraform_worker as W
+        seen = []
+        start = W.TerraformWorker.__init__
+        def spy(self, *a, **k):
+            seen.append("constructs_lib.plan.loader" in sys.modules)
+            start(self, *a, **k)
+        W.TerraformWorker.__init__ = spy
+        from stacks.cli import main
+        code = main(["synth", "--plan", {str(EXAMPLE_PLAN)!r}, "--out", {str(tmp_path / 'dist')!r}])
+        print("exit", code, "plan model loaded at the first worker's start:", seen[0])
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.stdout.strip().splitlines()[-1] == "exit 0 plan model loaded at the first worker's start: False", proc.stdout + proc.stderr
