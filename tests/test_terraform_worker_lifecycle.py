@@ -249,3 +249,25 @@ def test_a_plan_error_comes_back_from_a_worker_with_its_issues() -> None:
         os.close(r)
         os.close(w)
     assert kind == "error" and isinstance(payload, PlanError) and payload.issues == [issue]
+
+
+def _no_process(*args: object, **kwargs: object) -> None:
+    raise OSError(11, "Resource temporarily unavailable")  # fork's EAGAIN: a CI container's pids limit
+
+
+def test_a_worker_that_cannot_be_started_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    """No process to be had (EAGAIN, ENOMEM): synth exits 2 saying so; before, the OSError escaped
+    main() with a traceback (from the first worker, started before the rest) and left its folder."""
+    from stacks.cli import main
+
+    monkeypatch.setattr(terraform_worker.subprocess, "Popen", _no_process)
+    assert main(["synth", "--plan", str(EXAMPLE_PLAN), "--out", str(tmp_path / "dist")]) == 2
+    assert "the Terraform worker process could not start: Resource temporarily unavailable" in capsys.readouterr().err
+    assert not (tmp_path / "dist").exists()
+    folder = tmp_path / "worker-tmp"
+    with TerraformWorkers(lambda: folder.mkdir() or folder) as workers:
+        assert not folder.exists()
+        workers.start([object()])
+        with pytest.raises(TerraformRuntimeError, match="could not start"):
+            workers.wait()
+    assert not folder.exists()
