@@ -152,14 +152,14 @@ def _read_message(fd: int) -> object | None:
     return None if body is None else pickle.loads(body)
 
 
-def worker_tmpdir(out: Path) -> Path | None:
+def worker_tmpdir() -> Path | None:
     """A temporary folder of the worker's own (jsii unpacks its Node.js code there), beside the other
     runs' folders (see :func:`stacks.output.private_tmpdir`); None (the system's) when it cannot be
     made: jsii then says what is wrong with that one."""
     from .output import private_tmpdir
 
     try:
-        return private_tmpdir(out)
+        return private_tmpdir()
     except OSError:
         return None
 
