@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import traceback
+import typing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -419,9 +420,38 @@ def _reply(result_fd: int, kind: str, payload: object, remote: str = "") -> None
     _write_message(result_fd, (kind, payload, remote))
 
 
+_BINDINGS = ("cdktf", "cdktn", "constructs")
+
+
+def cache_binding_type_hints() -> None:
+    """Compute the type hints of jsii's generated argument checks once per function.
+
+    The Python bindings of cdktf and constructs check every call's arguments (``if __debug__:``)
+    against ``typing.get_type_hints`` of a stub function, computed anew on each call: a fifth of
+    building the stacks (100 tenants: 2.55 -> 2.02 s). A stub's hints never change, so this worker
+    caches them; every check still runs, and any other function's hints are computed as before."""
+    if getattr(typing.get_type_hints, "_infraplan_cached", False):
+        return
+    compute = typing.get_type_hints
+    cache: dict[object, dict] = {}
+
+    def get_type_hints(obj, globalns=None, localns=None, include_extras=False):  # noqa: ANN001, ANN202 (typing's signature)
+        name, module = getattr(obj, "__name__", ""), getattr(obj, "__module__", None) or ""
+        if globalns is None and localns is None and not include_extras and name.startswith("_typecheckingstub__") and module.split(".")[0] in _BINDINGS:
+            hints = cache.get(obj)
+            if hints is None:
+                hints = cache[obj] = compute(obj)
+            return hints
+        return compute(obj, globalns, localns, include_extras)
+
+    get_type_hints._infraplan_cached = True  # type: ignore[attr-defined]
+    typing.get_type_hints = get_type_hints
+
+
 def main(argv: list[str]) -> int:
     job_fd, result_fd = int(argv[1]), int(argv[2])
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C reaches the parent too; it reports it
+    cache_binding_type_hints()
     started: BaseException | None = None
     try:
         from .terraform_app import synth_terraform  # starts cdktf's runtime now, while the parent reads the plan

@@ -182,3 +182,37 @@ def test_synth_starts_its_worker_before_the_plan_model_loads(tmp_path: Path) -> 
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.stdout.strip().splitlines()[-1] == "exit 0 plan model loaded at the first worker's start: False", proc.stdout + proc.stderr
+
+
+def test_a_worker_computes_each_binding_checks_type_hints_once() -> None:
+    """jsii's generated argument checks ask typing.get_type_hints of a stub on every call; in a worker
+    each stub's hints are computed once, the checks still run, and other functions are left alone."""
+    code = textwrap.dedent(
+        """
+        import typing
+        computed = []
+        real = typing.get_type_hints
+        typing.get_type_hints = lambda obj, *a, **k: computed.append(obj.__name__) or real(obj, *a, **k)
+        from stacks.terraform_worker import cache_binding_type_hints
+        cache_binding_type_hints()
+        cache_binding_type_hints()  # once is enough: not wrapped twice
+        from constructs_lib.terraform.engine import cdktf
+        app = cdktf.App()
+        for i in range(3):
+            cdktf.TerraformStack(app, f"s{i}")
+        try:
+            cdktf.TerraformStack(app, 42)  # the check still runs
+        except TypeError as exc:
+            print("refused:", "id" in str(exc))
+        def mine(x: "int") -> None: ...
+        typing.get_type_hints(mine); typing.get_type_hints(mine)
+        stubs = [n for n in computed if n.startswith("_typecheckingstub__")]
+        print("stubs", len(stubs), len(set(stubs)), "mine", computed.count("mine"))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    lines = proc.stdout.splitlines()
+    assert "refused: True" in lines, proc.stdout + proc.stderr
+    stubs = next(line for line in lines if line.startswith("stubs")).split()
+    assert int(stubs[1]) == int(stubs[2]) > 0, f"a stub's hints computed more than once: {stubs}"
+    assert stubs[-1] == "2", "another function's hints were cached"
