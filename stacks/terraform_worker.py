@@ -478,6 +478,9 @@ def main(argv: list[str]) -> int:
             _quiet_jsii_teardown()
         _reply(result_fd, "error", exc, traceback.format_exc())
         return 1
+    except SystemExit as exc:  # not the runtime's doing: an extension that ends synth (a policy check calling sys.exit)
+        _reply(result_fd, "runtime", f"the stacks' code ended synth's Terraform worker with sys.exit({exc.code!r}) (an extension?); --out was left as it was")
+        return 1
     _reply(result_fd, "ok", TerraformResult(stacks, [(h.spec, h.file) for h in hooks if h.file is not None]))
     return 0
 

@@ -271,3 +271,16 @@ def test_a_worker_that_cannot_be_started_is_a_clear_error(tmp_path: Path, monkey
         with pytest.raises(TerraformRuntimeError, match="could not start"):
             workers.wait()
     assert not folder.exists()
+
+
+def test_an_extension_calling_sys_exit_is_reported_as_such(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A policy check in an extension that ends synth with sys.exit("..."): exit 2 naming it, not
+    "the cdktf runtime (Node.js) stopped" (the worker's exit status is all the parent saw before)."""
+    from stacks.cli import main
+
+    (tmp_path / "policy_ext.py").write_text("import sys\ndef extend(stack, ctx):\n    sys.exit('policy: no public buckets')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["synth", "--plan", str(EXAMPLE_PLAN), "--out", str(tmp_path / "dist"), "--extension", "policy_ext:extend"]) == 2
+    err = capsys.readouterr().err
+    assert "sys.exit('policy: no public buckets')" in err and "Node.js" not in err, err
+    assert not (tmp_path / "dist").exists()
