@@ -202,7 +202,8 @@ def test_a_worker_that_dies_mid_job_takes_its_node_processes_with_it(tmp_path: P
 def test_a_worker_whose_parent_dies_mid_job_takes_its_node_processes_with_it(tmp_path: Path) -> None:
     """``kill -9`` of synth while a worker renders: the worker ends (it watches its job pipe) and so
     must every process of its group; before, only the worker did."""
-    (tmp_path / "slow_ext.py").write_text("import time\ndef extend(stack, ctx):\n    time.sleep(60)\n")
+    called = tmp_path / "extension-called"
+    (tmp_path / "slow_ext.py").write_text(f"import time\ndef extend(stack, ctx):\n    open({str(called)!r}, 'w').close()\n    time.sleep(60)\n")
     code = textwrap.dedent(
         f"""
         import sys, threading, time
@@ -223,8 +224,8 @@ def test_a_worker_whose_parent_dies_mid_job_takes_its_node_processes_with_it(tmp
     parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "JSII_NODE": str(_node_with_a_straggler(tmp_path))})
     try:
         pgid = int(parent.stdout.readline())
-        assert _wait_until(lambda: (tmp_path / "out").exists() or len(_group(pgid)) >= 3), "the worker's Node.js did not start"
-        time.sleep(3)  # the job handed over, the extension sleeping in the worker
+        assert _wait_until(called.exists, 60), "the worker did not get to the extension"  # mid-job: the extension sleeps
+        assert len(_group(pgid)) >= 3, "the worker's Node.js is not running"
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait()
         assert _wait_until(lambda: not _group(pgid), 15), f"left running: {_group(pgid)}"
