@@ -29,6 +29,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 import typing
@@ -155,12 +156,19 @@ def _read_message(fd: int) -> object | None:
 
 def worker_tmpdir() -> Path | None:
     """A temporary folder of the worker's own (jsii unpacks its Node.js code there), beside the other
-    runs' folders (see :func:`stacks.output.private_tmpdir`); None (the system's) when it cannot be
-    made: jsii then says what is wrong with that one."""
+    runs' folders (see :func:`stacks.output.private_tmpdir`). When that place is unusable, a folder of
+    its own in the system's all the same (the worker removes it; a killed run's stays): jsii's
+    folders left in the system's by a worker that does not end gracefully (the last one is killed)
+    would pile up there run after run. None (the system's) when neither can be made: jsii then says
+    what is wrong with that one."""
     from .output import private_tmpdir
 
     try:
         return private_tmpdir()
+    except OSError:
+        pass
+    try:
+        return Path(tempfile.mkdtemp(prefix="infraplan-worker-"))
     except OSError:
         return None
 

@@ -285,3 +285,27 @@ def test_an_extension_calling_sys_exit_is_reported_as_such(tmp_path: Path, monke
     err = capsys.readouterr().err
     assert "sys.exit('policy: no public buckets')" in err and "Node.js" not in err, err
     assert not (tmp_path / "dist").exists()
+
+
+@pytest.mark.slow
+def test_without_a_private_temp_folder_the_workers_leave_nothing_in_the_system_one(tmp_path: Path, monkeypatch) -> None:
+    """``$TMPDIR/infraplan-<uid>`` unusable (another user's, a symlink, group-writable): each worker's
+    jsii runtime folders went into the system temp folder, and a worker that does not end gracefully
+    (the last one is killed once it has replied) left them there on every run (2 MB and more each)."""
+    import tempfile
+
+    from stacks import output
+    from stacks.synth import synthesize
+
+    system = tmp_path / "system-tmp"
+    system.mkdir()
+    monkeypatch.setenv("TMPDIR", str(system))
+    monkeypatch.setattr(tempfile, "tempdir", str(system))
+
+    def not_private() -> Path:
+        raise OSError("not a private folder of this user")
+
+    monkeypatch.setattr(output, "private_tmpdir", not_private)
+    synthesize(EXAMPLE_PLAN, tmp_path / "dist", state_dir=tmp_path / "state")
+    assert (tmp_path / "dist/terraform/manifest.json").is_file()
+    assert sorted(p.name for p in system.iterdir()) == []
