@@ -3,7 +3,10 @@
 Proved here: stop() returns only once the thread driving the workers is done with them, even after
 Ctrl-C or SIGTERM interrupted the wait for them (Python 3.11's interrupted Thread.join marks a running
 thread as ended); a worker imports what the synth process imports, not modules lying in the current
-folder."""
+folder; what an extension prints is not lost; a worker that dies, or whose parent dies, takes its
+process group (Node.js) with it; a worker that cannot start, a PlanError or a sys.exit in a worker,
+and a --state-dir Terraform would read as an expression are exit 2 with the reason; without a
+private temporary folder the workers leave nothing in the system's."""
 
 from __future__ import annotations
 
@@ -274,6 +277,7 @@ def test_a_worker_that_cannot_be_started_is_a_clear_error(tmp_path: Path, monkey
     assert not folder.exists()
 
 
+@pytest.mark.slow
 def test_an_extension_calling_sys_exit_is_reported_as_such(tmp_path: Path, monkeypatch, capsys) -> None:
     """A policy check in an extension that ends synth with sys.exit("..."): exit 2 naming it, not
     "the cdktf runtime (Node.js) stopped" (the worker's exit status is all the parent saw before)."""
