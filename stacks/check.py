@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from constructs_lib.gates.report import as_json, as_junit, summary
     from constructs_lib.gates.runner import CheckContext, run_gates
 
-    from .cli import _fail, _jsii_env, _private_tmp, _warn_support
+    from .cli import _fail, _jsii_env, _warn_support
 
     plan = load_plan(args.plan)  # plan errors: exit 2 before anything is synthesized
     if args.junit and (problem := junit_problem(args.junit)):
@@ -40,14 +40,11 @@ def run(args: argparse.Namespace) -> int:
     _jsii_env()
     work = Path(tempfile.mkdtemp(prefix="infraplan-check-"))
     try:
-        restore = _private_tmp(work / "dist")
-        try:
-            from constructs_lib.terraform.extensions import ExtensionError
+        from constructs_lib.terraform.extensions import ExtensionError
 
-            from .synth import OutputDirError, synthesize
-            from .terraform_worker import TerraformRuntimeError
-        finally:
-            restore()
+        from .synth import OutputDirError, synthesize
+        from .terraform_worker import TerraformRuntimeError
+
         err = sys.stderr
         print(f"Synthesizing {args.plan} into a temporary folder …", file=err)
         try:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import atexit
 import errno
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 from pathlib import Path
 
@@ -78,33 +74,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _private_tmp(out: Path) -> Callable[[], None]:
-    """Give the cdktf runtime a temporary folder of this run's own while it starts (jsii
-    unpacks its Node.js code there); it is removed at exit, and a killed run's folder by the
-    next run. Returns the function that restores TMPDIR once the runtime has started."""
-    from .output import private_tmpdir
-
-    if "jsii" in sys.modules:  # already started in this process (a test, a second call)
-        return lambda: None
-    saved_env, saved_tempdir = os.environ.get("TMPDIR"), tempfile.tempdir
-    try:
-        run = private_tmpdir(out)
-    except OSError:
-        return lambda: None  # the system temp folder is unusable: jsii will say so itself
-    os.environ["TMPDIR"] = str(run)
-    tempfile.tempdir = str(run)
-    atexit.register(shutil.rmtree, run, True)  # registered before jsii's own handler, so it runs after it
-
-    def restore() -> None:
-        if saved_env is None:
-            os.environ.pop("TMPDIR", None)
-        else:
-            os.environ["TMPDIR"] = saved_env
-        tempfile.tempdir = saved_tempdir
-
-    return restore
-
-
 def _fail(message: str) -> int:
     errors.print(message, markup=False, style="bold red")
     return 2
@@ -125,30 +94,6 @@ def _endpoint_problem(url: str | None, option: str) -> str | None:
     return None
 
 
-def _quiet_jsii_teardown() -> None:
-    """Once the Node.js process behind cdktf has failed, jsii's own clean-up (an atexit hook
-    and ``_NodeProcess.__del__``) fails too and prints a traceback after our message. Drop
-    those reports; any other unraisable exception is still printed."""
-    default = sys.unraisablehook
-
-    def hook(unraisable: "sys.UnraisableHookArgs") -> None:
-        tb, from_jsii = unraisable.exc_traceback, False
-        while tb is not None:
-            from_jsii |= "jsii" in tb.tb_frame.f_code.co_filename.split(os.sep)
-            tb = tb.tb_next
-        if not from_jsii:
-            default(unraisable)
-
-    sys.unraisablehook = hook
-
-
-def _runtime_start_failure(exc: Exception) -> str:
-    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"the cdktf runtime (Node.js, through jsii) could not start: {exc.strerror or exc}{where}; is the disk or the temp folder full?"
-    return f"the cdktf runtime (Node.js, through jsii) could not start: {exc}; infraplan needs Node.js >= 20 on PATH (or JSII_NODE naming it)"
-
-
 def cmd_synth(args: argparse.Namespace) -> int:
     problem = _endpoint_problem(args.aws_endpoint, "--aws-endpoint")
     if problem:
@@ -163,39 +108,23 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace, workers: "TerraformWorkers") -> int:
-    restore_tmp = _private_tmp(Path(os.path.abspath(args.out)))
-    try:
-        from constructs_lib.terraform.extensions import ExtensionError
-        from constructs_lib.terraform.target import AwsTarget
+    """The synth process itself starts no Node.js (the GitOps tree is plain Python; cdktf runs in the
+    workers, whose failures arrive as TerraformRuntimeError), so what it can meet here is the output."""
+    from constructs_lib.terraform.extensions import ExtensionError
+    from constructs_lib.terraform.target import AwsTarget
 
-        from .synth import OutputDirError, synthesize
-        from .terraform_worker import TerraformRuntimeError
-    except Exception as exc:  # the runtime of the GitOps tree's constructs (Node.js through jsii) did not start
-        _quiet_jsii_teardown()
-        return _fail(_runtime_start_failure(exc))
-    finally:
-        restore_tmp()  # the runtime has started (or failed): its folder stays until exit
+    from .synth import OutputDirError, synthesize
+    from .terraform_worker import TerraformRuntimeError
 
     console.print(f"Reading the plan in [bold]{args.plan}[/] …")
     try:
         result = synthesize(args.plan, args.out, args.env, args.tenant, AwsTarget(args.aws_endpoint), args.extension, args.state_dir, workers)
     except (OutputDirError, ExtensionError, TerraformRuntimeError) as exc:
         return _fail(str(exc))
-    except (BrokenPipeError, EOFError) as exc:  # the Node.js process behind cdktf is gone
-        _quiet_jsii_teardown()
-        return _fail(f"the cdktf runtime (Node.js, through jsii) stopped: {exc}; --out was left as it was")
     except OSError as exc:
-        _quiet_jsii_teardown()  # a full disk may have stopped the runtime too
         where = f" {exc.filename}" if exc.filename else ""
         extra = " (the output's path is too long: choose a shorter --out)" if exc.errno == errno.ENAMETOOLONG else ""
         return _fail(f"cannot write the output:{where}: {exc.strerror or exc}{extra}; --out was left as it was")
-    except PlanError:
-        raise
-    except Exception as exc:
-        if type(exc).__module__.split(".")[0] == "jsii":
-            _quiet_jsii_teardown()
-            return _fail(f"the cdktf runtime (Node.js, through jsii) failed: {exc}; --out was left as it was")
-        raise
     console.print(f"  read {len(result.plan.files)} plan files; environments: {', '.join(e.name for e in result.environments)}")
     _warn_support(result.plan.platform.kubernetes.version)
     _warn_plan(result.plan)

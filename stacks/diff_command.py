@@ -157,7 +157,7 @@ def _print(changes: Changes, texts: dict[str, str], against: Path, rule: str) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import _fail, _jsii_env, _private_tmp, _warn_support
+    from .cli import _fail, _jsii_env, _warn_support
 
     plan = load_plan(args.plan)  # plan errors: exit 2 before anything is synthesized
     _warn_support(plan.platform.kubernetes.version)
@@ -167,14 +167,11 @@ def run(args: argparse.Namespace) -> int:
     _jsii_env()
     work = Path(tempfile.mkdtemp(prefix="infraplan-diff-"))
     try:
-        restore = _private_tmp(work / "dist")
-        try:
-            from constructs_lib.terraform.extensions import ExtensionError
+        from constructs_lib.terraform.extensions import ExtensionError
 
-            from .synth import OutputDirError, synthesize
-            from .terraform_worker import TerraformRuntimeError
-        finally:
-            restore()
+        from .synth import OutputDirError, synthesize
+        from .terraform_worker import TerraformRuntimeError
+
         print(f"Synthesizing {args.plan} into a temporary folder …", file=sys.stderr)
         try:
             synthesize(args.plan, work / "dist", args.env, None, extensions=args.extension)
