@@ -298,10 +298,7 @@ def _early_terraform_workers(argv: list[str]) -> "TerraformWorkers | None":
         return None
     from .terraform_worker import TerraformWorkers, worker_tmpdir
 
-    try:
-        return TerraformWorkers(worker_tmpdir).__enter__()
-    except OSError:
-        return None  # no process to be had now: cmd_synth tries again and says why
+    return TerraformWorkers(worker_tmpdir).__enter__()  # a worker that cannot start is reported by wait(), as any
 
 
 def main(argv: list[str] | None = None) -> int:

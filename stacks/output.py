@@ -109,8 +109,8 @@ def cleanup_stale(out: Path) -> list[Path]:
     return removed
 
 
-def private_tmpdir(out: Path | None = None) -> Path:
-    """A temporary folder for this run (jsii unpacks the cdktf runtime into it), beside
+def private_tmpdir() -> Path:
+    """A temporary folder for this run's Terraform worker (jsii unpacks the cdktf runtime into it), beside
     the other runs' folders so that those of killed runs can be removed."""
     base = Path(tempfile.gettempdir()) / f"infraplan-{os.getuid()}"
     base.mkdir(mode=0o700, exist_ok=True)

@@ -381,5 +381,5 @@ def test_a_temp_folder_someone_else_prepared_is_not_used(tmp_path: Path, monkeyp
     elsewhere.mkdir()
     (tmp_path / f"infraplan-{os.getuid()}").symlink_to(elsewhere)
     with pytest.raises(OSError, match="not a private folder"):
-        private_tmpdir(tmp_path / "dist")
+        private_tmpdir()
     assert list(elsewhere.iterdir()) == []
