@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
-from importlib import resources
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from ..resolve import names
+from ..value_checks.aws import LOG_RETENTION_DAYS, catalog, rds_postgres_versions
+from ..value_checks.characters import ascii_twin, describe_character, lookalike, not_ascii_error
+from ..value_checks.ipv4 import PUBLIC_CIDRS_MAX, check_public_cidrs
 from .errors import FieldValueError
 
 NEEDS_CLARIFICATION = "NEEDS CLARIFICATION"
@@ -49,71 +48,6 @@ _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 IPV4_CIDR_PATTERN = rf"^({_OCTET}\.){{3}}{_OCTET}/([0-9]|[12][0-9]|3[0-2])$"
 
 
-@cache
-def catalog(name: str) -> Any:
-    """A data file of ``constructs_lib/data`` (read once)."""
-    return yaml.safe_load(resources.files("constructs_lib.data").joinpath(name).read_text(encoding="utf-8"))
-
-
-# --- Characters that are not what they look like ---------------------------------------------
-
-# Letters of other scripts that look like ASCII ones (the usual suspects of a homoglyph attack);
-# fullwidth and accented letters are found by Unicode normalization instead.
-_LOOKALIKES = {
-    "а": "a", "с": "c", "ԁ": "d", "е": "e", "ɡ": "g", "һ": "h", "і": "i", "ј": "j", "ӏ": "l", "о": "o",
-    "р": "p", "ԛ": "q", "ѕ": "s", "ѵ": "v", "ԝ": "w", "х": "x", "у": "y", "ı": "i", "ɑ": "a", "ο": "o",
-    "α": "a", "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "υ": "u", "ℓ": "l", "‐": "-", "‑": "-", "‒": "-",
-    "–": "-", "—": "-", "−": "-",
-}  # fmt: skip
-
-
-def lookalike(ch: str) -> str | None:
-    """The ASCII character ``ch`` passes for, if any."""
-    if ch in _LOOKALIKES:
-        return _LOOKALIKES[ch]
-    folded = unicodedata.normalize("NFKC", ch)
-    if folded != ch and folded.isascii() and folded.strip():
-        return folded
-    stripped = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-    if stripped != ch and stripped.isascii() and stripped.strip():
-        return stripped
-    return None
-
-
-def describe_character(ch: str) -> str:
-    """``'а' (U+0430 CYRILLIC SMALL LETTER A) looks like 'a'``: what a character that is not what it seems is."""
-    name = unicodedata.name(ch, "a control character" if unicodedata.category(ch) == "Cc" else "an unnamed character")
-    invisible = not ch.isprintable() or unicodedata.category(ch) in ("Cf", "Zl", "Zp")
-    shown = "a space" if ch.isspace() and not invisible else ("an invisible character" if invisible else f"'{ch}'")
-    text = f"{shown} (U+{ord(ch):04X} {name})"
-    like = lookalike(ch)
-    if like and like.strip():
-        return f"{text} looks like '{like}'"
-    if invisible:
-        return f"{text} that you cannot see"
-    return text
-
-
-def first_non_ascii(value: str) -> tuple[int, str] | None:
-    """Position (1-based) and description of the first non-ASCII character of ``value``."""
-    for i, ch in enumerate(value):
-        if not ch.isascii():
-            return i + 1, describe_character(ch)
-    return None
-
-
-def ascii_twin(value: str) -> str:
-    """``value`` with every look-alike replaced by the ASCII character it passes for, invisible characters dropped."""
-    return "".join(lookalike(c) or c for c in value if unicodedata.category(c) != "Cf")
-
-
-def _not_ascii_error(value: str, what: str, hint: str) -> FieldValueError:
-    found = first_non_ascii(value)
-    assert found is not None
-    pos, desc = found
-    return FieldValueError((), f"'{value}' has a non-ASCII character at position {pos}: {desc}; {what} is ASCII only", hint)
-
-
 # --- Names ----------------------------------------------------------------------------------
 
 
@@ -121,7 +55,7 @@ def _dns_label(value: str) -> str:
     if not value.isascii():
         twin = ascii_twin(value).lower()
         suggestion = twin if twin.isascii() and _DNS1123_LABEL.match(twin) else re.sub(r"[^a-z0-9-]+", "-", twin.lower()).strip("-") or "name"
-        raise _not_ascii_error(value, "a DNS-1123 label", f"type it again in ASCII: '{suggestion}' (lowercase letters a-z, digits 0-9 and '-')")
+        raise not_ascii_error(value, "a DNS-1123 label", f"type it again in ASCII: '{suggestion}' (lowercase letters a-z, digits 0-9 and '-')")
     if len(value) > 63:
         raise ValueError(f"'{value}' is {len(value)} characters; a DNS-1123 label has at most 63")
     if not _DNS1123_LABEL.match(value):
@@ -184,7 +118,7 @@ def group_key(group: str) -> str:
 
 def _account_id(value: str) -> str:
     if not value.isascii():
-        raise _not_ascii_error(value, "an AWS account id", "type the 12 digits again in ASCII (0-9)")
+        raise not_ascii_error(value, "an AWS account id", "type the 12 digits again in ASCII (0-9)")
     if not re.fullmatch(r"[0-9]{12}", value):
         raise ValueError(f"'{value}' is not an AWS account id (12 digits, quote it in YAML to keep leading zeros)")
     return value
@@ -205,7 +139,7 @@ def _region(value: str) -> str:
     usable = by_partition[SUPPORTED_PARTITION]
     if not value.isascii():
         twin = ascii_twin(value)
-        raise _not_ascii_error(value, "an AWS region name", f"did you mean '{twin}'?" if twin in usable else f"AWS regions: {', '.join(usable)}")
+        raise not_ascii_error(value, "an AWS region name", f"did you mean '{twin}'?" if twin in usable else f"AWS regions: {', '.join(usable)}")
     partition = next((p for p, regions in by_partition.items() if value in regions), None)
     if partition is None:
         close = difflib.get_close_matches(value, usable, n=1)
@@ -261,11 +195,6 @@ def _k8s_versions_schema() -> dict[str, Any]:
 KubernetesVersion = Annotated[str, AfterValidator(_k8s_version), EditorSchema("Kubernetes minor version", _k8s_versions_schema)]
 
 
-def rds_postgres_versions() -> dict[str, list[str]]:
-    """Majors and minors of RDS for PostgreSQL (constructs_lib/data/rds_postgres_versions.yaml)."""
-    return {str(major): [str(m) for m in minors] for major, minors in catalog("rds_postgres_versions.yaml").items()}
-
-
 def _pg_version(value: str) -> str:
     offered = rds_postgres_versions()
     if value in offered or any(value in minors for minors in offered.values()):
@@ -285,10 +214,6 @@ RdsPostgresVersion = Annotated[
     EditorSchema("PostgreSQL version", lambda: {"type": "string", "enum": [v for major, minors in sorted(rds_postgres_versions().items(), key=lambda kv: int(kv[0])) for v in (major, *minors)]}),
 ]
 """A PostgreSQL major ("16") or a minor RDS offers ("16.9")."""
-
-# CloudWatch Logs' retention values (0 = never expire): terraform-provider-aws
-# internal/service/logs/group.go, retention_in_days ValidateFunc IntInSlice (unchanged from 5.x to 6.x).
-LOG_RETENTION_DAYS = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
 
 def _retention(value: int) -> int:
@@ -339,72 +264,8 @@ def _instance_type(value: str) -> str:
 
 InstanceType = Annotated[str, AfterValidator(_instance_type), EditorSchema("EC2 instance type", {"type": "string", "pattern": "^[a-z][a-z0-9-]*\\.[a-z0-9]+$"})]
 
-# --- Network ranges -------------------------------------------------------------------------
-
-RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-PUBLIC_CIDRS_MAX = 40  # EKS quota "public endpoint access CIDR ranges per cluster"
-PUBLIC_ADDRESSES_MAX = 2**24  # one /8: more than that is not an allow-list
-
-
-def parse_ipv4_cidr(value: str) -> ipaddress.IPv4Network:
-    """An IPv4 CIDR block written as a.b.c.d/n with no host bits; FieldValueError (path ``()``) otherwise."""
-    if not value.isascii():
-        raise _not_ascii_error(value, "a CIDR block", "type it again in ASCII, e.g. 203.0.113.0/24")
-    if "/" not in value:
-        raise FieldValueError((), f"'{value}' has no prefix length", f"write a CIDR block such as {value}/32")
-    try:
-        net = ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        try:
-            loose = ipaddress.ip_network(value, strict=False)
-        except ValueError:
-            raise FieldValueError((), f"'{value}' is not an IPv4 CIDR block", "write it as a.b.c.d/n, e.g. 10.0.0.0/16") from None
-        raise FieldValueError((), f"'{value}' has host bits set; did you mean {loose}?", f"a CIDR block is written with its network address: {loose}") from None
-    if net.version != 4:
-        raise FieldValueError((), f"'{value}' is IPv6", "write an IPv4 CIDR block")
-    assert isinstance(net, ipaddress.IPv4Network)
-    return net
-
-
-def _public_cidrs(values: list[str]) -> list[str]:
-    """The public API endpoint's allow-list: internet ranges only, and all of them together a small part of it."""
-    if len(values) > PUBLIC_CIDRS_MAX:
-        raise FieldValueError((), f"{len(values)} ranges; EKS allows at most {PUBLIC_CIDRS_MAX} on a public endpoint", "merge adjacent ranges")
-    nets = []
-    for i, value in enumerate(values):
-        try:
-            net = parse_ipv4_cidr(value)
-        except FieldValueError as exc:
-            raise FieldValueError((i,), exc.message, exc.hint) from None
-        if net.prefixlen < 8:
-            raise FieldValueError(
-                (i,),
-                f"{net} is a /{net.prefixlen}: {net.num_addresses:,} addresses, {_share(net.num_addresses)} of the internet, may reach the Kubernetes API",
-                "list your office or VPN ranges; no prefix shorter than /8 is accepted",
-            )
-        if not net.is_global:
-            raise FieldValueError(
-                (i,),
-                f"{net} is not an internet range (private, shared, loopback, link-local, documentation or reserved space)",
-                "the public endpoint is reached from the internet, so only public ranges mean anything here; the private endpoint already serves the VPC",
-            )
-        nets.append(net)
-    total = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
-    if total > PUBLIC_ADDRESSES_MAX:
-        raise FieldValueError(
-            (),
-            f"together these ranges admit {total:,} addresses ({_share(total)} of the internet) to the Kubernetes API",
-            f"the union of public_access_cidrs may cover at most one /8 ({PUBLIC_ADDRESSES_MAX:,} addresses): list only the ranges that need access",
-        )
-    return values
-
-
-def _share(addresses: int) -> str:
-    return f"{addresses / 2**32:.2%}"
-
-
 PublicAccessCidrs = Annotated[
-    list[str], AfterValidator(_public_cidrs), EditorSchema("public IPv4 CIDR blocks", {"type": "array", "maxItems": PUBLIC_CIDRS_MAX, "items": {"type": "string", "pattern": IPV4_CIDR_PATTERN}})
+    list[str], AfterValidator(check_public_cidrs), EditorSchema("public IPv4 CIDR blocks", {"type": "array", "maxItems": PUBLIC_CIDRS_MAX, "items": {"type": "string", "pattern": IPV4_CIDR_PATTERN}})
 ]
 
 # --- Kubernetes quantities --------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Callable
 
 from ..resolve import names
 from ..resolve.database import LOG_EXPORTS
+from ..value_checks.aws import S3_RESERVED_PREFIXES
 from .base import group_key, parse_quantity
 from .environment import EnvironmentPlan
 from .errors import PlanIssue
@@ -26,7 +27,6 @@ from .yaml_source import FieldPath, SourceMap, format_path
 
 AWS_TAGS_MAX = 50  # tags per AWS resource
 INFRAPLAN_TAG_KEYS = ("managed-by", "infraplan:platform", "infraplan:environment", "infraplan:tenant", "Name")
-S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 TXT_OWNER_PREFIX = "cname-"  # external-dns' TXT registry names a record's owner record <type>-<first label>...: the longest type it writes
 
 At = Callable[..., None]

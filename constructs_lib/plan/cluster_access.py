@@ -9,33 +9,12 @@ groups (a CI runner's, a bastion's). ``public_access_cidrs`` is a different list
 
 from __future__ import annotations
 
-import ipaddress
-import re
-
 from pydantic import Field, field_validator, model_validator
 
-from .base import RFC1918, PlanModel, parse_ipv4_cidr
+from ..value_checks.aws import API_ACCESS_RULES_MAX, SECURITY_GROUP_ID
+from ..value_checks.ipv4 import check_private_cidr
+from .base import PlanModel
 from .errors import FieldValueError
-
-API_ACCESS_RULES_MAX = 60  # EC2 quota "inbound rules per security group" (default): one rule per source
-CGNAT = ipaddress.IPv4Network("100.64.0.0/10")  # VPN clients are often numbered here
-SECURITY_GROUP_ID = re.compile(r"sg-(?:[0-9a-f]{8}|[0-9a-f]{17})")
-
-
-def _private_cidr(i: int, value: str) -> str:
-    try:
-        net = parse_ipv4_cidr(value)
-    except FieldValueError as exc:
-        raise FieldValueError((i,), exc.message, exc.hint) from None
-    if not any(net.subnet_of(r) for r in (*RFC1918, CGNAT)):
-        raise FieldValueError(
-            (i,),
-            f"{net} is not a private range: the private API endpoint is reached only from the VPC and networks routed to it",
-            "list private ranges (RFC 1918 or 100.64.0.0/10: the VPC, a peered VPC, a VPN); for addresses on the internet use "
-            "cluster.endpoint_public_access with public_access_cidrs instead",
-        )
-    return str(net)
-
 
 class ApiAccess(PlanModel):
     """Sources admitted to the private API endpoint on TCP 443."""
@@ -51,7 +30,7 @@ class ApiAccess(PlanModel):
     @field_validator("cidrs")
     @classmethod
     def _cidrs(cls, values: list[str]) -> list[str]:
-        out = [_private_cidr(i, v) for i, v in enumerate(values)]
+        out = [check_private_cidr(i, v) for i, v in enumerate(values)]
         for i, v in enumerate(out):
             if v in out[:i]:
                 raise FieldValueError((i,), f"{v} is listed twice", "list each range once")

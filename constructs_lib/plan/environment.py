@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import (
-    RFC1918,
     AwsAccountId,
     AwsRegion,
     AwsTags,
@@ -20,41 +18,14 @@ from .base import (
     PlanModel,
     PublicAccessCidrs,
     RdsPostgresVersion,
-    parse_ipv4_cidr,
 )
-from ..resolve import names
+from ..value_checks.aws import check_principal_arns
+from ..value_checks.dns import DNS_NAME_MAX, check_dns_name
+from ..value_checks.ipv4 import check_cidr
 from .cluster_access import ApiAccess
 from .errors import FieldValueError
 
 RDS_STORAGE_MAX_GB = 65536  # gp3/gp2 storage of RDS for PostgreSQL
-_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
-_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
-
-
-def check_cidr(value: str, *, min_prefix: int = 16, max_prefix: int = 20) -> str:
-    """A VPC's primary CIDR: IPv4, RFC 1918, /16 to /20 so that the subnet tiers fit."""
-    net = parse_ipv4_cidr(value)
-    if not (min_prefix <= net.prefixlen <= max_prefix):
-        raise FieldValueError(
-            (),
-            f"'{value}' is a /{net.prefixlen}; a VPC CIDR here is /{min_prefix} to /{max_prefix} so that the subnet tiers fit",
-            f"e.g. {net.supernet(new_prefix=min_prefix) if net.prefixlen > min_prefix else next(net.subnets(new_prefix=min_prefix))}",
-        )
-    if not any(net.subnet_of(r) for r in RFC1918):
-        kind = (
-            "link-local (169.254.0.0/16)" if net.is_link_local
-            else "loopback (127.0.0.0/8)" if net.is_loopback
-            else "shared address space for carrier-grade NAT (100.64.0.0/10)" if net.subnet_of(_CGNAT)
-            else "reserved" if net.is_reserved or net.is_unspecified or net.is_multicast or net.subnet_of(_THIS_NETWORK)
-            else "public" if net.is_global
-            else "special-purpose"
-        )  # fmt: skip
-        raise FieldValueError(
-            (),
-            f"'{value}' is {kind} address space, not a private range",
-            "a VPC CIDR lies in RFC 1918 space: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (e.g. 10.40.0.0/16)",
-        )
-    return str(net)
 
 TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 TAINT_SCHEMA = {  # what NodeGroupPlan._sizes checks of a taint, for the JSON Schema
@@ -69,29 +40,9 @@ TAINT_SCHEMA = {  # what NodeGroupPlan._sizes checks of a taint, for the JSON Sc
     "additionalProperties": False,
 }
 
-_DNS_NAME_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-DNS_NAME_MAX = 253  # RFC 1035, without the final dot
 _LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 DNS_NAME_PATTERN = rf"^{_LABEL}(\.{_LABEL})*$"  # what check_dns_name takes, for the JSON Schema
 DOMAIN_PATTERN = rf"^{_LABEL}(\.{_LABEL})+$"  # the same with two labels or more
-
-
-def check_dns_name(value: str, *, min_labels: int = 1) -> str:
-    """A DNS name as Route 53 and Ingress hosts take it: lowercase labels of 1..63 letters,
-    digits and hyphens (no wildcard, no final dot), 253 characters at most."""
-    labels = value.split(".")
-    bad = next((label for label in labels if not _DNS_NAME_LABEL.match(label)), None)
-    if bad is not None:
-        raise FieldValueError(
-            (),
-            f"'{value}' is not a DNS name: label '{bad}' " + ("is empty" if not bad else "is not 1 to 63 lowercase letters, digits and inner hyphens"),
-            "e.g. dev.acme.example.com (lowercase, no final dot, no wildcard)",
-        )
-    if len(value) > DNS_NAME_MAX:
-        raise FieldValueError((), f"'{value}' has {len(value)} characters; a DNS name has at most {DNS_NAME_MAX}", "choose a shorter name")
-    if len(labels) < min_labels:
-        raise FieldValueError((), f"'{value}' has {len(labels)} label(s); a domain here has at least {min_labels}", "e.g. dev.acme.example.com, a subdomain of a domain you own")
-    return value
 
 
 class DnsPlan(PlanModel):
@@ -233,30 +184,6 @@ class DatabasePlan(PlanModel):
                 f"set it to {floor} GiB or more (up to {RDS_STORAGE_MAX_GB}), or leave it out for twice the allocated storage",
             )
         return self
-
-
-IAM_PRINCIPAL_ARN = re.compile(rf"arn:{re.escape(names.PARTITION)}:iam::([0-9]{{12}}):(role|user)/[\w+=,.@/-]{{1,512}}", re.ASCII)
-
-
-def principal_arn_error(path: tuple[str | int, ...], value: str) -> FieldValueError | None:
-    """Why ``value`` is no IAM role or user ARN of infraplan's partition (None when it is one)."""
-    if IAM_PRINCIPAL_ARN.fullmatch(value):
-        return None
-    shape = f"arn:{names.PARTITION}:iam::<12-digit account>:role/<name> (or :user/<name>)"
-    other = re.match(r"arn:(aws-[a-z-]+):", value, re.ASCII)
-    if other:
-        return FieldValueError(path, f"'{value}' is in the {other[1]} partition; infraplan supports the {names.PARTITION} partition only", shape)
-    return FieldValueError(path, f"'{value}' is not an IAM principal ARN", shape)
-
-
-def check_principal_arns(values: list[str], why_unique: str) -> list[str]:
-    """IAM role or user ARNs, each once."""
-    for i, v in enumerate(values):
-        if error := principal_arn_error((i,), v):
-            raise error
-        if v in values[:i]:
-            raise FieldValueError((i,), f"'{v}' is listed twice", why_unique)
-    return values
 
 
 class EnvironmentAdmins(PlanModel):

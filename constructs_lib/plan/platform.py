@@ -9,10 +9,11 @@ from pydantic import Field, field_validator, model_validator
 
 from ..addons import CHART_ADDONS, PLAN_COMPONENTS
 from ..gates.rules import RULES, SUPPORTED_TOOLS, RuleError, check_rule, unknown_tool
-from .base import SUPPORTED_PARTITION, AwsTags, DnsLabel, EditorSchema, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion, aws_regions, parse_ipv4_cidr
+from ..value_checks.aws import principal_arn_error
+from ..value_checks.ipv4 import parse_ipv4_cidr
+from .base import SUPPORTED_PARTITION, AwsTags, DnsLabel, EditorSchema, GitUrl, IdentityGroup, KubernetesVersion, PlanModel, PublicAccessCidrs, RdsPostgresVersion, aws_regions
 from .charts import ChartChoice, check_chart_choices
 from .cluster_access import ApiAccess
-from .environment import principal_arn_error
 from .errors import FieldValueError
 from .gitops_repository import ARGOCD_KNOWN_SSH_HOSTS, keyscan, known_hosts_names, ssh_known_hosts_name
 

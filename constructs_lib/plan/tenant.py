@@ -7,8 +7,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..value_checks.aws import principal_arn_error
+from ..value_checks.dns import check_dns_name
+from ..value_checks.ipv4 import check_cidr
 from .base import IPV4_CIDR_PATTERN, CpuQuantity, DnsLabel, IdentityGroup, InstanceType, MemoryQuantity, PlanModel, group_key
-from .environment import DNS_NAME_PATTERN, check_cidr, check_dns_name, principal_arn_error
+from .environment import DNS_NAME_PATTERN
 from .errors import FieldValueError
 
 GROUP_ROLES = ("admins", "developers", "viewers")

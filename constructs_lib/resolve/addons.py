@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..addons import CHART_ADDONS, AddOn, AddOnContext, ChartRef, chart_catalog
 from ..addons.base import CRITICAL_ADDONS_ONLY, AddOnSettings, SystemNodes
 from ..addons.cert_manager import cluster_issuer_for as cluster_issuer
 from ..addons.ingress_nginx import INGRESS_CLASS
-from ..plan.platform import PlatformPlan
 from .model import ClusterDns, IrsaRole, ResolvedNodeGroup
+
+if TYPE_CHECKING:  # annotations only: the Terraform worker imports this module without the plan model
+    from ..plan.platform import PlatformPlan
 
 __all__ = ["INGRESS_CLASS", "ChartRef", "ResolvedAddon", "ResolvedManifestComponent", "chart_catalog", "cluster_issuer", "deep_merge", "resolve_addons", "system_nodes"]
 

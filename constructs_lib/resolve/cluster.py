@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -13,9 +14,6 @@ from ..addons import IrsaPolicyInputs, IrsaSpec, external_secrets, irsa_specs
 from ..addons.base import ChartRef, SystemNodes
 from ..addons.external_secrets import aws_stores
 from ..addons.aws_ebs_csi_driver import DEFAULT_STORAGE_CLASS, reclaim_policy
-from ..plan.cluster_access import ApiAccess
-from ..plan.environment import EnvironmentPlan
-from ..plan.platform import PlatformPlan
 from .addons import resolve_addons, resolve_manifest_components, system_nodes
 from . import names
 from .model import ArgocdSso, ClusterDns, DatabaseAdminRole, GrafanaAdmin, IrsaRole, PlatformSecretsRole, ResolvedCluster, ResolvedNodeGroup, Taint, TenantAccess, TenantSecretsRole
@@ -23,6 +21,11 @@ from .database import secret_recovery_window
 from .compliance import floor
 from .network import retention_days
 from .trace import Trace, default, environment, plan, rule
+
+if TYPE_CHECKING:  # annotations only: the Terraform worker imports this module without the plan model
+    from ..plan.cluster_access import ApiAccess
+    from ..plan.environment import EnvironmentPlan
+    from ..plan.platform import PlatformPlan
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 

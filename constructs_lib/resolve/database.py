@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from ..plan.environment import DatabasePlan
-from ..plan.goals import database_needs_multi_az
-from ..plan.platform import PerformanceGoals, PlatformPlan
+from typing import TYPE_CHECKING
+
 from . import names
 from .compliance import floor
 from .model import ResolvedDatabase
 from .network import retention_days
 from .trace import Source, Trace, default, environment, plan, rule
+
+if TYPE_CHECKING:  # annotations only: the Terraform worker imports this module without the plan model
+    from ..plan.environment import DatabasePlan
+    from ..plan.platform import PerformanceGoals, PlatformPlan
 
 CLASS_BY_TIER = {"development": "db.t4g.micro", "staging": "db.t4g.medium", "production": "db.r6g.large"}
 MONITORING_BY_TIER = {"development": 0, "staging": 60, "production": 15}
@@ -33,6 +36,8 @@ def _multi_az(tier: str, goals: PerformanceGoals) -> tuple[bool, str]:
     """The performance goals decide for production (plan/goals.py); the other tiers are not held to them."""
     if tier != "production":
         return False, f"{tier} accepts an AZ outage"
+    from ..plan.goals import database_needs_multi_az  # here, not at the top: the Terraform worker imports this module without the plan model
+
     why = database_needs_multi_az(goals)
     if why:
         return True, f"production needs a standby in a second AZ: {'; '.join(why)}"

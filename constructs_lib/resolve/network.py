@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
-from ..plan.environment import EnvironmentPlan
 from .compliance import floor
 from .model import ResolvedNetwork, Subnet
 from .trace import Source, Trace, default, environment, rule
+
+if TYPE_CHECKING:  # annotations only: the Terraform worker imports this module without the plan model
+    from ..plan.environment import EnvironmentPlan
 
 # Subnet layout inside a /16../20 VPC (n = prefix length of the VPC):
 #   private   /n+4  at indexes 0..azs-1     (large: pods get VPC IPs with the VPC CNI)

@@ -15,13 +15,12 @@ from constructs import Construct
 from ..addons import EKS_ADDONS
 from ..addons.base import SystemNodes
 from ..addons.external_secrets import SECRETS_READ
-from ..plan.base import LOG_RETENTION_DAYS, _public_cidrs
-from ..plan.cluster_access import API_ACCESS_RULES_MAX, SECURITY_GROUP_ID, _private_cidr
-from ..plan.environment import check_principal_arns
 from ..plan.errors import FieldValueError
 from ..resolve import names
 from ..resolve.cluster import eks_addon_versions, irsa_role
 from ..resolve.model import ArgocdSso, ClusterDns, GrafanaAdmin, IrsaRole, PlatformSecretsRole, Taint, TenantAccess, TenantSecretsRole
+from ..value_checks.aws import API_ACCESS_RULES_MAX, LOG_RETENTION_DAYS, SECURITY_GROUP_ID, check_principal_arns
+from ..value_checks.ipv4 import check_private_cidr as _private_cidr, check_public_cidrs as _public_cidrs
 from . import policy
 from .aws import eks, iam, vpc
 from .engine import cdktf

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from constructs import Construct
 
 from ..addons.external_secrets import ADDON as EXTERNAL_SECRETS
-from ..plan.base import LOG_RETENTION_DAYS, rds_postgres_versions
 from ..resolve import names
+from ..value_checks.aws import LOG_RETENTION_DAYS, rds_postgres_versions
 from . import policy
 from .aws import iam, logs, rds, vpc
 from .engine import cdktf

@@ -14,9 +14,9 @@ from typing import Any
 
 from constructs import Construct
 
-from ..plan.environment import check_dns_name
 from ..plan.errors import FieldValueError
 from ..resolve.model import ClusterDns
+from ..value_checks.dns import check_dns_name
 from .aws import route53
 from .props import ConstructPropsError, construct_path, props_from
 

@@ -9,11 +9,11 @@ from typing import Any, NoReturn
 
 from constructs import Construct
 
-from ..plan.base import LOG_RETENTION_DAYS
-from ..plan.environment import check_cidr
 from ..plan.errors import FieldValueError
 from ..resolve import names
 from ..resolve.network import subnet_layout
+from ..value_checks.aws import LOG_RETENTION_DAYS
+from ..value_checks.ipv4 import check_cidr
 from .aws import iam, rds, vpc
 from .log_group import EncryptedLogGroup
 from .props import ConstructPropsError, account_and_region, construct_path, props_from

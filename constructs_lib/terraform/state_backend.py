@@ -13,8 +13,8 @@ from typing import Any, NoReturn
 
 from constructs import Construct
 
-from ..plan.checks import S3_RESERVED_PREFIXES
 from ..resolve import names
+from ..value_checks.aws import S3_RESERVED_PREFIXES
 from . import policy
 from .aws import dynamodb, s3
 from .kms_key import EncryptionKey
