@@ -14,6 +14,7 @@ from constructs_lib.terraform.engine import cdktf
 
 from constructs_lib.plan import PlanError, load_plan
 from constructs_lib.resolve.environment import resolve_plan
+from constructs_lib.terraform import attribute_handover
 from constructs_lib.terraform.target import AwsTarget
 
 from .terraform_app import add_stacks
@@ -27,7 +28,7 @@ def main() -> int:
         return 2
     app = cdktf.App()  # the outdir comes from the cdktf CLI (CDKTF_OUTDIR)
     add_stacks(app, resolve_plan(plan), target=AwsTarget(os.environ.get("INFRAPLAN_AWS_ENDPOINT") or None))
-    app.synth()
+    attribute_handover.synth(app)  # app.synth(), the elements' attributes handed to cdktf in one call
     return 0
 
 

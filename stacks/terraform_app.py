@@ -9,6 +9,7 @@ from pathlib import Path
 from constructs_lib.terraform.engine import cdktf
 
 from constructs_lib.resolve.model import ResolvedEnvironment
+from constructs_lib.terraform import attribute_handover
 from constructs_lib.terraform.extensions import Extension, StackContext
 from constructs_lib.terraform.stack_graph import plan_stacks
 from constructs_lib.terraform.stacks import (
@@ -98,5 +99,5 @@ def synth_terraform(
     relative paths in the stacks are computed from there."""
     app = cdktf.App(outdir=str(outdir))
     stacks = add_stacks(app, envs, tenants, target, extensions, state_dir, final_outdir, only)
-    app.synth()
+    attribute_handover.synth(app)  # app.synth(), the elements' attributes handed to cdktf in one call
     return [s.node.id for s in stacks]

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 from constructs import Construct
 
+from .. import attribute_handover as handover
 from ..engine import cdktf
 
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
@@ -103,11 +104,17 @@ def literal_attributes(value: Any) -> Any:
 
 class _Attributes:
     """What cdktf writes for an element: the attributes given (None dropped), every
-    string a literal (see the module's docstring)."""
+    string a literal (see the module's docstring).
+
+    Resources, data sources and the provider derive from :mod:`..attribute_handover`'s classes:
+    ``infraplan synth`` hands these attributes to cdktf once, just before it synthesizes; an app
+    synthesized directly has cdktf ask :meth:`ask_attributes` at each synth. Either way cdktf
+    writes what they return when it synthesizes, so a change made before (a cluster tagging a
+    network's subnets) is written."""
 
     _attributes: dict[str, Any]
 
-    def _synthesize_attributes(self) -> dict[str, Any]:
+    def ask_attributes(self) -> dict[str, Any]:
         return literal_attributes(self._attributes)
 
     @property
@@ -132,7 +139,7 @@ class _Attributes:
         return self.__dict__["_friendly_id"]
 
 
-class AwsResource(_Attributes, cdktf.TerraformResource):
+class AwsResource(_Attributes, handover.Resource):
     """Base of every AWS resource class: ``resource_type`` plus provider-named attributes."""
 
     resource_type: ClassVar[str]
@@ -158,7 +165,7 @@ class AwsResource(_Attributes, cdktf.TerraformResource):
         return self._token("arn")
 
 
-class AwsDataSource(_Attributes, cdktf.TerraformDataSource):
+class AwsDataSource(_Attributes, handover.DataSource):
     """Base of every AWS data source class."""
 
     data_type: ClassVar[str]
@@ -189,7 +196,7 @@ class AwsEphemeralResource(_Attributes, cdktf.TerraformElement):
         self._attributes = _clean(attributes)
 
     def to_terraform(self) -> Any:
-        return {"ephemeral": {self.ephemeral_type: {self._unique_id(): self._synthesize_attributes()}}}
+        return {"ephemeral": {self.ephemeral_type: {self._unique_id(): self.ask_attributes()}}}
 
     def expr(self, attribute: str) -> str:
         return f"ephemeral.{self.ephemeral_type}.{self._unique_id()}.{attribute}"
@@ -239,7 +246,7 @@ def hcl_string(text: str) -> str:
     return '"' + escaped.replace("${", "$${").replace("%{", "%%{") + '"'
 
 
-class AwsProvider(_Attributes, cdktf.TerraformProvider):
+class AwsProvider(_Attributes, handover.Provider):
     """The ``aws`` provider block, pinned to :data:`AWS_PROVIDER_VERSION`."""
 
     def __init__(self, scope: Construct, id: str, **attributes: Any):

@@ -1,0 +1,90 @@
+'use strict';
+// infraplan's element classes on the JavaScript side of jsii (#16, constructs_lib/terraform/attribute_handover.py).
+//
+// cdktf asks every element for its attributes (synthesizeAttributes) twice per synth: when it
+// prepares the stacks and when it writes them. An element class written in Python answers each ask
+// with a callback into Python, a round trip. These classes extend cdktf's own Resource, DataSource
+// and Provider and answer from attributes handed over once, for every element of an app in one call
+// (Attributes.handOver), before app.synth(); an element nothing was handed to asks Python at each synth
+// (askAttributes, which the Python class overrides), as before. Everything else is cdktf's.
+//
+// The engine (cdktf, or CDK Terrain's cdktn) is the one this package's package.json names.
+
+const engine = require(require('./package.json').cdkEngine);
+
+const HANDED = Symbol('infraplan.handedAttributes');
+const RTTI = Symbol.for('jsii.rtti');
+const ASSEMBLY = require('./package.json').name;
+
+// A fresh copy at each ask: cdktf merges its meta-arguments and overrides into the object it is given.
+function attributesOf(element) {
+  const handed = element[HANDED];
+  return handed === undefined ? element.askAttributes() : structuredClone(handed);
+}
+
+class Resource extends engine.TerraformResource {
+  synthesizeAttributes() {
+    return attributesOf(this);
+  }
+
+  askAttributes() {
+    return {};
+  }
+}
+
+class DataSource extends engine.TerraformDataSource {
+  synthesizeAttributes() {
+    return attributesOf(this);
+  }
+
+  askAttributes() {
+    return {};
+  }
+}
+
+class Provider extends engine.TerraformProvider {
+  synthesizeAttributes() {
+    return attributesOf(this);
+  }
+
+  askAttributes() {
+    return {};
+  }
+}
+
+function isElement(construct) {
+  return construct instanceof Resource || construct instanceof DataSource || construct instanceof Provider;
+}
+
+class Attributes {
+  // The elements of these classes under `scope`, in the construct tree's order.
+  static elementsUnder(scope) {
+    return scope.node.findAll().filter(isElement);
+  }
+
+  // From now on each element answers cdktf with its attributes here (a copy per ask).
+  static handOver(elements, attributes) {
+    if (elements.length !== attributes.length) {
+      throw new Error(`handOver: ${elements.length} elements but ${attributes.length} attribute maps`);
+    }
+    elements.forEach((element, i) => {
+      if (!isElement(element)) {
+        throw new Error(`handOver: ${element} is not an element of ${ASSEMBLY}`);
+      }
+      element[HANDED] = attributes[i];
+    });
+  }
+
+  // The elements ask Python again at each synth.
+  static takeBack(elements) {
+    for (const element of elements) {
+      delete element[HANDED];
+    }
+  }
+}
+
+for (const [name, type] of Object.entries({ Resource, DataSource, Provider, Attributes })) {
+  Object.defineProperty(type, RTTI, { value: { fqn: `${ASSEMBLY}.${name}`, version: require('./package.json').version } });
+}
+
+module.exports = { Resource, DataSource, Provider, Attributes };

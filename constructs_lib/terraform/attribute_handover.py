@@ -1,0 +1,218 @@
+"""infraplan's element classes on both sides of jsii: attributes handed to cdktf once per synth (#16).
+
+cdktf asks every element for its attributes (``synthesizeAttributes``) twice per synth, when it
+prepares the stacks and when it writes them. A class that answers in Python answers each ask with a
+callback from Node into Python: two round trips per element, 40% of the jsii round trips of a synth
+(docs/performance.md). The L1 classes (:mod:`.aws.base`) therefore derive from :class:`Resource`,
+:class:`DataSource` and :class:`Provider` here, which extend cdktf's own classes in JavaScript
+(``attribute_handover.js``) and answer cdktf from attributes handed over in one call for all the
+elements of an app: :func:`synth` does that, then ``app.synth()``, then takes them back. An element
+nothing was handed to (an app synthesized with ``app.synth()`` directly) answers by asking Python
+at each synth (:meth:`Resource.ask_attributes`), as before: both ways write the same bytes
+(tests/test_attribute_handover.py). Between the handover and the synth no Python code runs, so
+the attributes handed over are the ones Python would have given.
+
+The JavaScript reaches jsii as a jsii assembly of three files, built here deterministically
+(``package.json`` naming the engine, the ``.jsii`` type spec of the four classes, and the JavaScript)
+and loaded into the kernel when this module is imported. Everything else about an element is cdktf's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import tarfile
+import tempfile
+import typing
+from pathlib import Path
+from typing import Any
+
+import constructs
+import jsii
+
+from .engine import cdktf
+
+ASSEMBLY = "infraplan-cdktf-handover"
+VERSION = "1.0.0"
+SOURCE = Path(__file__).with_name("attribute_handover.js")
+ENGINE = cdktf.TerraformResource.__jsii_type__.split(".")[0]  # "cdktf", or "cdktn" for CDK Terrain
+ENGINE_VERSION = importlib.import_module(f"{cdktf.__name__}._jsii").__jsii_assembly__.version
+
+_ATTRIBUTE_MAP = {"collection": {"kind": "map", "elementtype": {"primitive": "any"}}}
+_ANY_ARRAY = {"collection": {"kind": "array", "elementtype": {"primitive": "any"}}}
+
+
+def _element_type(name: str, base: str, config: str, doc: str) -> dict[str, Any]:
+    return {
+        "assembly": ASSEMBLY,
+        "fqn": f"{ASSEMBLY}.{name}",
+        "kind": "class",
+        "name": name,
+        "base": f"{ENGINE}.{base}",
+        "docs": {"summary": doc},
+        "initializer": {
+            "parameters": [
+                {"name": "scope", "type": {"fqn": "constructs.Construct"}},
+                {"name": "id", "type": {"primitive": "string"}},
+                {"name": "config", "type": {"fqn": f"{ENGINE}.{config}"}},
+            ]
+        },
+        "methods": [
+            {
+                "name": "askAttributes",
+                "docs": {"summary": "The attributes, asked of the host language at each synth when none were handed over."},
+                "returns": {"type": _ATTRIBUTE_MAP},
+            }
+        ],
+    }
+
+
+def assembly_spec() -> dict[str, Any]:
+    """The ``.jsii`` type spec of the JavaScript classes, against the engine in use."""
+    types = {
+        f"{ASSEMBLY}.Resource": _element_type("Resource", "TerraformResource", "TerraformResourceConfig", "A resource with handed-over attributes."),
+        f"{ASSEMBLY}.DataSource": _element_type("DataSource", "TerraformDataSource", "TerraformResourceConfig", "A data source with handed-over attributes."),
+        f"{ASSEMBLY}.Provider": _element_type("Provider", "TerraformProvider", "TerraformProviderConfig", "A provider block with handed-over attributes."),
+        f"{ASSEMBLY}.Attributes": {
+            "assembly": ASSEMBLY,
+            "fqn": f"{ASSEMBLY}.Attributes",
+            "kind": "class",
+            "name": "Attributes",
+            "docs": {"summary": "Hands attributes to the elements of a construct tree, and takes them back."},
+            "methods": [
+                {"name": "elementsUnder", "static": True, "parameters": [{"name": "scope", "type": {"fqn": "constructs.IConstruct"}}], "returns": {"type": _ANY_ARRAY}},
+                {"name": "handOver", "static": True, "parameters": [{"name": "elements", "type": _ANY_ARRAY}, {"name": "attributes", "type": {"collection": {"kind": "array", "elementtype": _ATTRIBUTE_MAP}}}]},
+                {"name": "takeBack", "static": True, "parameters": [{"name": "elements", "type": _ANY_ARRAY}]},
+            ],
+        },
+    }
+    return {
+        "schema": "jsii/0.10.0",
+        "name": ASSEMBLY,
+        "version": VERSION,
+        "description": "infraplan's cdktf element classes whose attributes are handed over once per synth",
+        "license": "Apache-2.0",
+        "homepage": "https://github.com/infraplan/infraplan",
+        "repository": {"type": "git", "url": "https://github.com/infraplan/infraplan.git"},
+        "author": {"name": "infraplan", "roles": ["author"]},
+        "jsiiVersion": "5.8.9",
+        "fingerprint": "infraplan",
+        "dependencies": {ENGINE: ENGINE_VERSION, "constructs": importlib.import_module("constructs._jsii").__jsii_assembly__.version},
+        "types": types,
+    }
+
+
+def assembly_tarball() -> bytes:
+    """The assembly as the npm tarball jsii's kernel loads: the same bytes for the same engine."""
+    files = {
+        "package/package.json": json.dumps({"name": ASSEMBLY, "version": VERSION, "main": "index.js", "license": "Apache-2.0", "cdkEngine": ENGINE}, indent=2).encode(),
+        "package/.jsii": json.dumps(assembly_spec(), indent=2, sort_keys=True).encode(),
+        "package/index.js": SOURCE.read_bytes(),
+    }
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def _load() -> None:
+    fd, path = tempfile.mkstemp(prefix="infraplan-handover-", suffix=".tgz")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(assembly_tarball())
+        jsii.load(ASSEMBLY, VERSION, path)  # the kernel extracts it now; the file is not needed after
+    finally:
+        os.unlink(path)
+
+
+_load()
+
+
+class Resource(cdktf.TerraformResource, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Resource"):
+    """cdktf's ``TerraformResource``, answering cdktf with the attributes :func:`synth` handed over,
+    else with :meth:`ask_attributes` (override it)."""
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        terraform_resource_type: str,
+        depends_on: typing.Sequence[cdktf.ITerraformDependable] | None = None,
+        lifecycle: cdktf.TerraformResourceLifecycle | None = None,
+        provider: cdktf.TerraformProvider | None = None,
+    ) -> None:
+        config = cdktf.TerraformResourceConfig(terraform_resource_type=terraform_resource_type, depends_on=depends_on, lifecycle=lifecycle, provider=provider)
+        jsii.create(self.__class__, self, [scope, id, config])
+
+    @jsii.member(jsii_name="askAttributes")
+    def ask_attributes(self) -> typing.Mapping[str, Any]:
+        return typing.cast(typing.Mapping[str, Any], jsii.invoke(self, "askAttributes", []))
+
+
+class DataSource(cdktf.TerraformDataSource, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.DataSource"):
+    """cdktf's ``TerraformDataSource``, answering as :class:`Resource` does."""
+
+    def __init__(self, scope: constructs.Construct, id: str, *, terraform_resource_type: str, provider: cdktf.TerraformProvider | None = None) -> None:
+        config = cdktf.TerraformResourceConfig(terraform_resource_type=terraform_resource_type, provider=provider)
+        jsii.create(self.__class__, self, [scope, id, config])
+
+    @jsii.member(jsii_name="askAttributes")
+    def ask_attributes(self) -> typing.Mapping[str, Any]:
+        return typing.cast(typing.Mapping[str, Any], jsii.invoke(self, "askAttributes", []))
+
+
+class Provider(cdktf.TerraformProvider, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Provider"):
+    """cdktf's ``TerraformProvider``, answering as :class:`Resource` does."""
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        terraform_resource_type: str,
+        terraform_provider_source: str | None = None,
+        terraform_generator_metadata: cdktf.TerraformProviderGeneratorMetadata | None = None,
+    ) -> None:
+        config = cdktf.TerraformProviderConfig(
+            terraform_resource_type=terraform_resource_type, terraform_provider_source=terraform_provider_source, terraform_generator_metadata=terraform_generator_metadata
+        )
+        jsii.create(self.__class__, self, [scope, id, config])
+
+    @jsii.member(jsii_name="askAttributes")
+    def ask_attributes(self) -> typing.Mapping[str, Any]:
+        return typing.cast(typing.Mapping[str, Any], jsii.invoke(self, "askAttributes", []))
+
+
+class _HandOver(metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Attributes"):
+    @jsii.member(jsii_name="elementsUnder")
+    @classmethod
+    def elements_under(cls, scope: constructs.IConstruct) -> list[Any]:
+        return typing.cast(list[Any], jsii.sinvoke(cls, "elementsUnder", [scope]))
+
+    @jsii.member(jsii_name="handOver")
+    @classmethod
+    def hand_over(cls, elements: typing.Sequence[Any], attributes: typing.Sequence[typing.Mapping[str, Any]]) -> None:
+        jsii.sinvoke(cls, "handOver", [elements, attributes])
+
+    @jsii.member(jsii_name="takeBack")
+    @classmethod
+    def take_back(cls, elements: typing.Sequence[Any]) -> None:
+        jsii.sinvoke(cls, "takeBack", [elements])
+
+
+def synth(app: cdktf.App) -> None:
+    """``app.synth()``, with the attributes of every element of this module's classes under ``app``
+    handed to cdktf in one call first (taken back afterwards, so that a later synth asks again):
+    three round trips instead of two per element."""
+    elements = _HandOver.elements_under(app)
+    _HandOver.hand_over(elements, [element.ask_attributes() for element in elements])
+    try:
+        app.synth()
+    finally:
+        _HandOver.take_back(elements)

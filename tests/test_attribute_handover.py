@@ -1,0 +1,126 @@
+"""Attributes handed to cdktf once per synth (constructs_lib/terraform/attribute_handover.py, #16):
+the same bytes as cdktf asking Python at each synth, without the two callbacks per element, and
+nothing stale afterwards."""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+
+import jsii._kernel
+import pytest
+
+from constructs_lib.terraform import attribute_handover
+from constructs_lib.terraform.aws import AwsProvider, iam, vpc
+from constructs_lib.terraform.engine import cdktf
+
+from conftest import EXAMPLE_PLAN
+from construct_stack import ACCOUNT, REGION
+
+
+@pytest.fixture
+def callbacks(monkeypatch) -> collections.Counter:
+    """The callbacks from Node into Python, by the Python method they call."""
+    seen: collections.Counter = collections.Counter()
+    handle = jsii._kernel._handle_callback
+
+    def counting(kernel, callback):  # noqa: ANN001, ANN202 (jsii's signature)
+        seen[callback.cookie] += 1
+        return handle(kernel, callback)
+
+    monkeypatch.setattr(jsii._kernel, "_handle_callback", counting)
+    return seen
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _small_app(outdir: Path) -> tuple[cdktf.App, vpc.Subnet]:
+    """A resource changed after it was made, one referring to it, a data source and the provider."""
+    app = cdktf.App(outdir=str(outdir))
+    s = cdktf.TerraformStack(app, "handover")
+    AwsProvider(s, "aws", region=REGION, allowed_account_ids=[ACCOUNT])
+    network = vpc.Vpc(s, "vpc", cidr_block="10.0.0.0/16", tags={"Name": "${not-an-expression}"})
+    subnet = vpc.Subnet(s, "subnet", vpc_id=network.id_ref, cidr_block="10.0.1.0/24", tags={"Name": "a"})
+    subnet.attributes["tags"]["kubernetes.io/cluster/x"] = "shared"  # as Network.add_cluster does
+    iam.DataIamPolicyDocument(s, "doc", statement=[{"actions": ["s3:GetObject"], "resources": [f"{network.arn}/*"]}])
+    return app, subnet
+
+
+def test_the_handover_writes_what_cdktf_writes_asking_python(tmp_path: Path, callbacks) -> None:
+    asked, _ = _small_app(tmp_path / "asked")
+    asked.synth()
+    assert callbacks["ask_attributes"] == 2 * 4  # cdktf asks each element twice per synth: prepare, then write
+    callbacks.clear()
+    handed, _ = _small_app(tmp_path / "handed")
+    attribute_handover.synth(handed)
+    assert callbacks["ask_attributes"] == 0
+    assert _files(tmp_path / "handed") == _files(tmp_path / "asked")
+    written = json.loads((tmp_path / "handed/stacks/handover/cdk.tf.json").read_text())
+    assert written["resource"]["aws_subnet"]["subnet"]["tags"] == {"Name": "a", "kubernetes.io/cluster/x": "shared"}
+    assert written["resource"]["aws_vpc"]["vpc"]["tags"] == {"Name": "$${not-an-expression}"}  # still a literal
+    assert written["provider"]["aws"] == [{"allowed_account_ids": [ACCOUNT], "region": REGION}]
+
+
+def test_after_the_synth_the_elements_ask_python_again(tmp_path: Path, callbacks) -> None:
+    app, subnet = _small_app(tmp_path / "out")
+    attribute_handover.synth(app)
+    subnet.attributes["tags"]["later"] = "changed"  # a change after the handover's synth is not lost
+    app.synth()
+    assert callbacks["ask_attributes"] == 2 * 4
+    written = json.loads((tmp_path / "out/stacks/handover/cdk.tf.json").read_text())
+    assert written["resource"]["aws_subnet"]["subnet"]["tags"]["later"] == "changed"
+
+
+class _FailsOnce(cdktf.TerraformElement):
+    """An element whose first synth fails (as a failing extension's element would)."""
+
+    failed = False
+
+    def to_terraform(self):  # noqa: ANN201 (cdktf's signature)
+        if not _FailsOnce.failed:
+            _FailsOnce.failed = True
+            raise RuntimeError("this synth fails")
+        return {}
+
+
+def test_a_synth_that_fails_takes_the_attributes_back(tmp_path: Path, callbacks) -> None:
+    app, subnet = _small_app(tmp_path / "out")
+    _FailsOnce(cdktf.TerraformStack.of(subnet), "fails-once")
+    with pytest.raises(Exception, match="this synth fails"):
+        attribute_handover.synth(app)
+    callbacks.clear()
+    subnet.attributes["tags"]["after"] = "the failure"
+    app.synth()
+    assert callbacks["ask_attributes"] == 2 * 4, "the elements kept the attributes of the failed synth"
+    written = json.loads((tmp_path / "out/stacks/handover/cdk.tf.json").read_text())
+    assert written["resource"]["aws_subnet"]["subnet"]["tags"]["after"] == "the failure"
+
+
+def test_the_assembly_is_the_same_bytes_each_time() -> None:
+    """The kernel caches a package by its tarball's bytes: the same tarball, the same cache entry."""
+    assert attribute_handover.assembly_tarball() == attribute_handover.assembly_tarball()
+    spec = attribute_handover.assembly_spec()
+    assert {t["base"] for t in spec["types"].values() if "base" in t} == {f"{attribute_handover.ENGINE}.{b}" for b in ("TerraformResource", "TerraformDataSource", "TerraformProvider")}
+
+
+@pytest.mark.slow
+def test_the_examples_stacks_are_the_same_bytes_either_way(tmp_path: Path, callbacks) -> None:
+    from constructs_lib.plan import load_plan
+    from constructs_lib.resolve.environment import resolve_plan
+    from stacks.terraform_app import add_stacks
+
+    envs = resolve_plan(load_plan(EXAMPLE_PLAN), None)
+    asked = cdktf.App(outdir=str(tmp_path / "asked"))
+    add_stacks(asked, envs)
+    asked.synth()
+    asked_callbacks = callbacks["ask_attributes"]
+    callbacks.clear()
+    handed = cdktf.App(outdir=str(tmp_path / "handed"))
+    add_stacks(handed, envs)
+    count = len(attribute_handover._HandOver.elements_under(handed))
+    attribute_handover.synth(handed)
+    assert count > 500 and asked_callbacks == 2 * count and callbacks["ask_attributes"] == 0
+    assert _files(tmp_path / "handed") == _files(tmp_path / "asked")
