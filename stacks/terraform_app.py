@@ -11,6 +11,7 @@ from constructs_lib.terraform.engine import cdktf
 from constructs_lib.resolve.model import ResolvedEnvironment
 from constructs_lib.terraform import attribute_handover
 from constructs_lib.terraform.extensions import Extension, StackContext
+from constructs_lib.terraform.props import node_id
 from constructs_lib.terraform.stack_graph import plan_stacks
 from constructs_lib.terraform.stacks import (
     EnvironmentStack,
@@ -67,7 +68,7 @@ def add_stacks(
             if (tenants is None or tenant.name in tenants) and wanted(tenant.stack_name):
                 built.append((TenantStack(app, tenant.stack_name, TenantStackProps(env, tenant, target)), StackContext("tenant", env, tenant)))
     # What each stack finds in another (stack_graph.py), as cdktf's own stack dependencies: manifest.json lists them.
-    by_name = {stack.node.id: stack for stack, _ in built}
+    by_name = {node_id(stack): stack for stack, _ in built}  # each stack's path known in Python: no round trip
     nodes = [n for n in plan_stacks(envs, tenants) if wanted(n.name)]
     assert [n.name for n in nodes] == list(by_name), f"the stack graph's stacks {[n.name for n in nodes]} are not the built ones {list(by_name)}"
     stand_ins: dict[str, cdktf.TerraformStack] = {}
@@ -100,4 +101,4 @@ def synth_terraform(
     app = cdktf.App(outdir=str(outdir))
     stacks = add_stacks(app, envs, tenants, target, extensions, state_dir, final_outdir, only)
     attribute_handover.synth(app)  # app.synth(), the elements' attributes handed to cdktf in one call
-    return [s.node.id for s in stacks]
+    return [node_id(s) for s in stacks]

@@ -279,6 +279,7 @@ class Cluster(Construct):
         p = props_from(ClusterProps, props, kwargs, where)
         check_cluster_props(p, where)
         super().__init__(scope, id)
+        self._where = where  # its path and id, known in Python (asking node.path is two jsii round trips)
         account_id, region = account_and_region(self, where, p.account_id, p.region)
         name = p.name or id
         if p.name is None and (not _NAME.match(name) or len(name) > 40):
@@ -470,7 +471,7 @@ class Cluster(Construct):
 
         Not arguments: a self-managed copy of the add-on is overwritten on create (EKS bootstraps
         some), and changes made in the cluster are preserved on update."""
-        where = f"Cluster '{self.node.path}' add-on {name!r}"
+        where = f"{self._where} add-on {name!r}"
         config = self._check_addon(where, name, version, service_account_role, configuration, after_node_groups)
         key = name.replace("-", "_")
         if version is None:
@@ -559,7 +560,7 @@ class Cluster(Construct):
 
     @property
     def peer_key(self) -> str:
-        return self.node.id.replace("-", "_").lower()
+        return self._where.id.replace("-", "_").lower()
 
     @property
     def peer_description(self) -> str:
@@ -624,7 +625,7 @@ class Cluster(Construct):
             return list(resources)
         marker = names.managed_zone_marker(dns.domain)
         if any(marker in r for r in resources) and zone_id is None:
-            raise ConstructPropsError(f"Cluster '{self.node.path}'", "hosted_zone_id", None, f"a policy names the zone of {dns.domain}, which Terraform creates", "pass hosted_zone_id=<the zone's id reference>")
+            raise ConstructPropsError(self._where, "hosted_zone_id", None, f"a policy names the zone of {dns.domain}, which Terraform creates", "pass hosted_zone_id=<the zone's id reference>")
         return [r.replace(marker, zone_id) if marker in r else r for r in resources]
 
     @staticmethod

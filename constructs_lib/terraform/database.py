@@ -256,6 +256,7 @@ class Database(Construct):
         p = props_from(DatabaseProps, props, kwargs, where)
         check_database_props(p, where)
         super().__init__(scope, id)
+        self._where = where  # its path, known in Python (asking node.path is two jsii round trips)
         self.props = p
         self.account_id, self.region = account_id, region = account_and_region(self, where, p.account_id, p.region)
         self.identifier = identifier = p.identifier or id
@@ -388,7 +389,7 @@ class Database(Construct):
     def allow_from(self, client: SecurityGroupSource, *, key: str | None = None) -> vpc.SecurityGroupIngressRule:
         """Admit ``client``'s security group on the database port (aws-cdk's
         ``connections.allow_default_port_from``); ``key`` names the rule, by default the client's ``peer_key``."""
-        where = f"Database '{self.node.path}'"
+        where = self._where
         if not isinstance(client, SecurityGroupSource):
             raise ConstructPropsError(where, "clients", client, "has no security group", "pass a Cluster, or SecurityGroupPeer(key=..., security_group_id=...)")
         key = key or client.peer_key

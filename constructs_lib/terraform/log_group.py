@@ -28,7 +28,7 @@ class _AdoptIfPresent(cdktf.TerraformElement):
         return {
             "import": [
                 {
-                    "to": f"{self._group.resource_type}.{self._group.friendly_unique_id}",
+                    "to": f"{self._group.resource_type}.{self._group._unique_id()}",  # asked of cdktf once, not at each synth pass
                     "id": "${" + name + "}",
                     "for_each": "${contains(" + self._lookup.expr("log_group_names") + ", " + name + ') ? toset(["present"]) : toset([])}',
                 }

@@ -24,6 +24,12 @@ MAX_AZS = 16
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
+def _subnet_id(tier: str, az: str) -> str:
+    """The construct id of a tier's subnet in ``az``; its route table association's is this plus ``_rta``
+    (computed, not asked of the subnet: ``node.id`` is two jsii round trips)."""
+    return f"{tier}_{az}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class NetworkProps:
     """A VPC with public, private and database subnet tiers, one subnet of each per AZ.
@@ -152,7 +158,7 @@ class Network(Construct):
             return [
                 vpc.Subnet(
                     self,
-                    f"{tier}_{s.az}",
+                    _subnet_id(tier, s.az),
                     vpc_id=self.vpc_id,
                     cidr_block=s.cidr,
                     availability_zone=s.az,
@@ -170,8 +176,8 @@ class Network(Construct):
         """One route table for the public tier, its default route through the internet gateway."""
         public_rt = vpc.RouteTable(self, "public_rt", vpc_id=self.vpc_id, tags={"Name": f"{self.name}-public"})
         vpc.Route(self, "public_default", route_table_id=public_rt.id_ref, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id_ref)
-        for s in self.public_subnets:
-            vpc.RouteTableAssociation(self, f"{s.node.id}_rta", subnet_id=s.id_ref, route_table_id=public_rt.id_ref)
+        for az, s in zip(self.azs, self.public_subnets):
+            vpc.RouteTableAssociation(self, f"{_subnet_id('public', az)}_rta", subnet_id=s.id_ref, route_table_id=public_rt.id_ref)
 
     def _nat_gateways(self, mode: str, igw: vpc.InternetGateway) -> list[str]:
         """The NAT gateways ``mode`` asks for, in the public subnets of the first AZ or of each; their ids."""
@@ -201,14 +207,14 @@ class Network(Construct):
             rt = vpc.RouteTable(self, f"private_rt_{az}", vpc_id=self.vpc_id, tags={"Name": f"{self.name}-private-{az}"})
             if nat_ids:
                 vpc.Route(self, f"private_default_{az}", route_table_id=rt.id_ref, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[min(i, len(nat_ids) - 1)])
-            vpc.RouteTableAssociation(self, f"{subnet.node.id}_rta", subnet_id=subnet.id_ref, route_table_id=rt.id_ref)
+            vpc.RouteTableAssociation(self, f"{_subnet_id('private', az)}_rta", subnet_id=subnet.id_ref, route_table_id=rt.id_ref)
             self.private_route_tables.append(rt)
 
     def _database_tier(self) -> vpc.RouteTable:
         """The database subnets' route table (no route to the internet) and their DB subnet group."""
         db_rt = vpc.RouteTable(self, "database_rt", vpc_id=self.vpc_id, tags={"Name": f"{self.name}-database"})
-        for s in self.database_subnets:
-            vpc.RouteTableAssociation(self, f"{s.node.id}_rta", subnet_id=s.id_ref, route_table_id=db_rt.id_ref)
+        for az, s in zip(self.azs, self.database_subnets):
+            vpc.RouteTableAssociation(self, f"{_subnet_id('database', az)}_rta", subnet_id=s.id_ref, route_table_id=db_rt.id_ref)
         self.db_subnet_group = rds.DbSubnetGroup(
             self,
             "db_subnet_group",

@@ -157,6 +157,39 @@ def account_and_region(scope: Construct, construct: str, account_id: str | None,
     return account, where
 
 
+# --- where a construct is, without asking constructs ----------------------------------------------
+
+_NODE_PATH = "_infraplan_node_path"
+
+
+def node_path(construct: Construct) -> str:
+    """``construct.node.path``, asked of constructs at most once per construct (``node`` and
+    ``path`` are two jsii round trips): a path never changes. Never asked of a construct
+    :func:`remember_path` was told about (infraplan's stacks and L2 constructs)."""
+    known = construct.__dict__.get(_NODE_PATH)
+    if known is None:
+        known = construct.__dict__[_NODE_PATH] = construct.node.path
+    return known
+
+
+def node_id(construct: Construct) -> str:
+    """``construct.node.id``: the last part of its path (an id holds no separator, see :func:`child_path`)."""
+    return node_path(construct).rpartition("/")[2]
+
+
+def child_path(scope: Construct, id: str) -> str:
+    """The path ``constructs`` gives a construct made as ``(scope, id)``: the scope's path, ``/``, and the id
+    with each separator (``/``, newline) written ``--``, as constructs' sanitizeId does; the root's path is ``""``."""
+    id = id.replace("/", "--").replace("\n", "--")
+    parent = node_path(scope)
+    return f"{parent}/{id}" if parent else id
+
+
+def remember_path(construct: Construct, path: str) -> None:
+    """Tells :func:`node_path` the path of a construct just made (``child_path(scope, id)``)."""
+    construct.__dict__[_NODE_PATH] = path
+
+
 class ConstructName(str):
     """How errors name a construct (``Database 'stack/db'``), knowing its kind and path."""
 
@@ -168,10 +201,16 @@ class ConstructName(str):
         name.kind, name.path = kind, path
         return name
 
+    @property
+    def id(self) -> str:
+        """The construct's id (``node.id``), the last part of its path."""
+        return self.path.rpartition("/")[2]
+
 
 def construct_path(scope: Construct, id: str, kind: str) -> str:
-    """How errors name a construct: ``Database 'stack/db'``."""
-    return ConstructName(kind, f"{scope.node.path}/{id}" if scope.node.path else id)
+    """How errors name a construct: ``Database 'stack/db'`` (a :class:`ConstructName`). The scope's path
+    is asked of constructs at most once (:func:`node_path`)."""
+    return ConstructName(kind, child_path(scope, id))
 
 
 def props_from(props_class: type, props: Any, kwargs: dict[str, Any], construct: str) -> Any:

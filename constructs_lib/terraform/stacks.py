@@ -39,7 +39,7 @@ from .engine import cdktf
 from .grafana_admin import GrafanaAdminSecret
 from .kms_key import EncryptionKey
 from .network import Network
-from .props import defaults_left, recording_props
+from .props import child_path, defaults_left, node_id, recording_props, remember_path
 from .state_backend import StateBackend
 from .target import REAL_AWS, AwsTarget
 from .tenant_database import ExistingDatabase, TenantDatabaseCredentials
@@ -94,9 +94,14 @@ def configure_stack(
     """Provider (pinned, default tags, wrong-account guard) and backend of a stack.
 
     ``state`` None means local state at ``local_state_path`` (the state stack, which
-    creates the bucket)."""
+    creates the bucket).
+
+    What cdktf has no setting for (``required_version``, the S3 backend's ``use_lockfile`` and a
+    local target's backend settings) goes in one ``add_override`` of the ``terraform`` block (one jsii
+    round trip per stack, not one per setting): cdktf deep-merges the stack's overrides into the
+    block as it does one per dotted path, and lists the same ``overrides`` in the stack's metadata."""
     # ephemeral resources and write-only attributes (the tenant secrets) need Terraform 1.11
-    stack.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
+    terraform: dict[str, Any] = {"required_version": TERRAFORM_REQUIRED_VERSION}
     provider = AwsProvider(
         stack,
         "aws",
@@ -106,16 +111,17 @@ def configure_stack(
         **target.provider_settings(),
     )
     if state is None:
-        cdktf.LocalBackend(stack, path=local_state_path or f"{CDKTF_PROJECT_ROOT}/terraform.{stack.node.id}.tfstate")
+        cdktf.LocalBackend(stack, path=local_state_path or f"{CDKTF_PROJECT_ROOT}/terraform.{node_id(stack)}.tfstate")
     else:
         # kms_key_id: the state bucket's own key (by alias ARN: a backend takes no expressions), not SSE-S3
         cdktf.S3Backend(
             stack, bucket=state.bucket, key=state.key, region=state.region, encrypt=True, kms_key_id=state.kms_key_id, dynamodb_table=state.lock_table
         )
-        if state.use_lockfile:
-            stack.add_override("terraform.backend.s3.use_lockfile", True)
-        for key, value in target.backend_settings().items():
-            stack.add_override(f"terraform.backend.s3.{key}", value)
+        s3 = {"use_lockfile": True} if state.use_lockfile else {}
+        s3.update(target.backend_settings())
+        if s3:
+            terraform["backend"] = {"s3": s3}
+    stack.add_override("terraform", terraform)
     return provider
 
 
@@ -128,6 +134,7 @@ class StateStack(cdktf.TerraformStack):
 
     def __init__(self, scope: Construct, id: str, props: EnvironmentStackProps):
         super().__init__(scope, id)
+        remember_path(self, child_path(scope, id))  # the stack's constructs ask it of Python, not of constructs
         env = props.environment
         state_props = props if isinstance(props, StateStackProps) else StateStackProps(env, props.target)
         configure_stack(
@@ -327,6 +334,7 @@ class EnvironmentStack(cdktf.TerraformStack):
 
     def __init__(self, scope: Construct, id: str, props: EnvironmentStackProps):
         super().__init__(scope, id)
+        remember_path(self, child_path(scope, id))  # the stack's constructs ask it of Python, not of constructs
         env = props.environment
         configure_stack(self, region=env.region, account_id=env.account_id, tags=env.tag_map, state=env.state, target=props.target)
         dns = env.cluster.dns
@@ -369,6 +377,7 @@ class RegionalStack(cdktf.TerraformStack):
 
     def __init__(self, scope: Construct, id: str, props: RegionalStackProps):
         super().__init__(scope, id)
+        remember_path(self, child_path(scope, id))  # the stack's constructs ask it of Python, not of constructs
         env, r = props.environment, props.region
         configure_stack(self, region=r.region, account_id=env.account_id, tags={**env.tag_map, "infraplan:region": r.region}, state=r.state, target=props.target)
         self.network, self.cluster, _ = _platform(self, network=r.network, cluster=r.cluster, database=None, env=env)
@@ -394,6 +403,7 @@ class TenantStack(cdktf.TerraformStack):
 
     def __init__(self, scope: Construct, id: str, props: TenantStackProps):
         super().__init__(scope, id)
+        remember_path(self, child_path(scope, id))  # the stack's constructs ask it of Python, not of constructs
         env, tenant = props.environment, props.tenant
         configure_stack(self, region=env.region, account_id=env.account_id, tags=tenant.tag_map, state=tenant.state, target=props.target)
         self.network = self.cluster = self.database = None
