@@ -171,9 +171,19 @@ def test_the_host_runs_the_kernel_python_expects() -> None:
 def test_use_host_names_the_host_and_jsiis_own_runtime_files() -> None:
     environ: dict[str, str] = {}
     jsii_host.use_host(environ)
-    assert environ == {"JSII_RUNTIME": str(jsii_host.HOST), "INFRAPLAN_JSII_EMBEDDED": str(Path(jsii.__file__).parent / "_embedded" / "jsii")}
+    assert environ == {
+        "JSII_RUNTIME": str(jsii_host.HOST),
+        "INFRAPLAN_JSII_EMBEDDED": str(Path(jsii.__file__).parent / "_embedded" / "jsii"),
+        "JSII_NODE": str(jsii_host.NODE),  # Node.js with --preserve-symlinks
+    }
     jsii_host.use_host(environ)  # a child process inheriting them
-    assert environ["JSII_RUNTIME"] == str(jsii_host.HOST)
+    assert environ["JSII_RUNTIME"] == str(jsii_host.HOST) and environ["JSII_NODE"] == str(jsii_host.NODE)
+    theirs = {"JSII_NODE": "/opt/node22/bin/node"}
+    jsii_host.use_host(theirs)  # a user's Node.js wins
+    assert theirs["JSII_NODE"] == "/opt/node22/bin/node" and theirs["JSII_RUNTIME"] == str(jsii_host.HOST)
+    no_node = {"PATH": "/nonexistent"}
+    jsii_host.use_host(no_node)  # jsii's own "node" then fails to start, and the message names JSII_NODE
+    assert "JSII_NODE" not in no_node
 
 
 def test_a_users_runtime_or_a_missing_host_leaves_jsii_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -186,7 +196,7 @@ def test_a_users_runtime_or_a_missing_host_leaves_jsii_alone(monkeypatch: pytest
     assert nothing == {}
     monkeypatch.setattr(jsii_host, "HOST", Path(jsii_host.__file__).with_name("jsii_host.js"))
     monkeypatch.setattr(jsii_host, "jsii_embedded", lambda: None)
-    inherited = {"JSII_RUNTIME": str(jsii_host.HOST), "INFRAPLAN_JSII_EMBEDDED": "/elsewhere", "OTHER": "1"}
+    inherited = {"JSII_RUNTIME": str(jsii_host.HOST), "INFRAPLAN_JSII_EMBEDDED": "/elsewhere", "JSII_NODE": str(jsii_host.NODE), "OTHER": "1"}
     jsii_host.use_host(inherited)  # this process cannot host: jsii's own runtime, not a broken host
     assert inherited == {"OTHER": "1"}
 
@@ -236,6 +246,7 @@ def test_cdktf_runs_on_the_host_in_one_process(tmp_path: Path) -> None:
     facts, stderr, out = probe(tmp_path)
     assert len(facts["runtime"]) == 1, facts["runtime"]  # jsii's own runtime is a relay and its kernel child
     assert facts["runtime"][0][-1] == str(jsii_host.HOST)
+    assert "--preserve-symlinks" in facts["runtime"][0], facts["runtime"]  # as jsii's relay starts its kernel
     assert facts["env"] == str(jsii_host.HOST)  # kept for child processes, like JSII_SILENCE_*
     # cdktf's console.warn reached Python's stderr decoded, the synth after it is whole
     assert "You're using escape sequences (${...}) with CDKTF Built-in functions" in stderr
@@ -261,3 +272,22 @@ def test_a_users_jsii_runtime_wins(tmp_path: Path) -> None:
     assert len(facts["runtime"]) == 2  # jsii's relay and the kernel it starts
     assert facts["env"] == str(theirs)
 
+
+
+@needs_node
+def test_the_kernel_links_each_package_as_one_symbolic_link(tmp_path: Path) -> None:
+    """With --preserve-symlinks (jsii_node.sh) the kernel links a cached package into its work folder
+    as one symbolic link; without it, it hard-links every file (cdktf: about 1,200) at each start and
+    removes them at exit."""
+    (tmp_path / "tmp").mkdir()
+    code = (
+        "import glob, json, os\n"
+        "import constructs_lib.terraform.attribute_handover\n"
+        "found = glob.glob(os.path.join(os.environ['TMPDIR'], 'jsii-kernel-*', 'node_modules', '*'))\n"
+        "print(json.dumps({os.path.basename(p): os.path.islink(p) for p in found}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("JSII_RUNTIME", "INFRAPLAN_JSII_EMBEDDED", "JSII_NODE")} | {"TMPDIR": str(tmp_path / "tmp")}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    linked = json.loads(proc.stdout.splitlines()[-1])
+    assert {"constructs", "cdktf", "infraplan-cdktf-handover"} <= set(linked) and all(linked.values()), linked

@@ -11,13 +11,17 @@ kernel, so the handshake always names the version its Python side expects), unle
 named a runtime, and only when the host and jsii's kernel are there: otherwise jsii starts its own
 runtime, silently. Nothing is imported or written here (``infraplan validate`` stays light); the
 variables stay set, like ``JSII_SILENCE_*``, so a child process (the Terraform worker, the app
-``cdktf synth`` runs) starts the host too. docs/performance.md has the figures.
+``cdktf synth`` runs) starts the host too. ``JSII_NODE`` (unless the user set it) names
+``jsii_node.sh``: Node.js with ``--preserve-symlinks``, as jsii's relay starts its kernel, so that
+the kernel links each package into its work folder as one symbolic link instead of hard-linking
+every file at each start (and removing them at exit). docs/performance.md has the figures.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from collections.abc import MutableMapping
 from pathlib import Path
 
@@ -25,6 +29,8 @@ HOST = Path(__file__).with_name("jsii_host.js")
 RUNTIME_ENV = "JSII_RUNTIME"  # read by jsii/_kernel/providers/process.py when it starts Node
 EMBEDDED_ENV = "INFRAPLAN_JSII_EMBEDDED"  # read by jsii_host.js
 KERNEL = "lib__program.js"  # jsii's lib/program.js as its Python package ships it (EMBEDDED_FILES)
+NODE = Path(__file__).with_name("jsii_node.sh")
+NODE_ENV = "JSII_NODE"  # the Node.js command jsii starts (default: node)
 
 
 def jsii_embedded() -> Path | None:
@@ -50,6 +56,10 @@ def use_host(environ: MutableMapping[str, str] = os.environ) -> None:
     if embedded is not None and HOST.is_file():
         environ[RUNTIME_ENV] = str(HOST)
         environ[EMBEDDED_ENV] = str(embedded)
+        if not environ.get(NODE_ENV) and os.access(NODE, os.X_OK) and shutil.which("node", path=environ.get("PATH")):
+            environ[NODE_ENV] = str(NODE)  # a user's JSII_NODE wins; without Node.js, jsii's own error names it
     elif runtime:  # inherited from a process that could host; this one cannot: jsii's own runtime
         environ.pop(RUNTIME_ENV, None)
         environ.pop(EMBEDDED_ENV, None)
+        if environ.get(NODE_ENV) == str(NODE):
+            environ.pop(NODE_ENV)
