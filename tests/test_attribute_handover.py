@@ -74,6 +74,19 @@ def test_after_the_synth_the_elements_ask_python_again(tmp_path: Path, callbacks
     assert written["resource"]["aws_subnet"]["subnet"]["tags"]["later"] == "changed"
 
 
+def test_an_element_whose_attributes_are_not_json_keeps_asking_python(tmp_path: Path, callbacks) -> None:
+    """A jsii object among the attributes (here an IResolvable) has no JSON form: that element is not
+    handed over and cdktf asks it, the others are handed over."""
+    app, _ = _small_app(tmp_path / "out")
+    odd = vpc.Vpc(cdktf.TerraformStack.of(app.node.find_child("handover")), "odd", cidr_block="10.1.0.0/16", tags={"Lazy": cdktf.Token.as_any("resolved")})
+    assert attribute_handover._json(odd.ask_attributes()) is None
+    attribute_handover.synth(app)
+    assert callbacks["ask_attributes"] == 2  # the odd one, twice; the four others none
+    written = json.loads((tmp_path / "out/stacks/handover/cdk.tf.json").read_text())
+    assert written["resource"]["aws_vpc"]["odd"]["tags"] == {"Lazy": "resolved"}
+    assert written["resource"]["aws_subnet"]["subnet"]["tags"]["kubernetes.io/cluster/x"] == "shared"
+
+
 class _FailsOnce(cdktf.TerraformElement):
     """An element whose first synth fails (as a failing extension's element would)."""
 

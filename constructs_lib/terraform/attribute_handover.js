@@ -62,10 +62,13 @@ class Attributes {
     return scope.node.findAll().filter(isElement);
   }
 
-  // From now on each element answers cdktf with its attributes here (a copy per ask).
-  static handOver(elements, attributes) {
-    if (elements.length !== attributes.length) {
-      throw new Error(`handOver: ${elements.length} elements but ${attributes.length} attribute maps`);
+  // From now on each element answers cdktf with its attributes here (a copy per ask). The
+  // attributes come as one JSON text (an array, one object per element): Python's and Node's
+  // C-coded JSON instead of jsii's serialization of each value on both sides.
+  static handOver(elements, attributesJson) {
+    const attributes = JSON.parse(attributesJson);
+    if (!Array.isArray(attributes) || elements.length !== attributes.length) {
+      throw new Error(`handOver: ${elements.length} elements but ${Array.isArray(attributes) ? attributes.length : 'no array of'} attribute maps`);
     }
     elements.forEach((element, i) => {
       if (!isElement(element)) {

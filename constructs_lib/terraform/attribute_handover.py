@@ -83,7 +83,7 @@ def assembly_spec() -> dict[str, Any]:
             "docs": {"summary": "Hands attributes to the elements of a construct tree, and takes them back."},
             "methods": [
                 {"name": "elementsUnder", "static": True, "parameters": [{"name": "scope", "type": {"fqn": "constructs.IConstruct"}}], "returns": {"type": _ANY_ARRAY}},
-                {"name": "handOver", "static": True, "parameters": [{"name": "elements", "type": _ANY_ARRAY}, {"name": "attributes", "type": {"collection": {"kind": "array", "elementtype": _ATTRIBUTE_MAP}}}]},
+                {"name": "handOver", "static": True, "parameters": [{"name": "elements", "type": _ANY_ARRAY}, {"name": "attributesJson", "type": {"primitive": "string"}}]},
                 {"name": "takeBack", "static": True, "parameters": [{"name": "elements", "type": _ANY_ARRAY}]},
             ],
         },
@@ -197,8 +197,8 @@ class _HandOver(metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Attributes"):
 
     @jsii.member(jsii_name="handOver")
     @classmethod
-    def hand_over(cls, elements: typing.Sequence[Any], attributes: typing.Sequence[typing.Mapping[str, Any]]) -> None:
-        jsii.sinvoke(cls, "handOver", [elements, attributes])
+    def hand_over(cls, elements: typing.Sequence[Any], attributes_json: str) -> None:
+        jsii.sinvoke(cls, "handOver", [elements, attributes_json])
 
     @jsii.member(jsii_name="takeBack")
     @classmethod
@@ -206,13 +206,27 @@ class _HandOver(metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Attributes"):
         jsii.sinvoke(cls, "takeBack", [elements])
 
 
+def _json(attributes: typing.Mapping[str, Any]) -> str | None:
+    """``attributes`` as JSON, which reads back in JavaScript as the values jsii would make of them;
+    None when they hold anything else (a jsii object, NaN): that element keeps asking Python."""
+    try:
+        return json.dumps(attributes, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+
+
 def synth(app: cdktf.App) -> None:
     """``app.synth()``, with the attributes of every element of this module's classes under ``app``
-    handed to cdktf in one call first (taken back afterwards, so that a later synth asks again):
-    three round trips instead of two per element."""
-    elements = _HandOver.elements_under(app)
-    _HandOver.hand_over(elements, [element.ask_attributes() for element in elements])
+    handed to cdktf in one call first, as one JSON text (taken back afterwards, so that a later
+    synth asks again): four round trips instead of two per element."""
+    handed, texts = [], []
+    for element in _HandOver.elements_under(app):
+        text = _json(element.ask_attributes())
+        if text is not None:
+            handed.append(element)
+            texts.append(text)
+    _HandOver.hand_over(handed, "[" + ",".join(texts) + "]")
     try:
         app.synth()
     finally:
-        _HandOver.take_back(elements)
+        _HandOver.take_back(handed)
