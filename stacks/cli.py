@@ -17,6 +17,9 @@ from rich.table import Table
 
 from constructs_lib.plan import PlanError  # light: the plan model loads on first use, after synth started its worker
 
+from .terraform_worker import early_terraform_workers
+from .terraform_worker import jsii_environment as _jsii_env  # check.py and diff_command.py take it from here
+
 if TYPE_CHECKING:
     from .terraform_worker import TerraformWorkers
 
@@ -25,13 +28,6 @@ DEFAULT_OUT = Path("dist")
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _jsii_env() -> None:
-    # cdktf runs on Node through jsii; keep it quiet and offline.
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
 
 def _report_plan_error(exc: PlanError) -> int:
@@ -291,20 +287,12 @@ def _terminate(signum: int, frame: object) -> None:
     raise _Terminated
 
 
-def _early_terraform_workers(argv: list[str]) -> "TerraformWorkers | None":
-    """``infraplan synth`` starts its first Terraform worker before the command line is parsed and the
-    plan model loads (about 0.2 s of imports), so that Node.js and cdktf load beside all of it."""
-    if argv[:1] != ["synth"] or any(a in ("-h", "--help") for a in argv):
-        return None
-    from .terraform_worker import TerraformWorkers, worker_tmpdir
-
-    return TerraformWorkers(worker_tmpdir).__enter__()  # a worker that cannot start is reported by wait(), as any
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, early: "TerraformWorkers | None" = None) -> int:
+    """The CLI; ``early``: synth's first worker, when the caller started it (stacks/command.py)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     _jsii_env()  # every command that builds stacks (explain, document, preview, verify...) starts jsii, not only synth
-    early = _early_terraform_workers(argv)
+    if early is None:
+        early = early_terraform_workers(argv)
     try:
         args = build_parser().parse_args(argv)
         args.terraform_workers = early

@@ -373,6 +373,25 @@ class TerraformWorkers:
 # --- the worker's side -----------------------------------------------------------------------------
 
 
+def jsii_environment() -> None:
+    """cdktf runs on Node.js through jsii: keep it quiet and offline (set before any worker starts,
+    which inherits them)."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+
+
+def early_terraform_workers(argv: Sequence[str]) -> TerraformWorkers | None:
+    """For ``infraplan synth`` (``argv`` without the program), the workers with the first one
+    started, before the command line is parsed and the plan model loads (about 0.2 s of imports),
+    so that Node.js and cdktf load beside all of it; None for any other command. The caller ends
+    them (``stop()``); a worker that cannot start is reported by ``wait()``, as any."""
+    if list(argv[:1]) != ["synth"] or any(a in ("-h", "--help") for a in argv):
+        return None
+    jsii_environment()
+    return TerraformWorkers(worker_tmpdir).__enter__()
+
+
 def _runtime_start_failure(exc: BaseException) -> str:
     if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
         where = f" ({exc.filename})" if exc.filename else ""
