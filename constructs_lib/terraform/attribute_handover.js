@@ -4,7 +4,7 @@
 // cdktf asks every element for its attributes (synthesizeAttributes) twice per synth: when it
 // prepares the stacks and when it writes them. An element class written in Python answers each ask
 // with a callback into Python, a round trip. These classes extend cdktf's own Resource, DataSource
-// and Provider and answer from attributes handed over once, for every element of an app in one call
+// and Provider (and Element, for blocks cdktf has no class for) and answer from attributes handed over once, for every element of an app in one call
 // (Attributes.handOver), before app.synth(); an element nothing was handed to asks Python at each synth
 // (askAttributes, which the Python class overrides), as before. Everything else is cdktf's.
 //
@@ -52,8 +52,21 @@ class Provider extends engine.TerraformProvider {
   }
 }
 
+// An element that writes its own block (cdktf has none for it: an ephemeral resource, an import
+// block with for_each): its toTerraform is what was handed over, else askTerraform (Python's).
+class Block extends engine.TerraformElement {
+  toTerraform() {
+    const handed = this[HANDED];
+    return handed === undefined ? this.askTerraform() : structuredClone(handed);
+  }
+
+  askTerraform() {
+    return {};
+  }
+}
+
 function isElement(construct) {
-  return construct instanceof Resource || construct instanceof DataSource || construct instanceof Provider;
+  return construct instanceof Resource || construct instanceof DataSource || construct instanceof Provider || construct instanceof Block;
 }
 
 class Attributes {
@@ -86,8 +99,8 @@ class Attributes {
   }
 }
 
-for (const [name, type] of Object.entries({ Resource, DataSource, Provider, Attributes })) {
+for (const [name, type] of Object.entries({ Resource, DataSource, Provider, Block, Attributes })) {
   Object.defineProperty(type, RTTI, { value: { fqn: `${ASSEMBLY}.${name}`, version: require('./package.json').version } });
 }
 
-module.exports = { Resource, DataSource, Provider, Attributes };
+module.exports = { Resource, DataSource, Provider, Block, Attributes };

@@ -6,7 +6,8 @@ callback from Node into Python: two round trips per element, 40% of the jsii rou
 (docs/performance.md). The L1 classes (:mod:`.aws.base`) therefore derive from :class:`Resource`,
 :class:`DataSource` and :class:`Provider` here, which extend cdktf's own classes in JavaScript
 (``attribute_handover.js``) and answer cdktf from attributes handed over in one call for all the
-elements of an app: :func:`synth` does that, then ``app.synth()``, then takes them back. An element
+elements of an app (:class:`Block` likewise for a block cdktf has no class for): :func:`synth`
+does that, then ``app.synth()``, then takes them back. An element
 nothing was handed to (an app synthesized with ``app.synth()`` directly) answers by asking Python
 at each synth (:meth:`Resource.ask_attributes`), as before: both ways write the same bytes
 (tests/test_attribute_handover.py). Between the handover and the synth no Python code runs, so
@@ -75,6 +76,28 @@ def assembly_spec() -> dict[str, Any]:
         f"{ASSEMBLY}.Resource": _element_type("Resource", "TerraformResource", "TerraformResourceConfig", "A resource with handed-over attributes."),
         f"{ASSEMBLY}.DataSource": _element_type("DataSource", "TerraformDataSource", "TerraformResourceConfig", "A data source with handed-over attributes."),
         f"{ASSEMBLY}.Provider": _element_type("Provider", "TerraformProvider", "TerraformProviderConfig", "A provider block with handed-over attributes."),
+        f"{ASSEMBLY}.Block": {
+            "assembly": ASSEMBLY,
+            "fqn": f"{ASSEMBLY}.Block",
+            "kind": "class",
+            "name": "Block",
+            "base": f"{ENGINE}.TerraformElement",
+            "docs": {"summary": "An element writing its own block, handed over."},
+            "initializer": {
+                "parameters": [
+                    {"name": "scope", "type": {"fqn": "constructs.Construct"}},
+                    {"name": "id", "type": {"primitive": "string"}},
+                    {"name": "elementType", "optional": True, "type": {"primitive": "string"}},
+                ]
+            },
+            "methods": [
+                {
+                    "name": "askTerraform",
+                    "docs": {"summary": "The element's block, asked of the host language at each synth when none was handed over."},
+                    "returns": {"type": {"primitive": "any"}},
+                }
+            ],
+        },
         f"{ASSEMBLY}.Attributes": {
             "assembly": ASSEMBLY,
             "fqn": f"{ASSEMBLY}.Attributes",
@@ -189,6 +212,19 @@ class Provider(cdktf.TerraformProvider, metaclass=jsii.JSIIMeta, jsii_type=f"{AS
         return typing.cast(typing.Mapping[str, Any], jsii.invoke(self, "askAttributes", []))
 
 
+class Block(cdktf.TerraformElement, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Block"):
+    """cdktf's ``TerraformElement`` for a block cdktf has no class for, answering cdktf's
+    ``toTerraform`` with the block :func:`synth` handed over, else with :meth:`ask_terraform`
+    (override it)."""
+
+    def __init__(self, scope: constructs.Construct, id: str, element_type: str | None = None) -> None:
+        jsii.create(self.__class__, self, [scope, id, element_type])
+
+    @jsii.member(jsii_name="askTerraform")
+    def ask_terraform(self) -> Any:
+        return jsii.invoke(self, "askTerraform", [])
+
+
 class _HandOver(metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Attributes"):
     @jsii.member(jsii_name="elementsUnder")
     @classmethod
@@ -206,8 +242,8 @@ class _HandOver(metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Attributes"):
         jsii.sinvoke(cls, "takeBack", [elements])
 
 
-def _json(attributes: typing.Mapping[str, Any]) -> str | None:
-    """``attributes`` as JSON, which reads back in JavaScript as the values jsii would make of them;
+def _json(attributes: Any) -> str | None:
+    """``attributes`` (or a block) as JSON, which reads back in JavaScript as the values jsii would make of them;
     None when they hold anything else (a jsii object, NaN): that element keeps asking Python."""
     try:
         return json.dumps(attributes, allow_nan=False)
@@ -221,7 +257,7 @@ def synth(app: cdktf.App) -> None:
     synth asks again): four round trips instead of two per element."""
     handed, texts = [], []
     for element in _HandOver.elements_under(app):
-        text = _json(element.ask_attributes())
+        text = _json(element.ask_terraform() if isinstance(element, Block) else element.ask_attributes())
         if text is not None:
             handed.append(element)
             texts.append(text)

@@ -6,12 +6,12 @@ from typing import Any
 
 from constructs import Construct
 
+from .attribute_handover import Block
 from .aws import logs
-from .engine import cdktf
 from .kms_key import EncryptionKey, logs_statement
 
 
-class _AdoptIfPresent(cdktf.TerraformElement):
+class _AdoptIfPresent(Block):
     """An ``import`` block that adopts the log group when ``lookup`` finds one of its name and the
     state has none (Terraform 1.7's ``for_each`` over zero or one key; an address already in
     state is never imported again), so the next apply takes it over instead of failing on
@@ -22,7 +22,7 @@ class _AdoptIfPresent(cdktf.TerraformElement):
         self._group = group
         self._lookup = lookup
 
-    def to_terraform(self) -> Any:
+    def ask_terraform(self) -> Any:
         # References only (the name is the lookup's own argument): no plan text in an expression.
         name = self._lookup.expr("log_group_name_prefix")
         return {

@@ -181,7 +181,7 @@ class AwsDataSource(_Attributes, handover.DataSource):
         return f"data.{self.data_type}.{self._unique_id()}.{attribute}"
 
 
-class AwsEphemeralResource(_Attributes, cdktf.TerraformElement):
+class AwsEphemeralResource(_Attributes, handover.Block):
     """Base of every AWS ephemeral resource class (Terraform >= 1.10).
 
     An ephemeral resource is opened during plan and apply and never stored in state
@@ -195,7 +195,7 @@ class AwsEphemeralResource(_Attributes, cdktf.TerraformElement):
         super().__init__(scope, id, "ephemeral")
         self._attributes = _clean(attributes)
 
-    def to_terraform(self) -> Any:
+    def ask_terraform(self) -> Any:
         return {"ephemeral": {self.ephemeral_type: {self._unique_id(): self.ask_attributes()}}}
 
     def expr(self, attribute: str) -> str:
