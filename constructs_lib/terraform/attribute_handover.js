@@ -4,9 +4,10 @@
 // cdktf asks every element for its attributes (synthesizeAttributes) twice per synth: when it
 // prepares the stacks and when it writes them. An element class written in Python answers each ask
 // with a callback into Python, a round trip. These classes extend cdktf's own Resource, DataSource
-// and Provider (and Element, for blocks cdktf has no class for) and answer from attributes handed over once, for every element of an app in one call
-// (Attributes.handOver), before app.synth(); an element nothing was handed to asks Python at each synth
-// (askAttributes, which the Python class overrides), as before. Everything else is cdktf's.
+// and Provider (and TerraformElement, as Block, for blocks cdktf has no class for) and answer from
+// what was handed over once, for every element of an app in one call (HandOver.handOver), before
+// app.synth(); an element nothing was handed to asks Python at each synth (askAttributes,
+// askTerraform, which the Python classes override), as before. Everything else is cdktf's.
 //
 // The engine (cdktf, or CDK Terrain's cdktn) is the one this package's package.json names.
 
@@ -69,7 +70,7 @@ function isElement(construct) {
   return construct instanceof Resource || construct instanceof DataSource || construct instanceof Provider || construct instanceof Block;
 }
 
-class Attributes {
+class HandOver {
   // The elements of these classes under `scope`, in the construct tree's order.
   static elementsUnder(scope) {
     return scope.node.findAll().filter(isElement);
@@ -99,8 +100,8 @@ class Attributes {
   }
 }
 
-for (const [name, type] of Object.entries({ Resource, DataSource, Provider, Block, Attributes })) {
+for (const [name, type] of Object.entries({ Resource, DataSource, Provider, Block, HandOver })) {
   Object.defineProperty(type, RTTI, { value: { fqn: `${ASSEMBLY}.${name}`, version: require('./package.json').version } });
 }
 
-module.exports = { Resource, DataSource, Provider, Block, Attributes };
+module.exports = { Resource, DataSource, Provider, Block, HandOver };

@@ -2,19 +2,19 @@
 
 cdktf asks every element for its attributes (``synthesizeAttributes``) twice per synth, when it
 prepares the stacks and when it writes them. A class that answers in Python answers each ask with a
-callback from Node into Python: two round trips per element, 40% of the jsii round trips of a synth
-(docs/performance.md). The L1 classes (:mod:`.aws.base`) therefore derive from :class:`Resource`,
-:class:`DataSource` and :class:`Provider` here, which extend cdktf's own classes in JavaScript
-(``attribute_handover.js``) and answer cdktf from attributes handed over in one call for all the
-elements of an app (:class:`Block` likewise for a block cdktf has no class for): :func:`synth`
-does that, then ``app.synth()``, then takes them back. An element
-nothing was handed to (an app synthesized with ``app.synth()`` directly) answers by asking Python
-at each synth (:meth:`Resource.ask_attributes`), as before: both ways write the same bytes
-(tests/test_attribute_handover.py). Between the handover and the synth no Python code runs, so
-the attributes handed over are the ones Python would have given.
+callback from Node into Python: two round trips per element, 40% of the jsii round trips of the
+example's synth (docs/performance.md). The L1 classes (:mod:`.aws.base`) therefore derive from
+:class:`Resource`, :class:`DataSource` and :class:`Provider` here, and the elements that write their
+own block from :class:`Block`: they extend cdktf's own classes in JavaScript (``attribute_handover.js``)
+and answer cdktf from what was handed over in one call for all the elements of an app. :func:`synth`
+does that, then ``app.synth()``, then takes it back. An element nothing was handed to (an app
+synthesized with ``app.synth()`` directly) asks Python at each synth (:meth:`Resource.ask_attributes`,
+:meth:`Block.ask_terraform`), as before: both ways write the same bytes
+(tests/test_attribute_handover.py). Between the handover and cdktf's asks only cdktf runs, so what was
+handed over is what Python would have answered.
 
 The JavaScript reaches jsii as a jsii assembly of three files, built here deterministically
-(``package.json`` naming the engine, the ``.jsii`` type spec of the four classes, and the JavaScript)
+(``package.json`` naming the engine, the ``.jsii`` type spec of the classes, and the JavaScript)
 and loaded into the kernel when this module is imported. Everything else about an element is cdktf's.
 """
 
@@ -98,11 +98,11 @@ def assembly_spec() -> dict[str, Any]:
                 }
             ],
         },
-        f"{ASSEMBLY}.Attributes": {
+        f"{ASSEMBLY}.HandOver": {
             "assembly": ASSEMBLY,
-            "fqn": f"{ASSEMBLY}.Attributes",
+            "fqn": f"{ASSEMBLY}.HandOver",
             "kind": "class",
-            "name": "Attributes",
+            "name": "HandOver",
             "docs": {"summary": "Hands attributes to the elements of a construct tree, and takes them back."},
             "methods": [
                 {"name": "elementsUnder", "static": True, "parameters": [{"name": "scope", "type": {"fqn": "constructs.IConstruct"}}], "returns": {"type": _ANY_ARRAY}},
@@ -225,7 +225,7 @@ class Block(cdktf.TerraformElement, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMB
         return jsii.invoke(self, "askTerraform", [])
 
 
-class _HandOver(metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Attributes"):
+class _HandOver(metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.HandOver"):
     @jsii.member(jsii_name="elementsUnder")
     @classmethod
     def elements_under(cls, scope: constructs.IConstruct) -> list[Any]:
