@@ -87,6 +87,25 @@ def test_an_element_whose_attributes_are_not_json_keeps_asking_python(tmp_path: 
     assert written["resource"]["aws_subnet"]["subnet"]["tags"]["kubernetes.io/cluster/x"] == "shared"
 
 
+@jsii.implements(cdktf.IAspect)
+class _TagSubnets:
+    """An aspect changing an element's attributes: cdktf runs it while writing the stacks."""
+
+    def visit(self, node) -> None:  # noqa: ANN001 (cdktf's signature)
+        if isinstance(node, vpc.Subnet):
+            node.attributes["tags"]["by-aspect"] = "yes"
+
+
+def test_with_an_aspect_the_elements_ask_python(tmp_path: Path, callbacks) -> None:
+    """cdktf runs aspects after the handover; what an aspect changes is written all the same."""
+    app, subnet = _small_app(tmp_path / "out")
+    cdktf.Aspects.of(cdktf.TerraformStack.of(subnet)).add(_TagSubnets())
+    attribute_handover.synth(app)
+    written = json.loads((tmp_path / "out/stacks/handover/cdk.tf.json").read_text())
+    assert written["resource"]["aws_subnet"]["subnet"]["tags"]["by-aspect"] == "yes"
+    assert callbacks["ask_attributes"] > 0
+
+
 class _FailsOnce(cdktf.TerraformElement):
     """An element whose first synth fails (as a failing extension's element would)."""
 

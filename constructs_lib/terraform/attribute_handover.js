@@ -71,9 +71,15 @@ function isElement(construct) {
 }
 
 class HandOver {
-  // The elements of these classes under `scope`, in the construct tree's order.
+  // The elements of these classes under `scope`, in the construct tree's order; none when a
+  // construct there has an aspect: cdktf runs aspects while it writes the stacks, after the
+  // handover, and one that changes an element's attributes must be seen, so the elements ask.
   static elementsUnder(scope) {
-    return scope.node.findAll().filter(isElement);
+    const constructs = scope.node.findAll();
+    if (constructs.some((construct) => engine.Aspects.of(construct).all.length > 0)) {
+      return [];
+    }
+    return constructs.filter(isElement);
   }
 
   // From now on each element answers cdktf with its attributes here (a copy per ask). The
