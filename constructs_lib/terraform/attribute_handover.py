@@ -20,6 +20,7 @@ and loaded into the kernel when this module is imported. Everything else about a
 
 from __future__ import annotations
 
+import gzip
 import importlib
 import io
 import json
@@ -135,7 +136,8 @@ def assembly_tarball() -> bytes:
         "package/index.js": SOURCE.read_bytes(),
     }
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.USTAR_FORMAT) as tar:
+    # gzip's header carries a time too (tarfile's "w:gz" stamps the current one): 0, or each start would add a cache entry
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed, tarfile.open(fileobj=packed, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size, info.mode, info.mtime = len(data), 0o644, 0
