@@ -170,14 +170,38 @@ def owned_files(out: Path) -> set[str]:
 
 
 def staged_files(staging: Path) -> list[str]:
-    return sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != OUTPUT_MARKER)
+    """The files below ``staging`` but markers, relative and sorted: what ``rglob("*")`` and ``is_file()``
+    give (symbolic links to files too; not inside linked folders; unreadable folders skipped), from one
+    ``scandir`` per folder and its entries' types, without a ``stat`` per file."""
+    found: list[str] = []
+    _list_files(os.fspath(staging), "", found)
+    found.sort()
+    return found
 
 
-def write_marker(staging: Path, environments: dict[str, list[str]] | None = None) -> None:
-    data: dict[str, object] = {"note": _MARKER_NOTE, "files": staged_files(staging)}
+def _list_files(folder: str, rel_folder: str, found: list[str]) -> None:
+    try:
+        with os.scandir(folder) as entries:
+            listed = list(entries)
+    except PermissionError:
+        return
+    for entry in listed:
+        if entry.is_dir(follow_symlinks=False):
+            _list_files(entry.path, f"{rel_folder}{entry.name}/", found)
+        elif entry.name != OUTPUT_MARKER and entry.is_file():
+            found.append(rel_folder + entry.name)
+
+
+def write_marker(staging: Path, environments: dict[str, list[str]] | None = None, files: list[str] | None = None) -> list[str]:
+    """Write the marker listing ``files`` (by default :func:`staged_files`, which a caller that just listed
+    the staging folder passes instead of listing it again); returns that list."""
+    if files is None:
+        files = staged_files(staging)
+    data: dict[str, object] = {"note": _MARKER_NOTE, "files": files}
     if environments is not None:
         data["environments"] = {env: sorted(set(folders)) for env, folders in sorted(environments.items())}
     (staging / OUTPUT_MARKER).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return files
 
 
 def _is_generated(rel: str, written: set[str] | None) -> bool:
@@ -194,27 +218,33 @@ def foreign_entries(out: Path) -> list[str]:
     written = _read_marker(out)
     generated_dirs: set[str] = set()
     if written is not None:
-        for rel in written:
-            parts = rel.split("/")
-            generated_dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        for rel in written:  # every folder above a written file; a folder already seen has its parents in too
+            folder = rel.rpartition("/")[0]
+            while folder and folder not in generated_dirs:
+                generated_dirs.add(folder)
+                folder = folder.rpartition("/")[0]
     found: list[str] = []
 
-    def walk(folder: Path, rel_folder: str) -> None:
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+    def walk(folder: str, rel_folder: str) -> None:
+        for entry in sorted(os.scandir(folder), key=_entry_name):
             rel = f"{rel_folder}{entry.name}"
             if rel == OUTPUT_MARKER:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 ours = rel in generated_dirs if written is not None else rel.split("/")[0] in ("terraform", "kubernetes") and not _terraform_work(rel)
                 if ours:
-                    walk(Path(entry.path), rel + "/")
+                    walk(entry.path, rel + "/")
                 else:
                     found.append(rel + "/")
             elif not _is_generated(rel, written):
                 found.append(rel)
 
-    walk(out, "")
+    walk(os.fspath(out), "")
     return found
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _terraform_work(rel: str) -> bool:

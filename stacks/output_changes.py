@@ -72,25 +72,45 @@ class Changes:
 def same_file(new: Path, old: Path) -> bool:
     """Whether ``old`` is a regular file (not a symlink) with ``new``'s bytes."""
     try:
-        st_old, st_new = os.lstat(old), os.lstat(new)
+        st_old = os.lstat(old)
+    except OSError:
+        return False
+    return _same_as(os.fspath(new), os.fspath(old), st_old)
+
+
+def _same_as(new: str, old: str, st_old: os.stat_result) -> bool:
+    """:func:`same_file` with ``old``'s lstat in hand."""
+    try:
+        st_new = os.lstat(new)
     except OSError:
         return False
     if not stat.S_ISREG(st_old.st_mode) or st_old.st_size != st_new.st_size:
         return False
     if (st_old.st_dev, st_old.st_ino) == (st_new.st_dev, st_new.st_ino):
         return True
-    return old.read_bytes() == new.read_bytes()
+    with open(old, "rb") as f_old, open(new, "rb") as f_new:
+        return f_old.read() == f_new.read()
 
 
 def compare(new_root: Path, new_files: Iterable[str], old_root: Path, old_files: Iterable[str]) -> Changes:
     """Sort ``new_files`` (below ``new_root``) against ``old_files`` (the old output's own, below ``old_root``).
-    An old file that is missing on disk, or is no longer a regular file, counts as added or changed."""
+    An old file that is missing on disk, or is no longer a regular file, counts as added or changed.
+    One ``lstat`` of each file present in both (and a read of both only when their sizes agree and they are
+    not one file), on path strings."""
     new_set, old_set = set(new_files), set(old_files)
+    new_base, old_base = os.fspath(new_root), os.fspath(old_root)
     changes = Changes()
     for rel in sorted(new_set):
-        if rel not in old_set or not os.path.lexists(old_root / rel):
+        if rel not in old_set:
             changes.added.append(rel)
-        elif same_file(new_root / rel, old_root / rel):
+            continue
+        old = os.path.join(old_base, rel)
+        try:
+            st_old = os.lstat(old)  # what os.path.lexists asks
+        except (OSError, ValueError):
+            changes.added.append(rel)
+            continue
+        if _same_as(os.path.join(new_base, rel), old, st_old):
             changes.unchanged.append(rel)
         else:
             changes.changed.append(rel)
@@ -103,12 +123,14 @@ def link_unchanged(staging: Path, out: Path, unchanged: Iterable[str]) -> int:
     keeps its inode and mtime. A file system without hard links keeps the copy (same bytes). Returns
     how many were linked."""
     linked = 0
+    staging_base, out_base = os.fspath(staging), os.fspath(out)
     for rel in unchanged:
-        staged, old = staging / rel, out / rel
+        staged, old = os.path.join(staging_base, rel), os.path.join(out_base, rel)
         if os.path.samefile(staged, old):
             linked += 1
             continue
-        tmp = staged.with_name(f".{staged.name}.infraplan-link")
+        folder, name = os.path.split(staged)
+        tmp = os.path.join(folder, f".{name}.infraplan-link")
         try:
             os.link(old, tmp)
         except OSError:

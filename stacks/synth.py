@@ -60,15 +60,53 @@ def select(plan: Plan, envs: list[str] | None, tenants: list[str] | None) -> tup
     return resolve_plan(plan, envs or None), (set(tenants) if tenants else None)
 
 
+class TreeWriter:
+    """Writes rendered files below ``root``, as ``Path.write_text`` (UTF-8, mode 0o666 less the umask) after
+    ``mkdir(parents=True, exist_ok=True)`` of its folder, with a few system calls: each folder is made once
+    (the staging folder is this run's own), a file is one ``open``, ``write`` and ``close`` of a path string."""
+
+    _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+
+    def __init__(self, root: Path) -> None:
+        self.root = os.fspath(root)
+        self._made: set[str] = set()
+
+    def write(self, rel: str, text: str) -> None:
+        folder = rel.rpartition("/")[0]
+        if folder not in self._made:
+            self._make(folder)
+        fd = os.open(f"{self.root}/{rel}", self._FLAGS, 0o666)
+        try:
+            data = memoryview(text.encode("utf-8"))  # after the open, as write_text: a text it cannot encode leaves the file empty
+            while data:
+                data = data[os.write(fd, data) :]
+        finally:
+            os.close(fd)
+
+    def _make(self, folder: str) -> None:
+        if not folder:
+            os.makedirs(self.root, exist_ok=True)
+        else:
+            parent = folder.rpartition("/")[0]
+            if parent not in self._made:
+                self._make(parent)
+            path = f"{self.root}/{folder}"
+            try:
+                os.mkdir(path)
+            except FileExistsError:
+                if not os.path.isdir(path):
+                    raise
+        self._made.add(folder)
+
+
 def write_kubernetes(root: Path, envs: tuple[ResolvedEnvironment, ...], tenants: set[str] | None, units: dict[str, list[str]] | None = None) -> list[str]:
     written = []
+    writer = TreeWriter(root)
     for env in envs:
         for rel, text in sorted(render_environment(env, tenants).items()):
             if units is not None:
                 units.setdefault(env.name, []).append(f"kubernetes/{rel.split('/', 1)[0]}")
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            writer.write(rel, text)
             written.append(rel)
     return written
 
@@ -77,13 +115,12 @@ def write_manual_bootstrap(root: Path, envs: tuple[ResolvedEnvironment, ...], te
     """With iac.cluster_bootstrap gitops-only, each written cluster's by-hand bootstrap (``bootstrap/<cluster key>/``);
     nothing with pulumi (the Pulumi program bootstraps the clusters)."""
     written = []
+    writer = TreeWriter(root)
     for env in envs:
         for rel, text in sorted(render_manual_bootstrap(env, clusters(env, tenants)).items()):
             if units is not None and (prefix := unit_prefix(rel)) is not None:
                 units.setdefault(env.name, []).append(prefix)
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            writer.write(rel, text)
             written.append(rel)
     return written
 
@@ -103,8 +140,9 @@ def stage_whole_output(staging: Path, out: Path, units: dict[str, list[str]], on
     file is keeps every file this run does not write. Then the marker is written."""
     owned = owned_files(out) if out.is_dir() else set()
     environments: dict[str, list[str]] | None = dict(units)
+    files = staged_files(staging)  # listed once: the marker and the comparison take this list
     if only_envs and owned:
-        rendered = set(staged_files(staging))
+        rendered = set(files)
         previous = read_environments(out)
         if previous is None:  # whose each file is stays unknown until a run of every environment records it
             kept, environments = {rel for rel in owned - rendered if rel != MANIFEST}, None
@@ -114,14 +152,16 @@ def stage_whole_output(staging: Path, out: Path, units: dict[str, list[str]], on
             environments = {**{e: f for e, f in previous.items() if e not in units}, **units}
         kept = {rel for rel in kept if (out / rel).is_file() and not (out / rel).is_symlink()}  # one deleted by hand stays deleted
         link_kept(staging, out, sorted(kept))
+        if kept:
+            files = staged_files(staging)  # with the kept files, as they are named on disk
         if MANIFEST in owned and (out / MANIFEST).is_file() and (staging / MANIFEST).is_file():
             own = {p.rsplit("/", 1)[1] for folders in units.values() for p in folders if p.startswith("terraform/stacks/")}
             kept_stacks = {unit_prefix(rel).rsplit("/", 1)[1] for rel in kept if rel.startswith("terraform/stacks/")}
             old = (out / MANIFEST).read_text(encoding="utf-8")
             merged = merge_manifest((staging / MANIFEST).read_text(encoding="utf-8"), old, own, kept_stacks)
             (staging / MANIFEST).write_text(merged, encoding="utf-8")
-    write_marker(staging, environments)
-    return compare(staging, staged_files(staging), out, owned)
+    write_marker(staging, environments, files)
+    return compare(staging, files, out, owned)
 
 
 def terraform_jobs(staging: Path, out: Path, result: SynthResult, tenant_filter: set[str] | None, target: AwsTarget, extensions: list[str]) -> list[TerraformJob]:
