@@ -307,6 +307,9 @@ def main(argv: list[str] | None = None, early: "TerraformWorkers | None" = None)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+    except KeyboardInterrupt:  # Ctrl-C while the parser is built (its commands' modules load: ~0.3 s)
+        errors.print("interrupted; the output folder was left as it was")
+        return 128 + signal.SIGINT
     finally:
         if early is not None:
             early.stop()

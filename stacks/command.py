@@ -8,16 +8,23 @@ which ends it."""
 
 from __future__ import annotations
 
+import signal
 import sys
 
 
 def main() -> int:
     argv = sys.argv[1:]
-    from .terraform_worker import early_terraform_workers
+    early = None
+    try:
+        from .terraform_worker import early_terraform_workers
 
-    early = early_terraform_workers(argv)
-    from .cli import main as cli_main
-
+        early = early_terraform_workers(argv)
+        from .cli import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C before the CLI's own handling is in place: no traceback either
+        if early is not None:
+            early.stop()
+        sys.stderr.write("interrupted; the output folder was left as it was\n")
+        return 128 + signal.SIGINT
     return cli_main(argv, early)
 
 
