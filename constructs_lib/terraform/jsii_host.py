@@ -56,7 +56,7 @@ def use_host(environ: MutableMapping[str, str] = os.environ) -> None:
     if embedded is not None and HOST.is_file():
         environ[RUNTIME_ENV] = str(HOST)
         environ[EMBEDDED_ENV] = str(embedded)
-        if not environ.get(NODE_ENV) and os.access(NODE, os.X_OK) and shutil.which("node", path=environ.get("PATH")):
+        if os.name == "posix" and not environ.get(NODE_ENV) and os.access(NODE, os.X_OK) and shutil.which("node", path=environ.get("PATH")):  # a sh script
             environ[NODE_ENV] = str(NODE)  # a user's JSII_NODE wins; without Node.js, jsii's own error names it
     elif runtime:  # inherited from a process that could host; this one cannot: jsii's own runtime
         environ.pop(RUNTIME_ENV, None)
