@@ -187,7 +187,7 @@ def test_use_host_names_the_host_and_jsiis_own_runtime_files() -> None:
 
 
 def test_no_shell_wrapper_where_there_is_no_posix_shell(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jsii_host.os, "name", "nt")  # jsii_node.sh is a sh script
+    monkeypatch.setattr(jsii_host, "POSIX", False)  # Windows: jsii_node.sh is a sh script
     environ: dict[str, str] = {}
     jsii_host.use_host(environ)
     assert "JSII_NODE" not in environ and environ["JSII_RUNTIME"] == str(jsii_host.HOST)

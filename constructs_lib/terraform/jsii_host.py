@@ -31,6 +31,7 @@ EMBEDDED_ENV = "INFRAPLAN_JSII_EMBEDDED"  # read by jsii_host.js
 KERNEL = "lib__program.js"  # jsii's lib/program.js as its Python package ships it (EMBEDDED_FILES)
 NODE = Path(__file__).with_name("jsii_node.sh")
 NODE_ENV = "JSII_NODE"  # the Node.js command jsii starts (default: node)
+POSIX = os.name == "posix"  # jsii_node.sh is a sh script
 
 
 def jsii_embedded() -> Path | None:
@@ -56,7 +57,7 @@ def use_host(environ: MutableMapping[str, str] = os.environ) -> None:
     if embedded is not None and HOST.is_file():
         environ[RUNTIME_ENV] = str(HOST)
         environ[EMBEDDED_ENV] = str(embedded)
-        if os.name == "posix" and not environ.get(NODE_ENV) and os.access(NODE, os.X_OK) and shutil.which("node", path=environ.get("PATH")):  # a sh script
+        if POSIX and not environ.get(NODE_ENV) and os.access(NODE, os.X_OK) and shutil.which("node", path=environ.get("PATH")):  # a sh script
             environ[NODE_ENV] = str(NODE)  # a user's JSII_NODE wins; without Node.js, jsii's own error names it
     elif runtime:  # inherited from a process that could host; this one cannot: jsii's own runtime
         environ.pop(RUNTIME_ENV, None)
