@@ -142,10 +142,13 @@ def link_unchanged(staging: Path, out: Path, unchanged: Iterable[str]) -> int:
 
 def link_kept(staging: Path, out: Path, kept: Iterable[str]) -> None:
     """Hard-link files of ``out`` that this run does not render (other environments' under ``--env``)
-    into the staging folder at the same place."""
+    into the staging folder at the same place (each folder made once: they are only ever added here)."""
+    made: set[Path] = set()
     for rel in kept:
         dst = staging / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
+        if dst.parent not in made:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            made.add(dst.parent)
         os.link(out / rel, dst)
 
 

@@ -111,3 +111,20 @@ def test_a_synth_lists_its_staging_folder_once(tmp_path: Path, example_plan: Pat
         assert max(staged_scans.values()) == 1, (run, Counter(staged_scans).most_common(3))  # before: 4 per folder
         assert max(staged_mkdirs.values()) == 1, (run, Counter(staged_mkdirs).most_common(3))
     assert len(staged_files(out)) > 500
+
+
+def test_linking_kept_files_makes_each_folder_once(tmp_path: Path, monkeypatch) -> None:
+    from stacks.output_changes import link_kept
+
+    out, staging = tmp_path / "out", tmp_path / "staging"
+    kept = [f"kubernetes/{c}/apps/{a}/{n}.yaml" for c in ("dev", "prod") for a in ("x", "y") for n in range(5)]
+    for rel in kept:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(rel)
+    staging.mkdir()
+    mkdirs = _count(monkeypatch, "mkdir")
+    link_kept(staging, out, kept)
+    monkeypatch.undo()
+    assert all((staging / rel).samefile(out / rel) for rel in kept)
+    # Path.mkdir(parents=True) asks twice for a folder whose parent is missing; before: once more per file
+    assert max(mkdirs.values()) <= 2 and sum(mkdirs.values()) <= 2 * len(_folders(staging))
