@@ -89,6 +89,7 @@ class Run:
 def run(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
     """One fresh process (and its children) to completion: wall time and peak tree memory."""
     sampled = Path("/proc/self/status").exists()
+    os.sync()  # the previous runs' files (and their removal) written back first: not billed to this run
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

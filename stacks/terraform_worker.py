@@ -325,9 +325,10 @@ class TerraformWorkers:
             previous: TerraformWorker | None = None
             try:
                 for job in jobs:
+                    if previous is not None:  # its reply is in and nothing of it is needed any more: it and
+                        previous.kill()  # its Node.js go, and their memory with them, before the next one
+                        self._finish(previous)  # starts (one at a time: the memory bound); reaped, folder removed
                     worker = self._start()
-                    if previous is not None:
-                        self._finish(previous)  # it exits while the next one starts
                     previous = None
                     self._results.append(worker.run(job))
                     previous = worker

@@ -68,7 +68,16 @@ def test_a_synth_in_batches_writes_the_bytes_of_one_app(tmp_path: Path, example_
     monkeypatch.setattr(terraform_worker, "STACKS_PER_WORKER", 4)  # each environment has 5: cut through all of them
     assert len(batches(envs, None)) > len(envs) > 1
     before_folders = _worker_folders()
+    alive_at_starts: list[int] = []
+    start = terraform_worker.TerraformWorker.__init__
+
+    def counting(self, *args, **kwargs):  # noqa: ANN001, ANN202
+        alive_at_starts.append(len(_children()))  # the workers (and so their Node.js) alive as another one starts
+        start(self, *args, **kwargs)
+
+    monkeypatch.setattr(terraform_worker.TerraformWorker, "__init__", counting)
     result = synthesize(EXAMPLE_PLAN, tmp_path / "dist")
+    assert len(alive_at_starts) == len(batches(envs, None)) and max(alive_at_starts) == 0, alive_at_starts  # one at a time: the memory bound
     assert result.stacks == [n for e in envs for n in [e.state_stack_name, e.stack_name, *(r.stack_name for r in e.secondary_regions), *(t.stack_name for t in e.tenants)]]
     assert _files(tmp_path / "dist") == _files(example_synth)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]  # no batch folder or staging left
