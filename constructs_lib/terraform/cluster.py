@@ -20,7 +20,7 @@ from ..resolve import names
 from ..resolve.cluster import eks_addon_versions, irsa_role
 from ..resolve.model import ArgocdSso, ClusterDns, GrafanaAdmin, IrsaRole, PlatformSecretsRole, Taint, TenantAccess, TenantSecretsRole
 from ..value_checks.aws import API_ACCESS_RULES_MAX, LOG_RETENTION_DAYS, SECURITY_GROUP_ID, check_principal_arns
-from ..value_checks.ipv4 import check_private_cidr as _private_cidr, check_public_cidrs as _public_cidrs
+from ..value_checks.ipv4 import check_private_cidr, check_public_cidrs
 from . import policy
 from .aws import eks, iam, vpc
 from .engine import cdktf
@@ -226,12 +226,12 @@ def _check_api_access(p: ClusterProps, refuse: _Refuse) -> None:
         refuse("public_access_cidrs", "a tuple of ranges, not one string", f"({p.public_access_cidrs!r},)")
     if p.public_access_cidrs:
         try:
-            _public_cidrs(list(p.public_access_cidrs))
+            check_public_cidrs(list(p.public_access_cidrs))
         except FieldValueError as e:
             refuse("public_access_cidrs", e.message, e.hint or "list your office or VPN ranges")
     for i, cidr in enumerate(p.api_access_cidrs):
         try:
-            _private_cidr(i, cidr)
+            check_private_cidr(i, cidr)
         except FieldValueError as e:
             refuse("api_access_cidrs", e.message, e.hint or "list private ranges")
     for group in p.api_access_security_groups:
