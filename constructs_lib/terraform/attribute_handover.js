@@ -17,41 +17,27 @@ const HANDED = Symbol('infraplan.handedAttributes');
 const RTTI = Symbol.for('jsii.rtti');
 const ASSEMBLY = require('./package.json').name;
 
-// A fresh copy at each ask: cdktf merges its meta-arguments and overrides into the object it is given.
-function attributesOf(element) {
-  const handed = element[HANDED];
-  return handed === undefined ? element.askAttributes() : structuredClone(handed);
+// cdktf's element class `Base`, answering synthesizeAttributes with what was handed over (a fresh
+// copy at each ask: cdktf merges its meta-arguments and overrides into the object it is given),
+// else with askAttributes (Python's).
+function answeringFromHandover(Base) {
+  return class extends Base {
+    synthesizeAttributes() {
+      const handed = this[HANDED];
+      return handed === undefined ? this.askAttributes() : structuredClone(handed);
+    }
+
+    askAttributes() {
+      return {};
+    }
+  };
 }
 
-class Resource extends engine.TerraformResource {
-  synthesizeAttributes() {
-    return attributesOf(this);
-  }
+class Resource extends answeringFromHandover(engine.TerraformResource) {}
 
-  askAttributes() {
-    return {};
-  }
-}
+class DataSource extends answeringFromHandover(engine.TerraformDataSource) {}
 
-class DataSource extends engine.TerraformDataSource {
-  synthesizeAttributes() {
-    return attributesOf(this);
-  }
-
-  askAttributes() {
-    return {};
-  }
-}
-
-class Provider extends engine.TerraformProvider {
-  synthesizeAttributes() {
-    return attributesOf(this);
-  }
-
-  askAttributes() {
-    return {};
-  }
-}
+class Provider extends answeringFromHandover(engine.TerraformProvider) {}
 
 // An element that writes its own block (cdktf has none for it: an ephemeral resource, an import
 // block with for_each): its toTerraform is what was handed over, else askTerraform (Python's).
