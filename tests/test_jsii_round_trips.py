@@ -18,6 +18,7 @@ from jsii._kernel.providers import process
 
 from constructs_lib.plan import load_plan
 from constructs_lib.resolve import resolve_plan
+from constructs_lib.terraform import attribute_handover as handover
 from constructs_lib.terraform.engine import cdktf
 from stacks.terraform_app import add_stacks
 
@@ -35,7 +36,7 @@ def example_requests(tmp_path_factory):
     send = process._NodeProcess.send
 
     def counting(self, request, response_type):
-        member = getattr(request, "property", None) or getattr(request, "method", None) or ""
+        member = getattr(request, "property", None) or getattr(request, "method", None) or getattr(request, "fqn", None) or ""
         objref = getattr(request, "objref", None)
         requests[phase].append((type(request).__name__, member, getattr(objref, "ref", None)))
         return send(self, request, response_type)
@@ -73,6 +74,17 @@ def test_a_stack_has_one_override(example_requests):
     built, requests = example_requests
     overrides = _count(requests["build"], "InvokeRequest", "addOverride")
     assert overrides <= len(built), f"{overrides} add_override for {len(built)} stacks"
+
+
+def test_the_elements_are_created_without_round_trips(example_requests):
+    """Each element's create was a round trip, Python waiting for the reference: now Python gives it
+    the reference the kernel will (constructs_lib/terraform/jsii_pipeline.py) and goes on. Only
+    cdktf's own classes (stacks, outputs, backends, constructs) are still created waiting."""
+    built, requests = example_requests
+    waited = Counter(m for k, m, _ in requests["build"] if k == "CreateRequest")
+    elements = sum(1 for s in built for c in s.node.find_all() if isinstance(c, (handover.Resource, handover.DataSource, handover.Provider, handover.Block)))
+    assert elements > 500
+    assert not any(fqn.startswith(handover.ASSEMBLY) for fqn in waited), waited
 
 
 def test_an_elements_terraform_name_is_asked_once(example_requests):

@@ -34,6 +34,7 @@ from typing import Any
 import constructs
 import jsii
 
+from . import jsii_pipeline
 from .engine import cdktf
 
 ASSEMBLY = "infraplan-cdktf-handover"
@@ -156,6 +157,7 @@ def _load() -> None:
 
 
 _load()
+jsii_pipeline.track()
 
 
 class Resource(cdktf.TerraformResource, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Resource"):
@@ -173,7 +175,7 @@ class Resource(cdktf.TerraformResource, metaclass=jsii.JSIIMeta, jsii_type=f"{AS
         provider: cdktf.TerraformProvider | None = None,
     ) -> None:
         config = cdktf.TerraformResourceConfig(terraform_resource_type=terraform_resource_type, depends_on=depends_on, lifecycle=lifecycle, provider=provider)
-        jsii.create(self.__class__, self, [scope, id, config])
+        jsii_pipeline.create(self.__class__, self, [scope, id, config])
 
     @jsii.member(jsii_name="askAttributes")
     def ask_attributes(self) -> typing.Mapping[str, Any]:
@@ -185,7 +187,7 @@ class DataSource(cdktf.TerraformDataSource, metaclass=jsii.JSIIMeta, jsii_type=f
 
     def __init__(self, scope: constructs.Construct, id: str, *, terraform_resource_type: str, provider: cdktf.TerraformProvider | None = None) -> None:
         config = cdktf.TerraformResourceConfig(terraform_resource_type=terraform_resource_type, provider=provider)
-        jsii.create(self.__class__, self, [scope, id, config])
+        jsii_pipeline.create(self.__class__, self, [scope, id, config])
 
     @jsii.member(jsii_name="askAttributes")
     def ask_attributes(self) -> typing.Mapping[str, Any]:
@@ -207,7 +209,7 @@ class Provider(cdktf.TerraformProvider, metaclass=jsii.JSIIMeta, jsii_type=f"{AS
         config = cdktf.TerraformProviderConfig(
             terraform_resource_type=terraform_resource_type, terraform_provider_source=terraform_provider_source, terraform_generator_metadata=terraform_generator_metadata
         )
-        jsii.create(self.__class__, self, [scope, id, config])
+        jsii_pipeline.create(self.__class__, self, [scope, id, config])
 
     @jsii.member(jsii_name="askAttributes")
     def ask_attributes(self) -> typing.Mapping[str, Any]:
@@ -220,7 +222,7 @@ class Block(cdktf.TerraformElement, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMB
     (override it)."""
 
     def __init__(self, scope: constructs.Construct, id: str, element_type: str | None = None) -> None:
-        jsii.create(self.__class__, self, [scope, id, element_type])
+        jsii_pipeline.create(self.__class__, self, [scope, id, element_type])
 
     @jsii.member(jsii_name="askTerraform")
     def ask_terraform(self) -> Any:

@@ -81,6 +81,109 @@ function consoleTag(fd) {
 
 //#endregion
 
+//#region Creates Python does not wait for (constructs_lib/terraform/jsii_pipeline.py)
+//
+// Python may send a `create` without reading its answer, with the reference the kernel will give the
+// object first on its line: {"infraplan.expect": "<fqn>@<n>", ...the create request}. Its answer is
+// then not written. The kernel numbers its objects in the order it registers them, and Python sees
+// every reference registered (each crosses the protocol), so Python can know <n>; here it is checked.
+// To know which request an answer belongs to, the kernel is given one request line per read: it
+// reads the next line only once it is done with the one before (lib/program.js's SyncStdio reads
+// again only when no whole line is left). A request being served is on `serving` until its answer
+// (a callback's nested requests on top of it); a callback's `complete` and `exit` have no answer.
+// An error answering such a create is kept, and written instead of the next answer Python waits
+// for, and a plain object is created in its place (its number taken); an answer that is not the
+// reference expected, or a callback while such a create is being served (Python is not
+// listening), ends the process: nothing could be trusted then.
+
+const EXPECT = Buffer.from('{"infraplan.expect": "');
+const NEWLINE = 10;
+const serving = []; // {expect: string | undefined} per request the kernel is serving
+let inbound = Buffer.alloc(0); // read from Python, not yet given to the kernel
+let atLineStart = true;
+let heldError; // the answer of a create Python did not wait for, that failed
+
+function fatal(message) {
+  forward('stderr', Buffer.from(`infraplan's jsii host: ${message}\n`));
+  process.exit(1);
+}
+
+// Request bytes for the kernel: at most up to the end of the next line.
+function readRequest(buffer, offset, length) {
+  while (inbound.indexOf(NEWLINE) < 0 && (atLineStart ? inbound.length < EXPECT.length + 200 : inbound.length === 0)) {
+    const chunk = Buffer.alloc(1 << 16);
+    const n = retrying(() => realReadSync(PROTOCOL_IN, chunk, 0, chunk.length, null));
+    if (n === 0) {
+      break;
+    }
+    inbound = Buffer.concat([inbound, chunk.subarray(0, n)]);
+  }
+  if (inbound.length === 0) {
+    return 0;
+  }
+  if (atLineStart) {
+    serveLine(inbound);
+  }
+  const end = inbound.indexOf(NEWLINE);
+  const n = Math.min(length, end < 0 ? inbound.length : end + 1);
+  inbound.copy(buffer, offset, 0, n);
+  inbound = inbound.subarray(n);
+  atLineStart = buffer[offset + n - 1] === NEWLINE;
+  return n;
+}
+
+function serveLine(line) {
+  if (line.subarray(0, EXPECT.length).equals(EXPECT)) {
+    const close = line.indexOf('"', EXPECT.length);
+    serving.push({ expect: line.subarray(EXPECT.length, close).toString() });
+  } else if (!startsWith(line, '{"complete"') && !startsWith(line, '{"exit"')) {
+    serving.push({ expect: undefined });
+  }
+}
+
+function startsWith(buffer, text) {
+  return buffer.subarray(0, text.length).toString() === text;
+}
+
+// An answer or a callback from the kernel: written, held or dropped.
+function writeAnswer(bytes) {
+  if (startsWith(bytes, '{"callback"')) {
+    const request = serving[serving.length - 1];
+    if (request !== undefined && request.expect !== undefined) {
+      fatal(`creating ${request.expect} called back into Python, which does not wait for that create`);
+    }
+    writeAll(PROTOCOL_OUT, bytes);
+    return;
+  }
+  if (!startsWith(bytes, '{"ok"') && !startsWith(bytes, '{"error"')) {
+    writeAll(PROTOCOL_OUT, bytes); // the hello
+    return;
+  }
+  const request = serving.pop();
+  if (request !== undefined && request.expect !== undefined) {
+    const answer = JSON.parse(bytes.toString());
+    if (answer.error !== undefined) {
+      heldError = heldError ?? { ...answer, error: `creating ${request.expect.split('@')[0]} failed: ${answer.error}` };
+      // The kernel gave the failed create no number: a plain object takes it, so that the numbers
+      // Python gave the creates after it stay right (Python's object for the failed one names no object).
+      const placeholder = `${EXPECT}Object@${request.expect.split('@')[1]}", "fqn": "Object", "args": [], "overrides": [], "interfaces": [], "api": "create"}\n`;
+      inbound = Buffer.concat([Buffer.from(placeholder), inbound]);
+    } else if (answer.ok === null || typeof answer.ok !== 'object' || answer.ok['$jsii.byref'] !== request.expect) {
+      fatal(`a create was answered ${JSON.stringify(answer.ok)}, not the reference ${request.expect} Python gave its object`);
+    }
+    return;
+  }
+  if (heldError !== undefined) {
+    const error = heldError;
+    heldError = undefined;
+    writeAll(PROTOCOL_OUT, Buffer.from(`${JSON.stringify(error)}\n`));
+    return;
+  }
+  writeAll(PROTOCOL_OUT, bytes);
+}
+
+//#endregion
+
 //#region The kernel's view of the descriptors (fs.readSync / fs.writeSync and callbacks)
 
 // The bytes fs.write(Sync) would write, for each of its call forms: (fd, buffer[, offset[,
@@ -98,7 +201,7 @@ function payload(data, offsetOrOptions, lengthOrEncoding) {
 
 fs.readSync = function readSync(fd, ...rest) {
   if (fd === KERNEL_CHANNEL) {
-    return retrying(() => realReadSync(PROTOCOL_IN, ...rest));
+    return readRequest(...rest);
   }
   if (fd === PROTOCOL_IN) {
     return 0; // hosted code reads no request meant for the kernel
@@ -111,7 +214,7 @@ fs.writeSync = function writeSync(fd, data, offsetOrOptions, lengthOrEncoding, .
   if (fd === KERNEL_CHANNEL || tag !== undefined) {
     const bytes = payload(data, offsetOrOptions, lengthOrEncoding);
     if (tag === undefined) {
-      writeAll(PROTOCOL_OUT, bytes);
+      writeAnswer(bytes);
     } else {
       forward(tag, bytes);
     }

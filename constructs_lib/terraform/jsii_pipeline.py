@@ -1,0 +1,148 @@
+"""Creates Python does not wait for: the elements' ``create`` pipelined to infraplan's jsii host (#16).
+
+Building the stacks is mostly creating elements, and jsii's ``create`` is a round trip: Python
+serializes the request and waits while Node.js builds the object, then Node.js waits while Python
+prepares the next one. One core works at a time. Python waits only for the object's reference,
+which jsii's kernel makes by numbering the objects it registers in order (``<fqn>@<n>``, from
+10000), and every reference it registers crosses the protocol: so Python can know the one a
+create will get. An element of :mod:`.attribute_handover` is therefore created by writing the
+request with that reference first on its line and not reading the answer; the host
+(``jsii_host.js``, "Creates Python does not wait for") drops the answer when it is that
+reference, keeps an error for the next answer Python waits for (the error names the create), and
+ends the runtime when the reference differs (then nothing could be trusted). Python meanwhile
+goes on: the two processes work at once.
+
+A create is waited for as before (``jsii.create``) when the runtime is not the host, until a
+create waited for (any class's: the app's) has taught the numbering, and when the element's
+class, or the class of an object among its arguments (its scope, a dependency), overrides any jsii
+member but the asks of :mod:`.attribute_handover`: the kernel could call back into Python while
+it creates the object, and nobody would listen. Every answer Python reads is scanned for the
+highest reference in it (:func:`track`). Measured in docs/performance.md."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import jsii
+from jsii import _kernel
+from jsii._kernel.providers import process as _process
+from jsii._kernel.types import CreateRequest, ObjRef
+from jsii._reference_map import register_reference
+
+from .jsii_host import HOST
+
+_ASKS = frozenset({"askAttributes", "askTerraform"})
+"""The overrides an element may have and still be created without waiting: cdktf calls them only while it synthesizes."""
+
+_REFERENCE = re.compile(rb'"\$jsii\.byref": ?"[^"]*@([0-9]+)"')
+
+
+class _Numbering:
+    """The number jsii's kernel gives the next object it registers; None until a create was seen answered."""
+
+    next: int | None = None
+    tracking = False
+    host: bool | None = None
+
+
+def _highest(line: bytes) -> int | None:
+    numbers = _REFERENCE.findall(line)
+    return max(map(int, numbers)) if numbers else None
+
+
+def _learn(ref: Any) -> None:
+    """A create waited for: its object is the newest the kernel registered."""
+    number = ref.ref.rsplit("@", 1)[-1]
+    if number.isdigit():
+        _Numbering.next = max(_Numbering.next or 0, int(number) + 1)
+
+
+def track() -> None:
+    """Learn the kernel's numbering from the next create waited for (``jsii.create``, which jsii's
+    generated classes call), then scan every answer jsii's Python side reads for the highest
+    reference in it. Installed once."""
+    if _Numbering.tracking:
+        return
+    _Numbering.tracking = True
+    waited = jsii.create
+
+    def create(klass: type, obj: Any, args: list[Any] | None = None) -> Any:
+        ref = waited(klass, obj, args)
+        _learn(ref)
+        return ref
+
+    jsii.create = create
+
+    def _next_message(self: Any) -> Any:
+        line = self._process.stdout.readline()
+        if _Numbering.next is not None and b"$jsii.byref" in line:
+            highest = _highest(line)
+            if highest is not None and highest >= _Numbering.next:
+                _Numbering.next = highest + 1
+        return json.loads(line, object_hook=_process.ohook)
+
+    _process._NodeProcess._next_message = _next_message
+
+
+_CALLS_BACK: dict[type, bool] = {}
+
+
+def _on_the_host() -> bool:
+    """Whether jsii's runtime is infraplan's host (``jsii_host.js``, which drops the answers), once."""
+    if _Numbering.host is None:
+        args = getattr(getattr(jsii.kernel.provider, "_process", None), "_process", None)
+        _Numbering.host = str(HOST) in (getattr(args, "args", None) or ())
+    return _Numbering.host
+
+
+def _calls_back(obj: Any) -> bool:
+    """Whether Node.js may call into Python on ``obj``: its class overrides a jsii member (or
+    implements a jsii interface) beyond the asks. Once per class."""
+    kind = type(obj)
+    found = _CALLS_BACK.get(kind)
+    if found is None:
+        found = _CALLS_BACK[kind] = any(o.method not in _ASKS for o in _kernel._get_overides(kind, obj))
+    return found
+
+
+def _any_calls_back(value: Any) -> bool:
+    """Whether an object among ``value`` (the create's arguments: lists, mappings and jsii structs
+    walked) may be called back: the constructor may call a method of its scope or of a dependency."""
+    if hasattr(value, "__jsii_ref__"):
+        return _calls_back(value)
+    if isinstance(value, (list, tuple)):
+        return any(_any_calls_back(v) for v in value)
+    if isinstance(value, dict):
+        return any(_any_calls_back(v) for v in value.values())
+    values = getattr(value, "_values", None)  # a jsii struct
+    return isinstance(values, dict) and any(_any_calls_back(v) for v in values.values())
+
+
+def _pipelined(klass: type, obj: Any, args: list[Any]) -> list[Any] | None:
+    """The overrides to send, when ``obj`` may be created without waiting; else None."""
+    if _Numbering.next is None or not _on_the_host():
+        return None
+    overrides = _kernel._get_overides(klass, obj)  # through the module: the worker caches it (terraform_worker.py)
+    if any(o.method not in _ASKS for o in overrides) or _any_calls_back(args):
+        return None
+    return overrides
+
+
+def create(klass: type, obj: Any, args: list[Any]) -> None:
+    """``jsii.create(klass, obj, args)``, without waiting for the answer where that is safe (see the module)."""
+    overrides = _pipelined(klass, obj, args)
+    if overrides is None:
+        jsii.create(klass, obj, args)  # learns the numbering when tracked
+        return
+    kernel = jsii.kernel
+    node = kernel.provider._process
+    request = CreateRequest(fqn=klass.__jsii_type__, args=_kernel._make_reference_for_native(kernel, args), overrides=overrides, interfaces=[i.__jsii_type__ for i in getattr(klass, "__jsii_ifaces__", [])])
+    ref = f"{klass.__jsii_type__}@{_Numbering.next}"
+    line = json.dumps({"infraplan.expect": ref, **node._serializer.unstructure(request)}, default=_process.jdefault).encode("utf8")
+    node._process.stdin.write(line + b"\n")
+    node._process.stdin.flush()
+    _Numbering.next += 1
+    obj.__jsii_ref__ = ObjRef(ref=ref)
+    register_reference(obj)

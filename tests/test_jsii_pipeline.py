@@ -1,0 +1,254 @@
+"""Creates Python does not wait for (#16): constructs_lib/terraform/jsii_pipeline.py and the host's
+side of them (jsii_host.js, "Creates Python does not wait for").
+
+The host against a stand-in kernel that numbers its objects as jsii's does: an answer to a create
+Python did not wait for is dropped, a failed one's error comes instead of the next answer and a
+placeholder takes its number, a wrong number or a callback ends the host with a message, and the
+kernel is given one request line per read. Then through jsii's Python side and cdktf: the
+example's elements are created without round trips, and the stacks are the same bytes; a failed
+create is reported at the next call that waits and the runtime stays right; a class that may be
+called back is created waiting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from constructs_lib.terraform import jsii_host
+from test_jsii_host import NODE, console_lines, needs_node
+
+slow = pytest.mark.slow
+
+# Reads requests as jsii's SyncStdio does (fs.readSync of fd 3 into a large buffer, a line at a
+# time) and numbers the objects it creates as jsii's ObjectTable does (<fqn>@<n>, from 10000).
+# fqn "Fail" fails; "Calls" calls back before it answers. It records what each read returned.
+NUMBERING_KERNEL = r"""
+const fs = require('fs');
+let next = 10000;
+let pending = Buffer.alloc(0);
+const reads = [];
+function readLine() {
+  let at;
+  while ((at = pending.indexOf(10)) < 0) {
+    const buf = Buffer.alloc(1 << 20);
+    const n = fs.readSync(3, buf, 0, buf.length, null);
+    if (n === 0) return undefined;
+    reads.push(buf.subarray(0, n).toString().split('\n').length - 1);
+    pending = Buffer.concat([pending, buf.subarray(0, n)]);
+  }
+  const line = pending.subarray(0, at).toString();
+  pending = pending.subarray(at + 1);
+  return JSON.parse(line);
+}
+function reply(obj) { fs.writeSync(3, JSON.stringify(obj) + '\n'); }
+reply({ hello: 'numbering@1' });
+for (;;) {
+  const request = readLine();
+  if (request === undefined || 'exit' in request) break;
+  if (request.api === 'create' && request.fqn === 'Fail') {
+    reply({ error: 'There is already a Construct with name x', name: '@jsii/kernel.RuntimeError', stack: 'at create' });
+  } else if (request.api === 'create') {
+    if (request.fqn === 'Calls') {
+      reply({ callback: { cbid: 'jsii::callback::1', invoke: { objref: { '$jsii.byref': 'x@1' }, method: 'm', args: [] } } });
+      readLine();
+    }
+    reply({ ok: { '$jsii.byref': `${request.fqn}@${next++}` } });
+  } else {
+    reply({ ok: { next, reads } });
+  }
+}
+"""
+
+
+def run_numbering_host(tmp_path: Path, lines: list[dict]) -> subprocess.CompletedProcess[bytes]:
+    embedded = tmp_path / "embedded"
+    embedded.mkdir()
+    (embedded / "lib__program.js").write_text(NUMBERING_KERNEL)
+    (tmp_path / "tmp").mkdir()
+    env = dict(os.environ, INFRAPLAN_JSII_EMBEDDED=str(embedded), TMPDIR=str(tmp_path / "tmp"))
+    text = "".join(json.dumps(line) + "\n" for line in lines)  # json.dumps' ", " and ": ", as jsii's Python side writes
+    return subprocess.run([NODE, str(jsii_host.HOST)], input=text.encode(), capture_output=True, env=env, timeout=30)
+
+
+def answers(proc: subprocess.CompletedProcess[bytes]) -> list[dict]:
+    return [json.loads(line) for line in proc.stdout.decode().splitlines()][1:]  # after the hello
+
+
+def pipelined(expect: str, fqn: str) -> dict:
+    return {"infraplan.expect": expect, "fqn": fqn, "args": [], "overrides": [], "interfaces": [], "api": "create"}
+
+
+@slow
+@needs_node
+def test_the_answer_of_a_create_python_did_not_wait_for_is_dropped(tmp_path: Path) -> None:
+    proc = run_numbering_host(
+        tmp_path,
+        [
+            {"fqn": "A", "args": [], "api": "create"},  # waited for: answered
+            pipelined("B@10001", "B"),
+            pipelined("C@10002", "C"),
+            {"api": "stats"},
+            {"exit": 0},
+        ],
+    )
+    assert proc.returncode == 0, proc.stderr
+    got = answers(proc)
+    assert got[0] == {"ok": {"$jsii.byref": "A@10000"}}
+    assert got[1]["ok"]["next"] == 10003  # both creates were made, their answers not written
+    assert len(got) == 2
+    assert set(got[1]["ok"]["reads"]) == {1}  # the kernel was given one line per read
+
+
+@slow
+@needs_node
+def test_a_failed_create_is_answered_at_the_next_wait_and_its_number_taken(tmp_path: Path) -> None:
+    proc = run_numbering_host(
+        tmp_path,
+        [
+            {"fqn": "A", "args": [], "api": "create"},
+            pipelined("Fail@10001", "Fail"),
+            pipelined("B@10002", "B"),  # numbered as if the failed one had its number: a placeholder took it
+            {"api": "stats"},
+            {"api": "stats"},
+            {"exit": 0},
+        ],
+    )
+    assert proc.returncode == 0, console_lines(proc.stderr)
+    got = answers(proc)
+    assert got[1]["error"] == "creating Fail failed: There is already a Construct with name x"
+    assert got[2]["ok"]["next"] == 10003  # A, the placeholder, B; the stats that got the error was served
+
+
+@slow
+@needs_node
+def test_a_wrong_number_ends_the_host_with_a_message(tmp_path: Path) -> None:
+    proc = run_numbering_host(tmp_path, [pipelined("B@10005", "B"), {"api": "stats"}, {"exit": 0}])
+    assert proc.returncode == 1
+    assert answers(proc) == []
+    printed = "".join(text for _, text in console_lines(proc.stderr))
+    assert "not the reference B@10005 Python gave its object" in printed
+
+
+@slow
+@needs_node
+def test_a_callback_while_python_does_not_listen_ends_the_host(tmp_path: Path) -> None:
+    proc = run_numbering_host(tmp_path, [pipelined("Calls@10000", "Calls"), {"api": "stats"}, {"exit": 0}])
+    assert proc.returncode == 1
+    assert answers(proc) == []
+    assert "creating Calls@10000 called back into Python" in "".join(text for _, text in console_lines(proc.stderr))
+
+
+# --- through jsii's Python side and cdktf, in a fresh process each (a kernel of its own) ---------------
+
+PROBE = r"""
+import json, sys
+from jsii._kernel.providers import process
+from constructs_lib.terraform import attribute_handover as handover, jsii_pipeline
+from constructs_lib.terraform.engine import cdktf
+
+waited = []
+send = process._NodeProcess.send
+def counting(self, request, response_type):
+    waited.append(type(request).__name__)
+    return send(self, request, response_type)
+process._NodeProcess.send = counting
+
+class Null(handover.Resource):
+    def __init__(self, scope, id, **attributes):
+        super().__init__(scope, id, terraform_resource_type="null_resource")
+        self.attributes = attributes
+    def ask_attributes(self):
+        return self.attributes
+
+app = cdktf.App(outdir=sys.argv[1])
+stack = cdktf.TerraformStack(app, "s")
+"""
+
+
+def probe(tmp_path: Path, body: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    code = PROBE + textwrap.dedent(body)
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    facts = json.loads(proc.stdout.splitlines()[-1]) if proc.stdout.strip() else {}
+    return proc, facts
+
+
+@slow
+def test_a_failed_create_is_reported_at_the_next_wait_and_the_runtime_stays_right(tmp_path: Path) -> None:
+    proc, facts = probe(
+        tmp_path,
+        """
+        first = Null(stack, "x")
+        before = len(waited)
+        Null(stack, "x")  # a second "x" in one scope: constructs refuses it
+        after = Null(stack, "y", triggers={"of": "y"})
+        created_without_waiting = len(waited) == before
+        try:
+            first.get_string_attribute("id")
+            error = None
+        except RuntimeError as exc:
+            error = str(exc)
+        z = Null(stack, "z", triggers={"y": after.get_string_attribute("id")})
+        handover.synth(app)
+        written = json.load(open(sys.argv[1] + "/stacks/s/cdk.tf.json"))["resource"]["null_resource"]
+        print(json.dumps({"error": error, "without_waiting": created_without_waiting, "written": written}))
+        """,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert facts["without_waiting"]
+    assert facts["error"].startswith("creating infraplan-cdktf-handover.Resource failed: There is already a Construct with name 'x'"), facts["error"]
+    written = facts["written"]
+    assert set(written) == {"x", "y", "z"}
+    assert written["y"]["triggers"] == {"of": "y"}  # the create after the failed one is the object Python holds
+    assert written["z"]["triggers"] == {"y": "${null_resource.y.id}"}
+
+
+@slow
+def test_a_class_that_may_be_called_back_is_created_waiting(tmp_path: Path) -> None:
+    """An element class overriding a jsii member beyond the asks, and an element whose scope's class
+    does: Node.js may call into Python while it creates them, so Python waits (and answers)."""
+    proc, facts = probe(
+        tmp_path,
+        """
+        from constructs import Construct
+        class Meta(Null):
+            def to_terraform(self):
+                return {"resource": {"null_resource": {"meta": {"from": "python"}}}}
+        class Scope(Construct):
+            def to_string(self):
+                return "scope"
+        plain_before = len(waited); Null(stack, "plain"); plain = len(waited) - plain_before
+        before = len(waited); Meta(stack, "meta"); meta = len(waited) - before
+        scope = Scope(stack, "scope")
+        before = len(waited); Null(scope, "child"); child = len(waited) - before
+        handover.synth(app)
+        written = json.load(open(sys.argv[1] + "/stacks/s/cdk.tf.json"))
+        print(json.dumps({"plain": plain, "meta": meta, "child": child, "written": written["resource"]["null_resource"]["meta"]}))
+        """,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert facts["plain"] == 0 and facts["meta"] == 1 and facts["child"] == 1, facts
+    assert facts["written"] == {"from": "python"}  # the override answered, as when every create waited
+
+
+@slow
+def test_a_wrong_number_stops_the_runtime_instead_of_naming_another_object(tmp_path: Path) -> None:
+    proc, _ = probe(
+        tmp_path,
+        """
+        Null(stack, "a")
+        jsii_pipeline._Numbering.next += 3  # as if a reference had gone unseen
+        b = Null(stack, "b")
+        b.get_string_attribute("id")
+        print(json.dumps({"went on": True}))
+        """,
+    )
+    assert proc.returncode != 0
+    assert "went on" not in proc.stdout
+    assert "not the reference infraplan-cdktf-handover.Resource@" in proc.stderr
