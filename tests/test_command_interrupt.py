@@ -48,7 +48,7 @@ def test_ctrl_c_while_the_command_imports_the_cli(monkeypatch, capsys) -> None:
     monkeypatch.setattr(terraform_worker, "early_terraform_workers", lambda argv: early)
     monkeypatch.setitem(sys.modules, "stacks.cli", _InterruptedImport("stacks.cli"))
     monkeypatch.setattr(sys, "argv", ["infraplan", "synth", "--plan", "p", "--out", "o"])
-    assert command.main() == 128 + signal.SIGINT
+    assert command.run() == 128 + signal.SIGINT
     assert early.stopped == 1
     assert "interrupted" in capsys.readouterr().err
 

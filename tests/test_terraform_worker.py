@@ -210,8 +210,8 @@ def test_the_infraplan_command_starts_the_worker_before_the_cli_loads(tmp_path: 
             start(self, *a, **k)
         W.TerraformWorker.__init__ = spy
         sys.argv = ["infraplan", "synth", "--plan", {str(EXAMPLE_PLAN)!r}, "--out", {str(tmp_path / 'dist')!r}]
-        from stacks.command import main
-        code = main()
+        from stacks.command import run
+        code = run()
         print("exit", code, "loaded at the first worker's start:", seen[0], "workers:", len(seen))
         """
     )
