@@ -254,6 +254,7 @@ def test_cdktf_runs_on_the_host_in_one_process(tmp_path: Path) -> None:
     assert len(facts["runtime"]) == 1, facts["runtime"]  # jsii's own runtime is a relay and its kernel child
     assert facts["runtime"][0][-1] == str(jsii_host.HOST)
     assert "--preserve-symlinks" in facts["runtime"][0], facts["runtime"]  # as jsii's relay starts its kernel
+    assert "--max-semi-space-size=4" in facts["runtime"][0], facts["runtime"]  # V8's young generation bounded (memory)
     assert facts["env"] == str(jsii_host.HOST)  # kept for child processes, like JSII_SILENCE_*
     # cdktf's console.warn reached Python's stderr decoded, the synth after it is whole
     assert "You're using escape sequences (${...}) with CDKTF Built-in functions" in stderr
