@@ -162,3 +162,34 @@ def test_the_examples_stacks_are_the_same_bytes_either_way(tmp_path: Path, callb
     assert blocks > 10 and asked_blocks == 2 * blocks  # the ephemeral passwords, the log groups' import blocks
     assert count > 500 and asked_callbacks == 2 * (count - blocks) and sum(callbacks.values()) == 0
     assert _files(tmp_path / "handed") == _files(tmp_path / "asked")
+
+
+def _referring_app(outdir: Path) -> cdktf.App:
+    """References made in Python in every place one goes: an attribute, text around one, a mapping
+    key, another stack, an output's value and a cdktf function's argument."""
+    app = cdktf.App(outdir=str(outdir))
+    s = cdktf.TerraformStack(app, "first")
+    AwsProvider(s, "aws", region=REGION, allowed_account_ids=[ACCOUNT])
+    network = vpc.Vpc(s, "vpc", cidr_block="10.0.0.0/16")
+    vpc.Subnet(s, "subnet", vpc_id=network.id_ref, cidr_block="10.0.1.0/24", tags={f"vpc/{network.id_ref}": "key", "arn": f"{network.arn}/x"})
+    cdktf.TerraformOutput(s, "replaced", value=cdktf.Fn.replace(network.arn, "arn:", ""))
+    other = cdktf.TerraformStack(app, "second")
+    AwsProvider(other, "aws", region=REGION, allowed_account_ids=[ACCOUNT])
+    vpc.Subnet(other, "far", vpc_id=network.id_ref, cidr_block="10.0.2.0/24")
+    return app
+
+
+def test_references_made_in_python_write_what_cdktfs_tokens_write(tmp_path: Path) -> None:
+    """A reference is made in Python (attribute_handover.reference) and becomes cdktf's token in Node.js
+    at the handover, or on its way when it goes to Node.js otherwise: handed over and asked, the same
+    bytes, and each where cdktf's own token would have put it."""
+    handed = _referring_app(tmp_path / "handed")
+    attribute_handover.synth(handed)
+    _referring_app(tmp_path / "asked").synth()  # cdktf asks Python: the references are resolved on the way
+    assert _files(tmp_path / "handed") == _files(tmp_path / "asked")
+    first = json.loads((tmp_path / "handed/stacks/first/cdk.tf.json").read_text())
+    assert first["resource"]["aws_subnet"]["subnet"]["tags"] == {"vpc/${aws_vpc.vpc.id}": "key", "arn": "${aws_vpc.vpc.arn}/x"}
+    assert first["output"]["replaced"]["value"] == '${replace(aws_vpc.vpc.arn, "arn:", "")}'
+    second = json.loads((tmp_path / "handed/stacks/second/cdk.tf.json").read_text())
+    assert second["resource"]["aws_subnet"]["far"]["vpc_id"].startswith("${data.terraform_remote_state.")  # across stacks, as cdktf does
+    assert "INFRAPLAN" not in "".join(p.read_text() for p in (tmp_path / "handed").rglob("*.json"))

@@ -185,6 +185,7 @@ def test_a_failed_create_is_reported_at_the_next_wait_and_the_runtime_stays_righ
         tmp_path,
         """
         first = Null(stack, "x")
+        stack.__dict__.pop("_infraplan_child_ids")  # as if Node.js had made "x": Python does not know of it
         before = len(waited)
         Null(stack, "x")  # a second "x" in one scope: constructs refuses it
         after = Null(stack, "y", triggers={"of": "y"})
@@ -207,6 +208,33 @@ def test_a_failed_create_is_reported_at_the_next_wait_and_the_runtime_stays_righ
     assert set(written) == {"x", "y", "z"}
     assert written["y"]["triggers"] == {"of": "y"}  # the create after the failed one is the object Python holds
     assert written["z"]["triggers"] == {"y": "${null_resource.y.id}"}
+
+
+@slow
+def test_a_second_child_of_one_id_fails_where_it_is_made(tmp_path: Path) -> None:
+    """A create constructs or cdktf would refuse, as far as Python can see (an id given twice in a
+    scope by this process, "/" read as "--"; an id holding a token; a stack), is created waiting:
+    the error is raised by the line that makes the construct, as without the pipeline."""
+    proc, facts = probe(
+        tmp_path,
+        """
+        Null(stack, "x")
+        cdktf.TerraformOutput(stack, "out", value="v")
+        errors = []
+        for make in (lambda: Null(stack, "x"), lambda: cdktf.TerraformOutput(stack, "out", value="w"), lambda: cdktf.TerraformStack(app, "s"), lambda: Null(stack, "${TfToken[TOKEN.1]}"), lambda: Null(stack, "a/b"), lambda: Null(stack, "a--b")):
+            try:
+                make()
+                errors.append(None)
+            except RuntimeError as exc:
+                errors.append(str(exc))
+        print(json.dumps({"errors": errors}))
+        """,
+    )
+    assert proc.returncode == 0, proc.stderr
+    errors = facts["errors"]
+    assert [e and e.split(" in ")[0] for e in errors[:3]] == ["There is already a Construct with name 'x'", "There is already a Construct with name 'out'", "There is already a Construct with name 's'"]
+    assert errors[3].startswith("You cannot use a token (e.g., a reference to an attribute) as the id of a construct.")
+    assert errors[4] is None and errors[5].startswith("There is already a Construct with name 'a--b'")  # ids as constructs keeps them
 
 
 @slow

@@ -16,6 +16,7 @@ const engine = require(require('./package.json').cdkEngine);
 const HANDED = Symbol('infraplan.handedAttributes');
 const RTTI = Symbol.for('jsii.rtti');
 const ASSEMBLY = require('./package.json').name;
+const REFERENCE = /\$\{TfToken\[INFRAPLAN\.([0-9]+)\]\}/g;
 
 // cdktf's element class `Base`, answering synthesizeAttributes with what was handed over (a fresh
 // copy at each ask: cdktf merges its meta-arguments and overrides into the object it is given),
@@ -71,8 +72,24 @@ class HandOver {
   // From now on each element answers cdktf with its attributes here (a copy per ask). The
   // attributes come as one JSON text (an array, one object per element): Python's and Node's
   // C-coded JSON instead of jsii's serialization of each value on both sides.
-  static handOver(elements, attributesJson) {
-    const attributes = JSON.parse(attributesJson);
+  // The references Python made (${TfToken[INFRAPLAN.<n>]}: `referenced[n]`'s attribute
+  // `referencedAttributes[n]`) become cdktf's tokens here, one per reference.
+  static handOver(elements, attributesJson, referenced, referencedAttributesJson) {
+    const referencedAttributes = JSON.parse(referencedAttributesJson);
+    const tokens = new Map();
+    const resolved = attributesJson.replace(REFERENCE, (_marker, number) => {
+      let token = tokens.get(number);
+      if (token === undefined) {
+        const element = referenced[Number(number)];
+        if (element === undefined) {
+          throw new Error(`handOver: no element for the reference ${_marker}`);
+        }
+        token = element.getStringAttribute(referencedAttributes[Number(number)]);
+        tokens.set(number, token);
+      }
+      return token;
+    });
+    const attributes = JSON.parse(resolved);
     if (!Array.isArray(attributes) || elements.length !== attributes.length) {
       throw new Error(`handOver: ${elements.length} elements but ${Array.isArray(attributes) ? attributes.length : 'no array of'} attribute maps`);
     }

@@ -25,6 +25,7 @@ import importlib
 import io
 import json
 import os
+import re
 import tarfile
 import tempfile
 import typing
@@ -33,6 +34,7 @@ from typing import Any
 
 import constructs
 import jsii
+from jsii import _kernel
 
 from . import jsii_pipeline
 from .engine import cdktf
@@ -72,6 +74,31 @@ def _element_type(name: str, base: str, config: str, doc: str) -> dict[str, Any]
     }
 
 
+def _handover_type() -> dict[str, Any]:
+    """The ``.jsii`` type of ``HandOver``."""
+    return {
+        "assembly": ASSEMBLY,
+        "fqn": f"{ASSEMBLY}.HandOver",
+        "kind": "class",
+        "name": "HandOver",
+        "docs": {"summary": "Hands attributes to the elements of a construct tree, and takes them back."},
+        "methods": [
+            {"name": "elementsUnder", "static": True, "parameters": [{"name": "scope", "type": {"fqn": "constructs.IConstruct"}}], "returns": {"type": _ANY_ARRAY}},
+            {
+                "name": "handOver",
+                "static": True,
+                "parameters": [
+                    {"name": "elements", "type": _ANY_ARRAY},
+                    {"name": "attributesJson", "type": {"primitive": "string"}},
+                    {"name": "referenced", "type": _ANY_ARRAY},
+                    {"name": "referencedAttributesJson", "type": {"primitive": "string"}},
+                ],
+            },
+            {"name": "takeBack", "static": True, "parameters": [{"name": "elements", "type": _ANY_ARRAY}]},
+        ],
+    }
+
+
 def assembly_spec() -> dict[str, Any]:
     """The ``.jsii`` type spec of the JavaScript classes, against the engine in use."""
     types = {
@@ -100,18 +127,7 @@ def assembly_spec() -> dict[str, Any]:
                 }
             ],
         },
-        f"{ASSEMBLY}.HandOver": {
-            "assembly": ASSEMBLY,
-            "fqn": f"{ASSEMBLY}.HandOver",
-            "kind": "class",
-            "name": "HandOver",
-            "docs": {"summary": "Hands attributes to the elements of a construct tree, and takes them back."},
-            "methods": [
-                {"name": "elementsUnder", "static": True, "parameters": [{"name": "scope", "type": {"fqn": "constructs.IConstruct"}}], "returns": {"type": _ANY_ARRAY}},
-                {"name": "handOver", "static": True, "parameters": [{"name": "elements", "type": _ANY_ARRAY}, {"name": "attributesJson", "type": {"primitive": "string"}}]},
-                {"name": "takeBack", "static": True, "parameters": [{"name": "elements", "type": _ANY_ARRAY}]},
-            ],
-        },
+        f"{ASSEMBLY}.HandOver": _handover_type(),
     }
     return {
         "schema": "jsii/0.10.0",
@@ -237,8 +253,8 @@ class _HandOver(metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.HandOver"):
 
     @jsii.member(jsii_name="handOver")
     @classmethod
-    def hand_over(cls, elements: typing.Sequence[Any], attributes_json: str) -> None:
-        jsii.sinvoke(cls, "handOver", [elements, attributes_json])
+    def hand_over(cls, elements: typing.Sequence[Any], attributes_json: str, referenced: typing.Sequence[Any], referenced_attributes_json: str) -> None:
+        jsii.sinvoke(cls, "handOver", [elements, attributes_json, referenced, referenced_attributes_json])
 
     @jsii.member(jsii_name="takeBack")
     @classmethod
@@ -255,6 +271,67 @@ def _json(attributes: Any) -> str | None:
         return None
 
 
+# --- references made in Python, their cdktf tokens asked in Node.js at the handover ----------------------
+
+_REFERENCE = re.compile(r"\$\{TfToken\[INFRAPLAN\.([0-9]+)\]\}")
+
+
+class _References:
+    """Every reference :func:`reference` made in this process: the element and attribute of each
+    number, and cdktf's token for it once Python had to ask (:func:`_resolved`)."""
+
+    elements: typing.ClassVar[list[Any]] = []
+    attributes: typing.ClassVar[list[str]] = []
+    tokens: typing.ClassVar[dict[int, str]] = {}
+
+
+def reference(element: Any, attribute: str) -> str:
+    """A reference to ``attribute`` of ``element``, made without asking cdktf: a string in the form
+    of cdktf's string tokens (``${TfToken[INFRAPLAN.<n>]}``, so that the L1 layer keeps it live as it
+    keeps cdktf's), which stands for ``element.get_string_attribute(attribute)``. The handover gives
+    Node.js the elements and attributes referred to, and the references in the attributes it hands
+    over become cdktf's tokens there (``attribute_handover.js``); wherever else such a string goes to
+    Node.js (an output's value, ``Fn.replace``, an element that asks Python), it is replaced by cdktf's
+    token on the way (:func:`_resolving`). The plan cannot hold one: it refuses ``TfToken[``
+    (``constructs_lib/plan/loader.py``), and a string Node.js does not know fails cdktf's synth."""
+    _References.elements.append(element)
+    _References.attributes.append(attribute)
+    return f"${{TfToken[INFRAPLAN.{len(_References.elements) - 1}]}}"
+
+
+def _resolved(text: str) -> str:
+    """``text`` with cdktf's token in place of each reference of :func:`reference` (asked once each)."""
+
+    def token(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        found = _References.tokens.get(number)
+        if found is None:
+            found = _References.tokens[number] = _References.elements[number].get_string_attribute(_References.attributes[number])
+        return found
+
+    return _REFERENCE.sub(token, text)
+
+
+def _resolving(serialize: Any) -> Any:
+    """jsii's serialization of what Python sends Node.js (``_make_reference_for_native``), with the
+    references of strings and of mapping keys replaced first."""
+
+    def make_reference_for_native(kernel: Any, value: Any) -> Any:
+        if isinstance(value, str):
+            if "INFRAPLAN." in value:
+                value = _resolved(value)
+        elif isinstance(value, dict) and any(isinstance(k, str) and "INFRAPLAN." in k for k in value):
+            value = {_resolved(k) if isinstance(k, str) else k: v for k, v in value.items()}
+        return serialize(kernel, value)
+
+    make_reference_for_native._infraplan_resolving = True  # type: ignore[attr-defined]
+    return make_reference_for_native
+
+
+if not getattr(_kernel._make_reference_for_native, "_infraplan_resolving", False):
+    _kernel._make_reference_for_native = _resolving(_kernel._make_reference_for_native)
+
+
 def synth(app: cdktf.App) -> None:
     """``app.synth()``, with the attributes of every element of this module's classes under ``app``
     handed to cdktf in one call first, as one JSON text (taken back afterwards, so that a later
@@ -265,7 +342,7 @@ def synth(app: cdktf.App) -> None:
         if text is not None:
             handed.append(element)
             texts.append(text)
-    _HandOver.hand_over(handed, "[" + ",".join(texts) + "]")
+    _HandOver.hand_over(handed, "[" + ",".join(texts) + "]", _References.elements, json.dumps(_References.attributes))
     try:
         app.synth()
     finally:

@@ -31,6 +31,7 @@ from jsii._kernel.providers import process as _process
 from jsii._kernel.types import CreateRequest, ObjRef
 from jsii._reference_map import register_reference
 
+from ..kubernetes.tree_node import sanitize_id  # constructs' rule for ids, in plain Python
 from .jsii_host import HOST
 
 _ASKS = frozenset({"askAttributes", "askTerraform"})
@@ -66,14 +67,7 @@ def track() -> None:
     if _Numbering.tracking:
         return
     _Numbering.tracking = True
-    waited = jsii.create
-
-    def create(klass: type, obj: Any, args: list[Any] | None = None) -> Any:
-        ref = waited(klass, obj, args)
-        _learn(ref)
-        return ref
-
-    jsii.create = create
+    jsii.create = create  # what jsii's generated classes call: cdktf's own are not waited for either, where safe
 
     def _next_message(self: Any) -> Any:
         line = self._process.stdout.readline()
@@ -130,19 +124,53 @@ def _pipelined(klass: type, obj: Any, args: list[Any]) -> list[Any] | None:
     return overrides
 
 
-def create(klass: type, obj: Any, args: list[Any]) -> None:
+_WAITED = jsii.create
+
+
+def _ids_in_scope(args: list[Any]) -> tuple[set[str], str] | None:
+    """For a construct's create (``[scope, id, ...]``): the ids of the children Python created in
+    that scope, and the id as constructs keeps it (``/`` and line breaks read as ``--``)."""
+    if len(args) < 2 or not isinstance(args[1], str) or not hasattr(args[0], "__jsii_ref__"):
+        return None
+    ids = args[0].__dict__.get("_infraplan_child_ids")
+    if ids is None:
+        ids = args[0].__dict__["_infraplan_child_ids"] = set()
+    return ids, sanitize_id(args[1])
+
+
+def _refused_here(klass: type, args: list[Any], ids: tuple[set[str], str] | None) -> bool:
+    """Whether constructs or cdktf may refuse this create in its constructor, by what Python can see:
+    an empty id, an id already given in the scope (by a create of this process), an id holding a
+    token, or a stack (cdktf checks its id's characters). Such a create is waited for, so that the
+    error comes from the line that makes the construct; what Python cannot see (an id Node.js gave
+    a child of its own) fails later, at the next call Python waits for, naming the create."""
+    if ids is not None and (not ids[1] or ids[1] in ids[0] or "{" in ids[1]):
+        return True
+    return (getattr(klass, "__jsii_type__", None) or "").endswith(".TerraformStack")
+
+
+def create(klass: type, obj: Any, args: list[Any] | None = None) -> Any:
     """``jsii.create(klass, obj, args)``, without waiting for the answer where that is safe (see the module)."""
-    overrides = _pipelined(klass, obj, args)
+    args = [] if args is None else args
+    ids = _ids_in_scope(args)
+    overrides = None if _refused_here(klass, args, ids) else _pipelined(klass, obj, args)
     if overrides is None:
-        jsii.create(klass, obj, args)  # learns the numbering when tracked
-        return
+        ref = _WAITED(klass, obj, args)
+        if _Numbering.tracking:
+            _learn(ref)
+        if ids is not None:
+            ids[0].add(ids[1])
+        return ref
+    if ids is not None:
+        ids[0].add(ids[1])
     kernel = jsii.kernel
     node = kernel.provider._process
-    request = CreateRequest(fqn=klass.__jsii_type__, args=_kernel._make_reference_for_native(kernel, args), overrides=overrides, interfaces=[i.__jsii_type__ for i in getattr(klass, "__jsii_ifaces__", [])])
-    ref = f"{klass.__jsii_type__}@{_Numbering.next}"
+    request = CreateRequest(fqn=klass.__jsii_type__ or "Object", args=_kernel._make_reference_for_native(kernel, args), overrides=overrides, interfaces=[i.__jsii_type__ for i in getattr(klass, "__jsii_ifaces__", [])])
+    ref = f"{klass.__jsii_type__ or 'Object'}@{_Numbering.next}"
     line = json.dumps({"infraplan.expect": ref, **node._serializer.unstructure(request)}, default=_process.jdefault).encode("utf8")
     node._process.stdin.write(line + b"\n")
     node._process.stdin.flush()
     _Numbering.next += 1
     obj.__jsii_ref__ = ObjRef(ref=ref)
     register_reference(obj)
+    return obj.__jsii_ref__

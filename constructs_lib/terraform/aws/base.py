@@ -123,13 +123,12 @@ class _Attributes:
         return self._attributes
 
     def _token(self, attribute: str) -> str:
-        """cdktf's string token for ``attribute``, asked of cdktf once per attribute.
-
-        Each ask is a round trip to cdktf's Node process; every copy of one token
-        resolves to the same reference at synth, so the output is the same."""
+        """A reference to ``attribute``, made in Python once per attribute (see
+        :func:`..attribute_handover.reference`): it becomes cdktf's token in Node.js, where asking
+        cdktf for one would have been a round trip."""
         tokens = self.__dict__.setdefault("_tokens", {})
         if attribute not in tokens:
-            tokens[attribute] = self.get_string_attribute(attribute)  # type: ignore[attr-defined]
+            tokens[attribute] = handover.reference(self, attribute)
         return tokens[attribute]
 
     def _unique_id(self) -> str:
