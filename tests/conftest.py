@@ -27,8 +27,12 @@ os.environ["INFRAPLAN_TODAY"] = "2026-11-26"
 
 # cdktf's Testing.app() makes a new outdir under Node's os.tmpdir() on every call and never
 # removes it. The jsii runtime (Node) inherits TMPDIR when it starts, so point it at a folder of
-# this session's own, removed at exit; Python's own temporary folder stays the system one.
-tempfile.gettempdir()
+# this session's own, removed at exit; Python's own temporary folder stays the system one, in
+# pytest-xdist's workers too (they inherit the controller's TMPDIR: a folder only root may enter,
+# where PostgreSQL, run as its own user by the database bootstrap tests, could not read its files).
+_SYSTEM_TMP = os.environ.get("INFRAPLAN_TESTS_SYSTEM_TMPDIR") or tempfile.gettempdir()
+os.environ["INFRAPLAN_TESTS_SYSTEM_TMPDIR"] = _SYSTEM_TMP
+tempfile.tempdir = _SYSTEM_TMP
 _SESSION_TMP = tempfile.mkdtemp(prefix="infraplan-tests-")
 os.environ["TMPDIR"] = _SESSION_TMP
 atexit.register(shutil.rmtree, _SESSION_TMP, True)
