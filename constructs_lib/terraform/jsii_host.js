@@ -100,6 +100,7 @@ const EXPECT = Buffer.from('{"infraplan.expect": "');
 const NEWLINE = 10;
 const serving = []; // {expect: string | undefined} per request the kernel is serving
 let inbound = Buffer.alloc(0); // read from Python, not yet given to the kernel
+const chunk = Buffer.allocUnsafe(1 << 16); // what each read of fd 0 goes into
 let atLineStart = true;
 let heldError; // the answer of a create Python did not wait for, that failed
 
@@ -111,12 +112,11 @@ function fatal(message) {
 // Request bytes for the kernel: at most up to the end of the next line.
 function readRequest(buffer, offset, length) {
   while (inbound.indexOf(NEWLINE) < 0 && (atLineStart ? inbound.length < EXPECT.length + 200 : inbound.length === 0)) {
-    const chunk = Buffer.alloc(1 << 16);
     const n = retrying(() => realReadSync(PROTOCOL_IN, chunk, 0, chunk.length, null));
     if (n === 0) {
       break;
     }
-    inbound = Buffer.concat([inbound, chunk.subarray(0, n)]);
+    inbound = inbound.length === 0 ? Buffer.from(chunk.subarray(0, n)) : Buffer.concat([inbound, chunk.subarray(0, n)]);
   }
   if (inbound.length === 0) {
     return 0;
@@ -163,10 +163,11 @@ function writeAnswer(bytes) {
   if (request !== undefined && request.expect !== undefined) {
     const answer = JSON.parse(bytes.toString());
     if (answer.error !== undefined) {
-      heldError = heldError ?? { ...answer, error: `creating ${request.expect.split('@')[0]} failed: ${answer.error}` };
+      const at = request.expect.lastIndexOf('@'); // <fqn>@<n>, and an fqn may hold '@' (@scope/package.Type)
+      heldError = heldError ?? { ...answer, error: `creating ${request.expect.slice(0, at)} failed: ${answer.error}` };
       // The kernel gave the failed create no number: a plain object takes it, so that the numbers
       // Python gave the creates after it stay right (Python's object for the failed one names no object).
-      const placeholder = `${EXPECT}Object@${request.expect.split('@')[1]}", "fqn": "Object", "args": [], "overrides": [], "interfaces": [], "api": "create"}\n`;
+      const placeholder = `${EXPECT}Object@${request.expect.slice(at + 1)}", "fqn": "Object", "args": [], "overrides": [], "interfaces": [], "api": "create"}\n`;
       inbound = Buffer.concat([Buffer.from(placeholder), inbound]);
     } else if (answer.ok === null || typeof answer.ok !== 'object' || answer.ok['$jsii.byref'] !== request.expect) {
       fatal(`a create was answered ${JSON.stringify(answer.ok)}, not the reference ${request.expect} Python gave its object`);

@@ -1,23 +1,23 @@
-"""Creates Python does not wait for: the elements' ``create`` pipelined to infraplan's jsii host (#16).
+"""Creates Python does not wait for, on infraplan's jsii host (#16).
 
-Building the stacks is mostly creating elements, and jsii's ``create`` is a round trip: Python
+Building the stacks is mostly creating constructs, and jsii's ``create`` is a round trip: Python
 serializes the request and waits while Node.js builds the object, then Node.js waits while Python
 prepares the next one. One core works at a time. Python waits only for the object's reference,
 which jsii's kernel makes by numbering the objects it registers in order (``<fqn>@<n>``, from
 10000), and every reference it registers crosses the protocol: so Python can know the one a
-create will get. An element of :mod:`.attribute_handover` is therefore created by writing the
-request with that reference first on its line and not reading the answer; the host
-(``jsii_host.js``, "Creates Python does not wait for") drops the answer when it is that
-reference, keeps an error for the next answer Python waits for (the error names the create), and
-ends the runtime when the reference differs (then nothing could be trusted). Python meanwhile
-goes on: the two processes work at once.
+create will get. :func:`create` (installed as ``jsii.create``, which jsii's generated classes call,
+by :func:`track`) therefore writes the request with that reference first on its line and does not
+read the answer; the host (``jsii_host.js``, "Creates Python does not wait for") drops the answer
+when it is that reference, keeps an error for the next answer Python waits for (the error names
+the create), and ends the runtime when the reference differs (then nothing could be trusted).
+Python meanwhile goes on: the two processes work at once.
 
-A create is waited for as before (``jsii.create``) when the runtime is not the host, until a
-create waited for (any class's: the app's) has taught the numbering, and when the element's
-class, or the class of an object among its arguments (its scope, a dependency), overrides any jsii
-member but the asks of :mod:`.attribute_handover`: the kernel could call back into Python while
-it creates the object, and nobody would listen. Every answer Python reads is scanned for the
-highest reference in it (:func:`track`). Measured in docs/performance.md."""
+A create is waited for as before when the runtime is not the host; until a create waited for (the
+App's) has taught the numbering; when constructs or cdktf may refuse it by what Python can see
+(:func:`_refused_here`), so that the error comes from the line that makes the construct; and when
+the class, or the class of an object among its arguments (its scope, a dependency), overrides a
+jsii member other than the asks of :mod:`.attribute_handover`: the kernel could call back into
+Python while it creates the object, and nobody would listen. Measured in docs/performance.md."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ _REFERENCE = re.compile(rb'"\$jsii\.byref": ?"[^"]*@([0-9]+)"')
 
 
 class _Numbering:
-    """The number jsii's kernel gives the next object it registers; None until a create was seen answered."""
+    """The number jsii's kernel gives the next object it registers (None until a create was seen
+    answered); whether the answers are tracked; whether the runtime is the host (None: not asked yet)."""
 
     next: int | None = None
     tracking = False
@@ -130,11 +131,12 @@ _WAITED = jsii.create
 def _ids_in_scope(args: list[Any]) -> tuple[set[str], str] | None:
     """For a construct's create (``[scope, id, ...]``): the ids of the children Python created in
     that scope, and the id as constructs keeps it (``/`` and line breaks read as ``--``)."""
-    if len(args) < 2 or not isinstance(args[1], str) or not hasattr(args[0], "__jsii_ref__"):
+    own = getattr(args[0], "__dict__", None) if len(args) >= 2 and isinstance(args[1], str) and hasattr(args[0], "__jsii_ref__") else None
+    if own is None:
         return None
-    ids = args[0].__dict__.get("_infraplan_child_ids")
+    ids = own.get("_infraplan_child_ids")
     if ids is None:
-        ids = args[0].__dict__["_infraplan_child_ids"] = set()
+        ids = own["_infraplan_child_ids"] = set()
     return ids, sanitize_id(args[1])
 
 
