@@ -44,7 +44,11 @@ SAMPLE_SECONDS = 0.02
 MIB = 1024 * 1024
 
 
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
+
+
 def _children_of() -> dict[int, list[int]]:
+    """Every process's children, from the parent pid in each ``/proc/<pid>/stat`` (all of /proc read)."""
     tree: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -58,23 +62,47 @@ def _children_of() -> dict[int, list[int]]:
     return tree
 
 
+def _children(pid: int) -> list[int] | None:
+    """``pid``'s children from its threads' ``/proc/<pid>/task/<tid>/children``; None where the
+    kernel has no such file (then :func:`_children_of` reads all of /proc)."""
+    found: list[int] = []
+    try:
+        tasks = list(os.scandir(f"/proc/{pid}/task"))
+    except OSError:
+        return []
+    for task in tasks:
+        try:
+            with open(f"{task.path}/children") as file:
+                found.extend(int(c) for c in file.read().split())
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{pid}/children"):
+                return None
+        except OSError:
+            pass
+    return found
+
+
 def _rss_kib(pid: int) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+        with open(f"/proc/{pid}/statm") as file:  # size resident shared ...: resident in pages, VmRSS's figure
+            return int(file.read().split()[1]) * PAGE_KIB
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def tree_rss_bytes(root: int) -> int:
-    """VmRSS summed over ``root`` and every process below it, now."""
-    children, total, todo = _children_of(), 0, [root]
+    """VmRSS summed over ``root`` and every process below it, now. Each sample reads only the tree's
+    own files (its processes' children and ``statm``): reading all of /proc every 20 ms took about
+    1 ms of CPU, which slowed the example's synth by 4% on this 2-core VM."""
+    total, todo, everyone = 0, [root], None
     while todo:
         pid = todo.pop()
         total += _rss_kib(pid)
-        todo.extend(children.get(pid, ()))
+        children = _children(pid) if everyone is None else None
+        if children is None:
+            everyone = everyone or _children_of()
+            children = everyone.get(pid, [])
+        todo.extend(children)
     return total * 1024
 
 
@@ -85,12 +113,12 @@ class Run:
     tree_sampled: bool
 
 
-# Every run's output stays in the temporary folder until the script ends (infraplan_run, baseline_run). Removing one run's
-# 10,000 files before the next run made that next run's file writes ever slower on this VM (ext4
-# mounted with `discard`: blocks freed by a removal are not reused until discarded, and finding free
-# space costs kernel time meanwhile): three 100-tenant synths in a row, each removing the previous
-# output first, took 0.37, 3.95 and 8.35 s of system time (3.26, 5.83, 10.20 s wall, user time 3.1 s
-# each); without the removals, 0.36, 0.28 and 0.32 s (3.21, 3.05, 3.01 s wall).
+# Every run's output stays in the temporary folder until the script ends (infraplan_run, baseline_run).
+# Removing one run's 10,000 files before the next run made that next run's file writes ever slower
+# on this VM: its ext4 has no journal, and then a freed inode is not reused for 60 to 300 seconds
+# while every file created scans past it (docs/performance.md): three 100-tenant synths in a row,
+# each removing the previous output first, took 0.37, 3.95 and 8.35 s of system time (3.26, 5.83,
+# 10.20 s wall, user time 3.1 s each); without the removals, 0.36, 0.28 and 0.32 s (3.21, 3.05, 3.01 s wall).
 
 
 def run(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
