@@ -5,5 +5,5 @@
 # cache, instead of hard-linking every file of it there at each start and removing them all at exit.
 # --max-semi-space-size=4 (MiB; V8's default lets it grow to 16): a smaller young generation, which
 # the kernel's many short-lived objects fill and empty; Node.js's peak while synthesizing 300
-# stacks falls by about 30 MiB at the same speed (docs/performance.md, "Memory").
+# stacks falls by about 30 MiB at the same speed (docs/performance.md, "Node.js's young generation").
 exec node --preserve-symlinks --max-semi-space-size=4 "$@"
