@@ -108,7 +108,7 @@ def test_the_answer_of_a_create_python_did_not_wait_for_is_dropped(tmp_path: Pat
 
 @slow
 @needs_node
-def test_a_failed_create_is_answered_at_the_next_wait_and_its_number_taken(tmp_path: Path) -> None:
+def test_a_failed_create_is_told_at_once_and_its_number_taken(tmp_path: Path) -> None:
     proc = run_numbering_host(
         tmp_path,
         [
@@ -116,14 +116,15 @@ def test_a_failed_create_is_answered_at_the_next_wait_and_its_number_taken(tmp_p
             pipelined("Fail@10001", "Fail"),
             pipelined("B@10002", "B"),  # numbered as if the failed one had its number: a placeholder took it
             {"api": "stats"},
-            {"api": "stats"},
             {"exit": 0},
         ],
     )
     assert proc.returncode == 0, console_lines(proc.stderr)
     got = answers(proc)
-    assert got[1]["error"] == "creating Fail failed: There is already a Construct with name x"
-    assert got[2]["ok"]["next"] == 10003  # A, the placeholder, B; the stats that got the error was served
+    failed = got[1]["infraplan.failedCreate"]  # a line of its own, before the next answer: no answer is replaced
+    assert failed["error"] == "creating Fail failed: There is already a Construct with name x" and failed["expect"] == "Fail@10001"
+    assert got[2]["ok"]["next"] == 10003  # A, the placeholder, B
+    assert len(got) == 3
 
 
 @slow
@@ -187,27 +188,74 @@ def test_a_failed_create_is_reported_at_the_next_wait_and_the_runtime_stays_righ
         first = Null(stack, "x")
         stack.__dict__.pop("_infraplan_child_ids")  # as if Node.js had made "x": Python does not know of it
         before = len(waited)
-        Null(stack, "x")  # a second "x" in one scope: constructs refuses it
-        after = Null(stack, "y", triggers={"of": "y"})
+        refused = Null(stack, "x")  # a second "x" in one scope: constructs refuses it
+        handover.reference(refused, "id")  # a reference to it, which no other app's synth may trip on
+        after = Null(stack, "y")
         created_without_waiting = len(waited) == before
         try:
             first.get_string_attribute("id")
             error = None
         except RuntimeError as exc:
             error = str(exc)
-        z = Null(stack, "z", triggers={"y": after.get_string_attribute("id")})
-        handover.synth(app)
-        written = json.load(open(sys.argv[1] + "/stacks/s/cdk.tf.json"))["resource"]["null_resource"]
-        print(json.dumps({"error": error, "without_waiting": created_without_waiting, "written": written}))
+        # the numbers after the refused create are right: Python's objects are Node.js's
+        y_path = after.node.path
+        y_ref = after.friendly_unique_id
+        # caught once, the refusal still stops the app's synth, both ways
+        again = []
+        for synth in (lambda: handover.synth(app), lambda: app.synth()):
+            try:
+                synth()
+                again.append(None)
+            except RuntimeError as exc:
+                again.append(str(exc))
+        # another app of the process is not concerned
+        other = cdktf.App(outdir=sys.argv[1] + "-other")
+        s2 = cdktf.TerraformStack(other, "s2")
+        a = Null(s2, "a")
+        Null(s2, "b", triggers={"a": handover.reference(a, "id")})
+        handover.synth(other)
+        written = json.load(open(sys.argv[1] + "-other/stacks/s2/cdk.tf.json"))["resource"]["null_resource"]
+        print(json.dumps({"error": error, "without_waiting": created_without_waiting, "y": [y_path, y_ref], "again": again, "written": written}))
         """,
     )
     assert proc.returncode == 0, proc.stderr
     assert facts["without_waiting"]
     assert facts["error"].startswith("creating infraplan-cdktf-handover.Resource failed: There is already a Construct with name 'x'"), facts["error"]
-    written = facts["written"]
-    assert set(written) == {"x", "y", "z"}
-    assert written["y"]["triggers"] == {"of": "y"}  # the create after the failed one is the object Python holds
-    assert written["z"]["triggers"] == {"y": "${null_resource.y.id}"}
+    assert facts["y"] == ["s/y", "y"]
+    assert all(e and e.startswith("creating infraplan-cdktf-handover.Resource failed: There is already a Construct with name 'x'") for e in facts["again"]), facts["again"]
+    assert facts["written"]["b"]["triggers"] == {"a": "${null_resource.a.id}"}
+
+
+@slow
+def test_an_extension_whose_construct_node_refused_fails_even_if_it_caught_the_error(tmp_path: Path) -> None:
+    """A construct of an extension that Node.js refuses (an id cdktf gave a child of the stack itself,
+    which Python cannot see) is the extension's failure: exit 2 naming it, even when the extension
+    caught the error where it surfaced (an unrelated call) and went on; --out is not written."""
+    (tmp_path / "ext").mkdir()
+    (tmp_path / "ext" / "catching.py").write_text(
+        textwrap.dedent(
+            """
+            from constructs_lib.terraform.aws import vpc
+
+            def add(stack, ctx):
+                if ctx.kind != "tenant":
+                    return
+                node = stack.node
+                vpc.Vpc(stack, "backend", cidr_block="10.9.0.0/16")  # cdktf's S3 backend is the stack's "backend"
+                try:
+                    node.find_child("extras")  # where the refusal surfaces, caught as "no such child"
+                except RuntimeError:
+                    vpc.Vpc(stack, "extras", cidr_block="10.8.0.0/16")
+            """
+        )
+    )
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "ext"))
+    proc = subprocess.run([sys.executable, "-m", "stacks.cli", "synth", "--plan", str(ROOT / "environments"), "--out", str(out), "--extension", "catching:add"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "extension 'catching:add' failed on stack dev-tenant-org-a" in proc.stderr
+    assert "There is already a Construct with name 'backend'" in proc.stderr
+    assert not out.exists()
 
 
 @slow
@@ -239,8 +287,9 @@ def test_a_second_child_of_one_id_fails_where_it_is_made(tmp_path: Path) -> None
 
 @slow
 def test_a_class_that_may_be_called_back_is_created_waiting(tmp_path: Path) -> None:
-    """An element class overriding a jsii member beyond the asks, and an element whose scope's class
-    does: Node.js may call into Python while it creates them, so Python waits (and answers)."""
+    """An element class overriding a jsii member beyond the asks, an element whose scope's class does,
+    and one given an object implemented in Python (jsii creates it as it sends the arguments): Node.js
+    may call into Python while it creates them, so Python waits (and answers)."""
     proc, facts = probe(
         tmp_path,
         """
@@ -251,18 +300,28 @@ def test_a_class_that_may_be_called_back_is_created_waiting(tmp_path: Path) -> N
         class Scope(Construct):
             def to_string(self):
                 return "scope"
+        import jsii
+        @jsii.implements(cdktf.ITerraformDependable)
+        class Dependency:  # implemented in Python: jsii creates it while it sends the create's arguments
+            @property
+            def fqn(self):
+                return "null_resource.elsewhere"
+        before = len(waited)
+        handover.Resource(stack, "depends", terraform_resource_type="null_resource", depends_on=[Dependency()])
+        depends = waited[before:]
         plain_before = len(waited); Null(stack, "plain"); plain = len(waited) - plain_before
         before = len(waited); Meta(stack, "meta"); meta = len(waited) - before
         scope = Scope(stack, "scope")
         before = len(waited); Null(scope, "child"); child = len(waited) - before
         handover.synth(app)
         written = json.load(open(sys.argv[1] + "/stacks/s/cdk.tf.json"))
-        print(json.dumps({"plain": plain, "meta": meta, "child": child, "written": written["resource"]["null_resource"]["meta"]}))
+        print(json.dumps({"plain": plain, "meta": meta, "child": child, "written": written["resource"]["null_resource"]["meta"], "depends": depends, "depends_on": written["resource"]["null_resource"]["depends"].get("depends_on")}))
         """,
     )
     assert proc.returncode == 0, proc.stderr
     assert facts["plain"] == 0 and facts["meta"] == 1 and facts["child"] == 1, facts
     assert facts["written"] == {"from": "python"}  # the override answered, as when every create waited
+    assert facts["depends"] == ["CreateRequest", "CreateRequest"] and facts["depends_on"] == ["null_resource.elsewhere"], facts  # the dependency's, then the element's
 
 
 @slow

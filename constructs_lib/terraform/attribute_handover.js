@@ -72,19 +72,19 @@ class HandOver {
   // From now on each element answers cdktf with its attributes here (a copy per ask). The
   // attributes come as one JSON text (an array, one object per element): Python's and Node's
   // C-coded JSON instead of jsii's serialization of each value on both sides.
-  // The references Python made (${TfToken[INFRAPLAN.<n>]}: `referenced[n]`'s attribute
-  // `referencedAttributes[n]`) become cdktf's tokens here, one per reference.
-  static handOver(elements, attributesJson, referenced, referencedAttributesJson) {
-    const referencedAttributes = JSON.parse(referencedAttributesJson);
+  // The references Python made: ${TfToken[INFRAPLAN.<n>]} stands for the attribute `references[n][1]`
+  // of `referenced[references[n][0]]`; each becomes cdktf's token here (asked once per reference).
+  static handOver(elements, attributesJson, referenced, referencesJson) {
+    const references = JSON.parse(referencesJson);
     const tokens = new Map();
-    const resolved = attributesJson.replace(REFERENCE, (_marker, number) => {
+    const resolved = attributesJson.replace(REFERENCE, (marker, number) => {
       let token = tokens.get(number);
       if (token === undefined) {
-        const element = referenced[Number(number)];
-        if (element === undefined) {
-          throw new Error(`handOver: no element for the reference ${_marker}`);
+        const reference = references[number];
+        if (reference === undefined || referenced[reference[0]] === undefined) {
+          throw new Error(`handOver: no element for the reference ${marker}`);
         }
-        token = element.getStringAttribute(referencedAttributes[Number(number)]);
+        token = referenced[reference[0]].getStringAttribute(reference[1]);
         tokens.set(number, token);
       }
       return token;

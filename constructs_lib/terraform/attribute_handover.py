@@ -176,6 +176,19 @@ _load()
 jsii_pipeline.track()
 
 
+def _checked_synth(synth: Any) -> Any:
+    def app_synth(self: cdktf.App) -> None:
+        jsii_pipeline.check(self)
+        synth(self)
+
+    app_synth._infraplan_checked = True  # type: ignore[attr-defined]
+    return app_synth
+
+
+if not getattr(cdktf.App.synth, "_infraplan_checked", False):  # app.synth() too: never a stack written without a construct Node.js refused
+    cdktf.App.synth = _checked_synth(cdktf.App.synth)
+
+
 class Resource(cdktf.TerraformResource, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Resource"):
     """cdktf's ``TerraformResource``, answering cdktf with the attributes :func:`synth` handed over,
     else with :meth:`ask_attributes` (override it)."""
@@ -253,8 +266,8 @@ class _HandOver(metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.HandOver"):
 
     @jsii.member(jsii_name="handOver")
     @classmethod
-    def hand_over(cls, elements: typing.Sequence[Any], attributes_json: str, referenced: typing.Sequence[Any], referenced_attributes_json: str) -> None:
-        jsii.sinvoke(cls, "handOver", [elements, attributes_json, referenced, referenced_attributes_json])
+    def hand_over(cls, elements: typing.Sequence[Any], attributes_json: str, referenced: typing.Sequence[Any], references_json: str) -> None:
+        jsii.sinvoke(cls, "handOver", [elements, attributes_json, referenced, references_json])
 
     @jsii.member(jsii_name="takeBack")
     @classmethod
@@ -289,8 +302,8 @@ def reference(element: Any, attribute: str) -> str:
     """A reference to ``attribute`` of ``element``, made without asking cdktf: a string in the form
     of cdktf's string tokens (``${TfToken[INFRAPLAN.<n>]}``, so that the L1 layer keeps it live as it
     keeps cdktf's), which stands for ``element.get_string_attribute(attribute)``. The handover gives
-    Node.js the elements and attributes referred to, and the references in the attributes it hands
-    over become cdktf's tokens there (``attribute_handover.js``); wherever else such a string goes to
+    Node.js the elements and attributes its attributes refer to, and those references become cdktf's
+    tokens there (``attribute_handover.js``); wherever else such a string goes to
     Node.js (an output's value, ``Fn.replace``, an element that asks Python), it is replaced by cdktf's
     token on the way (:func:`_resolving`). The plan cannot hold one: it refuses ``TfToken[``
     (``constructs_lib/plan/loader.py``), and a string Node.js does not know fails cdktf's synth."""
@@ -336,13 +349,17 @@ def synth(app: cdktf.App) -> None:
     """``app.synth()``, with the attributes of every element of this module's classes under ``app``
     handed to cdktf in one call first, as one JSON text (taken back afterwards, so that a later
     synth asks again): four round trips instead of two per element."""
+    jsii_pipeline.check(app)  # a construct Node.js refused (and the error was caught) leaves no stack written without it
     handed, texts = [], []
     for element in _HandOver.elements_under(app):
         text = _json(element.ask_terraform() if isinstance(element, Block) else element.ask_attributes())
         if text is not None:
             handed.append(element)
             texts.append(text)
-    _HandOver.hand_over(handed, "[" + ",".join(texts) + "]", _References.elements, json.dumps(_References.attributes))
+    text = "[" + ",".join(texts) + "]"
+    used = sorted({int(n) for n in _REFERENCE.findall(text)})  # only these: an element of another app may be one Node.js refused
+    table = {n: [i, _References.attributes[n]] for i, n in enumerate(used)}
+    _HandOver.hand_over(handed, text, [_References.elements[n] for n in used], json.dumps(table))
     try:
         app.synth()
     finally:

@@ -73,8 +73,12 @@ class LoadedExtension:
     file: Path | None
 
     def __call__(self, stack: cdktf.TerraformStack, context: StackContext) -> None:
+        from . import jsii_pipeline  # jsii is loaded by now: the stack is one of its objects
+
+        failed_before = jsii_pipeline.failure_count()
         try:
             self.function(stack, context)
+            jsii_pipeline.raise_failures_since(failed_before)  # a construct of theirs Node.js refused, even if caught since
         except Exception as exc:  # the user's code: any failure is reported as theirs
             raise ExtensionError(
                 f"extension '{self.spec}' failed on stack {stack.node.id}:\n{_users_traceback(exc)}".rstrip()

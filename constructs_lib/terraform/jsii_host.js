@@ -91,10 +91,12 @@ function consoleTag(fd) {
 // reads the next line only once it is done with the one before (lib/program.js's SyncStdio reads
 // again only when no whole line is left). A request being served is on `serving` until its answer
 // (a callback's nested requests on top of it); a callback's `complete` and `exit` have no answer.
-// An error answering such a create is kept, and written instead of the next answer Python waits
-// for, and a plain object is created in its place (its number taken); an answer that is not the
-// reference expected, or a callback while such a create is being served (Python is not
-// listening), ends the process: nothing could be trusted then.
+// When such a create fails, Python is told at once, on a line of its own that answers nothing
+// ({"infraplan.failedCreate": {...}}: Python reads it before the next answer it waits for), and a
+// plain object is created in the failed one's place (its number taken), so that the numbers Python
+// gave the creates after it stay right. An answer that is not the reference expected, or a callback
+// while such a create is being served (Python is not listening), ends the process: nothing could
+// be trusted then.
 
 const EXPECT = Buffer.from('{"infraplan.expect": "');
 const NEWLINE = 10;
@@ -102,16 +104,33 @@ const serving = []; // {expect: string | undefined} per request the kernel is se
 let inbound = Buffer.alloc(0); // read from Python, not yet given to the kernel
 const chunk = Buffer.allocUnsafe(1 << 16); // what each read of fd 0 goes into
 let atLineStart = true;
-let heldError; // the answer of a create Python did not wait for, that failed
+let helloWritten = false; // the kernel's first message is its hello; every later one a callback or an answer
+const failures = []; // what each failed create not waited for said, for the fatal message
 
 function fatal(message) {
-  forward('stderr', Buffer.from(`infraplan's jsii host: ${message}\n`));
+  const before = failures.length > 0 ? ` (after ${failures.join('; ')})` : '';
+  forward('stderr', Buffer.from(`infraplan's jsii host: ${message}${before}\n`));
   process.exit(1);
+}
+
+// Whether more must be read from Python before the kernel is given bytes: none are here, or a line
+// starts and what it is (a create not waited for, and the reference it expects) cannot be told yet.
+function wantMore() {
+  if (inbound.indexOf(NEWLINE) >= 0) {
+    return false;
+  }
+  if (!atLineStart) {
+    return inbound.length === 0;
+  }
+  if (inbound.length < EXPECT.length) {
+    return true;
+  }
+  return inbound.subarray(0, EXPECT.length).equals(EXPECT) && inbound.indexOf('"', EXPECT.length) < 0;
 }
 
 // Request bytes for the kernel: at most up to the end of the next line.
 function readRequest(buffer, offset, length) {
-  while (inbound.indexOf(NEWLINE) < 0 && (atLineStart ? inbound.length < EXPECT.length + 200 : inbound.length === 0)) {
+  while (wantMore()) {
     const n = retrying(() => realReadSync(PROTOCOL_IN, chunk, 0, chunk.length, null));
     if (n === 0) {
       break;
@@ -145,8 +164,13 @@ function startsWith(buffer, text) {
   return buffer.subarray(0, text.length).toString() === text;
 }
 
-// An answer or a callback from the kernel: written, held or dropped.
+// A message of the kernel: written, or (the answer of a create not waited for) dropped.
 function writeAnswer(bytes) {
+  if (!helloWritten) {
+    helloWritten = true;
+    writeAll(PROTOCOL_OUT, bytes);
+    return;
+  }
   if (startsWith(bytes, '{"callback"')) {
     const request = serving[serving.length - 1];
     if (request !== undefined && request.expect !== undefined) {
@@ -155,32 +179,24 @@ function writeAnswer(bytes) {
     writeAll(PROTOCOL_OUT, bytes);
     return;
   }
-  if (!startsWith(bytes, '{"ok"') && !startsWith(bytes, '{"error"')) {
-    writeAll(PROTOCOL_OUT, bytes); // the hello
-    return;
-  }
   const request = serving.pop();
-  if (request !== undefined && request.expect !== undefined) {
-    const answer = JSON.parse(bytes.toString());
-    if (answer.error !== undefined) {
-      const at = request.expect.lastIndexOf('@'); // <fqn>@<n>, and an fqn may hold '@' (@scope/package.Type)
-      heldError = heldError ?? { ...answer, error: `creating ${request.expect.slice(0, at)} failed: ${answer.error}` };
-      // The kernel gave the failed create no number: a plain object takes it, so that the numbers
-      // Python gave the creates after it stay right (Python's object for the failed one names no object).
-      const placeholder = `${EXPECT}Object@${request.expect.slice(at + 1)}", "fqn": "Object", "args": [], "overrides": [], "interfaces": [], "api": "create"}\n`;
-      inbound = Buffer.concat([Buffer.from(placeholder), inbound]);
-    } else if (answer.ok === null || typeof answer.ok !== 'object' || answer.ok['$jsii.byref'] !== request.expect) {
-      fatal(`a create was answered ${JSON.stringify(answer.ok)}, not the reference ${request.expect} Python gave its object`);
-    }
+  if (request === undefined || request.expect === undefined) {
+    writeAll(PROTOCOL_OUT, bytes);
     return;
   }
-  if (heldError !== undefined) {
-    const error = heldError;
-    heldError = undefined;
-    writeAll(PROTOCOL_OUT, Buffer.from(`${JSON.stringify(error)}\n`));
+  const answer = JSON.parse(bytes.toString());
+  if ('ok' in answer && answer.ok !== null && typeof answer.ok === 'object' && answer.ok['$jsii.byref'] === request.expect) {
     return;
   }
-  writeAll(PROTOCOL_OUT, bytes);
+  if (!('error' in answer)) {
+    fatal(`a create was answered ${JSON.stringify(answer.ok)}, not the reference ${request.expect} Python gave its object`);
+  }
+  const at = request.expect.lastIndexOf('@'); // <fqn>@<n>, and an fqn may hold '@' (@scope/package.Type)
+  const error = `creating ${request.expect.slice(0, at)} failed: ${answer.error}`;
+  failures.push(error);
+  writeAll(PROTOCOL_OUT, Buffer.from(`${JSON.stringify({ 'infraplan.failedCreate': { ...answer, error, expect: request.expect } })}\n`));
+  const placeholder = `${EXPECT}Object@${request.expect.slice(at + 1)}", "fqn": "Object", "args": [], "overrides": [], "interfaces": [], "api": "create"}\n`;
+  inbound = Buffer.concat([Buffer.from(placeholder), inbound]);
 }
 
 //#endregion

@@ -8,9 +8,13 @@ which jsii's kernel makes by numbering the objects it registers in order (``<fqn
 create will get. :func:`create` (installed as ``jsii.create``, which jsii's generated classes call,
 by :func:`track`) therefore writes the request with that reference first on its line and does not
 read the answer; the host (``jsii_host.js``, "Creates Python does not wait for") drops the answer
-when it is that reference, keeps an error for the next answer Python waits for (the error names
-the create), and ends the runtime when the reference differs (then nothing could be trusted).
-Python meanwhile goes on: the two processes work at once.
+when it is that reference and ends the runtime when it differs (then nothing could be trusted).
+Python meanwhile goes on: the two processes work at once. A create Node.js refuses is told at
+once on a line of its own, which Python reads before the next answer it waits for: that call then
+raises the create's error (``creating <fqn> failed: ...``), and it is raised again, however it was
+caught, before the app is synthesized (:func:`check`, from ``attribute_handover.synth`` and
+``App.synth``) and when an extension returns (:func:`raise_failures_since`): no stack is written
+without a construct Node.js refused.
 
 A create is waited for as before when the runtime is not the host; until a create waited for (the
 App's) has taught the numbering; when constructs or cdktf may refuse it by what Python can see
@@ -21,8 +25,11 @@ Python while it creates the object, and nobody would listen. Measured in docs/pe
 
 from __future__ import annotations
 
+import datetime
+import enum
 import json
 import re
+import typing
 from typing import Any
 
 import jsii
@@ -30,6 +37,7 @@ from jsii import _kernel
 from jsii._kernel.providers import process as _process
 from jsii._kernel.types import CreateRequest, ObjRef
 from jsii._reference_map import register_reference
+from jsii.errors import JavaScriptError
 
 from ..kubernetes.tree_node import sanitize_id  # constructs' rule for ids, in plain Python
 from .jsii_host import HOST
@@ -72,13 +80,86 @@ def track() -> None:
 
     def _next_message(self: Any) -> Any:
         line = self._process.stdout.readline()
+        while line.startswith(_FAILED):
+            _Failures.add(json.loads(line)["infraplan.failedCreate"])
+            line = self._process.stdout.readline()
         if _Numbering.next is not None and b"$jsii.byref" in line:
             highest = _highest(line)
             if highest is not None and highest >= _Numbering.next:
                 _Numbering.next = highest + 1
-        return json.loads(line, object_hook=_process.ohook)
+        message = json.loads(line, object_hook=_process.ohook)
+        if _Failures.unraised < len(_Failures.seen) and not line.startswith(b'{"callback"'):
+            _Failures.raise_from(_Failures.unraised)  # the call Python waited for is answered: its create failed before
+        return message
 
     _process._NodeProcess._next_message = _next_message
+
+
+_FAILED = b'{"infraplan.failedCreate"'
+
+
+class _Failures:
+    """The creates not waited for that Node.js refused (the host says so at once): each is raised at
+    the next answer Python waits for, and again by :func:`check` and :func:`raise_failures_since`,
+    however it was caught in between."""
+
+    seen: typing.ClassVar[list[dict[str, Any]]] = []
+    unraised = 0  # seen[unraised:] were not raised yet
+
+    @classmethod
+    def add(cls, failure: dict[str, Any]) -> None:
+        failure["scope"] = _SCOPES.pop(failure.get("expect", ""), None)
+        cls.seen.append(failure)
+
+    @classmethod
+    def raise_from(cls, index: int) -> None:
+        cls.unraised = len(cls.seen)
+        failure = cls.seen[index]
+        raise RuntimeError(failure.get("error", "a create failed")) from JavaScriptError(failure.get("stack") or "")
+
+
+_SCOPES: dict[str, Any] = {}
+"""The scope of each create not waited for, by its reference, until Node.js has made it or refused it."""
+
+
+def sync() -> None:
+    """Wait for Node.js to have served everything sent so far (one round trip): a create it refused
+    is raised here, if not before."""
+    jsii.kernel.stats()
+    _SCOPES.clear()  # everything sent is served: no create is pending
+
+
+def failure_count() -> int:
+    """How many creates not waited for Node.js has refused so far in this process."""
+    return len(_Failures.seen)
+
+
+def raise_failures_since(count: int) -> None:
+    """Raise the first create refused since :func:`failure_count` was ``count`` (after :func:`sync`),
+    even if it was raised and caught since."""
+    sync()
+    if len(_Failures.seen) > count:
+        _Failures.raise_from(count)
+
+
+def check(app: Any) -> None:
+    """Before ``app`` is synthesized: raise the first create refused under it (or with no scope),
+    however it was caught since, so that no synth writes stacks with a construct missing."""
+    sync()
+    for index, failure in enumerate(_Failures.seen):
+        if _under(failure["scope"], app):
+            _Failures.raise_from(index)
+
+
+def _under(scope: Any, app: Any) -> bool:
+    """Whether ``scope`` (None: unknown) is ``app`` or under it; a scope Node.js does not know (its own
+    create was refused) is under no app."""
+    if scope is None or scope is app:
+        return True
+    try:
+        return scope.node.root is app
+    except RuntimeError:
+        return False
 
 
 _CALLS_BACK: dict[type, bool] = {}
@@ -107,12 +188,16 @@ def _any_calls_back(value: Any) -> bool:
     walked) may be called back: the constructor may call a method of its scope or of a dependency."""
     if hasattr(value, "__jsii_ref__"):
         return _calls_back(value)
+    if value is None or isinstance(value, (str, int, float, bool, enum.Enum, datetime.datetime)):
+        return False
     if isinstance(value, (list, tuple)):
         return any(_any_calls_back(v) for v in value)
     if isinstance(value, dict):
         return any(_any_calls_back(v) for v in value.values())
     values = getattr(value, "_values", None)  # a jsii struct
-    return isinstance(values, dict) and any(_any_calls_back(v) for v in values.values())
+    if isinstance(values, dict) and getattr(value, "__jsii_type__", None) is not None:
+        return any(_any_calls_back(v) for v in values.values())
+    return True  # an object jsii will create as it serializes the arguments (one implementing an interface in Python)
 
 
 def _pipelined(klass: type, obj: Any, args: list[Any]) -> list[Any] | None:
@@ -130,7 +215,8 @@ _WAITED = jsii.create
 
 def _ids_in_scope(args: list[Any]) -> tuple[set[str], str] | None:
     """For a construct's create (``[scope, id, ...]``): the ids of the children Python created in
-    that scope, and the id as constructs keeps it (``/`` and line breaks read as ``--``)."""
+    that scope, and the id as constructs keeps it (``/`` read as ``--``; ``tree_node`` also reads a
+    line break so, which at most makes such a create wait)."""
     own = getattr(args[0], "__dict__", None) if len(args) >= 2 and isinstance(args[1], str) and hasattr(args[0], "__jsii_ref__") else None
     if own is None:
         return None
@@ -169,6 +255,8 @@ def create(klass: type, obj: Any, args: list[Any] | None = None) -> Any:
     node = kernel.provider._process
     request = CreateRequest(fqn=klass.__jsii_type__ or "Object", args=_kernel._make_reference_for_native(kernel, args), overrides=overrides, interfaces=[i.__jsii_type__ for i in getattr(klass, "__jsii_ifaces__", [])])
     ref = f"{klass.__jsii_type__ or 'Object'}@{_Numbering.next}"
+    if ids is not None:
+        _SCOPES[ref] = args[0]
     line = json.dumps({"infraplan.expect": ref, **node._serializer.unstructure(request)}, default=_process.jdefault).encode("utf8")
     node._process.stdin.write(line + b"\n")
     node._process.stdin.flush()

@@ -33,6 +33,7 @@ from .budget import AccountBudget, CostAlert
 from .cluster import Cluster, ClusterProps, NodeGroup, managed_addon_defaults
 from .dns import EnvironmentZone
 from .dns import zone_id as dns_zone_id
+from . import jsii_pipeline
 from .database import Database, DatabaseAdminAccess
 from .database_backups import DatabaseBackupReplication
 from .engine import cdktf
@@ -302,6 +303,7 @@ def construct_defaults(env: ResolvedEnvironment, tenant: ResolvedTenant | None =
         else:
             prefixes = {tenant.stack_name: f"tenant.{tenant.name}."}
             TenantStack(app, tenant.stack_name, TenantStackProps(env, tenant))
+        jsii_pipeline.check(app)  # built as synth builds them: a construct Node.js refused fails here too
     out: list[Decision] = []
     for b in built:
         stack, _, within = b.path.partition("/")
