@@ -339,3 +339,71 @@ def test_a_wrong_number_stops_the_runtime_instead_of_naming_another_object(tmp_p
     assert proc.returncode != 0
     assert "went on" not in proc.stdout
     assert "not the reference infraplan-cdktf-handover.Resource@" in proc.stderr
+
+
+@slow
+def test_creates_while_node_synthesizes_are_waited_for_and_every_synth_checks(tmp_path: Path) -> None:
+    """What Python creates while it answers Node.js (an aspect's visit during the synth) is waited
+    for, so a refusal comes from its line; a refusal caught earlier stops Testing.synth as it stops
+    App.synth; a refused backend (its create has no id) concerns its own app only; and App.synth keeps
+    jsii's name, so a subclass's synth is still an override."""
+    proc, facts = probe(
+        tmp_path,
+        """
+        import jsii
+        from jsii import _kernel
+        seen = {}
+        @jsii.implements(cdktf.IAspect)
+        class Late:
+            def visit(self, node):
+                if isinstance(node, cdktf.TerraformStack) and "late" not in seen:
+                    before = len(waited)
+                    Null(node, "late")
+                    seen["late"] = len(waited) - before
+        Null(stack, "x")
+        cdktf.Aspects.of(stack).add(Late())
+        app.synth()
+        # a refusal caught, then cdktf's Testing.synth of the stack
+        t = cdktf.TerraformStack(cdktf.Testing.app(), "t")
+        Null(t, "x")
+        t.__dict__.pop("_infraplan_child_ids")
+        Null(t, "x")
+        try:
+            t.node.id
+        except RuntimeError:
+            pass
+        try:
+            cdktf.Testing.synth(t)
+            testing = None
+        except RuntimeError as exc:
+            testing = str(exc)
+        # a refused backend: its app's synth fails, another app's does not
+        b_app = cdktf.App(outdir=sys.argv[1] + "-b")
+        b = cdktf.TerraformStack(b_app, "b")
+        cdktf.LocalBackend(b, path="one.tfstate")
+        cdktf.LocalBackend(b, path="two.tfstate")
+        try:
+            b.node.id
+        except RuntimeError:
+            pass
+        outcomes = []
+        for a in (b_app, cdktf.App(outdir=sys.argv[1] + "-c")):
+            Null(cdktf.TerraformStack(a, "s"), "n") if a is not b_app else None
+            try:
+                handover.synth(a)
+                outcomes.append(None)
+            except RuntimeError as exc:
+                outcomes.append(str(exc))
+        class MyApp(cdktf.App):
+            def synth(self):
+                super().synth()
+        overrides = [o.method for o in _kernel._get_overides(MyApp, MyApp.__new__(MyApp))]
+        print(json.dumps({"late": seen["late"], "testing": testing, "outcomes": outcomes, "overrides": overrides}))
+        """,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert facts["late"] == 1  # waited for: Python was answering Node.js
+    assert facts["testing"].startswith("creating infraplan-cdktf-handover.Resource failed: There is already a Construct with name 'x'")
+    assert facts["outcomes"][0].startswith("creating cdktf.LocalBackend failed: There is already a Construct with name 'backend'")
+    assert facts["outcomes"][1] is None
+    assert facts["overrides"] == ["synth"]

@@ -20,6 +20,7 @@ and loaded into the kernel when this module is imported. Everything else about a
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib
 import io
@@ -177,6 +178,9 @@ jsii_pipeline.track()
 
 
 def _checked_synth(synth: Any) -> Any:
+    """``app.synth()`` after :func:`jsii_pipeline.check`: never a stack written without a construct Node.js refused."""
+
+    @functools.wraps(synth)  # jsii's name with it: a subclass's synth is still an override
     def app_synth(self: cdktf.App) -> None:
         jsii_pipeline.check(self)
         synth(self)
@@ -185,8 +189,23 @@ def _checked_synth(synth: Any) -> Any:
     return app_synth
 
 
-if not getattr(cdktf.App.synth, "_infraplan_checked", False):  # app.synth() too: never a stack written without a construct Node.js refused
+def _checked_testing(synth: Any) -> Any:
+    """cdktf's ``Testing.synth``/``full_synth`` of a stack after :func:`jsii_pipeline.check` of its app."""
+
+    @functools.wraps(synth)
+    def testing_synth(stack: cdktf.TerraformStack, *args: Any, **kwargs: Any) -> Any:
+        jsii_pipeline.check(stack.node.root)
+        return synth(stack, *args, **kwargs)
+
+    testing_synth._infraplan_checked = True  # type: ignore[attr-defined]
+    return staticmethod(testing_synth)
+
+
+if not getattr(cdktf.App.synth, "_infraplan_checked", False):
     cdktf.App.synth = _checked_synth(cdktf.App.synth)
+for _name in ("synth", "full_synth"):
+    if not getattr(getattr(cdktf.Testing, _name), "_infraplan_checked", False):
+        setattr(cdktf.Testing, _name, _checked_testing(getattr(cdktf.Testing, _name)))
 
 
 class Resource(cdktf.TerraformResource, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.Resource"):

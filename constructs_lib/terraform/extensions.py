@@ -75,6 +75,7 @@ class LoadedExtension:
     def __call__(self, stack: cdktf.TerraformStack, context: StackContext) -> None:
         from . import jsii_pipeline  # jsii is loaded by now: the stack is one of its objects
 
+        jsii_pipeline.sync()  # a refusal of what was made before the function is not the function's
         failed_before = jsii_pipeline.failure_count()
         try:
             self.function(stack, context)

@@ -12,9 +12,10 @@ when it is that reference and ends the runtime when it differs (then nothing cou
 Python meanwhile goes on: the two processes work at once. A create Node.js refuses is told at
 once on a line of its own, which Python reads before the next answer it waits for: that call then
 raises the create's error (``creating <fqn> failed: ...``), and it is raised again, however it was
-caught, before the app is synthesized (:func:`check`, from ``attribute_handover.synth`` and
-``App.synth``) and when an extension returns (:func:`raise_failures_since`): no stack is written
-without a construct Node.js refused.
+caught, before the app is synthesized (:func:`check`, from ``attribute_handover.synth``,
+``App.synth``, ``Testing.synth`` and ``Testing.full_synth``) and when an extension returns
+(:func:`raise_failures_since`). While Python answers a callback (Node.js synthesizing: an aspect, an
+element asked), what it creates is waited for, so its error comes from the line that makes it.
 
 A create is waited for as before when the runtime is not the host; until a create waited for (the
 App's) has taught the numbering; when constructs or cdktf may refuse it by what Python can see
@@ -55,6 +56,7 @@ class _Numbering:
     next: int | None = None
     tracking = False
     host: bool | None = None
+    callbacks = 0  # callbacks from Node.js being answered
 
 
 def _highest(line: bytes) -> int | None:
@@ -77,6 +79,16 @@ def track() -> None:
         return
     _Numbering.tracking = True
     jsii.create = create  # what jsii's generated classes call: cdktf's own are not waited for either, where safe
+    handle = _kernel._handle_callback
+
+    def _handle_callback(kernel: Any, callback: Any) -> Any:
+        _Numbering.callbacks += 1  # Node.js is synthesizing (an aspect, an element asked): what Python creates now is waited for
+        try:
+            return handle(kernel, callback)
+        finally:
+            _Numbering.callbacks -= 1
+
+    _kernel._handle_callback = _handle_callback
 
     def _next_message(self: Any) -> Any:
         line = self._process.stdout.readline()
@@ -143,8 +155,9 @@ def raise_failures_since(count: int) -> None:
 
 
 def check(app: Any) -> None:
-    """Before ``app`` is synthesized: raise the first create refused under it (or with no scope),
-    however it was caught since, so that no synth writes stacks with a construct missing."""
+    """Before ``app`` is synthesized: raise the first create of a construct under it that Node.js
+    refused, however it was caught since, so that no synth writes stacks with a construct missing.
+    (A create with no scope is no construct: its error was raised once, at the next answer.)"""
     sync()
     for index, failure in enumerate(_Failures.seen):
         if _under(failure["scope"], app):
@@ -152,14 +165,21 @@ def check(app: Any) -> None:
 
 
 def _under(scope: Any, app: Any) -> bool:
-    """Whether ``scope`` (None: unknown) is ``app`` or under it; a scope Node.js does not know (its own
-    create was refused) is under no app."""
-    if scope is None or scope is app:
+    """Whether ``scope`` is ``app`` or under it; None (no scope) and a scope Node.js does not know
+    (its own create was refused) are under no app."""
+    if scope is None:
+        return False
+    if scope is app:
         return True
     try:
-        return scope.node.root is app
+        root = scope.node.root
     except RuntimeError:
         return False
+    return root is app or _ref(root) == _ref(app) is not None  # one object of Node.js's, maybe two Python proxies
+
+
+def _ref(obj: Any) -> str | None:
+    return getattr(getattr(obj, "__jsii_ref__", None), "ref", None)
 
 
 _CALLS_BACK: dict[type, bool] = {}
@@ -202,7 +222,7 @@ def _any_calls_back(value: Any) -> bool:
 
 def _pipelined(klass: type, obj: Any, args: list[Any]) -> list[Any] | None:
     """The overrides to send, when ``obj`` may be created without waiting; else None."""
-    if _Numbering.next is None or not _on_the_host():
+    if _Numbering.next is None or _Numbering.callbacks or not _on_the_host():
         return None
     overrides = _kernel._get_overides(klass, obj)  # through the module: the worker caches it (terraform_worker.py)
     if any(o.method not in _ASKS for o in overrides) or _any_calls_back(args):
@@ -255,7 +275,7 @@ def create(klass: type, obj: Any, args: list[Any] | None = None) -> Any:
     node = kernel.provider._process
     request = CreateRequest(fqn=klass.__jsii_type__ or "Object", args=_kernel._make_reference_for_native(kernel, args), overrides=overrides, interfaces=[i.__jsii_type__ for i in getattr(klass, "__jsii_ifaces__", [])])
     ref = f"{klass.__jsii_type__ or 'Object'}@{_Numbering.next}"
-    if ids is not None:
+    if args and hasattr(args[0], "__jsii_ref__"):  # a construct's scope (a backend's create has no id)
         _SCOPES[ref] = args[0]
     line = json.dumps({"infraplan.expect": ref, **node._serializer.unstructure(request)}, default=_process.jdefault).encode("utf8")
     node._process.stdin.write(line + b"\n")
