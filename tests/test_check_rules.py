@@ -381,3 +381,36 @@ def test_a_kustomize_only_chart_folder_builds_with_helm_or_fails_saying_helm_is_
     ran.clear()
     built, failed = manifests.build_all(tmp_path / "prod")
     assert failed == [] and sorted(ran) == sorted([["kubectl", "kustomize", str(plain)], ["kubectl", "kustomize", "--enable-helm", str(charts)]])
+
+
+def test_no_terraform_init_runs_while_another_stack_validates():
+    """The terraform-validate gate validates two stacks at once, and they share terraform's plugin
+    cache: an init (which may install into the cache) waits until no validate reads it, validates
+    run together (a CI run once saw "no package ... cached in .terraform/providers")."""
+    import threading
+    import time
+
+    from constructs_lib.gates.terraform import PluginCacheLock
+
+    lock = PluginCacheLock()
+    events: list[str] = []
+    both = threading.Barrier(3)  # the two validates inside the lock, and the init about to ask for it
+
+    def validate(name: str) -> None:
+        with lock.validate():
+            events.append(f"{name} validates")
+            both.wait(timeout=10)  # both validate at once: neither waited for the other
+            time.sleep(0.2)
+            events.append(f"{name} done")
+
+    def init() -> None:
+        both.wait(timeout=10)
+        with lock.init():
+            events.append("init")
+
+    threads = [threading.Thread(target=validate, args=("a",)), threading.Thread(target=validate, args=("b",)), threading.Thread(target=init)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert events[-1] == "init" and events.index("init") > max(events.index("a done"), events.index("b done")), events

@@ -29,16 +29,59 @@ def _last_lines(text: str, n: int = 6) -> str:
     return " | ".join(ln.strip() for ln in text.strip().splitlines()[-n:] if ln.strip())
 
 
-_INIT = threading.Lock()  # terraform's plugin cache is not safe for concurrent inits; validate runs in parallel
+class PluginCacheLock:
+    """terraform's plugin cache is shared by the stacks' folders: an init may install into it (and
+    link from it) while another stack's validate reads the provider there, which then finds "no
+    package ... cached in .terraform/providers" (seen once in CI). Inits run one at a time and never
+    while a validate runs; validates run together."""
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._validating = 0
+        self._initializing = False
+
+    def init(self) -> "_Held":
+        return _Held(self, writer=True)
+
+    def validate(self) -> "_Held":
+        return _Held(self, writer=False)
+
+
+class _Held:
+    def __init__(self, lock: PluginCacheLock, writer: bool) -> None:
+        self.lock, self.writer = lock, writer
+
+    def __enter__(self) -> None:
+        lock = self.lock
+        with lock._free:
+            if self.writer:
+                lock._free.wait_for(lambda: not lock._initializing and lock._validating == 0)
+                lock._initializing = True
+            else:
+                lock._free.wait_for(lambda: not lock._initializing)
+                lock._validating += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        lock = self.lock
+        with lock._free:
+            if self.writer:
+                lock._initializing = False
+            else:
+                lock._validating -= 1
+            lock._free.notify_all()
+
+
+_PLUGIN_CACHE = PluginCacheLock()
 
 
 def validate_stack(stack_dir: Path) -> list[str]:
     """Problems of ``terraform init -backend=false`` and ``terraform validate`` in one stack folder."""
-    with _INIT:
+    with _PLUGIN_CACHE.init():
         init = run_terraform(["init", "-backend=false", "-input=false"], stack_dir)
     if init.returncode != 0:
         return [f"{stack_dir.name}: terraform init failed: {_last_lines(init.stderr or init.stdout)}"]
-    done = run_terraform(["validate", "-json"], stack_dir)
+    with _PLUGIN_CACHE.validate():
+        done = run_terraform(["validate", "-json"], stack_dir)
     try:
         result = json.loads(done.stdout)
     except json.JSONDecodeError:
