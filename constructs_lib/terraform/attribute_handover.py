@@ -92,7 +92,7 @@ def _handover_type() -> dict[str, Any]:
                     {"name": "elements", "type": _ANY_ARRAY},
                     {"name": "attributesJson", "type": {"primitive": "string"}},
                     {"name": "referenced", "type": _ANY_ARRAY},
-                    {"name": "referencedAttributesJson", "type": {"primitive": "string"}},
+                    {"name": "referencesJson", "type": {"primitive": "string"}},
                 ],
             },
             {"name": "takeBack", "static": True, "parameters": [{"name": "elements", "type": _ANY_ARRAY}]},
@@ -368,7 +368,7 @@ def synth(app: cdktf.App) -> None:
     """``app.synth()``, with the attributes of every element of this module's classes under ``app``
     handed to cdktf in one call first, as one JSON text (taken back afterwards, so that a later
     synth asks again): four round trips instead of two per element."""
-    jsii_pipeline.check(app)  # a construct Node.js refused (and the error was caught) leaves no stack written without it
+    jsii_pipeline.check(app)  # before the handover, which would trip on a refused element first (app.synth checks again)
     handed, texts = [], []
     for element in _HandOver.elements_under(app):
         text = _json(element.ask_terraform() if isinstance(element, Block) else element.ask_attributes())
